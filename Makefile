@@ -1,0 +1,33 @@
+# Two commands set Backroom up on a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := libzbar0 chromium
+
+.PHONY: demo test install system-deps bench-scan clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# System libraries: pyzbar needs libzbar0, the browser tests need Debian's Chromium.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo "Backroom needs these system packages:$$missing"; \
+	     echo "Install them with: sudo apt-get install -y$$missing"; exit 1; fi
+
+demo: system-deps $(STAMP)
+	$(PY) -m backroom_cli demo
+
+test: system-deps $(STAMP)
+	$(PY) -m pytest -q -ra
+
+clean:
+	rm -rf $(VENV) .backroom .pytest_cache

@@ -1,0 +1,1 @@
+"""The device: local SQLite replica, outbox, sync agent, workflows and the Flet UI."""

@@ -1,0 +1,128 @@
+"""The sync agent: push the outbox in order, then pull hub changes past the
+cursor. It takes an httpx.AsyncClient, so tests can hand it the hub in-process
+through httpx.ASGITransport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from edge_app import outbox
+from edge_app.errors import HubRefused, HubUnreachable
+from edge_app.hub_state import apply_change
+from edge_app.replica import Replica
+from sync.models import OpStatus, PullResponse, PushRequest, PushResponse
+
+__all__ = ["SyncAgent", "RoundReport", "hub_client"]
+
+
+@dataclass
+class RoundReport:
+    """What one sync round did."""
+
+    pushed: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    pulled: int = 0
+    cursor: int = 0
+    outbox_depth: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def hub_client(replica: Replica, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0) -> httpx.AsyncClient:
+    """An httpx.AsyncClient pointed at this device's hub, carrying its token."""
+    ident = replica.identity()
+    return httpx.AsyncClient(
+        base_url=ident["hub_url"],
+        headers={"Authorization": f"Bearer {ident['token']}"},
+        transport=transport,
+        timeout=timeout,
+    )
+
+
+class SyncAgent:
+    """One device's sync: `sync_once()` pushes everything pending, then pulls."""
+
+    def __init__(self, replica: Replica, client: httpx.AsyncClient, batch_size: int = 200, page_size: int = 1000):
+        self.replica = replica
+        self.client = client
+        self.batch_size = batch_size
+        self.page_size = page_size
+
+    async def sync_once(self) -> RoundReport:
+        """Raises HubUnreachable when the hub can't be reached; nothing local is lost."""
+        report = RoundReport()
+        await self.push(report)
+        # Pull only after a complete push, so no answered-but-unrecorded op's effect
+        # is counted twice (once in hub state, once in the overlay).
+        await self.pull(report)
+        with self.replica.transaction() as conn:
+            report.outbox_depth = outbox.depth(conn)
+        report.cursor = self.replica.cursor
+        return report
+
+    async def push(self, report: RoundReport) -> None:
+        while True:
+            with self.replica.transaction() as conn:
+                ops = outbox.pending_ops(conn, self.batch_size)
+            if not ops:
+                return
+            body = PushRequest(ops=ops).model_dump(mode="json")
+            answer = PushResponse.model_validate(await self._call("POST", "/v1/ops", json=body))
+            with self.replica.transaction() as conn:
+                outbox.apply_results(conn, answer.results)
+            self._tally(report, answer)
+            if len(answer.results) < len(ops):
+                return  # the hub stopped at a gap; sending more now would only repeat it
+
+    async def pull(self, report: RoundReport) -> None:
+        more = True
+        while more:
+            page = PullResponse.model_validate(
+                await self._call("GET", "/v1/changes", params={"since": self.replica.cursor, "limit": self.page_size})
+            )
+            with self.replica.transaction() as conn:
+                for change in page.changes:
+                    apply_change(conn, change)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('cursor', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(page.cursor),),
+                )
+                outbox.settle_effects(conn, page.cursor)
+            report.pulled += len(page.changes)
+            more = page.more
+
+    def _tally(self, report: RoundReport, answer: PushResponse) -> None:
+        for r in answer.results:
+            report.pushed += 1
+            if r.status == OpStatus.APPLIED:
+                report.applied += 1
+            elif r.status == OpStatus.DUPLICATE:
+                report.duplicates += 1
+            else:
+                report.rejected.append({"device_seq": r.device_seq, "reason_code": r.reason_code, "message": r.message})
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise HubUnreachable(f"hub not reachable: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise HubUnreachable(f"hub answered {response.status_code}")
+        if response.status_code >= 400:
+            detail = _detail(response)
+            raise HubRefused(f"hub refused {method} {url}: {response.status_code} {detail}")
+        return response.json()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text

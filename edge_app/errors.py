@@ -1,0 +1,66 @@
+"""Errors of the device side. Each carries the sentence a person on the floor sees.
+
+    EdgeError
+    ├── NotEnrolled        this data directory has no device identity yet
+    ├── EnrollmentFailed   the hub refused the enrollment code
+    ├── HubUnreachable     the hub could not be reached (the device stays usable)
+    ├── HubRefused         the hub answered with a 4xx (revoked token, bad request)
+    └── Refused            a workflow refused a scan or an action
+        ├── UnknownBarcode     no item, bin or order has this code
+        ├── WrongBin           the bin scanned is not the one asked for
+        ├── WrongItem          the item scanned is not the one asked for
+        └── BadQuantity        a quantity above what is asked, or below one
+"""
+
+__all__ = [
+    "EdgeError",
+    "NotEnrolled",
+    "EnrollmentFailed",
+    "HubUnreachable",
+    "HubRefused",
+    "Refused",
+    "UnknownBarcode",
+    "WrongBin",
+    "WrongItem",
+    "BadQuantity",
+]
+
+
+class EdgeError(Exception):
+    """Base class of device-side errors."""
+
+
+class NotEnrolled(EdgeError):
+    """The data directory holds no device identity; run `backroom edge enroll`."""
+
+
+class EnrollmentFailed(EdgeError):
+    """The hub refused the enrollment code."""
+
+
+class HubUnreachable(EdgeError):
+    """The hub did not answer; work continues offline."""
+
+
+class HubRefused(EdgeError):
+    """The hub answered but refused the call; retrying will not help by itself."""
+
+
+class Refused(EdgeError):
+    """A workflow refused what the person did; nothing was saved."""
+
+
+class UnknownBarcode(Refused):
+    """No item, bin or order has this code."""
+
+
+class WrongBin(Refused):
+    """The bin scanned is not the one the line is picked from."""
+
+
+class WrongItem(Refused):
+    """The item scanned is not the one the line asks for."""
+
+
+class BadQuantity(Refused):
+    """The quantity is above what is open on the line, or below one."""

@@ -1,0 +1,76 @@
+"""Applying pulled changes to the device's copy of hub state."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Callable
+
+from sync.models import Change
+
+__all__ = ["apply_change"]
+
+_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at")
+_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason")
+
+
+def apply_change(conn: sqlite3.Connection, change: Change) -> None:
+    """Upsert (or delete, when data is None) the entity the change names."""
+    _APPLY[change.entity](conn, change.key, change.data)
+
+
+def _item(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM barcodes WHERE sku = ?", (sku,))
+    if data is None:
+        conn.execute("DELETE FROM items WHERE sku = ?", (sku,))
+        return
+    conn.execute(
+        "INSERT INTO items (sku, name, unit_weight_g) VALUES (?, ?, ?) "
+        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g",
+        (sku, data["name"], data.get("unit_weight_g")),
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO barcodes (code, sku) VALUES (?, ?)", [(code, sku) for code in data["barcodes"]]
+    )
+
+
+def _bin(conn: sqlite3.Connection, code: str, data: dict[str, Any] | None) -> None:
+    if data is None:
+        conn.execute("DELETE FROM bins WHERE code = ?", (code,))
+        return
+    conn.execute(
+        "INSERT INTO bins (code, seq) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET seq = excluded.seq",
+        (code, data["seq"]),
+    )
+
+
+def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM order_lines WHERE order_id = ?", (order_id,))
+    conn.execute("DELETE FROM orders WHERE id = ?", (order_id,))
+    if data is None:
+        return
+    conn.execute(
+        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
+        tuple(data[c] for c in _ORDER_COLUMNS),
+    )
+    conn.executemany(
+        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
+        [(order_id, *(line[c] for c in _LINE_COLUMNS)) for line in data["lines"]],
+    )
+
+
+def _stock(conn: sqlite3.Connection, _key: str, data: dict[str, Any] | None) -> None:
+    if data is None:
+        return
+    conn.execute(
+        "INSERT INTO stock (bin, sku, on_hand) VALUES (?, ?, ?) "
+        "ON CONFLICT (bin, sku) DO UPDATE SET on_hand = excluded.on_hand",
+        (data["bin"], data["sku"], data["on_hand"]),
+    )
+
+
+_APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
+    "item": _item,
+    "bin": _bin,
+    "order": _order,
+    "stock": _stock,
+}

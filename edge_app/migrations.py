@@ -1,0 +1,68 @@
+"""Numbered, named migrations of the device replica. Never edit a shipped one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "hub_state",
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE items (sku TEXT PRIMARY KEY, name TEXT NOT NULL, unit_weight_g INTEGER);
+        CREATE TABLE barcodes (code TEXT PRIMARY KEY, sku TEXT NOT NULL);
+        CREATE INDEX ix_barcodes_sku ON barcodes (sku);
+        CREATE TABLE bins (code TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY, number TEXT NOT NULL, channel TEXT NOT NULL,
+            fulfilment TEXT NOT NULL, promised_by TEXT NOT NULL, customer_name TEXT NOT NULL,
+            location TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        CREATE TABLE order_lines (
+            order_id TEXT NOT NULL, line_no INTEGER NOT NULL, sku TEXT NOT NULL,
+            qty INTEGER NOT NULL, pick_bin TEXT, qty_picked INTEGER NOT NULL,
+            qty_short INTEGER NOT NULL, short_reason TEXT,
+            PRIMARY KEY (order_id, line_no)
+        );
+        CREATE TABLE stock (
+            bin TEXT NOT NULL, sku TEXT NOT NULL, on_hand INTEGER NOT NULL,
+            PRIMARY KEY (bin, sku)
+        );
+        CREATE INDEX ix_stock_sku ON stock (sku);
+        """,
+    ),
+    (
+        2,
+        "outbox_and_pending_effects",
+        """
+        CREATE TABLE outbox (
+            device_seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            payload TEXT NOT NULL, actor TEXT NOT NULL, hlc TEXT NOT NULL,
+            schema_version INTEGER NOT NULL, created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending', reason_code TEXT, message TEXT,
+            result TEXT, change_seq INTEGER, acked_at TEXT
+        );
+        CREATE INDEX ix_outbox_state ON outbox (state, device_seq);
+        -- Effects of ops the pulled hub state does not reflect yet (the rebase overlay).
+        CREATE TABLE line_effects (
+            device_seq INTEGER NOT NULL, order_id TEXT NOT NULL, line_no INTEGER NOT NULL,
+            picked INTEGER NOT NULL DEFAULT 0, short INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX ix_line_effects_line ON line_effects (order_id, line_no);
+        CREATE TABLE stock_effects (
+            device_seq INTEGER NOT NULL, bin TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL
+        );
+        CREATE INDEX ix_stock_effects_key ON stock_effects (bin, sku);
+        CREATE VIEW order_lines_now AS
+            SELECT l.order_id, l.line_no, l.sku, l.qty, l.pick_bin, l.short_reason,
+                   l.qty_picked + COALESCE(SUM(e.picked), 0) AS qty_picked,
+                   l.qty_short + COALESCE(SUM(e.short), 0) AS qty_short
+            FROM order_lines l
+            LEFT JOIN line_effects e ON e.order_id = l.order_id AND e.line_no = l.line_no
+            GROUP BY l.order_id, l.line_no;
+        CREATE VIEW stock_now AS
+            SELECT s.bin, s.sku, s.on_hand + COALESCE(SUM(e.delta), 0) AS on_hand
+            FROM stock s LEFT JOIN stock_effects e ON e.bin = s.bin AND e.sku = s.sku
+            GROUP BY s.bin, s.sku;
+        """,
+    ),
+]

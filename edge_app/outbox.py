@@ -1,0 +1,164 @@
+"""The outbox: every action's op, written in the same transaction as its local
+effect, numbered gap-free per device, kept until the hub has answered it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sync.hlc import HybridClock, Timestamp
+from sync.kinds import SCHEMA_VERSION, parse_payload
+from sync.models import Op, OpResult, OpStatus
+
+__all__ = [
+    "PendingEffect",
+    "record_op",
+    "pending_ops",
+    "depth",
+    "apply_results",
+    "drop_effects",
+    "settle_effects",
+    "rejections",
+]
+
+
+@dataclass(frozen=True)
+class PendingEffect:
+    """What an op does to the local view until pulled hub state reflects it."""
+
+    lines: tuple[tuple[str, int, int, int], ...] = ()  # (order_id, line_no, picked, short)
+    stock: tuple[tuple[str, str, int], ...] = ()  # (bin, sku, delta)
+
+
+def _meta(conn: sqlite3.Connection, key: str, default: str) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _tick(conn: sqlite3.Connection, device_id: str) -> str:
+    last = _meta(conn, "hlc", "")
+    clock = HybridClock(device_id, Timestamp.decode(last) if last else None)
+    stamp = clock.now(int(time.time() * 1000)).encode()
+    _set_meta(conn, "hlc", stamp)
+    return stamp
+
+
+def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], actor: str, effect: PendingEffect) -> Op:
+    """Append an op and its pending effect. Call inside the action's transaction."""
+    # A malformed op would be refused by the hub after the person walked away:
+    # refuse it here, before anything is written.
+    parse_payload(kind, SCHEMA_VERSION, payload)
+    device_id = _meta(conn, "device_id", "")
+    seq = int(_meta(conn, "next_seq", "1"))
+    op = Op(
+        op_id=str(uuid.uuid4()),
+        device_id=device_id,
+        device_seq=seq,
+        kind=kind,
+        payload=payload,
+        actor=actor,
+        hlc=_tick(conn, device_id),
+        schema_version=SCHEMA_VERSION,
+    )
+    conn.execute(
+        "INSERT INTO outbox (device_seq, op_id, kind, payload, actor, hlc, schema_version, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, op.op_id, kind, json.dumps(payload), actor, op.hlc, op.schema_version, _now()),
+    )
+    _set_meta(conn, "next_seq", str(seq + 1))
+    conn.executemany(
+        "INSERT INTO line_effects (device_seq, order_id, line_no, picked, short) VALUES (?, ?, ?, ?, ?)",
+        [(seq, *line) for line in effect.lines],
+    )
+    conn.executemany(
+        "INSERT INTO stock_effects (device_seq, bin, sku, delta) VALUES (?, ?, ?, ?)",
+        [(seq, *row) for row in effect.stock],
+    )
+    return op
+
+
+def pending_ops(conn: sqlite3.Connection, limit: int) -> list[Op]:
+    """The oldest unanswered ops, in device order."""
+    device_id = _meta(conn, "device_id", "")
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state = 'pending' ORDER BY device_seq LIMIT ?", (limit,)
+    ).fetchall()
+    return [
+        Op(
+            op_id=r["op_id"],
+            device_id=device_id,
+            device_seq=r["device_seq"],
+            kind=r["kind"],
+            payload=json.loads(r["payload"]),
+            actor=r["actor"],
+            hlc=r["hlc"],
+            schema_version=r["schema_version"],
+        )
+        for r in rows
+    ]
+
+
+def depth(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+
+def apply_results(conn: sqlite3.Connection, results: list[OpResult]) -> None:
+    """Record the hub's answers. A refused op's effect leaves the local view now;
+    an applied op's effect stays until a pull reaches its change_seq."""
+    for r in results:
+        if r.reason_code in ("sequence_gap",):
+            continue  # not an answer about this op: it stays pending and is sent again
+        state = "rejected" if r.status == OpStatus.REJECTED else "applied"
+        conn.execute(
+            "UPDATE outbox SET state = ?, reason_code = ?, message = ?, result = ?, change_seq = ?, acked_at = ? "
+            "WHERE device_seq = ? AND op_id = ? AND state = 'pending'",
+            (state, r.reason_code, r.message, r.model_dump_json(), r.change_seq, _now(), r.device_seq, r.op_id),
+        )
+        if state == "rejected":
+            drop_effects(conn, [r.device_seq])
+
+
+def drop_effects(conn: sqlite3.Connection, seqs: list[int]) -> None:
+    conn.executemany("DELETE FROM line_effects WHERE device_seq = ?", [(s,) for s in seqs])
+    conn.executemany("DELETE FROM stock_effects WHERE device_seq = ?", [(s,) for s in seqs])
+
+
+def settle_effects(conn: sqlite3.Connection, cursor: int) -> None:
+    """Drop the effects of answered ops that the pulled hub state now includes."""
+    conn.execute(
+        "DELETE FROM line_effects WHERE device_seq IN "
+        "(SELECT device_seq FROM outbox WHERE state = 'applied' AND change_seq <= ?)",
+        (cursor,),
+    )
+    conn.execute(
+        "DELETE FROM stock_effects WHERE device_seq IN "
+        "(SELECT device_seq FROM outbox WHERE state = 'applied' AND change_seq <= ?)",
+        (cursor,),
+    )
+
+
+def rejections(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """Refused ops and ops that came back with compensations, newest first."""
+    rows = conn.execute(
+        "SELECT device_seq, kind, payload, actor, reason_code, message, result, acked_at FROM outbox "
+        "WHERE state = 'rejected' OR (result IS NOT NULL AND result LIKE '%\"compensations\":[{%') "
+        "ORDER BY device_seq DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()

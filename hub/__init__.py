@@ -1,0 +1,1 @@
+"""The central hub: order intake and routing, reservations, applying ops, the change feed."""

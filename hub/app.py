@@ -1,0 +1,150 @@
+"""The hub's HTTP API. Library errors become HTTP answers here and only here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from hub import devices as devices_mod
+from hub.db import Database
+from hub.devices import ApiClient, Device, authenticate, require_location
+from hub.errors import Forbidden, HubError
+from hub.feed import pull
+from hub.migrations import migrate
+from hub.ops import push
+from hub.orders import accept_order, get_order, list_orders
+from hub.reads import movement_rows, stock_rows
+from sync.models import EnrollRequest, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
+
+__all__ = ["create_app"]
+
+
+def create_app(db: Database, *, run_migrations: bool = True) -> FastAPI:
+    """The hub API over `db`. Migrations run at start-up unless told not to."""
+    if run_migrations:
+        migrate(db)
+    app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.")
+    app.state.db = db
+    _install_error_handlers(app)
+    _install_routes(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(problems), "errors": exc.errors()}, status_code=422)
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
+    token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
+    with _db(request).read() as conn:
+        return authenticate(conn, token)
+
+
+Caller = Annotated[Device | ApiClient, Depends(_caller)]
+
+
+def _device(who: Device | ApiClient) -> Device:
+    if not isinstance(who, Device):
+        raise Forbidden("this call is for enrolled devices")
+    return who
+
+
+def _api(who: Device | ApiClient, *roles: str) -> ApiClient:
+    if not isinstance(who, ApiClient) or who.role not in roles:
+        raise Forbidden(f"this call needs a token with role {' or '.join(roles)}")
+    return who
+
+
+def _install_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    def healthz(request: Request) -> dict[str, str]:
+        with _db(request).read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok"}
+
+    @app.post("/v1/orders", status_code=201, tags=["orders"])
+    def post_order(order: OrderIn, request: Request, who: Caller) -> JSONResponse:
+        _api(who, "admin", "intake")
+        with _db(request).write() as conn:
+            stored, created = accept_order(conn, order, datetime.now(timezone.utc).isoformat())
+        return JSONResponse(stored, status_code=201 if created else 200)
+
+    @app.get("/v1/orders", tags=["orders"])
+    def orders(request: Request, who: Caller, location: str | None = None, status: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return list_orders(conn, location, status, limit)
+
+    @app.get("/v1/orders/{order_id}", tags=["orders"])
+    def order(order_id: str, request: Request, who: Caller) -> dict[str, Any]:
+        with _db(request).read() as conn:
+            found = get_order(conn, order_id)
+        require_location(who, found["location"])
+        return found
+
+    @app.get("/v1/stock", tags=["stock"])
+    def stock(request: Request, who: Caller, location: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return stock_rows(conn, location, sku)
+
+    @app.get("/v1/movements", tags=["stock"])
+    def movements(request: Request, who: Caller, location: str | None = None, sku: str | None = None,
+                  order_id: str | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return movement_rows(conn, location, sku, order_id, limit)
+
+    @app.get("/v1/devices", tags=["devices"])
+    def devices(request: Request, who: Caller, location: str | None = None) -> list[dict[str, Any]]:
+        _api(who, "admin")
+        with _db(request).read() as conn:
+            return devices_mod.list_devices(conn, location)
+
+    @app.post("/v1/devices/enroll", tags=["devices"])
+    def enroll(body: EnrollRequest, request: Request) -> Enrollment:
+        with _db(request).write() as conn:
+            device, token = devices_mod.enroll_device(conn, body.code, body.name)
+        return Enrollment(device_id=device.id, token=token, location=device.location, role=device.role)
+
+    @app.post("/v1/ops", tags=["sync"])
+    def push_ops(body: PushRequest, request: Request, who: Caller) -> PushResponse:
+        device = _device(who)
+        for i, op in enumerate(body.ops):
+            if op.device_id != device.id:
+                raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
+        return PushResponse(results=push(_db(request), device, body.ops))
+
+    @app.get("/v1/changes", tags=["sync"])
+    def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> PullResponse:
+        device = _device(who)
+        with _db(request).read() as conn:
+            page = pull(conn, device.location, since, limit)
+        _note_cursor(_db(request), device, page.cursor)
+        return page
+
+
+def _note_cursor(db: Database, device: Device, cursor: int) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE devices SET cursor = :c, last_seen_at = :t WHERE id = :d"),
+            {"c": cursor, "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
+        )

@@ -1,0 +1,79 @@
+"""The hub's database: one engine for SQLite (default) or PostgreSQL, and write
+transactions that keep the change feed in commit order on both."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+__all__ = ["Database", "normalise_url"]
+
+# Any constant works; it only has to be the same in every hub process.
+_FEED_LOCK_KEY = 0x6261636B726F6F6D
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` as psycopg 3 URLs; leave others alone."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Database:
+    """Connections to the hub database. `write()` is the only way to change it."""
+
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.engine = self._create_engine()
+        # SQLite has one writer at a time anyway; queueing writers in-process
+        # avoids busy-timeouts between our own threads.
+        self._write_lock = threading.Lock()
+
+    def _create_engine(self) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_engine(self.url, poolclass=NullPool if ":memory:" not in self.url else None)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that commits on success and rolls back on any error.
+
+        On PostgreSQL it takes a transaction-scoped advisory lock first, so change
+        feed rows become visible in the order of their sequence numbers.
+        """
+        if self.is_sqlite:
+            with self._write_lock, self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK_KEY})
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

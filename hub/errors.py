@@ -1,0 +1,47 @@
+"""Errors of the hub, each with the HTTP status the API edge turns it into.
+
+    HubError
+    ├── NotFound            (404) no such order, device, location …
+    ├── Invalid             (422) a request that names a thing wrongly (unknown SKU, location)
+    ├── Conflict            (409) the request contradicts what is stored
+    ├── Unauthorized        (401) no token, or one we don't know
+    └── Forbidden           (403) a known token used outside its scope
+"""
+
+__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden"]
+
+
+class HubError(Exception):
+    """Base class of hub errors."""
+
+    status = 500
+
+
+class NotFound(HubError):
+    """The thing asked for does not exist."""
+
+    status = 404
+
+
+class Invalid(HubError):
+    """The request is well-formed but names something wrongly."""
+
+    status = 422
+
+
+class Conflict(HubError):
+    """The request contradicts stored state."""
+
+    status = 409
+
+
+class Unauthorized(HubError):
+    """No credentials, or credentials the hub does not know."""
+
+    status = 401
+
+
+class Forbidden(HubError):
+    """Known credentials used for something outside their scope."""
+
+    status = 403

@@ -1,0 +1,115 @@
+"""Applying pushed ops: each op exactly once, in device order, in its own
+transaction together with its (device_id, device_seq) record."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, text
+
+from hub.db import Database
+from hub.devices import Device
+from hub.feed import head
+from hub.picking import HANDLERS, Outcome
+from sync.errors import SyncError
+from sync.kinds import parse_payload
+from sync.models import Op, OpResult, OpStatus
+
+__all__ = ["push"]
+
+
+def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
+    """Apply a batch in order; stops at the first gap (later ops would be gaps too)."""
+    results = []
+    for op in ops:
+        result = _apply_one(db, device, op)
+        results.append(result)
+        if result.reason_code == "sequence_gap":
+            break
+    return results
+
+
+def _apply_one(db: Database, device: Device, op: Op) -> OpResult:
+    with db.write() as conn:
+        earlier = _logged(conn, device.id, op.device_seq)
+        if earlier is not None:
+            return _answer_resend(op, earlier)
+        if _op_id_taken(conn, op.op_id):
+            return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
+        last_seq = _lock_last_seq(conn, device.id)
+        if op.device_seq != last_seq + 1:
+            return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
+        result = _decide(conn, device, op)
+        _record(conn, device.id, op, result)
+        return result
+
+
+def _logged(conn: Connection, device_id: str, device_seq: int):
+    return conn.execute(
+        text("SELECT op_id, result FROM op_log WHERE device_id = :d AND device_seq = :s"),
+        {"d": device_id, "s": device_seq},
+    ).first()
+
+
+def _op_id_taken(conn: Connection, op_id: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM op_log WHERE op_id = :o"), {"o": op_id}).first() is not None
+
+
+def _answer_resend(op: Op, earlier) -> OpResult:
+    if earlier.op_id != op.op_id:
+        return _rejected(op, "sequence_reused", f"op #{op.device_seq} was already used by another op")
+    first = OpResult.model_validate_json(earlier.result)
+    return first.model_copy(update={"status": OpStatus.DUPLICATE, "reason_code": first.reason_code})
+
+
+def _lock_last_seq(conn: Connection, device_id: str) -> int:
+    # FOR UPDATE is a no-op on SQLite, where the write transaction is exclusive already.
+    suffix = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    return conn.execute(
+        text("SELECT last_seq FROM devices WHERE id = :d" + suffix), {"d": device_id}
+    ).scalar_one()
+
+
+def _decide(conn: Connection, device: Device, op: Op) -> OpResult:
+    """Validate and apply; a refusal still consumes the op's sequence number."""
+    try:
+        payload = parse_payload(op.kind, op.schema_version, op.payload)
+    except SyncError as exc:
+        return _rejected(op, exc.code, str(exc))
+    outcome: Outcome = HANDLERS[op.kind](conn, device, op, payload)
+    if outcome.reason_code:
+        return _rejected(op, outcome.reason_code, outcome.message)
+    return OpResult(
+        op_id=op.op_id,
+        device_seq=op.device_seq,
+        status=OpStatus.APPLIED,
+        message=outcome.message,
+        compensations=outcome.compensations,
+        change_seq=head(conn),
+    )
+
+
+def _rejected(op: Op, code: str, message: str) -> OpResult:
+    return OpResult(op_id=op.op_id, device_seq=op.device_seq, status=OpStatus.REJECTED, reason_code=code, message=message)
+
+
+def _record(conn: Connection, device_id: str, op: Op, result: OpResult) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, "
+            "schema_version, result, applied_at) VALUES (:op_id, :device_id, :device_seq, :kind, "
+            ":payload, :actor, :hlc, :schema_version, :result, :applied_at)"
+        ),
+        {
+            **op.model_dump(exclude={"payload"}),
+            "device_id": device_id,
+            "payload": json.dumps(op.payload),
+            "result": result.model_dump_json(),
+            "applied_at": datetime.now(timezone.utc).isoformat(),
+        },
+    )
+    conn.execute(
+        text("UPDATE devices SET last_seq = :s, last_seen_at = :t WHERE id = :d"),
+        {"s": op.device_seq, "t": datetime.now(timezone.utc).isoformat(), "d": device_id},
+    )

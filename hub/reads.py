@@ -1,0 +1,41 @@
+"""Read models for the API and the console: stock with reservations, the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+__all__ = ["stock_rows", "movement_rows"]
+
+
+def stock_rows(conn: Connection, location: str | None, sku: str | None) -> list[dict[str, Any]]:
+    """On-hand per bin, with what is reserved and available per (location, SKU)."""
+    clauses, params = ["1 = 1"], {}
+    if location:
+        clauses.append("s.location = :l")
+        params["l"] = location
+    if sku:
+        clauses.append("s.sku = :s")
+        params["s"] = sku
+    rows = conn.execute(
+        text(
+            "SELECT s.location, s.bin, s.sku, s.on_hand, "
+            "(SELECT COALESCE(SUM(r.qty), 0) FROM reservations r WHERE r.location = s.location AND r.sku = s.sku) AS reserved "
+            f"FROM stock s WHERE {' AND '.join(clauses)} ORDER BY s.location, s.sku, s.bin"
+        ),
+        params,
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def movement_rows(conn: Connection, location: str | None, sku: str | None, order_id: str | None, limit: int) -> list[dict[str, Any]]:
+    clauses, params = ["1 = 1"], {"lim": limit}
+    for column, value in (("location", location), ("sku", sku), ("order_id", order_id)):
+        if value:
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+    rows = conn.execute(
+        text(f"SELECT * FROM movements WHERE {' AND '.join(clauses)} ORDER BY id LIMIT :lim"), params
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,100 @@
+"""The demo store that `make demo` runs: a catalogue with real-looking EAN-13s,
+bins along a pick path, received stock, and a few open orders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Connection, text
+
+from hub.catalogue import add_bin, upsert_item
+from hub.db import Database
+from hub.orders import accept_order
+from hub.stock import Movement, move
+from sync.models import OrderIn
+
+__all__ = ["DEMO_LOCATION", "DEMO_ITEMS", "seed_demo", "ean13"]
+
+DEMO_LOCATION = "DEMO-1"
+
+# (sku, name, unit weight g, ean-13 body without check digit)
+DEMO_ITEMS = [
+    ("MILK-1L", "Whole milk 1 L", 1030, "400638133393"),
+    ("OATS-500", "Rolled oats 500 g", 510, "400638133394"),
+    ("COFFEE-250", "Ground coffee 250 g", 260, "400638133395"),
+    ("TEA-GRN-20", "Green tea, 20 bags", 45, "400638133396"),
+    ("PASTA-FUS", "Fusilli 500 g", 505, "400638133397"),
+    ("TOM-CAN", "Chopped tomatoes 400 g", 420, "400638133398"),
+    ("OLIVE-OIL", "Olive oil 750 ml", 820, "400638133399"),
+    ("RICE-BAS", "Basmati rice 1 kg", 1010, "400638133400"),
+    ("SOAP-BAR", "Hand soap bar", 110, "400638133401"),
+    ("BAT-AA-4", "AA batteries, 4-pack", 96, "400638133402"),
+    ("TOWEL-PPR", "Paper towels, 2 rolls", 300, "400638133403"),
+    ("CHOC-DARK", "Dark chocolate 100 g", 105, "400638133404"),
+]
+
+# (bin code, pick-path seq)
+DEMO_BINS = [(f"A-{aisle:02d}-{level}", aisle * 10 + level) for aisle in (1, 2, 3) for level in (1, 2)]
+
+
+def ean13(body: str) -> str:
+    """Append the EAN-13 check digit to a 12-digit body."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
+    """Load the demo store once; a second call changes nothing. Returns counts."""
+    now = now or datetime.now(timezone.utc)
+    with db.write() as conn:
+        if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": DEMO_LOCATION}).first():
+            return {"items": 0, "bins": 0, "orders": 0}
+        _seed_catalogue(conn)
+        _seed_locations(conn)
+        _seed_stock(conn)
+        orders = _seed_orders(conn, now)
+    return {"items": len(DEMO_ITEMS), "bins": len(DEMO_BINS), "orders": orders}
+
+
+def _seed_catalogue(conn: Connection) -> None:
+    for sku, name, weight, body in DEMO_ITEMS:
+        upsert_item(conn, sku, name, weight, [ean13(body)])
+
+
+def _seed_locations(conn: Connection) -> None:
+    conn.execute(
+        text("INSERT INTO locations (code, name, kind) VALUES (:c, :n, :k)"),
+        [
+            {"c": DEMO_LOCATION, "n": "Demo store", "k": "store"},
+            {"c": "DEMO-DS", "n": "Demo dark store", "k": "dark_store"},
+        ],
+    )
+    for code, seq in DEMO_BINS:
+        add_bin(conn, DEMO_LOCATION, code, seq)
+
+
+def _seed_stock(conn: Connection) -> None:
+    for i, (sku, *_rest) in enumerate(DEMO_ITEMS):
+        bin_code = DEMO_BINS[i % len(DEMO_BINS)][0]
+        move(conn, Movement(DEMO_LOCATION, bin_code, sku, 20 + i, "receipt"))
+
+
+def _seed_orders(conn: Connection, now: datetime) -> int:
+    demo = [
+        ("W-1001", "webshop", "pickup", "Ana Lopez", [("MILK-1L", 2), ("COFFEE-250", 1), ("CHOC-DARK", 3)]),
+        ("W-1002", "webshop", "ship", "Ben Okafor", [("OLIVE-OIL", 1), ("PASTA-FUS", 2)]),
+        ("M-2001", "marketplace", "ship", "Chen Wei", [("BAT-AA-4", 2), ("SOAP-BAR", 4), ("TEA-GRN-20", 1)]),
+        ("Q-3001", "quickapp", "pickup", "Dana Noor", [("RICE-BAS", 1), ("TOM-CAN", 3)]),
+    ]
+    for number, channel, fulfilment, customer, lines in demo:
+        order = OrderIn(
+            number=number,
+            channel=channel,
+            fulfilment=fulfilment,
+            promised_by=now + timedelta(hours=4),
+            customer_name=customer,
+            location=DEMO_LOCATION,
+            lines=[{"sku": s, "qty": q} for s, q in lines],
+        )
+        accept_order(conn, order, now.isoformat())
+    return len(demo)

@@ -1,0 +1,112 @@
+"""The op table: every kind a device may send, its payload model, and whether it is
+a fact (never rejected when well-formed) or a request (may be refused).
+
+Kinds are named for what happened, in the past tense (`pick.confirmed`), or for what
+is asked (`reservation.requested`). Adding a kind means adding a payload model here
+and a handler on the hub.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sync.errors import MalformedPayload, UnknownOpKind, UnsupportedSchema
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SUPPORTED_SCHEMA_VERSIONS",
+    "Nature",
+    "ShortReason",
+    "PickConfirmed",
+    "PickShorted",
+    "OpKind",
+    "KINDS",
+    "kind_of",
+    "parse_payload",
+]
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+
+
+class Nature(str, Enum):
+    FACT = "fact"
+    REQUEST = "request"
+
+
+class ShortReason(str, Enum):
+    EMPTY_BIN = "empty_bin"
+    DAMAGED = "damaged"
+    NOT_FOUND = "not_found"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PickConfirmed(_Payload):
+    """Units of an order line taken from a bin."""
+
+    order_id: str = Field(min_length=1)
+    line_no: int = Field(ge=1)
+    bin: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0)
+
+
+class PickShorted(_Payload):
+    """Units of an order line the picker could not find, with why.
+    `bin` is None when no bin was assigned (nothing on hand at routing time)."""
+
+    order_id: str = Field(min_length=1)
+    line_no: int = Field(ge=1)
+    bin: str | None = Field(default=None, min_length=1)
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0)
+    reason: ShortReason
+
+
+class OpKind(BaseModel):
+    name: str
+    nature: Nature
+    payload: type[_Payload]
+
+
+KINDS: dict[str, OpKind] = {
+    k.name: k
+    for k in (
+        OpKind(name="pick.confirmed", nature=Nature.FACT, payload=PickConfirmed),
+        OpKind(name="pick.shorted", nature=Nature.FACT, payload=PickShorted),
+    )
+}
+
+
+def kind_of(name: str) -> OpKind:
+    """The op kind called `name`; raises UnknownOpKind."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UnknownOpKind(f"unknown op kind {name!r}") from None
+
+
+def parse_payload(name: str, schema_version: int, payload: dict[str, Any]) -> _Payload:
+    """Validate an op's payload against its kind.
+
+    Raises UnknownOpKind, UnsupportedSchema, or MalformedPayload naming the field.
+    """
+    kind = kind_of(name)
+    if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise UnsupportedSchema(f"schema version {schema_version} is not supported")
+    try:
+        return kind.payload.model_validate(payload)
+    except ValidationError as exc:
+        raise MalformedPayload(_first_problem(exc)) from exc
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "payload"
+    return f"payload.{field}: {err['msg']}"
