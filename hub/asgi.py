@@ -1,0 +1,20 @@
+"""ASGI entry for uvicorn workers: `uvicorn --factory hub.asgi:app_from_env`.
+The database URL comes from BACKROOM_HUB_DB; `backroom hub serve` migrates before
+starting workers, so workers don't race each other to migrate."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from hub.app import create_app
+from hub.db import Database
+
+__all__ = ["app_from_env", "DB_ENV"]
+
+DB_ENV = "BACKROOM_HUB_DB"
+
+
+def app_from_env() -> FastAPI:
+    return create_app(Database(os.environ[DB_ENV]), run_migrations=False)

@@ -1,0 +1,107 @@
+"""`backroom hub …`: serve, migrate, seed, enroll devices, issue API tokens."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from hub.db import Database
+from hub.errors import HubError
+
+DEFAULT_DB = "sqlite:///.backroom/hub.db"
+db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="BACKROOM_HUB_DB",
+                         help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+
+
+def open_db(db_url: str) -> Database:
+    """Open and migrate the hub database, creating the SQLite file's folder."""
+    from hub.migrations import migrate
+
+    if db_url.startswith("sqlite:///"):
+        folder = os.path.dirname(db_url[len("sqlite:///"):])
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+    db = Database(db_url)
+    migrate(db)
+    return db
+
+
+@click.group()
+def hub() -> None:
+    """The central hub: orders, stock, devices and sync."""
+
+
+@hub.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (use PostgreSQL for more than one).")
+def serve(db_url: str, host: str, port: int, workers: int) -> None:
+    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from hub.asgi import DB_ENV
+
+    if workers > 1 and db_url.startswith("sqlite"):
+        raise click.UsageError("--workers > 1 needs PostgreSQL: SQLite allows one writer process")
+    open_db(db_url).dispose()
+    os.environ[DB_ENV] = db_url
+    uvicorn.run("hub.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+@hub.command("migrate")
+@db_option
+def migrate_cmd(db_url: str) -> None:
+    """Bring the database schema up to date."""
+    from hub.migrations import migrate
+
+    db = open_db(db_url)
+    click.echo(f"schema up to date ({', '.join(migrate(db)) or 'nothing to do'})")
+
+
+@hub.command()
+@db_option
+@click.option("--demo", is_flag=True, required=True, help="Load the demo store (location DEMO-1).")
+def seed(db_url: str, demo: bool) -> None:
+    """Load demo data: catalogue, bins, stock and a few open orders."""
+    from hub.seed import DEMO_LOCATION, seed_demo
+
+    counts = seed_demo(open_db(db_url))
+    if not any(counts.values()):
+        click.echo(f"demo store {DEMO_LOCATION} is already loaded")
+        return
+    click.echo(f"seeded {DEMO_LOCATION}: {counts['items']} items, {counts['bins']} bins, {counts['orders']} orders")
+
+
+@hub.command()
+@db_option
+@click.option("--location", required=True, help="Location code the device works at, e.g. DEMO-1.")
+@click.option("--role", default="picker", show_default=True, help="picker, packer, associate, supervisor or terminal.")
+def enroll(db_url: str, location: str, role: str) -> None:
+    """Create a one-time enrollment code; it is printed alone on the last line."""
+    from hub.devices import create_enrollment_code
+
+    with open_db(db_url).write() as conn:
+        code = _hub_call(create_enrollment_code, conn, location, role)
+    click.echo(f"one-time code for a {role} device at {location}, valid 24 h:", err=True)
+    click.echo(code)
+
+
+@hub.command()
+@db_option
+@click.option("--role", type=click.Choice(["admin", "intake"]), default="admin", show_default=True)
+@click.option("--name", default="cli", show_default=True, help="Who the token is for.")
+def token(db_url: str, role: str, name: str) -> None:
+    """Issue an API token (admin: reads everything; intake: posts orders). Printed once, on the last line."""
+    from hub.devices import create_api_token
+
+    with open_db(db_url).write() as conn:
+        click.echo(_hub_call(create_api_token, conn, role, name))
+
+
+def _hub_call(fn, *args):
+    try:
+        return fn(*args)
+    except HubError as exc:
+        raise click.ClickException(str(exc)) from exc
