@@ -109,7 +109,7 @@ def test_a_scanner_substitute_for_gs_is_turned_back_into_gs():
         ("]C130", TruncatedGS1),  # variable count with no data
         ("]C12312345", UnknownAI),
         ("]C1010950110153000323XYZ", UnknownAI),
-        ("]C10109501101530003171313", InvalidGS1Value),  # month 13
+        ("]C10109501101530003172613" + "01", InvalidGS1Value),  # month 13
         ("]C110" + "A" * 25, InvalidGS1Value),  # lot longer than 20
         ("]C10109501101530004", CheckDigitError),
         ("00373400306809981734", CheckDigitError),
@@ -165,7 +165,7 @@ def test_non_printable_characters_are_refused_with_their_position(raw):
 
 def test_a_ten_kilobyte_paste_is_refused_as_too_long():
     with pytest.raises(ScanTooLong, match="10240"):
-        parse_scan("5901234123457" * 787 + "9")
+        parse_scan("5901234123457\n" * 731 + "123456")
 
 
 def test_a_retail_symbology_with_letters_is_refused():
