@@ -1,0 +1,204 @@
+"""Labels as layouts: carton (SSCC), shipping, bin and tote labels.
+
+A label is a list of positioned fields in printer dots (203 dpi by default), so
+the same layout goes to a Zebra printer as ZPL (``devices.zpl``) and to an
+ordinary printer as PNG or PDF (``devices.render``). The builders check their
+data (SSCC check digit, our code conventions) and raise ``LabelError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from devices.codes import bin_label_data, order_data, tote_label_data
+from devices.errors import LabelError, ScanError
+from devices.gs1 import GS, parse_sscc
+
+__all__ = [
+    "Address",
+    "Barcode",
+    "Box",
+    "Field",
+    "Label",
+    "QRCode",
+    "TextLine",
+    "bin_label",
+    "carton_label",
+    "shipping_label",
+    "tote_label",
+]
+
+DPI = 203
+FOUR_BY_SIX = (812, 1218)
+FOUR_BY_TWO = (812, 406)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text; ``height`` is the character height in dots."""
+
+    x: int
+    y: int
+    height: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Barcode:
+    """A Code128 (or GS1-128 when ``gs1``: ``data`` is element strings with GS separators)."""
+
+    x: int
+    y: int
+    height: int
+    data: str
+    gs1: bool = False
+    module: int = 3  # narrowest bar, in dots
+    human_readable: str = ""
+
+
+@dataclass(frozen=True)
+class QRCode:
+    """A QR code; ``module`` is dots per module."""
+
+    x: int
+    y: int
+    data: str
+    module: int = 6
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle outline (or a rule when thin)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    thickness: int = 3
+
+
+Field = Union[TextLine, Barcode, QRCode, Box]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label: its size in dots, resolution, and fields."""
+
+    width: int
+    height: int
+    fields: tuple[Field, ...]
+    dpi: int = DPI
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address as printed: a name and up to four lines."""
+
+    name: str
+    lines: tuple[str, ...] = ()
+
+
+def _checked_sscc(sscc: str) -> str:
+    try:
+        return parse_sscc(sscc).sscc
+    except ScanError as exc:
+        raise LabelError(f"cannot print SSCC {sscc!r}: {exc}") from exc
+
+
+def _sscc_fields(sscc: str, y: int) -> list[Field]:
+    hri = f"(00) {sscc}"
+    return [
+        TextLine(40, y, 28, "SSCC"),
+        Barcode(60, y + 40, 220, "00" + sscc, gs1=True, module=3, human_readable=hri),
+        TextLine(60, y + 270, 34, hri),
+    ]
+
+
+def carton_label(sscc: str, order_number: str, carton_no: int, carton_count: int) -> Label:
+    """A 4x6 in carton label: order, carton n of m, and the SSCC as GS1-128.
+
+    Raises ``LabelError`` for a wrong SSCC check digit, a bad order number or
+    a carton number outside 1..carton_count.
+    """
+    sscc = _checked_sscc(sscc)
+    if not 1 <= carton_no <= carton_count:
+        raise LabelError(f"carton {carton_no} of {carton_count} is not possible")
+    fields: list[Field] = [
+        TextLine(40, 40, 60, f"ORDER {order_number}"),
+        Barcode(40, 120, 120, order_data(order_number), module=3),
+        TextLine(40, 300, 80, f"CARTON {carton_no} OF {carton_count}"),
+        Box(20, 420, 772, 3),
+        *_sscc_fields(sscc, 450),
+    ]
+    return Label(*FOUR_BY_SIX, tuple(fields))
+
+
+def shipping_label(
+    sscc: str,
+    *,
+    ship_from: Address,
+    ship_to: Address,
+    order_number: str,
+    carrier: str,
+    weight_kg: float | None = None,
+) -> Label:
+    """A 4x6 in shipping label: addresses, carrier, order and SSCC (GS1-128).
+
+    Raises ``LabelError`` for a wrong SSCC or order number, or an address of
+    more than four lines.
+    """
+    sscc = _checked_sscc(sscc)
+    for address in (ship_from, ship_to):
+        if len(address.lines) > 4:
+            raise LabelError(f"address for {address.name!r} has more than four lines")
+    fields: list[Field] = [TextLine(40, 30, 24, "FROM")]
+    fields += _address(ship_from, 40, 60, 26)
+    fields += [Box(20, 210, 772, 3), TextLine(40, 230, 28, "TO")]
+    fields += _address(ship_to, 40, 270, 40)
+    fields += [Box(20, 500, 772, 3), TextLine(40, 520, 44, carrier.upper()[:30])]
+    weight = f"{weight_kg:.2f} KG" if weight_kg is not None else ""
+    fields += [TextLine(520, 520, 44, weight), Barcode(40, 585, 95, order_data(order_number), module=3)]
+    fields += [TextLine(40, 690, 28, f"ORDER {order_number}"), Box(20, 740, 772, 3)]
+    fields += _sscc_fields(sscc, 770)
+    return Label(*FOUR_BY_SIX, tuple(fields))
+
+
+def _address(address: Address, x: int, y: int, height: int) -> list[Field]:
+    lines = (address.name, *address.lines)
+    return [TextLine(x, y + i * (height + 8), height, line) for i, line in enumerate(lines)]
+
+
+def bin_label(bin_code: str, location: str = "") -> Label:
+    """A 4x2 in bin label: the bin code large, and ``BIN:<code>`` as Code128.
+
+    Raises ``LabelError`` for a bin code our convention does not allow.
+    """
+    data = bin_label_data(bin_code)
+    fields: list[Field] = [
+        TextLine(30, 20, 90, bin_code),
+        TextLine(560, 40, 30, location[:16]),
+        Barcode(30, 140, 180, data, module=3),
+        TextLine(30, 340, 30, data),
+    ]
+    return Label(*FOUR_BY_TWO, tuple(fields))
+
+
+def tote_label(tote_id: str) -> Label:
+    """A 4x2 in tote label: ``TOTE:<id>`` as Code128 and as QR (read from any side).
+
+    Raises ``LabelError`` for a tote id our convention does not allow.
+    """
+    data = tote_label_data(tote_id)
+    fields: list[Field] = [
+        TextLine(30, 20, 90, tote_id),
+        Barcode(30, 140, 180, data, module=3),
+        TextLine(30, 340, 30, data),
+        QRCode(590, 110, data, module=7),
+    ]
+    return Label(*FOUR_BY_TWO, tuple(fields))
+
+
+def gs1_segments(data: str) -> list[str]:
+    """Element strings split at GS, for encoders that place FNC1 themselves."""
+    return [part for part in data.split(GS) if part]
