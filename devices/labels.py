@@ -157,8 +157,9 @@ def shipping_label(
     fields += [Box(20, 210, 772, 3), TextLine(40, 230, 28, "TO")]
     fields += _address(ship_to, 40, 270, 40)
     fields += [Box(20, 500, 772, 3), TextLine(40, 520, 44, carrier.upper()[:30])]
-    weight = f"{weight_kg:.2f} KG" if weight_kg is not None else ""
-    fields += [TextLine(520, 520, 44, weight), Barcode(40, 585, 95, order_data(order_number), module=3)]
+    if weight_kg is not None:
+        fields.append(TextLine(520, 520, 44, f"{weight_kg:.2f} KG"))
+    fields.append(Barcode(40, 585, 95, order_data(order_number), module=3))
     fields += [TextLine(40, 690, 28, f"ORDER {order_number}"), Box(20, 740, 772, 3)]
     fields += _sscc_fields(sscc, 770)
     return Label(*FOUR_BY_SIX, tuple(fields))
