@@ -1,0 +1,4 @@
+"""The floor app's Flet UI: status bar, orders, pick screen and sync issues.
+
+Views are layout and wiring; what a picker may do lives in `edge_app.picking`.
+`edge_app.ui.app.serve()` runs it as a web app; nothing here starts at import."""

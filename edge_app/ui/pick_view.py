@@ -1,0 +1,186 @@
+"""The pick screen: the current step in big text, a scan field that keeps the
+focus, a green or red banner after every scan, the actions, and the pick list
+in bin order with per-line progress.
+
+Every decision is the workflow's (`PickSession`); this module only shows it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+import flet as ft
+
+from edge_app.picking import Feedback, OrderSummary, PickLine, PickSession
+from edge_app.ui import theme
+from edge_app.ui.runtime import FloorRuntime
+from sync.kinds import ShortReason
+
+__all__ = ["PickView", "REASON_WORDS", "line_progress"]
+
+REASON_WORDS = {ShortReason.EMPTY_BIN: "Empty bin", ShortReason.DAMAGED: "Damaged", ShortReason.NOT_FOUND: "Not found"}
+
+
+def line_progress(line: PickLine) -> str:
+    """'1 of 2 picked', with shorts named."""
+    words = f"{line.picked} of {line.qty} picked"
+    return f"{words}, {line.short} short" if line.short else words
+
+
+class PickView:
+    """One order being picked in one browser session."""
+
+    def __init__(self, runtime: FloorRuntime, order: OrderSummary, on_back: Callable[[], Awaitable[None]]):
+        self.runtime = runtime
+        self.order = order
+        self.on_back = on_back
+        self.session = PickSession(runtime.replica, order.id, runtime.actor)
+        self._busy = asyncio.Lock()
+        self._prompt = theme.text("", size=26, weight=ft.FontWeight.BOLD)
+        self._step = theme.text("", size=15, weight=ft.FontWeight.W_600, color=theme.MUTED)
+        self.scan = ft.TextField(
+            label="Scan", hint_text="Scan, or type a code and press Enter", autofocus=True,
+            on_submit=self._on_scan, text_size=24, border_width=3, focused_border_color=ft.Colors.INDIGO_700,
+            autocorrect=False, enable_suggestions=False, content_padding=16,
+        )
+        self._banner_icon = ft.Icon(ft.Icons.CHECK_CIRCLE, color=ft.Colors.WHITE, size=32)
+        self._banner_text = theme.text("", size=20, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE, expand=True)
+        self._banner = ft.Container(ft.Row([self._banner_icon, self._banner_text], spacing=12),
+                                    padding=14, border_radius=10, visible=False)
+        self.qty = ft.TextField(label="Qty", width=110, text_size=22, keyboard_type=ft.KeyboardType.NUMBER,
+                                input_filter=ft.NumbersOnlyInputFilter(), content_padding=14,
+                                tooltip="Units taken; leave empty to use the units scanned")
+        self._actions = ft.Column(
+            [
+                ft.Row([self.qty, theme.big_button("Confirm qty", self._on_confirm, ft.Icons.CHECK, expand=True)]),
+                ft.Row(
+                    [
+                        theme.big_button("Short", self._on_short, ft.Icons.REPORT_PROBLEM, kind="tonal", expand=True),
+                        theme.big_button("Skip line", self._on_skip, ft.Icons.SKIP_NEXT, kind="outlined", expand=True),
+                    ]
+                ),
+            ],
+            spacing=10,
+        )
+        self._done = theme.big_button("Back to orders", self._on_back, ft.Icons.LIST, visible=False)
+        self._lines = ft.Column(spacing=8)
+        header = ft.Row(
+            [
+                theme.big_button("Back to orders", self._on_back, ft.Icons.ARROW_BACK, kind="outlined"),
+                ft.Column([theme.text(order.number, size=22, weight=ft.FontWeight.BOLD),
+                           theme.text(order.customer_name, size=15, color=theme.MUTED)], spacing=0),
+            ],
+            alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+        )
+        prompt = theme.card(ft.Column([self._step, self._prompt], spacing=4), bgcolor=theme.CURRENT,
+                            border=ft.Border.all(2, ft.Colors.AMBER_800))
+        self.control = ft.Column(
+            [header, prompt, self.scan, self._banner, self._actions, self._done,
+             theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines],
+            spacing=12,
+        )
+        self.render()
+
+    # -- showing ------------------------------------------------------------------
+    def render(self) -> None:
+        """Re-read the session and the pick list into the controls."""
+        s = self.session
+        done = s.current is None
+        self._prompt.value = s.prompt()
+        self._step.value = "ORDER DONE" if done else {"bin": "STEP 1 · BIN", "item": "STEP 2 · ITEM",
+                                                       "qty": "STEP 3 · COUNT"}.get(s.step, "")
+        self._actions.visible = not done
+        self._done.visible = done
+        self._lines.controls = [self._line_row(line) for line in s.lines()]
+
+    def show_feedback(self, feedback: Feedback) -> None:
+        self._banner.visible = True
+        self._banner.bgcolor = theme.OK if feedback.ok else theme.BAD
+        self._banner_icon.icon = ft.Icons.CHECK_CIRCLE if feedback.ok else ft.Icons.ERROR
+        self._banner_text.value = feedback.message
+
+    def _line_row(self, line: PickLine) -> ft.Control:
+        current = self.session.current is not None and line.line_no == self.session.current.line_no
+        finished = line.open_qty == 0
+        icon = (ft.Icon(ft.Icons.WARNING_AMBER, color=theme.BAD, size=28) if finished and line.short
+                else ft.Icon(ft.Icons.CHECK_CIRCLE, color=theme.OK, size=28) if finished
+                else ft.Icon(ft.Icons.ARROW_FORWARD, color=theme.INK, size=28) if current
+                else ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED, color=theme.MUTED, size=28))
+        row = ft.Row(
+            [
+                icon,
+                ft.Column(
+                    [
+                        ft.Row([theme.text(line.bin or "no bin", size=20, weight=ft.FontWeight.BOLD),
+                                theme.text(line_progress(line), size=16, weight=ft.FontWeight.W_600)],
+                               alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+                        theme.text(f"{line.name} · {line.sku}", size=16),
+                        ft.ProgressBar(value=(line.picked + line.short) / line.qty if line.qty else 1,
+                                       color=theme.BAD if line.short else theme.OK, bgcolor=ft.Colors.BLUE_GREY_100,
+                                       bar_height=8, border_radius=4),
+                    ],
+                    spacing=4,
+                    expand=True,
+                ),
+            ],
+        )
+        return theme.card(row, bgcolor=theme.CURRENT if current else ft.Colors.WHITE,
+                          border=ft.Border.all(3 if current else 1, ft.Colors.AMBER_800 if current else ft.Colors.BLUE_GREY_200))
+
+    # -- doing --------------------------------------------------------------------
+    async def _on_scan(self, _e: ft.Event) -> None:
+        raw, self.scan.value = self.scan.value, ""
+        await self._act(lambda: self.session.scan(raw))
+
+    async def _on_confirm(self, _e: ft.Event) -> None:
+        qty = self._typed_qty()
+        await self._act(lambda: self.session.confirm(qty))
+
+    async def _on_skip(self, _e: ft.Event) -> None:
+        await self._act(self.session.skip)
+
+    async def _on_short(self, e: ft.Event) -> None:
+        picked = self._typed_qty()
+
+        def reason_button(reason: ShortReason) -> ft.Control:
+            async def chose(_e: ft.Event) -> None:
+                e.page.pop_dialog()
+                await self._act(lambda: self.session.short(reason, picked))
+            return theme.big_button(REASON_WORDS[reason], chose, kind="tonal", width=260)
+
+        async def cancel(_e: ft.Event) -> None:
+            e.page.pop_dialog()
+            await self.scan.focus()
+
+        line = self.session.current
+        e.page.show_dialog(ft.AlertDialog(
+            modal=True,
+            title=theme.text("Why is it short?", size=24, weight=ft.FontWeight.BOLD),
+            content=ft.Column(
+                [theme.text(f"{line.name if line else ''} in bin {line.bin if line else ''}", size=17),
+                 *(reason_button(r) for r in ShortReason)],
+                tight=True, spacing=12,
+            ),
+            actions=[theme.big_button("Cancel", cancel, kind="outlined")],
+        ))
+
+    async def _on_back(self, _e: ft.Event) -> None:
+        await self.on_back()
+
+    async def _act(self, action: Callable[[], Feedback]) -> None:
+        """Run one workflow call off the event loop, then show what it said."""
+        async with self._busy:
+            before = self.runtime.replica.get_meta("next_seq")
+            feedback = await asyncio.to_thread(action)
+            recorded = self.runtime.replica.get_meta("next_seq") != before
+        self.qty.value = ""
+        self.show_feedback(feedback)
+        self.render()
+        if recorded:
+            self.runtime.recorded()
+        self.control.update()
+        await self.scan.focus()
+
+    def _typed_qty(self) -> int | None:
+        value = (self.qty.value or "").strip()
+        return int(value) if value.isdigit() else None

@@ -1,0 +1,118 @@
+"""What every browser session of one floor-app process shares: the replica,
+the one background sync loop, and a board that tells each open screen when the
+sync status changes.
+
+One process, one sync loop: sessions subscribe to the board, they never start
+loops of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+from edge_app import outbox
+from edge_app.agent import SyncAgent, hub_client
+from edge_app.errors import NotEnrolled
+from edge_app.replica import Replica
+from edge_app.sync_loop import SyncLoop, SyncStatus
+
+__all__ = ["StatusBoard", "FloorRuntime"]
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[SyncStatus], None]
+
+
+class StatusBoard:
+    """Fans the latest sync status out to every open screen."""
+
+    def __init__(self) -> None:
+        self.status = SyncStatus()
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Add a listener; returns the call that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def publish(self, status: SyncStatus) -> None:
+        self.status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # noqa: BLE001 - a closed tab must not stop the others
+                log.exception("status listener failed; dropping it")
+                self._listeners.remove(listener)
+
+
+class FloorRuntime:
+    """The replica, its identity and (once enrolled) the sync loop of this process."""
+
+    def __init__(self, data_dir: str, sync_interval: float = 5.0):
+        self.data_dir = data_dir
+        self.sync_interval = sync_interval
+        self.replica = Replica(data_dir)
+        self.board = StatusBoard()
+        self.loop: SyncLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._client = None
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.replica.get_meta("device_id"))
+
+    @property
+    def actor(self) -> str:
+        """Who the ops are recorded for: the device's name on the hub."""
+        return self.replica.get_meta("device_name") or self.replica.get_meta("role") or "picker"
+
+    def identity(self) -> dict[str, str]:
+        return self.replica.identity()
+
+    def start_sync(self) -> bool:
+        """Start the one sync loop on the running event loop; False if not enrolled."""
+        if self.loop is not None:
+            return True
+        try:
+            self._client = hub_client(self.replica)
+        except NotEnrolled:
+            return False
+        self.loop = SyncLoop(SyncAgent(self.replica, self._client), interval=self.sync_interval,
+                             on_status=self.board.publish)
+        self.board.status = self.loop.status
+        self._task = asyncio.get_running_loop().create_task(self.loop.run(), name="backroom-sync-loop")
+        return True
+
+    async def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.stop()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        if self._client is not None:
+            await self._client.aclose()
+        self.replica.close()
+
+    def recorded(self) -> None:
+        """A person's action was just saved: show the new outbox depth, sync soon."""
+        with self.replica.transaction() as conn:
+            self.board.status.outbox_depth = outbox.depth(conn)
+        self.board.publish(self.board.status)
+        self.sync_now()
+
+    def sync_now(self) -> None:
+        if self.loop is not None:
+            self.loop.kick()
+
+    def rejections(self) -> list[dict]:
+        with self.replica.transaction() as conn:
+            return outbox.rejections(conn)
+
+    async def tick(self, every: float = 1.0) -> None:
+        """Re-publish the status now and then so "synced 12 s ago" keeps counting."""
+        while True:
+            await asyncio.sleep(every)
+            self.board.publish(self.board.status)

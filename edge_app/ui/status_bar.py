@@ -1,0 +1,93 @@
+"""The status bar on every screen: online or offline, ops waiting to be sent,
+when the device last synced, and a "Sync now" button."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import flet as ft
+
+from edge_app.sync_loop import SyncStatus
+from edge_app.ui import theme
+
+__all__ = ["StatusWords", "describe", "ago", "StatusBar"]
+
+
+@dataclass(frozen=True)
+class StatusWords:
+    state: str  # "Online", "Offline" or "Connecting…"
+    waiting: str  # "3 waiting to send"
+    synced: str  # "synced 12 s ago"
+    online: bool | None
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    """'synced 12 s ago' in words a person reads at a glance."""
+    if then is None:
+        return "not synced yet"
+    seconds = max(int((now - then).total_seconds()), 0)
+    if seconds < 3:
+        return "synced just now"
+    if seconds < 120:
+        return f"synced {seconds} s ago"
+    if seconds < 7200:
+        return f"synced {seconds // 60} min ago"
+    return f"synced {seconds // 3600} h ago"
+
+
+def describe(status: SyncStatus, now: datetime | None = None) -> StatusWords:
+    now = now or datetime.now(timezone.utc)
+    state = {True: "Online", False: "Offline", None: "Connecting…"}[status.online]
+    return StatusWords(state, f"{status.outbox_depth} waiting to send", ago(status.last_sync_at, now), status.online)
+
+
+class StatusBar:
+    """A coloured strip that follows the sync loop's reports."""
+
+    def __init__(self, on_sync_now: Callable, on_issues: Callable):
+        self._icon = ft.Icon(ft.Icons.CLOUD_QUEUE, color=ft.Colors.WHITE, size=28)
+        self._state = theme.text("Connecting…", size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
+        self._waiting = theme.text("", size=18, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE)
+        self._synced = theme.text("", size=15, color=ft.Colors.WHITE)
+        self._issues = ft.TextButton(
+            content="Sync issues", on_click=on_issues, visible=False,
+            style=ft.ButtonStyle(color=ft.Colors.WHITE, text_style=ft.TextStyle(size=15, decoration=ft.TextDecoration.UNDERLINE)),
+        )
+        sync_now = ft.Button(
+            content="Sync now", icon=ft.Icons.SYNC, on_click=on_sync_now, height=theme.TARGET,
+            bgcolor=ft.Colors.WHITE, color=theme.INK,
+            style=ft.ButtonStyle(text_style=ft.TextStyle(size=17, weight=ft.FontWeight.W_600),
+                                 shape=ft.RoundedRectangleBorder(radius=10)),
+        )
+        self.control = ft.Container(
+            bgcolor=theme.WAIT,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            content=ft.Row(
+                [
+                    ft.Column(
+                        [
+                            ft.Row([self._icon, self._state], spacing=10),
+                            self._waiting,
+                            ft.Row([self._synced, self._issues], spacing=8, wrap=True),
+                        ],
+                        spacing=2,
+                        expand=True,
+                    ),
+                    sync_now,
+                ],
+                vertical_alignment=ft.CrossAxisAlignment.CENTER,
+            ),
+        )
+
+    def show(self, status: SyncStatus, issues: int = 0) -> None:
+        """Set the texts and colour from a status; the caller updates the page."""
+        words = describe(status)
+        self._state.value = words.state
+        self._waiting.value = words.waiting
+        self._synced.value = words.synced if words.online is not False else f"{words.synced} · working offline"
+        self._icon.icon = {True: ft.Icons.CLOUD_DONE, False: ft.Icons.CLOUD_OFF, None: ft.Icons.CLOUD_QUEUE}[words.online]
+        self.control.bgcolor = {True: theme.OK, False: theme.BAD, None: theme.WAIT}[words.online]
+        self._issues.visible = issues > 0
+        self._issues.content = f"Sync issues ({issues})"
