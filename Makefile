@@ -31,3 +31,7 @@ test: system-deps $(STAMP)
 
 clean:
 	rm -rf $(VENV) .backroom .pytest_cache
+
+# Scanning benchmark: decode time per 1280x720 frame per decoder, wedge throughput, corpus decode rates.
+bench-scan: $(STAMP)
+	$(PY) -m benchmarks.bench_scan

@@ -113,7 +113,7 @@ def _degrade(code: Any, degradation: str, rng: Any) -> Any:
     import numpy as np
 
     if degradation == "small":
-        return _place(code, 0.4)
+        return _place(code, 0.5)
     frame = _place(code)
     if degradation == "blur":
         return cv2.GaussianBlur(frame, (0, 0), 2.0)
