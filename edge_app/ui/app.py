@@ -60,6 +60,7 @@ class FloorApp:
         self.screen: OrdersView | PickView | IssuesView | None = None
         self._unsubscribe = None
         self._last_sync = None
+        self._issues = 0
 
     async def start(self) -> None:
         page = self.page
@@ -69,7 +70,8 @@ class FloorApp:
         page.bgcolor = ft.Colors.BLUE_GREY_50
         page.padding = 0
         if not self.runtime.enrolled:
-            page.add(self._centered(EnrollView(self.runtime.data_dir, self._on_check_enrolled).control))
+            page.add(self._centered(ft.Container(EnrollView(self.runtime.data_dir, self._on_check_enrolled).control,
+                                                 padding=16)))
             return
         page.add(ft.Column([self.status_bar.control,
                             ft.Column([self._centered(self.body)], scroll=ft.ScrollMode.AUTO, expand=True)],
@@ -77,6 +79,7 @@ class FloorApp:
         page.on_connect = lambda _e: self._subscribe()
         page.on_close = lambda _e: self._unsubscribe and self._unsubscribe()
         self._subscribe()
+        self._issues = len(self.runtime.rejections())
         self._show_status(self.runtime.board.status)
         self.show_orders()
         page.update()
@@ -110,17 +113,19 @@ class FloorApp:
         self._unsubscribe = self.runtime.board.subscribe(self._on_status)
 
     def _on_status(self, status: SyncStatus) -> None:
-        self._show_status(status)
-        if status.last_sync_at != self._last_sync:
-            self._last_sync = status.last_sync_at
+        report = status.last_report
+        if status.last_sync_at != self._last_sync and report and (report.pushed or report.pulled):
             self._after_sync()
+        self._last_sync = status.last_sync_at
+        self._show_status(status)
         self.page.update()
 
     def _show_status(self, status: SyncStatus) -> None:
-        self.status_bar.show(status, issues=len(self.runtime.rejections()))
+        self.status_bar.show(status, issues=self._issues)
 
     def _after_sync(self) -> None:
-        """New hub state arrived: lists on screen may have changed."""
+        """New hub state arrived: lists on screen and the hub's answers may have changed."""
+        self._issues = len(self.runtime.rejections())
         if isinstance(self.screen, OrdersView):
             self.screen.refresh()
         elif isinstance(self.screen, PickView):

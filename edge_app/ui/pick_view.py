@@ -39,7 +39,7 @@ class PickView:
         self._prompt = theme.text("", size=26, weight=ft.FontWeight.BOLD)
         self._step = theme.text("", size=15, weight=ft.FontWeight.W_600, color=theme.MUTED)
         self.scan = ft.TextField(
-            label="Scan", hint_text="Scan, or type a code and press Enter", autofocus=True,
+            label="Scan", hint_text="Scan or type, then Enter", autofocus=True,
             on_submit=self._on_scan, text_size=24, border_width=3, focused_border_color=ft.Colors.INDIGO_700,
             autocorrect=False, enable_suggestions=False, content_padding=16,
         )
@@ -78,6 +78,7 @@ class PickView:
             [header, prompt, self.scan, self._banner, self._actions, self._done,
              theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines],
             spacing=12,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         )
         self.render()
 
@@ -90,6 +91,7 @@ class PickView:
         self._step.value = "ORDER DONE" if done else {"bin": "STEP 1 · BIN", "item": "STEP 2 · ITEM",
                                                        "qty": "STEP 3 · COUNT"}.get(s.step, "")
         self._actions.visible = not done
+        self.scan.visible = not done
         self._done.visible = done
         self._lines.controls = [self._line_row(line) for line in s.lines()]
 
@@ -150,7 +152,7 @@ class PickView:
 
         async def cancel(_e: ft.Event) -> None:
             e.page.pop_dialog()
-            await self.scan.focus()
+            await self.focus_scan()
 
         line = self.session.current
         e.page.show_dialog(ft.AlertDialog(
@@ -179,7 +181,12 @@ class PickView:
         if recorded:
             self.runtime.recorded()
         self.control.update()
-        await self.scan.focus()
+        await self.focus_scan()
+
+    async def focus_scan(self) -> None:
+        """Keep the scan field focused, so a wedge scanner's keystrokes land in it."""
+        if self.scan.visible:
+            await self.scan.focus()
 
     def _typed_qty(self) -> int | None:
         value = (self.qty.value or "").strip()

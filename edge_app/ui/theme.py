@@ -28,6 +28,8 @@ def big_button(label: str, on_click: Callable, icon: Any = None, kind: str = "fi
         shape=ft.RoundedRectangleBorder(radius=10),
         text_style=ft.TextStyle(size=18, weight=ft.FontWeight.W_600),
     )
+    if kind == "filled":
+        style.bgcolor, style.color = ft.Colors.INDIGO_800, ft.Colors.WHITE
     cls = {"filled": ft.FilledButton, "outlined": ft.OutlinedButton, "tonal": ft.FilledTonalButton}[kind]
     return cls(content=label, icon=icon, on_click=on_click, style=style, height=TARGET, **kw)
 
