@@ -99,6 +99,13 @@ class WedgeReader:
         """End a pending scanner burst once ``reset_gap`` has passed; call it from a timer."""
         return self._expire(now)
 
+    def retract(self, count: int) -> None:
+        """Forget the last ``count`` pending characters (a person pressed backspace)."""
+        count = min(count, len(self._buf.chars))
+        if count > 0:
+            del self._buf.chars[-count:]
+            del self._buf.times[-count:]
+
     def pending(self) -> str:
         """Characters received but not yet part of a finished burst."""
         return "".join(self._buf.chars)
