@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any, Callable
 
@@ -9,8 +10,8 @@ from sync.models import Change
 
 __all__ = ["apply_change"]
 
-_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at")
-_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason")
+_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging")
+_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded")
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
@@ -50,11 +51,11 @@ def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None)
         return
     conn.execute(
         f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
-        tuple(data[c] for c in _ORDER_COLUMNS),
+        tuple(data.get(c) for c in _ORDER_COLUMNS),
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
-        [(order_id, *(line[c] for c in _LINE_COLUMNS)) for line in data["lines"]],
+        [(order_id, *(line.get(c, 0) for c in _LINE_COLUMNS)) for line in data["lines"]],
     )
 
 
@@ -68,9 +69,20 @@ def _stock(conn: sqlite3.Connection, _key: str, data: dict[str, Any] | None) -> 
     )
 
 
+def _task(conn: sqlite3.Connection, task_id: str, data: dict[str, Any] | None) -> None:
+    if data is None:
+        conn.execute("DELETE FROM tasks WHERE id = ?", (int(task_id),))
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO tasks (id, kind, for_role, sentence, details, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (data["id"], data["kind"], data["for_role"], data["sentence"], json.dumps(data["details"]), data.get("order_id"), data["status"]),
+    )
+
+
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
     "item": _item,
     "bin": _bin,
     "order": _order,
     "stock": _stock,
+    "task": _task,
 }

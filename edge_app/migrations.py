@@ -65,4 +65,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             GROUP BY s.bin, s.sku;
         """,
     ),
+    (
+        3,
+        "tasks_and_order_followups",
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, for_role TEXT NOT NULL, sentence TEXT NOT NULL,
+            details TEXT NOT NULL, order_id TEXT, status TEXT NOT NULL
+        );
+        ALTER TABLE orders ADD COLUMN staging TEXT;
+        ALTER TABLE order_lines ADD COLUMN qty_handed_over INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN qty_returned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN qty_refunded INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
 ]

@@ -18,8 +18,9 @@ from hub.feed import pull
 from hub.migrations import migrate
 from hub.ops import push
 from hub.orders import accept_order, get_order, list_orders
-from hub.reads import movement_rows, stock_rows
-from sync.models import EnrollRequest, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
+from hub.log import run_hub_command
+from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
+from sync.models import CancelRequest, EnrollRequest, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
 
 __all__ = ["create_app"]
 
@@ -71,6 +72,10 @@ def _api(who: Device | ApiClient, *roles: str) -> ApiClient:
     return who
 
 
+def _actor(who: Device | ApiClient) -> str:
+    return f"device:{who.id}" if isinstance(who, Device) else f"{who.role}:{who.name}"
+
+
 def _install_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["ops"])
     def healthz(request: Request) -> dict[str, str]:
@@ -98,6 +103,31 @@ def _install_routes(app: FastAPI) -> None:
             found = get_order(conn, order_id)
         require_location(who, found["location"])
         return found
+
+    @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
+    def cancel(order_id: str, body: CancelRequest, request: Request, who: Caller) -> dict[str, Any]:
+        _api(who, "admin", "intake")
+        with _db(request).write() as conn:
+            get_order(conn, order_id)
+            run_hub_command(conn, "order.cancelled", {"order_id": order_id, "reason": body.reason}, actor=_actor(who))
+            return get_order(conn, order_id)
+
+    @app.get("/v1/conflicts", tags=["sync"])
+    def conflicts(request: Request, who: Caller, location: str | None = None, device_id: str | None = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        if isinstance(who, Device):
+            device_id = who.id  # a device sees the collisions its own ops had
+        else:
+            _api(who, "admin")
+        with _db(request).read() as conn:
+            return conflict_rows(conn, location, device_id, limit)
+
+    @app.get("/v1/tasks", tags=["orders"])
+    def tasks(request: Request, who: Caller, location: str | None = None, status: str | None = "open",
+              limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return task_rows(conn, location, status, limit)
 
     @app.get("/v1/stock", tags=["stock"])
     def stock(request: Request, who: Caller, location: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:

@@ -105,3 +105,27 @@ def _hub_call(fn, *args):
         return fn(*args)
     except HubError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@hub.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def verify(db_url: str, as_json: bool) -> None:
+    """Replay the op log into an empty database and compare state digests. Exits 1 on a difference."""
+    import json
+
+    from hub.verify import replay
+
+    verdict = replay(open_db(db_url))
+    if as_json:
+        click.echo(json.dumps({"ops": verdict.ops, "original": verdict.original, "replayed": verdict.replayed,
+                               "same": verdict.same, "different_answers": verdict.different_answers, "rows": verdict.counts}))
+    else:
+        click.echo(f"replayed {verdict.ops} logged ops")
+        click.echo(f"state digest  live: {verdict.original}")
+        click.echo(f"state digest  replay: {verdict.replayed}")
+        for line in verdict.different_answers[:20]:
+            click.echo(f"  answer differs: {line}")
+        click.echo("same state" if verdict.same else "DIFFERENT STATE")
+    if not verdict.same:
+        raise SystemExit(1)

@@ -1,19 +1,14 @@
 """Applying pushed ops: each op exactly once, in device order, in its own
-transaction together with its (device_id, device_seq) record."""
+transaction together with its (device_id, device_seq) record in the log."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-
 from sqlalchemy import Connection, text
 
+from hub import handlers  # noqa: F401  (registers every op handler)
 from hub.db import Database
 from hub.devices import Device
-from hub.feed import head
-from hub.picking import HANDLERS, Outcome
-from sync.errors import SyncError
-from sync.kinds import parse_payload
+from hub.log import Context, append, apply_op
 from sync.models import Op, OpResult, OpStatus
 
 __all__ = ["push"]
@@ -40,8 +35,12 @@ def _apply_one(db: Database, device: Device, op: Op) -> OpResult:
         last_seq = _lock_last_seq(conn, device.id)
         if op.device_seq != last_seq + 1:
             return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
-        result = _decide(conn, device, op)
-        _record(conn, device.id, op, result)
+        ctx = Context(device.id, device.location)
+        # A refusal still consumes the sequence number and is logged, so a re-send
+        # gets the same answer and the ops queued behind it can move on.
+        result = apply_op(conn, ctx, op)
+        append(conn, ctx, op, result)
+        conn.execute(text("UPDATE devices SET last_seq = :s WHERE id = :d"), {"s": op.device_seq, "d": device.id})
         return result
 
 
@@ -60,56 +59,14 @@ def _answer_resend(op: Op, earlier) -> OpResult:
     if earlier.op_id != op.op_id:
         return _rejected(op, "sequence_reused", f"op #{op.device_seq} was already used by another op")
     first = OpResult.model_validate_json(earlier.result)
-    return first.model_copy(update={"status": OpStatus.DUPLICATE, "reason_code": first.reason_code})
+    return first.model_copy(update={"status": OpStatus.DUPLICATE})
 
 
 def _lock_last_seq(conn: Connection, device_id: str) -> int:
     # FOR UPDATE is a no-op on SQLite, where the write transaction is exclusive already.
     suffix = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    return conn.execute(
-        text("SELECT last_seq FROM devices WHERE id = :d" + suffix), {"d": device_id}
-    ).scalar_one()
-
-
-def _decide(conn: Connection, device: Device, op: Op) -> OpResult:
-    """Validate and apply; a refusal still consumes the op's sequence number."""
-    try:
-        payload = parse_payload(op.kind, op.schema_version, op.payload)
-    except SyncError as exc:
-        return _rejected(op, exc.code, str(exc))
-    outcome: Outcome = HANDLERS[op.kind](conn, device, op, payload)
-    if outcome.reason_code:
-        return _rejected(op, outcome.reason_code, outcome.message)
-    return OpResult(
-        op_id=op.op_id,
-        device_seq=op.device_seq,
-        status=OpStatus.APPLIED,
-        message=outcome.message,
-        compensations=outcome.compensations,
-        change_seq=head(conn),
-    )
+    return conn.execute(text("SELECT last_seq FROM devices WHERE id = :d" + suffix), {"d": device_id}).scalar_one()
 
 
 def _rejected(op: Op, code: str, message: str) -> OpResult:
     return OpResult(op_id=op.op_id, device_seq=op.device_seq, status=OpStatus.REJECTED, reason_code=code, message=message)
-
-
-def _record(conn: Connection, device_id: str, op: Op, result: OpResult) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, "
-            "schema_version, result, applied_at) VALUES (:op_id, :device_id, :device_seq, :kind, "
-            ":payload, :actor, :hlc, :schema_version, :result, :applied_at)"
-        ),
-        {
-            **op.model_dump(exclude={"payload"}),
-            "device_id": device_id,
-            "payload": json.dumps(op.payload),
-            "result": result.model_dump_json(),
-            "applied_at": datetime.now(timezone.utc).isoformat(),
-        },
-    )
-    conn.execute(
-        text("UPDATE devices SET last_seq = :s, last_seen_at = :t WHERE id = :d"),
-        {"s": op.device_seq, "t": datetime.now(timezone.utc).isoformat(), "d": device_id},
-    )

@@ -7,14 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, text
 
-from hub.errors import Invalid, NotFound
+from hub.errors import NotFound
 from hub.feed import emit_order, order_snapshot
+from hub.followups import settled
+from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.stock import available, on_hand_by_bin
-from sync.models import Fulfilment, OrderIn
+from sync.models import Fulfilment, Op, OrderIn
+from sync.rules import settle_cancel
 
-__all__ = ["accept_order", "get_order", "list_orders", "ROUTE_PREFERENCE"]
+__all__ = ["accept_order", "find_order", "get_order", "list_orders", "OrderAccepted", "OrderCancelled", "ROUTE_PREFERENCE"]
 
 # Which kinds of location serve which fulfilment, best first.
 ROUTE_PREFERENCE: dict[Fulfilment, tuple[str, ...]] = {
@@ -24,21 +28,48 @@ ROUTE_PREFERENCE: dict[Fulfilment, tuple[str, ...]] = {
 }
 
 
+class OrderAccepted(BaseModel):
+    """Hub command: a channel's order, with the id and time the hub gave it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    created_at: str
+    order: OrderIn
+
+
+class OrderCancelled(BaseModel):
+    """Hub command: a channel or an admin cancels an order."""
+
+    model_config = ConfigDict(extra="forbid")
+    order_id: str
+    reason: str = Field(default="", max_length=200)
+
+
+def find_order(conn: Connection, channel: str, number: str) -> dict[str, Any] | None:
+    row = conn.execute(text("SELECT id FROM orders WHERE channel = :c AND number = :n"), {"c": channel, "n": number}).first()
+    return order_snapshot(conn, row.id) if row else None
+
+
 def accept_order(conn: Connection, order: OrderIn, now_iso: str) -> tuple[dict[str, Any], bool]:
     """Store, route and reserve an order. Returns (order, created).
 
     Posting the same channel + number again returns the stored order unchanged,
-    so a channel may retry safely. Raises Invalid for an unknown SKU or location.
-    """
-    existing = conn.execute(
-        text("SELECT id FROM orders WHERE channel = :c AND number = :n"),
-        {"c": order.channel, "n": order.number},
-    ).first()
+    so a channel may retry safely. Raises Invalid for an unknown SKU or location."""
+    existing = find_order(conn, order.channel, order.number)
     if existing:
-        return order_snapshot(conn, existing.id), False
-    _check_skus(conn, order)
-    location = _route(conn, order)
+        return existing, False
     order_id = str(uuid.uuid4())
+    payload = {"id": order_id, "created_at": now_iso, "order": order.model_dump(mode="json")}
+    run_hub_command(conn, "order.accepted", payload, actor=f"channel:{order.channel}")
+    return order_snapshot(conn, order_id), True
+
+
+@register("order.accepted", hub_payload(OrderAccepted))
+def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -> Outcome:
+    order = p.order
+    if (problem := _problem(conn, order)) is not None:
+        return Outcome.refused("invalid", problem)
+    location = _route(conn, order)
     conn.execute(
         text(
             "INSERT INTO orders (id, number, channel, fulfilment, promised_by, customer_name, "
@@ -46,7 +77,7 @@ def accept_order(conn: Connection, order: OrderIn, now_iso: str) -> tuple[dict[s
             ":promised_by, :customer_name, :location, :status, :created_at)"
         ),
         {
-            "id": order_id,
+            "id": p.id,
             "number": order.number,
             "channel": order.channel,
             "fulfilment": order.fulfilment.value,
@@ -54,22 +85,39 @@ def accept_order(conn: Connection, order: OrderIn, now_iso: str) -> tuple[dict[s
             "customer_name": order.customer_name,
             "location": location,
             "status": "released" if location else "awaiting_stock",
-            "created_at": now_iso,
+            "created_at": p.created_at,
         },
     )
     for line_no, line in enumerate(order.lines, start=1):
-        _add_line(conn, order_id, line_no, line.sku, line.qty, location)
-    emit_order(conn, order_id)
-    return order_snapshot(conn, order_id), True
+        _add_line(conn, p.id, line_no, line.sku, line.qty, location)
+    emit_order(conn, p.id)
+    return Outcome()
 
 
-def _check_skus(conn: Connection, order: OrderIn) -> None:
+@register("order.cancelled", hub_payload(OrderCancelled))
+def order_cancelled(conn: Connection, ctx: Context, op: Op, p: OrderCancelled) -> Outcome:
+    order = order_snapshot(conn, p.order_id)
+    if order is None:
+        return Outcome.refused("invalid", f"order_id: no order {p.order_id!r}")
+    picked = {l["line_no"]: (l["sku"], l["pick_bin"], l["qty_picked"] - l["qty_handed_over"]) for l in order["lines"]}
+    decision = settle_cancel(order["status"], picked)
+    if decision.refusal:
+        return Outcome.refused(decision.refusal, decision.message)
+    conn.execute(text("UPDATE orders SET status = 'cancelled' WHERE id = :o"), {"o": p.order_id})
+    conn.execute(text("DELETE FROM reservations WHERE order_id = :o"), {"o": p.order_id})
+    outcome = settled(conn, ctx, op, decision, order["location"], p.order_id)
+    emit_order(conn, p.order_id)
+    return outcome
+
+
+def _problem(conn: Connection, order: OrderIn) -> str | None:
     for i, line in enumerate(order.lines):
         if conn.execute(text("SELECT 1 FROM items WHERE sku = :s"), {"s": line.sku}).first() is None:
-            raise Invalid(f"lines[{i}].sku: unknown SKU {line.sku!r}")
+            return f"lines[{i}].sku: unknown SKU {line.sku!r}"
     if order.location is not None:
         if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": order.location}).first() is None:
-            raise Invalid(f"location: unknown location {order.location!r}")
+            return f"location: unknown location {order.location!r}"
+    return None
 
 
 def _route(conn: Connection, order: OrderIn) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["stock_rows", "movement_rows"]
+__all__ = ["stock_rows", "movement_rows", "conflict_rows", "task_rows"]
 
 
 def stock_rows(conn: Connection, location: str | None, sku: str | None) -> list[dict[str, Any]]:
@@ -39,3 +40,21 @@ def movement_rows(conn: Connection, location: str | None, sku: str | None, order
         text(f"SELECT * FROM movements WHERE {' AND '.join(clauses)} ORDER BY id LIMIT :lim"), params
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def _where(filters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    clauses = [f"{column} = :{column}" for column, value in filters.items() if value is not None]
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", {k: v for k, v in filters.items() if v is not None}
+
+
+def conflict_rows(conn: Connection, location: str | None, device_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """Conflict records, newest first, with their inputs decoded."""
+    where, params = _where({"location": location, "device_id": device_id})
+    rows = conn.execute(text(f"SELECT * FROM conflicts {where} ORDER BY id DESC LIMIT :lim"), {**params, "lim": limit}).mappings()
+    return [{**r, "inputs": json.loads(r["inputs"])} for r in rows]
+
+
+def task_rows(conn: Connection, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+    where, params = _where({"location": location, "status": status})
+    rows = conn.execute(text(f"SELECT * FROM tasks {where} ORDER BY id LIMIT :lim"), {**params, "lim": limit}).mappings()
+    return [{**r, "details": json.loads(r["details"])} for r in rows]

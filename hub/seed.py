@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, text
 
-from hub.catalogue import add_bin, upsert_item
+from hub import handlers  # noqa: F401  (registers the commands seeding uses)
 from hub.db import Database
+from hub.log import run_hub_command
 from hub.orders import accept_order
-from hub.stock import Movement, move
 from sync.models import OrderIn
 
 __all__ = ["DEMO_LOCATION", "DEMO_ITEMS", "seed_demo", "ean13"]
@@ -58,25 +58,20 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
 
 def _seed_catalogue(conn: Connection) -> None:
     for sku, name, weight, body in DEMO_ITEMS:
-        upsert_item(conn, sku, name, weight, [ean13(body)])
+        run_hub_command(conn, "catalogue.item_upserted", {"sku": sku, "name": name, "unit_weight_g": weight, "barcodes": [ean13(body)]})
 
 
 def _seed_locations(conn: Connection) -> None:
-    conn.execute(
-        text("INSERT INTO locations (code, name, kind) VALUES (:c, :n, :k)"),
-        [
-            {"c": DEMO_LOCATION, "n": "Demo store", "k": "store"},
-            {"c": "DEMO-DS", "n": "Demo dark store", "k": "dark_store"},
-        ],
-    )
+    run_hub_command(conn, "location.added", {"code": DEMO_LOCATION, "name": "Demo store", "kind": "store"})
+    run_hub_command(conn, "location.added", {"code": "DEMO-DS", "name": "Demo dark store", "kind": "dark_store"})
     for code, seq in DEMO_BINS:
-        add_bin(conn, DEMO_LOCATION, code, seq)
+        run_hub_command(conn, "bin.added", {"location": DEMO_LOCATION, "code": code, "seq": seq})
 
 
 def _seed_stock(conn: Connection) -> None:
     for i, (sku, *_rest) in enumerate(DEMO_ITEMS):
         bin_code = DEMO_BINS[i % len(DEMO_BINS)][0]
-        move(conn, Movement(DEMO_LOCATION, bin_code, sku, 20 + i, "receipt"))
+        run_hub_command(conn, "stock.received", {"location": DEMO_LOCATION, "bin": bin_code, "sku": sku, "qty": 20 + i})
 
 
 def _seed_orders(conn: Connection, now: datetime) -> int:

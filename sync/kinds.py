@@ -22,6 +22,15 @@ __all__ = [
     "ShortReason",
     "PickConfirmed",
     "PickShorted",
+    "HandedOverLine",
+    "PickupHandedOver",
+    "CountRecorded",
+    "StagingSet",
+    "Condition",
+    "Disposition",
+    "ReturnedLine",
+    "ReturnReceived",
+    "RefundRequested",
     "OpKind",
     "KINDS",
     "kind_of",
@@ -69,6 +78,73 @@ class PickShorted(_Payload):
     reason: ShortReason
 
 
+class HandedOverLine(_Payload):
+    line_no: int = Field(ge=1)
+    qty: int = Field(gt=0)
+
+
+class PickupHandedOver(_Payload):
+    """Units of a pickup order given to the customer."""
+
+    order_id: str = Field(min_length=1)
+    lines: list[HandedOverLine] = Field(min_length=1)
+    code_verified: bool
+
+
+class CountRecorded(_Payload):
+    """A blind count of one SKU in one bin, as of the op's HLC time."""
+
+    bin: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    counted: int = Field(ge=0)
+
+
+class StagingSet(_Payload):
+    """Where a ready order waits for its customer or carrier (an editable attribute)."""
+
+    order_id: str = Field(min_length=1)
+    staging: str = Field(min_length=1, max_length=64)
+
+
+class Condition(str, Enum):
+    NEW = "new"
+    OPENED = "opened"
+    DAMAGED = "damaged"
+    DEFECTIVE = "defective"
+
+
+class Disposition(str, Enum):
+    RESTOCK = "restock"
+    DAMAGE = "damage"
+    RETURN_TO_VENDOR = "return_to_vendor"
+    QUARANTINE = "quarantine"
+
+
+class ReturnedLine(_Payload):
+    line_no: int | None = Field(default=None, ge=1)  # None for a return without a receipt
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0)
+    condition: Condition
+    disposition: Disposition
+    bin: str | None = Field(default=None, min_length=1)  # where restocked units went
+
+
+class ReturnReceived(_Payload):
+    """Units a customer brought back, graded and put somewhere."""
+
+    return_id: str = Field(min_length=1)
+    order_id: str | None = None
+    lines: list[ReturnedLine] = Field(min_length=1)
+
+
+class RefundRequested(_Payload):
+    """Ask for money back for returned units of an order line."""
+
+    order_id: str = Field(min_length=1)
+    line_no: int = Field(ge=1)
+    qty: int = Field(gt=0)
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -80,6 +156,11 @@ KINDS: dict[str, OpKind] = {
     for k in (
         OpKind(name="pick.confirmed", nature=Nature.FACT, payload=PickConfirmed),
         OpKind(name="pick.shorted", nature=Nature.FACT, payload=PickShorted),
+        OpKind(name="pickup.handed_over", nature=Nature.FACT, payload=PickupHandedOver),
+        OpKind(name="count.recorded", nature=Nature.FACT, payload=CountRecorded),
+        OpKind(name="order.staging_set", nature=Nature.FACT, payload=StagingSet),
+        OpKind(name="return.received", nature=Nature.FACT, payload=ReturnReceived),
+        OpKind(name="refund.requested", nature=Nature.REQUEST, payload=RefundRequested),
     )
 }
 

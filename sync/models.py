@@ -21,6 +21,7 @@ __all__ = [
     "Fulfilment",
     "OrderLineIn",
     "OrderIn",
+    "CancelRequest",
     "EnrollRequest",
     "Enrollment",
 ]
@@ -81,7 +82,7 @@ class Change(_Strict):
     """One row of the hub's change feed: the new state of an entity, or None if gone."""
 
     seq: int
-    entity: Literal["item", "bin", "order", "stock"]
+    entity: Literal["item", "bin", "order", "stock", "task"]
     key: str
     data: dict[str, Any] | None
 
@@ -113,6 +114,10 @@ class OrderIn(_Strict):
     customer_name: str = Field(default="", max_length=200)
     location: str | None = Field(default=None, max_length=64)
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+
+
+class CancelRequest(_Strict):
+    reason: str = Field(default="", max_length=200)
 
 
 class EnrollRequest(_Strict):

@@ -1,0 +1,204 @@
+"""The conflict rules: pure functions of (state, op) → decision.
+
+Each rule takes only what it needs as plain values and returns what to do: how
+much of the op takes effect, which compensations (tasks for people) it creates,
+and a conflict record when the op collided with hub state. No I/O, no clock
+reads, no randomness: replaying the log must reach the same decisions.
+Facts always stand; only requests are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Task",
+    "Conflict",
+    "Decision",
+    "LineState",
+    "CLOSED_FOR_PICKING",
+    "settle_pick",
+    "settle_short",
+    "settle_cancel",
+    "settle_handover",
+    "settle_count",
+    "settle_attribute",
+    "settle_return",
+    "settle_refund",
+]
+
+# Order statuses in which units picked are no longer wanted.
+CLOSED_FOR_PICKING = frozenset({"cancelled", "handed_over", "shipped", "expired"})
+
+
+@dataclass(frozen=True)
+class Task:
+    """Follow-up work for a person: put back, recount, refund review, reroute."""
+
+    kind: str
+    sentence: str
+    for_role: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A record of a collision: the rule that decided it, its inputs, its outcome."""
+
+    rule: str
+    inputs: dict[str, Any]
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an op does. `refusal` (a reason code) only ever comes from requests."""
+
+    apply_qty: int = 0
+    tasks: tuple[Task, ...] = ()
+    conflict: Conflict | None = None
+    refusal: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LineState:
+    """An order line as the hub holds it now."""
+
+    qty: int
+    picked: int = 0
+    short: int = 0
+    handed_over: int = 0
+    returned: int = 0
+    refunded: int = 0
+
+    @property
+    def open_qty(self) -> int:
+        return max(self.qty - self.picked - self.short, 0)
+
+
+def settle_pick(line: LineState, order_status: str, qty: int, sku: str, bin_code: str) -> Decision:
+    """Picked units physically left the bin: the pick always stands.
+
+    Rule `cancel_vs_offline_pick`: on a closed order nothing fills; all units go back.
+    Rule `over_pick`: units beyond what the line still needs go back."""
+    if order_status in CLOSED_FOR_PICKING:
+        return Decision(
+            apply_qty=0,
+            tasks=(_put_back(sku, bin_code, qty, f"the order is {order_status}"),),
+            conflict=Conflict("cancel_vs_offline_pick", {"order_status": order_status, "picked": qty}, f"pick stands; {qty} to put back"),
+        )
+    fill = min(qty, line.open_qty)
+    excess = qty - fill
+    if not excess:
+        return Decision(apply_qty=fill)
+    return Decision(
+        apply_qty=fill,
+        tasks=(_put_back(sku, bin_code, excess, "the line was already filled by another pick"),),
+        conflict=Conflict("over_pick", {"line_open": line.open_qty, "picked": qty}, f"{fill} filled the line; {excess} to put back"),
+    )
+
+
+def settle_short(line: LineState, order_status: str, qty: int, reason: str, bin_on_hand: int, sku: str, bin_code: str | None) -> Decision:
+    """A short pick is a fact: the units were not there to take.
+
+    Rule `short_after_pick_from_bin`: an empty-bin short while the ledger still shows
+    units in that bin (others picked from it meanwhile, or the count is wrong) asks
+    for a recount. Every short that leaves the line open asks for a reroute."""
+    if order_status in CLOSED_FOR_PICKING:
+        return Decision(apply_qty=0)
+    missing = min(qty, line.open_qty)
+    tasks: list[Task] = []
+    conflict = None
+    if missing and reason == "empty_bin" and bin_code and bin_on_hand > 0:
+        tasks.append(_task("recount", "supervisor", f"Recount bin {bin_code}: reported empty but the ledger shows {bin_on_hand} × {sku}.", sku=sku, bin=bin_code, expected=bin_on_hand))
+        conflict = Conflict("short_after_pick_from_bin", {"bin_on_hand": bin_on_hand, "short": missing}, "short stands; bin recount requested")
+    if missing:
+        tasks.append(_task("reroute", "supervisor", f"{missing} × {sku} short: find it elsewhere or split the order.", sku=sku, qty=missing))
+    return Decision(apply_qty=missing, tasks=tuple(tasks), conflict=conflict)
+
+
+def settle_cancel(order_status: str, picked_by_line: dict[int, tuple[str, str | None, int]]) -> Decision:
+    """A cancellation is a request. Refused once the goods have left the store;
+    otherwise it stands, and units already picked go back (rule `cancel_after_pick`)."""
+    if order_status in ("handed_over", "shipped"):
+        return Decision(refusal="already_handed_over", message=f"the order is already {order_status.replace('_', ' ')}")
+    if order_status == "cancelled":
+        return Decision(refusal="already_cancelled", message="the order is already cancelled")
+    tasks = tuple(
+        _put_back(sku, bin_code, qty, "the order was cancelled")
+        for _line_no, (sku, bin_code, qty) in sorted(picked_by_line.items())
+        if qty > 0
+    )
+    conflict = Conflict("cancel_after_pick", {"picked_units": sum(q for _s, _b, q in picked_by_line.values())}, "cancellation stands; picked units to put back") if tasks else None
+    return Decision(tasks=tasks, conflict=conflict)
+
+
+def settle_handover(order_status: str, qty: int) -> Decision:
+    """A handover is a fact: the customer has the goods.
+
+    Rule `handover_vs_cancel`: if the hub cancelled the order meanwhile, the handover
+    stands, the cancellation fails, and someone reviews the refund."""
+    if order_status == "cancelled":
+        return Decision(
+            apply_qty=qty,
+            tasks=(_task("refund_review", "supervisor", f"Order was cancelled but {qty} units were handed over: check the refund."),),
+            conflict=Conflict("handover_vs_cancel", {"order_status": order_status, "handed_over": qty}, "handover stands; cancellation fails; refund review"),
+        )
+    return Decision(apply_qty=qty)
+
+
+def settle_count(counted: int, expected_at_count: int, threshold: int, sku: str, bin_code: str) -> Decision:
+    """Rule `count_reconciliation`: a count is a snapshot at its own time T.
+    The adjustment is counted − expected at T; movements after T stay on top.
+    A variance beyond the threshold also asks for a recount."""
+    variance = counted - expected_at_count
+    tasks: tuple[Task, ...] = ()
+    if abs(variance) > threshold:
+        tasks = (_task("recount", "supervisor", f"Recount bin {bin_code}: counted {counted} × {sku}, expected {expected_at_count}.", sku=sku, bin=bin_code, expected=expected_at_count),)
+    conflict = Conflict("count_reconciliation", {"counted": counted, "expected_at_count": expected_at_count}, f"adjusted by {variance:+d}") if variance else None
+    return Decision(apply_qty=variance, tasks=tasks, conflict=conflict)
+
+
+def settle_attribute(current: tuple[Any, str] | None, proposed: tuple[Any, str]) -> Decision:
+    """Rule `last_writer_wins`: of two edits of one attribute the later HLC wins;
+    the loser is recorded, never silently dropped. `apply_qty` is 1 if `proposed` wins."""
+    if current is None or proposed[1] > current[1]:
+        conflict = None
+        if current is not None and current[0] != proposed[0]:
+            conflict = Conflict("last_writer_wins", {"kept": proposed[0], "lost": current[0]}, "later edit wins; earlier value recorded")
+        return Decision(apply_qty=1, conflict=conflict)
+    return Decision(apply_qty=0, conflict=Conflict("last_writer_wins", {"kept": current[0], "lost": proposed[0]}, "earlier edit arrived late and lost"))
+
+
+def settle_return(line: LineState, qty: int, sku: str) -> Decision:
+    """A return is a fact: the units are back in the store.
+
+    Rule `return_after_refund`: returned units beyond what is still unrefunded and
+    sold mean money already went back: someone reviews the refund."""
+    sold = line.picked
+    if line.refunded + qty <= sold and line.returned + qty <= sold:
+        return Decision(apply_qty=qty)
+    return Decision(
+        apply_qty=qty,
+        tasks=(_task("refund_review", "supervisor", f"{qty} × {sku} returned on a line already refunded ({line.refunded} of {sold}): check before refunding again.", sku=sku, qty=qty),),
+        conflict=Conflict("return_after_refund", {"sold": sold, "returned": line.returned, "refunded": line.refunded, "returning": qty}, "return stands; refund review"),
+    )
+
+
+def settle_refund(line: LineState, qty: int) -> Decision:
+    """A refund is a request: refused beyond what was returned and not yet refunded."""
+    refundable = line.returned - line.refunded
+    if qty > refundable:
+        return Decision(refusal="nothing_to_refund", message=f"only {max(refundable, 0)} returned units are not refunded yet")
+    return Decision(apply_qty=qty)
+
+
+def _task(kind: str, for_role: str, sentence: str, **details: Any) -> Task:
+    return Task(kind=kind, sentence=sentence, for_role=for_role, details=details)
+
+
+def _put_back(sku: str, bin_code: str | None, qty: int, why: str) -> Task:
+    where = f"bin {bin_code}" if bin_code else "its bin"
+    return _task("put_back", "picker", f"Put {qty} × {sku} back in {where}: {why}.", sku=sku, bin=bin_code, qty=qty)
