@@ -38,7 +38,8 @@ _PICKUP = re.compile(r"[A-Za-z0-9]{4,12}")
 
 def _checked(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
     if not pattern.fullmatch(value):
-        raise LabelError(f"{what} {value!r} is not 1-40 letters, digits or . _ / - (4-12 letters/digits for a pickup code)")
+        allowed = "4-12 letters or digits" if pattern is _PICKUP else "1-40 letters, digits or . _ / -"
+        raise LabelError(f"{what} {value!r} is not {allowed}")
     return value
 
 

@@ -185,7 +185,10 @@ def decoded_correctly(decoder: Decoder, item: CorpusImage) -> bool:
 
 
 def decode_rates(
-    decoders: Iterable[Decoder], images: list[CorpusImage], *, check: Callable[[Decoder, CorpusImage], bool] = decoded_correctly
+    decoders: Iterable[Decoder],
+    images: list[CorpusImage],
+    *,
+    check: Callable[[Decoder, CorpusImage], bool] = decoded_correctly,
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(decoder name, degradation): (decoded correctly, total)}``."""
     rates: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])

@@ -162,7 +162,8 @@ class PrintQueue:
         now = self.clock()
         with self._db() as db:
             cursor = db.execute(
-                "INSERT INTO print_jobs (printer, payload, description, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO print_jobs (printer, payload, description, created_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (printer, data, description, now, now),
             )
             return int(cursor.lastrowid)
@@ -184,7 +185,9 @@ class PrintQueue:
     def cancel(self, job_id: int) -> None:
         """Stop trying to print a queued job. Raises ``PrintJobNotFound``."""
         with self._db() as db:
-            cursor = db.execute("UPDATE print_jobs SET status = 'cancelled' WHERE id = ? AND status = 'queued'", (job_id,))
+            cursor = db.execute(
+                "UPDATE print_jobs SET status = 'cancelled' WHERE id = ? AND status = 'queued'", (job_id,)
+            )
         if cursor.rowcount == 0:
             self.job(job_id)  # raises when it does not exist; a printed job stays printed
 
@@ -232,7 +235,8 @@ class PrintQueue:
             return False
         with self._db() as db:
             db.execute(
-                "UPDATE print_jobs SET status = 'printed', attempts = attempts + 1, printed_at = ?, last_error = '' WHERE id = ?",
+                "UPDATE print_jobs SET status = 'printed', attempts = attempts + 1, printed_at = ?, last_error = ''"
+                " WHERE id = ?",
                 (self.clock(), job.id),
             )
         return True

@@ -46,12 +46,13 @@ def to_png(label: Label) -> bytes:
 
 def to_pdf(labels: Iterable[Label]) -> bytes:
     """One PDF page per label, each page the label's physical size. Raises ``LabelError`` if empty."""
-    pages = [to_image(label) for label in labels]
-    if not pages:
+    labels = list(labels)
+    if not labels:
         raise LabelError("no labels to put in the PDF")
+    pages = [to_image(label) for label in labels]
     buffer = io.BytesIO()
-    dpi = float(labels[0].dpi) if isinstance(labels, (list, tuple)) else 203.0
-    pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    resolution = float(labels[0].dpi)  # Pillow takes one resolution for the whole file
+    pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:], resolution=resolution)
     return buffer.getvalue()
 
 

@@ -159,7 +159,10 @@ class WedgeReader:
         return [self._burst("".join(buf.chars[:cut]), buf.times[:cut], buf.prefixed, buf.times[cut - 1])]
 
     def _burst(self, text: str, times: list[float], prefixed: bool, at: float) -> Burst:
-        by_scanner = prefixed if self.config.prefix else self._scanner_like(times, False) and len(text) >= self.config.min_length
+        if self.config.prefix:
+            by_scanner = prefixed
+        else:
+            by_scanner = self._scanner_like(times, False) and len(text) >= self.config.min_length
         return Burst(text, by_scanner, times[0] if times else at, at, self.config.gs_substitutes)
 
     def _scanner_like(self, times: list[float], prefixed: bool) -> bool:

@@ -35,7 +35,8 @@ def _field(field: object) -> str:
     if isinstance(field, TextLine):
         return f"^FO{field.x},{field.y}^A0N,{field.height},{field.height}^FH^FD{_fh(field.text)}^FS"
     if isinstance(field, Box):
-        return f"^FO{field.x},{field.y}^GB{field.width},{field.height},{min(field.thickness, field.width, field.height)}^FS"
+        thickness = min(field.thickness, field.width, field.height)
+        return f"^FO{field.x},{field.y}^GB{field.width},{field.height},{thickness}^FS"
     if isinstance(field, QRCode):
         return f"^FO{field.x},{field.y}^BQN,2,{field.module}^FH^FDMA,{_fh(field.data)}^FS"
     if isinstance(field, Barcode):
