@@ -144,6 +144,7 @@ async def test_concurrent_staging_edits_later_hlc_wins_and_loser_is_recorded(hub
     early, late = await hub.device(tmp_path / "e"), await hub.device(tmp_path / "l")
     await early.sync(), await late.sync()
     record(early, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-1"})
+    late.replica.set_meta("hlc", "999999999999999:000000:late")  # this device's clock is ahead
     record(late, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-9"})
     await late.sync()  # the later edit arrives first
     await early.sync()
@@ -181,6 +182,7 @@ async def test_log_replays_to_the_same_state_after_collisions(hub, tmp_path):
     pick_all(first, orders[1]["id"])
     await cancel(hub, orders[1]["id"])  # cancel vs offline pick
     record(second, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-2"})
+    first.replica.set_meta("hlc", "999999999999999:000000:first")
     record(first, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-3"})
     for device in (second, first, second):
         await device.sync()
