@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import Callable, Iterable
 
-from devices.corpus import DEGRADATIONS, FRAME, _place, decode_rates, generate_corpus, render_code
+from devices.corpus import DEGRADATIONS, FRAME, place_in_frame, decode_rates, generate_corpus, render_code
 from devices.decoders import SITE_FORMATS, DecoderConfig, make_decoder
 from devices.parse import parse_scan
 from devices.scan import Symbology
@@ -50,7 +50,7 @@ def _frames() -> dict[str, object]:
         "GS1-128": (Symbology.GS1_128, "0109501101530003172612311" + "0AB12"),
         "QR": (Symbology.QR, "PICKUP:SO-100234:7Q4K9M"),
     }
-    frames: dict[str, object] = {name: _place(render_code(sym, data)) for name, (sym, data) in samples.items()}
+    frames: dict[str, object] = {name: place_in_frame(render_code(sym, data)) for name, (sym, data) in samples.items()}
     frames["empty"] = np.full(FRAME, 235, dtype=np.uint8)
     return frames
 

@@ -27,6 +27,7 @@ __all__ = [
     "decode_rates",
     "decoded_correctly",
     "generate_corpus",
+    "place_in_frame",
     "render_code",
     "write_corpus",
 ]
@@ -95,7 +96,8 @@ def _render_linear(symbology: Symbology, data: str, module_px: int) -> Any:
     return np.array(image.convert("L"))
 
 
-def _place(code: Any, scale: float = 1.0) -> Any:
+def place_in_frame(code: Any, scale: float = 1.0) -> Any:
+    """``code`` (grayscale image) centred on a 1280x720 paper-grey frame, scaled by ``scale``."""
     import cv2
     import numpy as np
 
@@ -113,8 +115,8 @@ def _degrade(code: Any, degradation: str, rng: Any) -> Any:
     import numpy as np
 
     if degradation == "small":
-        return _place(code, 0.5)
-    frame = _place(code)
+        return place_in_frame(code, 0.5)
+    frame = place_in_frame(code)
     if degradation == "blur":
         return cv2.GaussianBlur(frame, (0, 0), 2.0)
     if degradation == "noise":

@@ -166,6 +166,7 @@ def _unknown_or_truncated(rest: str) -> Exception:
 
 
 def _is_ai_prefix(digits: str) -> bool:
+    # biip has no public list of AIs; its table is the only complete one at hand.
     from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS as table
 
     return any(ai.startswith(digits) and ai != digits for ai in table)

@@ -13,7 +13,7 @@ We print our own human-readable line instead of the printer's.
 
 from __future__ import annotations
 
-from devices.errors import LabelError
+from devices.errors import LabelError, ScanError
 from devices.gs1 import parse_element_strings
 from devices.labels import Barcode, Box, Label, QRCode, TextLine
 
@@ -73,7 +73,7 @@ def code128_field_data(data: str, *, gs1: bool = False) -> str:
 def _gs1_symbols(data: str) -> list[object]:
     try:
         elements = parse_element_strings(data).elements
-    except Exception as exc:  # a ScanError: the data is not valid GS1
+    except ScanError as exc:
         raise LabelError(f"not valid GS1 data for a label: {exc}") from exc
     from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 

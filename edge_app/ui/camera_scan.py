@@ -168,6 +168,15 @@ class CameraScanView(ft.Column):
         self._show(*await asyncio.to_thread(self._session.decode, frame))
 
     async def _run(self) -> None:
+        if getattr(self, "_active", False):
+            return  # the previous loop is still stopping; one camera loop at a time
+        self._active = True
+        try:
+            await self._capture()
+        finally:
+            self._active = False
+
+    async def _capture(self) -> None:
         try:
             await asyncio.to_thread(self._session.open)
         except DeviceError as exc:

@@ -15,7 +15,7 @@ from flet.messaging.protocol import (
 from flet.messaging.session import Session
 from flet.pubsub.pubsub_hub import PubSubHub
 
-from devices.corpus import _place, render_code
+from devices.corpus import place_in_frame, render_code
 from devices.errors import CameraUnavailable
 from devices.scan import BinLabel, Symbology, ToteLabel
 from edge_app.ui.camera_scan import NO_CAMERA, camera_scan_view
@@ -56,7 +56,7 @@ class ListCamera:
 
 
 def frame_with(data):
-    return _place(render_code(Symbology.CODE128, data))
+    return place_in_frame(render_code(Symbology.CODE128, data))
 
 
 async def wait_until(condition, timeout=10.0):
@@ -130,3 +130,41 @@ def test_a_frame_pushed_from_elsewhere_is_decoded_and_a_malformed_label_is_rejec
     view = asyncio.run(scenario())
     assert [s.meaning.order_number for s in scans] == ["SO-7"] and rejected == ["BIN:has space"]
     assert "Not accepted" in view.controls[3].value
+
+
+class EndlessCamera:
+    """Shows the same frame for ever, like a camera pointed at a shelf."""
+
+    def __init__(self, frame):
+        self.frame, self.closed = frame, False
+
+    def read(self):
+        return self.frame
+
+    def close(self):
+        self.closed = True
+
+
+def test_stop_releases_the_camera_and_start_opens_it_again():
+    frame = frame_with("TOTE:T1")
+    opened = []
+
+    def open_camera():
+        opened.append(EndlessCamera(frame))
+        return opened[-1]
+
+    async def scenario():
+        session = await new_page()
+        view = camera_scan_view(lambda scan: None, frame_source=open_camera, fps=50)
+        session.page.add(view)
+        assert await wait_until(lambda: "Hold the code" in view.status)
+        view._on_toggle(None)
+        assert view.status == "Camera stopped."
+        assert await wait_until(lambda: opened[0].closed)
+        view._on_toggle(None)
+        assert await wait_until(lambda: len(opened) == 2 and "Hold the code" in view.status)
+        session.page.controls.clear()
+        session.page.update()  # removing the view unmounts it: the loop stops and the camera is released
+        assert await wait_until(lambda: opened[1].closed)
+
+    asyncio.run(scenario())

@@ -89,9 +89,9 @@ class ListCamera:
 
 
 def frame_with(data):
-    from devices.corpus import _place
+    from devices.corpus import place_in_frame
 
-    return _place(render_code(Symbology.CODE128, data))
+    return place_in_frame(render_code(Symbology.CODE128, data))
 
 
 def test_camera_scanner_turns_consecutive_frames_into_one_scan_per_code_shown():
