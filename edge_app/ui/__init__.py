@@ -2,3 +2,5 @@
 
 Views are layout and wiring; what a picker may do lives in `edge_app.picking`.
 `edge_app.ui.app.serve()` runs it as a web app; nothing here starts at import."""
+
+__all__: list[str] = []

@@ -2,10 +2,12 @@
 the Flet web app served by `backroom edge serve`, and a real hub under uvicorn
 that goes away halfway through and comes back.
 
-Also writes the screenshots in docs/screens/ (orders, pick, pick-error, offline)."""
+Screenshots (orders, pick, pick-error, offline) go to the test's tmp folder; to
+refresh the ones in docs/screens/, run it with BACKROOM_SCREENS_DIR=docs/screens."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -34,7 +36,6 @@ pytestmark = pytest.mark.browser
 BARCODE = {sku: ean13(body) for sku, _name, _weight, body in DEMO_ITEMS}
 NAME = {sku: name for sku, name, _weight, _body in DEMO_ITEMS}
 UNKNOWN_BARCODE = "4000000000006"
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 WAITING = re.compile(r"^(\d+) waiting to send$")
 
 
@@ -106,6 +107,13 @@ def browser():
             the_browser.close()
 
 
+@pytest.fixture
+def screens(tmp_path) -> Path:
+    folder = Path(os.environ.get("BACKROOM_SCREENS_DIR") or tmp_path / "screens")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def waiting_count(page) -> int:
     text = page.get_by_text(WAITING).first.inner_text().strip()
     return int(WAITING.match(text).group(1))
@@ -126,10 +134,9 @@ def scan(page, code: str, expect: str) -> None:
     wait_for_text(page, expect)
 
 
-def screenshot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
+def screenshot(page, folder: Path, name: str) -> None:
     page.wait_for_timeout(400)  # the semantics tree runs a frame ahead of the pixels
-    page.screenshot(path=str(SCREENS / name))
+    page.screenshot(path=str(folder / name))
 
 
 def pick_line_by_scanning(page, line: dict) -> None:
@@ -141,7 +148,7 @@ def pick_line_by_scanning(page, line: dict) -> None:
     wait_for_text(page, f"Picked {line['qty']} × {NAME[line['sku']]}")
 
 
-def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser):
+def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser, screens):
     orders = stack.admin_get("/v1/orders", location=DEMO_LOCATION)
     order = next(o for o in orders if o["number"] == "W-1001")
     lines = sorted(order["lines"], key=lambda line: line["pick_bin"])  # demo bins sort in pick-path order
@@ -150,7 +157,7 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser)
     page = open_flet_page(browser, stack.app_url)
     wait_for_text(page, "Online")
     wait_for_text(page, "W-1001")
-    screenshot(page, "orders.png")
+    screenshot(page, screens, "orders.png")
     click(page, "W-1001")
 
     # A barcode no item has: said on screen, nothing recorded, still the same step.
@@ -161,12 +168,12 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser)
     wait_for_text(page, f"Scan {NAME[first['sku']]} ({first['sku']}).")
     assert waiting_count(page) == 0
     wait_for_text(page, f"0 of {first['qty']} picked")
-    screenshot(page, "pick-error.png")
+    screenshot(page, screens, "pick-error.png")
 
     for _ in range(first["qty"]):
         type_into(page, "Scan", BARCODE[first["sku"]])
     wait_for_text(page, f"Picked {first['qty']} × {NAME[first['sku']]}")
-    screenshot(page, "pick.png")
+    screenshot(page, screens, "pick.png")
 
     # The hub goes away: picking goes on, the outbox fills, the bar says Offline.
     stack.hub_down()
@@ -180,7 +187,7 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser)
     wait_for_text(page, "Order complete")
     page.get_by_text("Offline", exact=True).first.wait_for(state="attached", timeout=15_000)
     wait_until(lambda: waiting_count(page) >= 1, 10, "ops waiting in the outbox")
-    screenshot(page, "offline.png")
+    screenshot(page, screens, "offline.png")
 
     # The hub comes back: Sync now sends the outbox and the hub shows the order picked.
     stack.hub_up()
