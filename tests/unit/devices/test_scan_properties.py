@@ -67,3 +67,16 @@ def test_the_wedge_returns_every_scan_in_order_for_any_codes(codes):
             t += 0.002
         t += 0.01
     assert [b.text for b in bursts] == codes
+
+
+@given(st.integers(0, 10**12 - 1), st.integers(0, 12), st.integers(1, 9))
+def test_any_single_wrong_digit_in_an_ean_13_is_caught(serial, position, shift):
+    body = f"{serial:012d}"
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
+    good = body + str(check)
+    bad = good[:position] + str((int(good[position]) + shift) % 10) + good[position + 1:]
+    try:
+        parse_scan(bad)
+    except CheckDigitError:
+        return
+    raise AssertionError(f"{bad} (from {good}) was accepted")
