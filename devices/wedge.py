@@ -9,8 +9,8 @@ arrival time (seconds, any monotonic clock) and cuts them into ``Burst``s:
 * a burst is *by scanner* when its keys came faster than ``scanner_max_gap``
   (median gap) and it has at least ``min_length`` characters, or, with a prefix
   configured, when it began with the prefix; otherwise a person typed it;
-* when a person had typed something and a scanner burst follows before Enter,
-  the typed part and the scan come out as two bursts;
+* when a person had typed something, paused (``reset_gap``), and a scanner
+  burst follows before Enter, the typed part and the scan come out as two bursts;
 * a scanner burst whose suffix never arrives is ended by ``flush(now)`` or by the
   next key once ``reset_gap`` has passed.
 
@@ -137,7 +137,10 @@ class WedgeReader:
 
     def _split_typed_from_scanned(self, text: str, times: list[float], at: float) -> list[Burst]:
         start = self._fast_tail_start(times)
-        if 0 < start and len(text) - start >= self.config.min_length:
+        paused = start > 0 and times[start] - times[start - 1] > self.config.reset_gap
+        # A fast tail only counts as a separate scan after a real pause: quick key
+        # rollover at the end of someone's typing must not become a "scan".
+        if paused and len(text) - start >= self.config.min_length:
             head = self._burst(text[:start], times[:start], False, times[start - 1])
             return [head, self._burst(text[start:], times[start:], False, at)]
         return [self._burst(text, times, False, at)]

@@ -136,3 +136,10 @@ def test_feed_text_treats_a_pasted_chunk_as_one_fast_burst():
     reader = WedgeReader()
     bursts = reader.feed_text("TOTE:T7\n", 1.0)
     assert [(b.text, b.by_scanner) for b in bursts] == [("TOTE:T7", True)]
+
+
+def test_quick_key_rollover_at_the_end_of_typing_is_not_split_off_as_a_scan():
+    reader = WedgeReader()
+    typed, t = type_into(reader, "A-01", 0.0, 0.15)
+    rollover, _ = type_into(reader, "-12\n", t, 0.03)
+    assert typed == [] and [(b.text, b.by_scanner) for b in rollover] == [("A-01-12", False)]
