@@ -7,6 +7,7 @@ Every decision is the workflow's (`PickSession`); this module only shows it."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from typing import Awaitable, Callable
 
 import flet as ft
@@ -40,6 +41,7 @@ class PickView:
         self._step = theme.text("", size=15, weight=ft.FontWeight.W_600, color=theme.MUTED)
         self.scan = ft.TextField(
             label="Scan", hint_text="Scan or type, then Enter", autofocus=True,
+            hint_style=ft.TextStyle(size=17, color=theme.MUTED),
             on_submit=self._on_scan, text_size=24, border_width=3, focused_border_color=ft.Colors.INDIGO_700,
             autocorrect=False, enable_suggestions=False, content_padding=16,
         )
@@ -62,6 +64,12 @@ class PickView:
             ],
             spacing=10,
         )
+        self._camera = theme.big_button(
+            "Camera", self._on_camera, ft.Icons.PHOTO_CAMERA, kind="outlined", tooltip="Scan with the camera",
+            visible=importlib.util.find_spec("edge_app.ui.camera_scan") is not None,
+        )
+        self._scan_row = ft.Row([ft.Container(self.scan, expand=True), self._camera],
+                                vertical_alignment=ft.CrossAxisAlignment.CENTER)
         self._done = theme.big_button("Back to orders", self._on_back, ft.Icons.LIST, visible=False)
         self._lines = ft.Column(spacing=8)
         header = ft.Row(
@@ -75,7 +83,7 @@ class PickView:
         prompt = theme.card(ft.Column([self._step, self._prompt], spacing=4), bgcolor=theme.CURRENT,
                             border=ft.Border.all(2, ft.Colors.AMBER_800))
         self.control = ft.Column(
-            [header, prompt, self.scan, self._banner, self._actions, self._done,
+            [header, prompt, self._scan_row, self._banner, self._actions, self._done,
              theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines],
             spacing=12,
             horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
@@ -91,7 +99,7 @@ class PickView:
         self._step.value = "ORDER DONE" if done else {"bin": "STEP 1 · BIN", "item": "STEP 2 · ITEM",
                                                        "qty": "STEP 3 · COUNT"}.get(s.step, "")
         self._actions.visible = not done
-        self.scan.visible = not done
+        self._scan_row.visible = self.scan.visible = not done
         self._done.visible = done
         self._lines.controls = [self._line_row(line) for line in s.lines()]
 
@@ -164,6 +172,24 @@ class PickView:
                 tight=True, spacing=12,
             ),
             actions=[theme.big_button("Cancel", cancel, kind="outlined")],
+        ))
+
+    async def _on_camera(self, e: ft.Event) -> None:
+        """The camera as a second scanner: each code it reads goes through the same scan call."""
+        from edge_app.ui.camera_scan import camera_scan_view  # OpenCV and zxing load only when asked for
+
+        loop = asyncio.get_running_loop()
+
+        def on_scan(scan) -> None:
+            loop.create_task(self._act(lambda: self.session.scan(scan.data)))
+
+        async def close(_e: ft.Event) -> None:
+            e.page.pop_dialog()
+            await self.focus_scan()
+
+        e.page.show_dialog(ft.AlertDialog(
+            content=ft.Container(camera_scan_view(on_scan, preview_width=320), width=340, height=420),
+            actions=[theme.big_button("Close camera", close, kind="outlined")],
         ))
 
     async def _on_back(self, _e: ft.Event) -> None:

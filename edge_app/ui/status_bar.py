@@ -51,9 +51,11 @@ class StatusBar:
         self._state = theme.text("Connecting…", size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
         self._waiting = theme.text("", size=18, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE)
         self._synced = theme.text("", size=15, color=ft.Colors.WHITE)
-        self._issues = ft.TextButton(
-            content="Sync issues", on_click=on_issues, visible=False,
-            style=ft.ButtonStyle(color=ft.Colors.WHITE, text_style=ft.TextStyle(size=15, decoration=ft.TextDecoration.UNDERLINE)),
+        self._issues = ft.Button(
+            content="Sync issues", icon=ft.Icons.WARNING, on_click=on_issues, visible=False, height=44,
+            bgcolor=ft.Colors.AMBER_300, color=theme.INK,
+            style=ft.ButtonStyle(text_style=ft.TextStyle(size=16, weight=ft.FontWeight.W_600),
+                                 shape=ft.RoundedRectangleBorder(radius=10)),
         )
         sync_now = ft.Button(
             content="Sync now", icon=ft.Icons.SYNC, on_click=on_sync_now, height=theme.TARGET,
@@ -70,7 +72,8 @@ class StatusBar:
                         [
                             ft.Row([self._icon, self._state], spacing=10),
                             self._waiting,
-                            ft.Row([self._synced, self._issues], spacing=8, wrap=True),
+                            self._synced,
+                            self._issues,
                         ],
                         spacing=2,
                         expand=True,
@@ -90,4 +93,4 @@ class StatusBar:
         self._icon.icon = {True: ft.Icons.CLOUD_DONE, False: ft.Icons.CLOUD_OFF, None: ft.Icons.CLOUD_QUEUE}[words.online]
         self.control.bgcolor = {True: theme.OK, False: theme.BAD, None: theme.WAIT}[words.online]
         self._issues.visible = issues > 0
-        self._issues.content = f"Sync issues ({issues})"
+        self._issues.content = f"{issues} sync issue{'s' if issues != 1 else ''}"
