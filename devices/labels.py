@@ -170,32 +170,51 @@ def _address(address: Address, x: int, y: int, height: int) -> list[Field]:
     return [TextLine(x, y + i * (height + 8), height, line) for i, line in enumerate(lines)]
 
 
+def _linear_or_qr(data: str, x: int, y: int, height: int, width: int) -> Field:
+    """A Code128 with bars of 3 or 2 dots if it fits in ``width``, else a QR code.
+
+    Bars of one dot (0.125 mm at 203 dpi) do not scan reliably, so long codes go
+    to QR. Counts every character as one subset-B symbol (an upper bound), plus
+    start, check and stop symbols and a ten-module quiet zone on each side.
+    """
+    modules = 11 * (len(data) + 2) + 13 + 20
+    module = next((m for m in (3, 2) if modules * m <= width), None)
+    if module is None:
+        return QRCode(x, y - 20, data, module=5)
+    return Barcode(x, y, height, data, module=module)
+
+
+def _text_height(text: str, width: int, largest: int) -> int:
+    # Pillow's and the printer's default fonts are about 0.6 em wide per character.
+    return max(20, min(largest, int(width / (0.6 * max(len(text), 1)))))
+
+
 def bin_label(bin_code: str, location: str = "") -> Label:
-    """A 4x2 in bin label: the bin code large, and ``BIN:<code>`` as Code128.
+    """A 4x2 in bin label: the bin code large, and ``BIN:<code>`` as Code128 (QR when too long).
 
     Raises ``LabelError`` for a bin code our convention does not allow.
     """
     data = bin_label_data(bin_code)
     fields: list[Field] = [
-        TextLine(30, 20, 90, bin_code),
+        TextLine(30, 20, _text_height(bin_code, 520, 90), bin_code),
         TextLine(560, 40, 30, location[:16]),
-        Barcode(30, 140, 180, data, module=3),
-        TextLine(30, 340, 30, data),
+        _linear_or_qr(data, 30, 140, 180, 770),
+        TextLine(30, 340, _text_height(data, 760, 30), data),
     ]
     return Label(*FOUR_BY_TWO, tuple(fields))
 
 
 def tote_label(tote_id: str) -> Label:
-    """A 4x2 in tote label: ``TOTE:<id>`` as Code128 and as QR (read from any side).
+    """A 4x2 in tote label: ``TOTE:<id>`` as Code128 (QR when too long) and as QR.
 
     Raises ``LabelError`` for a tote id our convention does not allow.
     """
     data = tote_label_data(tote_id)
     fields: list[Field] = [
-        TextLine(30, 20, 90, tote_id),
-        Barcode(30, 140, 180, data, module=3),
-        TextLine(30, 340, 30, data),
-        QRCode(590, 110, data, module=7),
+        TextLine(30, 20, _text_height(tote_id, 520, 90), tote_id),
+        _linear_or_qr(data, 30, 140, 180, 560),
+        TextLine(30, 340, _text_height(data, 540, 30), data),
+        QRCode(590, 110, data, module=7 if len(data) <= 20 else 5),
     ]
     return Label(*FOUR_BY_TWO, tuple(fields))
 

@@ -1,8 +1,8 @@
 """Labels as pictures: PNG for screens and ordinary printers, PDF for print dialogs.
 
-Barcodes are drawn by python-barcode (Code128/GS1-128) and segno (QR) at the
-label's resolution, so one bar is a whole number of pixels and a camera or
-scanner reads the printout. Text uses Pillow's built-in scalable font.
+Barcodes are encoded by python-barcode (Code128/GS1-128) and segno (QR) and
+drawn at the label's resolution with every module a whole number of pixels,
+so a camera or scanner reads the printout. Text uses Pillow's built-in scalable font.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def to_image(label: Label) -> Any:
         elif isinstance(field, Box):
             _box(draw, field)
         else:
-            picture = _barcode(field, label.dpi) if isinstance(field, Barcode) else _qr(field)
+            picture = _barcode(field) if isinstance(field, Barcode) else _qr(field)
             _paste(image, picture, field, label)
     return image
 
@@ -71,26 +71,25 @@ def _box(draw: Any, field: Box) -> None:
         draw.rectangle((field.x, field.y, right, bottom), outline=0, width=field.thickness)
 
 
-def _barcode(field: Barcode, dpi: int) -> Any:
-    import barcode
-    from barcode.writer import ImageWriter
+def _barcode(field: Barcode) -> Any:
+    """Bars drawn from python-barcode's module pattern, each module exactly ``field.module`` pixels.
 
-    module_mm = field.module * 25.4 / dpi
-    options = {
-        "module_width": module_mm,
-        "module_height": field.height * 25.4 / dpi,
-        "quiet_zone": module_mm * _QUIET_MODULES,
-        "write_text": False,
-        "dpi": dpi,
-        "margin_top": 0,
-        "margin_bottom": 0,
-    }
+    python-barcode's own image writer places bars at fractional pixels, which at
+    printer resolution gives bars of uneven width that scanners misread.
+    """
+    import barcode
+    import numpy as np
+    from PIL import Image
+
     kind, data = ("gs1_128", field.data.replace(GS, _FNC1)) if field.gs1 else ("code128", field.data)
     try:
-        symbol = barcode.get_barcode_class(kind)(data, writer=ImageWriter())
-        return symbol.render(options).convert("L")
+        pattern = "".join(barcode.get_barcode_class(kind)(data).build())
     except (ValueError, barcode.errors.BarcodeError) as exc:
         raise LabelError(f"cannot draw barcode {field.data!r}: {exc}") from exc
+    quiet = "0" * _QUIET_MODULES
+    modules = np.frombuffer((quiet + pattern + quiet).encode(), dtype=np.uint8) == ord("1")
+    row = np.repeat(np.where(modules, 0, 255).astype(np.uint8), field.module)
+    return Image.fromarray(np.tile(row, (field.height, 1)), mode="L")
 
 
 def _qr(field: QRCode) -> Any:

@@ -64,6 +64,21 @@ def test_bin_and_tote_labels_scan_back_to_our_codes(backend):
     assert {m.tote_id for m in decoded_meanings(tote_label("T0042"), backend)} == {"T0042"}
 
 
+@pytest.mark.parametrize("code", ["A-01-1", "AISLE-12/BAY-07/LEVEL-3", "AISLE-12/BAY-07/LEVEL-3/POS-14.FRONT-ABC"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bin_and_tote_labels_of_any_allowed_length_still_scan_back(code, backend):
+    assert {m.bin_code for m in decoded_meanings(bin_label(code), backend)} == {code}
+    assert {m.tote_id for m in decoded_meanings(tote_label(code), backend)} == {code}
+
+
+def test_every_bar_of_a_rendered_code128_is_a_whole_number_of_modules():
+    image = np.array(to_image(bin_label("A-01-1")))
+    row = image[230] < 128
+    edges = np.flatnonzero(np.diff(row.astype(int))) + 1
+    widths = np.diff(edges)
+    assert len(widths) > 20 and all(w % 3 == 0 for w in widths)
+
+
 def test_a_label_with_a_wrong_sscc_check_digit_is_refused():
     with pytest.raises(LabelError, match="check digit"):
         carton_label(SSCC[:-1] + "9", "SO-1", 1, 1)
