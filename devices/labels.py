@@ -125,8 +125,8 @@ def carton_label(sscc: str, order_number: str, carton_no: int, carton_count: int
     if not 1 <= carton_no <= carton_count:
         raise LabelError(f"carton {carton_no} of {carton_count} is not possible")
     fields: list[Field] = [
-        TextLine(40, 40, 60, f"ORDER {order_number}"),
-        Barcode(40, 120, 120, order_data(order_number), module=3),
+        TextLine(40, 40, _text_height(f"ORDER {order_number}", 740, 60), f"ORDER {order_number}"),
+        _linear_or_qr(order_data(order_number), 40, 120, 120, 772),
         TextLine(40, 300, 80, f"CARTON {carton_no} OF {carton_count}"),
         Box(20, 420, 772, 3),
         *_sscc_fields(sscc, 450),
@@ -159,8 +159,9 @@ def shipping_label(
     fields += [Box(20, 500, 772, 3), TextLine(40, 520, 44, carrier.upper()[:30])]
     if weight_kg is not None:
         fields.append(TextLine(520, 520, 44, f"{weight_kg:.2f} KG"))
-    fields.append(Barcode(40, 585, 95, order_data(order_number), module=3))
-    fields += [TextLine(40, 690, 28, f"ORDER {order_number}"), Box(20, 740, 772, 3)]
+    fields.append(_linear_or_qr(order_data(order_number), 40, 585, 95, 772, qr_module=3))
+    order_line = f"ORDER {order_number}"
+    fields += [TextLine(40, 690, _text_height(order_line, 740, 28), order_line), Box(20, 740, 772, 3)]
     fields += _sscc_fields(sscc, 770)
     return Label(*FOUR_BY_SIX, tuple(fields))
 
@@ -170,7 +171,7 @@ def _address(address: Address, x: int, y: int, height: int) -> list[Field]:
     return [TextLine(x, y + i * (height + 8), height, line) for i, line in enumerate(lines)]
 
 
-def _linear_or_qr(data: str, x: int, y: int, height: int, width: int) -> Field:
+def _linear_or_qr(data: str, x: int, y: int, height: int, width: int, qr_module: int = 5) -> Field:
     """A Code128 with bars of 3 or 2 dots if it fits in ``width``, else a QR code.
 
     Bars of one dot (0.125 mm at 203 dpi) do not scan reliably, so long codes go
@@ -180,7 +181,7 @@ def _linear_or_qr(data: str, x: int, y: int, height: int, width: int) -> Field:
     modules = 11 * (len(data) + 2) + 13 + 20
     module = next((m for m in (3, 2) if modules * m <= width), None)
     if module is None:
-        return QRCode(x, y - 20, data, module=5)
+        return QRCode(x, y - 20, data, module=qr_module)
     return Barcode(x, y, height, data, module=module)
 
 

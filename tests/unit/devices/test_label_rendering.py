@@ -71,6 +71,15 @@ def test_bin_and_tote_labels_of_any_allowed_length_still_scan_back(code, backend
     assert {m.tote_id for m in decoded_meanings(tote_label(code), backend)} == {code}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_carton_and_shipping_labels_with_the_longest_order_number_still_scan_back(backend):
+    order = "SO-" + "9" * 37
+    for label in (carton_label(SSCC, order, 1, 1), a_shipping_label(order_number=order)):
+        meanings = decoded_meanings(label, backend)
+        assert {getattr(m, "order_number", None) for m in meanings} >= {order}
+        assert {getattr(m, "sscc", None) for m in meanings} >= {SSCC}
+
+
 def test_every_bar_of_a_rendered_code128_is_a_whole_number_of_modules():
     image = np.array(to_image(bin_label("A-01-1")))
     row = image[230] < 128
