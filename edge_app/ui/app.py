@@ -145,3 +145,6 @@ class FloorApp:
         if self.runtime.enrolled and self.runtime.start_sync():
             self.page.clean()
             await self.start()
+            return
+        self.page.show_dialog(ft.SnackBar(theme.text("Still not enrolled. Run `backroom edge enroll` first.",
+                                                     size=18, color=ft.Colors.WHITE)))
