@@ -6,7 +6,6 @@ replica and one background sync loop; each tab gets its own screens.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 
 import flet as ft
@@ -23,7 +22,6 @@ from edge_app.ui.status_bar import StatusBar
 
 __all__ = ["serve", "FloorApp"]
 
-log = logging.getLogger(__name__)
 MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}
 
 

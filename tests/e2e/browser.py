@@ -8,7 +8,6 @@ switch on Flutter's semantics tree, and select controls by accessible name."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +33,7 @@ __all__ = [
     "start_process",
     "stop_process",
     "wait_http",
+    "tail",
 ]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -150,6 +150,3 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 def tail(path: Path, chars: int = 4000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
-
-def which_chromium() -> str | None:
-    return shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
