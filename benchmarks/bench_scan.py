@@ -33,9 +33,11 @@ CODE128_ONLY = frozenset({Symbology.CODE128})
 CONFIGS: tuple[tuple[str, DecoderConfig], ...] = (
     ("zxing  site formats (DEFAULT)", DecoderConfig()),
     ("zxing  site + rotate + invert", DecoderConfig(try_rotate=True, try_invert=True)),
+    ("zxing  site + centre zoom", DecoderConfig(center_zoom=True)),
     ("zxing  Code128 only", DecoderConfig(formats=CODE128_ONLY)),
     ("zxing  all formats + rotate + invert", DecoderConfig(formats=ALL_FORMATS | {Symbology.DATAMATRIX}, try_rotate=True, try_invert=True)),
     ("pyzbar site formats", DecoderConfig(backend="pyzbar")),
+    ("pyzbar site + centre zoom", DecoderConfig(backend="pyzbar", center_zoom=True)),
     ("pyzbar Code128 only", DecoderConfig(backend="pyzbar", formats=CODE128_ONLY)),
     ("pyzbar all formats", DecoderConfig(backend="pyzbar", formats=ALL_FORMATS)),
 )

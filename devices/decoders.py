@@ -20,6 +20,7 @@ from devices.scan import Scan, ScanSource, Symbology
 __all__ = [
     "BACKENDS",
     "SITE_FORMATS",
+    "CenterZoom",
     "Decoded",
     "Decoder",
     "DecoderConfig",
@@ -37,7 +38,9 @@ class DecoderConfig:
 
     ``formats`` lists symbologies (GS1-128 is read as Code128, GS1 QR as QR).
     ``try_rotate``/``try_invert`` cost time; turn them on only where labels are
-    read sideways or printed light-on-dark (zxing-cpp only).
+    read sideways or printed light-on-dark (zxing-cpp only). ``center_zoom``: when
+    a frame gives nothing, look again at its central half enlarged twice, for
+    codes held far from the camera (costs one more decode on empty frames).
     """
 
     backend: str = "zxing"
@@ -45,6 +48,7 @@ class DecoderConfig:
     try_rotate: bool = False
     try_invert: bool = False
     try_downscale: bool = True
+    center_zoom: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,38 @@ def make_decoder(config: DecoderConfig | None = None) -> Decoder:
     if not config.formats:
         raise DecoderError("a decoder needs at least one format")
     if config.backend == "zxing":
-        return ZxingDecoder(config)
-    if config.backend == "pyzbar":
-        return PyzbarDecoder(config)
-    raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
+        decoder: Decoder = ZxingDecoder(config)
+    elif config.backend == "pyzbar":
+        decoder = PyzbarDecoder(config)
+    else:
+        raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
+    return CenterZoom(decoder) if config.center_zoom else decoder
+
+
+class CenterZoom:
+    """Wraps a decoder: when a frame gives nothing, retry on its central half enlarged 2x."""
+
+    def __init__(self, inner: Decoder) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def decode(self, image: Any) -> list[Decoded]:
+        """The inner decoder's codes, from the whole frame or else from its enlarged centre."""
+        found = self.inner.decode(image)
+        if found:
+            return found
+        import cv2
+
+        gray = _gray(image)
+        h, w = gray.shape
+        centre = gray[h // 4: h - h // 4, w // 4: w - w // 4]
+        zoomed = cv2.resize(centre, (centre.shape[1] * 2, centre.shape[0] * 2), interpolation=cv2.INTER_LINEAR)
+        found = self.inner.decode(zoomed)
+        return [Decoded(d.text, d.symbology, self._to_frame(d.corners, w // 4, h // 4)) for d in found]
+
+    @staticmethod
+    def _to_frame(corners: tuple[tuple[int, int], ...], dx: int, dy: int) -> tuple[tuple[int, int], ...]:
+        return tuple((x // 2 + dx, y // 2 + dy) for x, y in corners)
 
 
 def _gray(image: Any) -> Any:

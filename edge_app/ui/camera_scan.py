@@ -17,7 +17,8 @@ What it does:
   other way (a phone camera plug-in) can be handed in with
   ``CameraScanView.push_frame``;
 * each frame is decoded off the UI thread (``asyncio.to_thread``) with the
-  decoder from ``decoder_config`` (zxing-cpp, site formats, by default), shown
+  decoder from ``decoder_config`` (by default zxing-cpp, site formats, with
+  centre zoom for codes held far away), shown
   as a JPEG preview, and every *new* code (debounced across frames) is parsed
   and passed to ``on_scan`` on the UI event loop;
 * a code that decodes but does not parse (wrong check digit, malformed label)
@@ -61,7 +62,8 @@ class CameraScanSession:
     ) -> None:
         self.on_scan, self.on_rejected = on_scan, on_rejected
         self._open_source, self.preview_width = open_source, preview_width
-        self._decoder = make_decoder(decoder_config)
+        # Centre zoom finds codes held far from the camera; a screen at 10 fps can afford it.
+        self._decoder = make_decoder(decoder_config or DecoderConfig(center_zoom=True))
         self.scanner: CameraScanner | None = None
         self.running = False
 

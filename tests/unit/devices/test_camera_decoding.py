@@ -57,6 +57,20 @@ def test_a_decoder_restricted_to_qr_ignores_a_linear_code(backend, clean_corpus)
     assert decoder.decode(ean.image) == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_centre_zoom_reads_every_code_held_far_from_the_camera(backend):
+    decoder = make_decoder(DecoderConfig(backend=backend, center_zoom=True))
+    small = generate_corpus(["small"])
+    assert [item.name for item in small if not decoded_correctly(decoder, item)] == []
+
+
+def test_centre_zoom_reports_corners_in_whole_frame_coordinates():
+    small = next(i for i in generate_corpus(["small"]) if i.symbology == Symbology.QR)
+    (decoded,) = make_decoder(DecoderConfig(center_zoom=True)).decode(small.image)
+    xs, ys = [x for x, _ in decoded.corners], [y for _, y in decoded.corners]
+    assert 500 < min(xs) < max(xs) < 780 and 250 < min(ys) < max(ys) < 470  # the code sits mid-frame
+
+
 def test_an_unknown_backend_or_no_format_is_a_decoder_error():
     with pytest.raises(DecoderError, match="unknown decoder"):
         make_decoder(DecoderConfig(backend="magic"))
