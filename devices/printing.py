@@ -146,15 +146,25 @@ class PrintQueue:
             conn.close()
 
     def _migrate(self) -> None:
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-            done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+        """Apply named migrations, each recorded in ``_migrations`` in the same transaction."""
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("BEGIN IMMEDIATE")  # two processes opening the queue at once take turns
+            conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+            done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
             for name, sql in _MIGRATIONS:
                 if name not in done:
                     for statement in filter(str.strip, sql.split(";")):
-                        db.execute(statement)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, self.clock()))
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, self.clock()))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
 
     def submit(self, printer: str, payload: bytes | str, *, description: str = "") -> int:
         """Queue a job for ``printer`` (an address like ``"10.0.0.7:9100"``); returns its id."""

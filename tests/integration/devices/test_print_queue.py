@@ -187,3 +187,13 @@ def test_a_cancelled_job_is_not_printed_and_an_unknown_job_is_an_error(tmp_path,
     assert queue.deliver_due() == [] and queue.job(job_id).status == "cancelled"
     with pytest.raises(PrintJobNotFound):
         queue.cancel(999)
+
+
+def test_the_queue_file_records_its_migration_once_however_often_it_is_opened(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "print.db"
+    for _ in range(3):
+        PrintQueue(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM _migrations").fetchall() == [("0001_print_jobs",)]
