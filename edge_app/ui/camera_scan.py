@@ -187,6 +187,8 @@ class CameraScanView(ft.Column):
         self._set(status="Hold the code 10–20 cm from the camera.", button="Stop camera")
         try:
             await self._loop()
+        except DeviceError as exc:
+            self._set(status=f"The camera stopped working: {exc}", button="Try again")
         finally:
             await asyncio.to_thread(self._session.close)
 

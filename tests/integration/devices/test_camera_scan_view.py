@@ -168,3 +168,35 @@ def test_stop_releases_the_camera_and_start_opens_it_again():
         assert await wait_until(lambda: opened[1].closed)
 
     asyncio.run(scenario())
+
+
+class BrokenCamera:
+    """Gives one frame, then fails the way a camera unplugged mid-stream does."""
+
+    def __init__(self):
+        self.reads, self.closed = 0, False
+
+    def read(self):
+        from devices.errors import CameraError
+
+        self.reads += 1
+        if self.reads > 1:
+            raise CameraError("read failed: device unplugged")
+        return frame_with("TOTE:T1")
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_camera_failing_mid_stream_is_reported_and_released():
+    camera = BrokenCamera()
+
+    async def scenario():
+        session = await new_page()
+        view = camera_scan_view(lambda scan: None, frame_source=lambda: camera, fps=50)
+        session.page.add(view)
+        assert await wait_until(lambda: camera.closed)
+        return view
+
+    view = asyncio.run(scenario())
+    assert "stopped working" in view.status and "unplugged" in view.status
