@@ -7,6 +7,7 @@ refresh the ones in docs/screens/, run it with BACKROOM_SCREENS_DIR=docs/screens
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -76,6 +77,11 @@ class Stack:
                              headers={"Authorization": f"Bearer {self.admin_token}"})
         response.raise_for_status()
         return response.json()
+
+    def ops_recorded(self) -> int:
+        """Every op the device ever wrote, answered or not (`backroom edge status`)."""
+        status = json.loads(backroom("edge", "status", "--data-dir", str(self.tmp / "device"), "--json"))
+        return sum(status["outbox"].values())
 
     def logs(self) -> str:
         return f"--- app.log ---\n{tail(self.tmp / 'app.log')}\n--- hub.log ---\n{tail(self.tmp / 'hub.log')}"
@@ -164,10 +170,12 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser,
     first = lines[0]
     wait_for_text(page, f"Go to bin {first['pick_bin']} and scan the bin label.")
     scan(page, f"BIN:{first['pick_bin']}", f"Bin {first['pick_bin']} OK")
+    recorded_before = stack.ops_recorded()
     scan(page, UNKNOWN_BARCODE, f"No item has barcode {UNKNOWN_BARCODE}")
     wait_for_text(page, f"Scan {NAME[first['sku']]} ({first['sku']}).")
     assert waiting_count(page) == 0
     wait_for_text(page, f"0 of {first['qty']} picked")
+    assert stack.ops_recorded() == recorded_before
     screenshot(page, screens, "pick-error.png")
 
     for _ in range(first["qty"]):
