@@ -107,8 +107,23 @@ class Proc:
             except ProcessLookupError:
                 pass
 
-    def pause(self) -> None:
+    def pause(self, timeout: float = 10.0) -> None:
+        """SIGSTOP, and wait until every thread has stopped (Linux /proc).
+
+        A thread inside a system call (say an fsync) stops only when the call
+        returns, so "signal sent" is not yet "frozen"."""
         self.signal(signal.SIGSTOP)
+        wait_until(lambda: not self.alive() or self._all_threads_stopped(), timeout, f"{self.name} to stop", interval=0.001)
+
+    def _all_threads_stopped(self) -> bool:
+        states = []
+        for stat in Path(f"/proc/{self.pid}/task").glob("*/stat"):
+            try:
+                # The state follows the parenthesised command name, which may hold spaces.
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue  # the thread just ended
+        return bool(states) and all(state in ("T", "t") for state in states)
 
     def resume(self) -> None:
         self.signal(signal.SIGCONT)

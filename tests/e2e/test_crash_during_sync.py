@@ -119,9 +119,9 @@ def _pick_offline(floor: Floor) -> None:
 
 
 def _catch_between_apply_and_answer(floor: Floor, run: Proc, timeout: float = 30.0) -> tuple[int, int]:
-    """Stop `run` at a moment when the hub has applied an op whose answer the device
-    has not recorded. Returns (hub last_seq, device's last answered seq) with the
-    edge process left stopped (SIGSTOP)."""
+    """Stop `run` (SIGSTOP) at a moment when the hub has applied an op whose answer the
+    device had not recorded, and leave it stopped. Returns (hub last_seq, device's last
+    answered seq as seen while stopped — a commit already in the WAL may not show yet)."""
     # Pausing a process that is still importing only slows it down: wait until it pushes.
     start = floor.hub_seq()
     wait_until(lambda: floor.hub_seq() > start, 30, "the new sync round to push")
@@ -142,6 +142,27 @@ def _catch_between_apply_and_answer(floor: Floor, run: Proc, timeout: float = 30
         attempt += 1
         time.sleep(0.002 * (attempt % 7))  # vary the phase against the edge's request cycle
     raise AssertionError(f"never caught the edge between the hub applying an op and recording its answer in {timeout:.0f} s")
+
+
+def _kill_between_apply_and_answer(floor: Floor, *, hub_too: bool = False, tries: int = 3) -> tuple[int, int]:
+    """Run sync rounds and SIGKILL the edge process (with the hub, if `hub_too`) after
+    the hub applied an op and before the device recorded its answer; a killed hub is
+    started again. Returns (hub last_seq, device's last answered seq) after the crash."""
+    for _ in range(tries):
+        run = floor.edge.start_sync(batch_size=1)
+        hub_seq, _seen = _catch_between_apply_and_answer(floor, run)
+        if hub_too:
+            floor.hub.kill()
+        run.kill()
+        # Read again now the process is dead: an answer whose commit had already
+        # reached the WAL when the process stopped counts as recorded after all.
+        answered = floor.edge.answered_through()
+        if hub_too:
+            floor.hub.start()
+            assert floor.hub_seq() == hub_seq, "the op applied just before the kill survives it"
+        if answered < hub_seq:
+            return hub_seq, answered
+    raise AssertionError(f"each of {tries} kills came just after the device recorded the answer")
 
 
 def _assert_every_op_applied_exactly_once(floor: Floor) -> None:
@@ -192,10 +213,8 @@ def test_edge_killed_mid_sync_and_restarted_applies_every_op_exactly_once(floor)
     assert floor.hub_seq() < total, "the sync finished before the kill"
 
     # Crash 2: the hub has applied op N, the device has not recorded the answer.
-    run = floor.edge.start_sync(batch_size=1)
-    hub_seq, answered = _catch_between_apply_and_answer(floor, run)
-    run.kill()
-    assert floor.edge.answered_through() == answered < hub_seq < total
+    hub_seq, answered = _kill_between_apply_and_answer(floor)
+    assert answered + 1 == hub_seq < total
 
     # Restart: op N goes again and is answered duplicate, with its first result.
     report = floor.edge.sync(batch_size=1)
@@ -224,14 +243,18 @@ def test_hub_killed_mid_sync_and_restarted_loses_no_op_and_applies_none_twice(fl
     floor.hub.kill()
     run.resume()  # it reads the answer if the hub got it out before dying, else the connection fails
     assert run.wait(30) == 1 and "not reachable" in floor.edge.report(run)["error"]
-    answered = floor.edge.answered_through()
     floor.hub.start()
     assert floor.hub_seq() == hub_seq, "the op applied just before the kill survives it"
+
+    # Crash 3: the store loses power — hub and device die together after the hub applied
+    # an op and before the device recorded it; the restarted hub answers the resend from its log.
+    hub_seq, answered = _kill_between_apply_and_answer(floor, hub_too=True)
+    assert answered + 1 == hub_seq < total
 
     report = floor.edge.sync(batch_size=1)
     print(f"hub crash: killed at hub_seq={hub_seq} answered={answered}; restart report {report}")
     assert report["rejected"] == []
     assert report["pushed"] == total - answered
-    assert report["duplicates"] == hub_seq - answered  # 1 when the answer died with the hub
+    assert report["duplicates"] == 1
     assert report["applied"] == total - hub_seq
     _assert_every_op_applied_exactly_once(floor)
