@@ -168,14 +168,19 @@ def test_the_spooler_retries_until_a_late_printer_answers(tmp_path):
     spooler = PrintSpooler(queue, idle_poll=0.05)
     spooler.start()
     try:
-        queue.submit(f"127.0.0.1:{port}", "late")
-        time.sleep(0.3)
+        job_id = queue.submit(f"127.0.0.1:{port}", "late")
+        deadline = time.monotonic() + 5
+        while queue.job(job_id).attempts < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)  # let it fail and retry at least once while the printer is off
         fake = FakePrinter(port)
         try:
             assert fake.wait_for(1) == [b"late"]
         finally:
             fake.stop()
-        assert queue.job(1).attempts >= 2
+        deadline = time.monotonic() + 5
+        while queue.job(job_id).status != "printed" and time.monotonic() < deadline:
+            time.sleep(0.02)  # the spooler records "printed" just after the printer has the bytes
+        assert queue.job(job_id).attempts >= 3 and queue.job(job_id).status == "printed"
     finally:
         spooler.stop()
 
