@@ -17,7 +17,7 @@ __all__ = ["StatusWords", "describe", "ago", "StatusBar"]
 
 @dataclass(frozen=True)
 class StatusWords:
-    state: str  # "Online", "Offline" or "Connecting…"
+    state: str  # "Online", "Offline", "Hub refused" or "Connecting…"
     waiting: str  # "3 waiting to send"
     synced: str  # "synced 12 s ago"
     online: bool | None
@@ -40,7 +40,13 @@ def ago(then: datetime | None, now: datetime) -> str:
 def describe(status: SyncStatus, now: datetime | None = None) -> StatusWords:
     now = now or datetime.now(timezone.utc)
     state = {True: "Online", False: "Offline", None: "Connecting…"}[status.online]
-    return StatusWords(state, f"{status.outbox_depth} waiting to send", ago(status.last_sync_at, now), status.online)
+    synced = ago(status.last_sync_at, now)
+    if status.online is False:
+        # The agent words a 4xx as "hub refused …": waiting will not fix that, a person must.
+        refused = (status.last_error or "").startswith("hub refused")
+        state = "Hub refused" if refused else state
+        synced = f"{synced} · tell your supervisor" if refused else f"{synced} · working offline"
+    return StatusWords(state, f"{status.outbox_depth} waiting to send", synced, status.online)
 
 
 class StatusBar:
@@ -89,7 +95,7 @@ class StatusBar:
         words = describe(status)
         self._state.value = words.state
         self._waiting.value = words.waiting
-        self._synced.value = words.synced if words.online is not False else f"{words.synced} · working offline"
+        self._synced.value = words.synced
         self._icon.icon = {True: ft.Icons.CLOUD_DONE, False: ft.Icons.CLOUD_OFF, None: ft.Icons.CLOUD_QUEUE}[words.online]
         self.control.bgcolor = {True: theme.OK, False: theme.BAD, None: theme.WAIT}[words.online]
         self._issues.visible = issues > 0

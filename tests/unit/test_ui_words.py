@@ -34,6 +34,13 @@ def test_status_bar_names_the_connection_state_and_the_outbox(online, state):
     assert (words.state, words.waiting) == (state, "3 waiting to send")
 
 
+def test_offline_says_work_goes_on_and_a_refusing_hub_says_whom_to_tell():
+    offline = describe(SyncStatus(online=False, last_error="hub not reachable: ConnectError"), NOW)
+    refused = describe(SyncStatus(online=False, last_error="hub refused GET /v1/changes: 401 unknown token"), NOW)
+    assert (offline.state, offline.synced) == ("Offline", "not synced yet · working offline")
+    assert (refused.state, refused.synced) == ("Hub refused", "not synced yet · tell your supervisor")
+
+
 def test_refused_op_reads_as_what_was_done_and_why():
     row = {"kind": "pick.confirmed", "payload": json.dumps({"sku": "MILK-1L", "qty": 2, "bin": "A-01-1"}),
            "reason_code": "line_closed", "message": "That order line was already picked.",
