@@ -73,7 +73,10 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a device forgets an op once the hub answers `applied`, so every commit
+    # must survive a power cut, not just a crash (WAL + NORMAL may lose the last ones,
+    # and the device would then be stuck behind a sequence gap).
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
