@@ -95,6 +95,8 @@ class SyncAgent:
                     (str(page.cursor),),
                 )
                 outbox.settle_effects(conn, page.cursor)
+                if page.hlc:
+                    outbox.observe_hub_clock(conn, page.hlc)
             report.pulled += len(page.changes)
             more = page.more
 

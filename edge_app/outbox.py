@@ -23,6 +23,7 @@ __all__ = [
     "apply_results",
     "drop_effects",
     "settle_effects",
+    "observe_hub_clock",
     "rejections",
 ]
 
@@ -53,6 +54,14 @@ def _tick(conn: sqlite3.Connection, device_id: str) -> str:
     stamp = clock.now(int(time.time() * 1000)).encode()
     _set_meta(conn, "hlc", stamp)
     return stamp
+
+
+def observe_hub_clock(conn: sqlite3.Connection, hub_stamp: str) -> None:
+    """Move this device's clock past the hub's: what it saw sorts before what it does next."""
+    device_id = _meta(conn, "device_id", "")
+    last = _meta(conn, "hlc", "")
+    clock = HybridClock(device_id, Timestamp.decode(last) if last else None)
+    _set_meta(conn, "hlc", clock.observe(Timestamp.decode(hub_stamp), int(time.time() * 1000)).encode())
 
 
 def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], actor: str, effect: PendingEffect) -> Op:

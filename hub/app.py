@@ -18,7 +18,7 @@ from hub.feed import pull
 from hub.migrations import migrate
 from hub.ops import push
 from hub.orders import accept_order, get_order, list_orders
-from hub.log import run_hub_command
+from hub.log import hub_hlc, run_hub_command
 from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
 from sync.models import CancelRequest, EnrollRequest, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
 
@@ -168,6 +168,7 @@ def _install_routes(app: FastAPI) -> None:
         device = _device(who)
         with _db(request).read() as conn:
             page = pull(conn, device.location, since, limit)
+        page.hlc = hub_hlc()
         _note_cursor(_db(request), device, page.cursor)
         return page
 

@@ -22,11 +22,11 @@ from hub.feed import head
 from pydantic import BaseModel, ValidationError
 
 from sync.errors import MalformedPayload, SyncError
-from sync.hlc import HybridClock
+from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "append", "run_hub_command", "hub_payload", "HANDLERS"]
+__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "append", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
 
 HUB_DEVICE = "hub"
 
@@ -115,6 +115,16 @@ _clock_lock = threading.Lock()
 def hub_hlc() -> str:
     with _clock_lock:
         return _clock.now(int(time.time() * 1000)).encode()
+
+
+def observe_hlc(stamp: str) -> None:
+    """Move the hub clock past a device's op, so later hub commands sort after it."""
+    try:
+        remote = Timestamp.decode(stamp)
+    except ValueError:
+        return  # a malformed stamp is the op's problem, not the clock's
+    with _clock_lock:
+        _clock.observe(remote, int(time.time() * 1000))
 
 
 def run_hub_command(conn: Connection, kind: str, payload: dict[str, Any], actor: str = "hub") -> OpResult:

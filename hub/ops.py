@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 from hub import handlers  # noqa: F401  (registers every op handler)
 from hub.db import Database
 from hub.devices import Device
-from hub.log import Context, append, apply_op
+from hub.log import Context, append, apply_op, observe_hlc
 from sync.models import Op, OpResult, OpStatus
 
 __all__ = ["push"]
@@ -35,6 +35,7 @@ def _apply_one(db: Database, device: Device, op: Op) -> OpResult:
         last_seq = _lock_last_seq(conn, device.id)
         if op.device_seq != last_seq + 1:
             return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
+        observe_hlc(op.hlc)
         ctx = Context(device.id, device.location)
         # A refusal still consumes the sequence number and is logged, so a re-send
         # gets the same answer and the ops queued behind it can move on.

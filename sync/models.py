@@ -91,6 +91,7 @@ class PullResponse(_Strict):
     changes: list[Change]
     cursor: int
     more: bool
+    hlc: str | None = None  # the hub's clock, so a device's next op sorts after what it saw
 
 
 class Fulfilment(str, Enum):

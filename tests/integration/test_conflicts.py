@@ -20,6 +20,12 @@ def record(device, kind: str, payload: dict) -> None:
         outbox.record_op(conn, kind, payload, "tester", outbox.PendingEffect())
 
 
+def clock_ahead_of(device, other) -> None:
+    """Set `device`'s clock a second past `other`'s: its next op is clearly later."""
+    wall, _counter, _node = other.replica.get_meta("hlc").split(":")
+    device.replica.set_meta("hlc", f"{int(wall) + 1000:015d}:000000:ahead")
+
+
 def pick_all(device, order_id: str) -> None:
     session = PickSession(device.replica, order_id, "ana")
     while session.current is not None:
@@ -132,7 +138,7 @@ async def test_count_at_time_t_keeps_later_picks_on_top(hub, tmp_path):
     record(counter, "count.recorded", {"bin": oats_bin, "sku": "OATS-500", "counted": before - 1})  # one unit missing at T
     # After T the picker takes 2. HLC orders events on different devices only as
     # well as their clocks agree, so give the picker a clock that is clearly later.
-    picker.replica.set_meta("hlc", "999999999999999:000000:picker")
+    clock_ahead_of(picker, counter)
     pick_all(picker, order["id"])
     await picker.sync()  # the pick reaches the hub first
     await counter.sync()
@@ -147,7 +153,7 @@ async def test_concurrent_staging_edits_later_hlc_wins_and_loser_is_recorded(hub
     early, late = await hub.device(tmp_path / "e"), await hub.device(tmp_path / "l")
     await early.sync(), await late.sync()
     record(early, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-1"})
-    late.replica.set_meta("hlc", "999999999999999:000000:late")  # this device's clock is ahead
+    clock_ahead_of(late, early)
     record(late, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-9"})
     await late.sync()  # the later edit arrives first
     await early.sync()
@@ -185,7 +191,7 @@ async def test_log_replays_to_the_same_state_after_collisions(hub, tmp_path):
     pick_all(first, orders[1]["id"])
     await cancel(hub, orders[1]["id"])  # cancel vs offline pick
     record(second, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-2"})
-    first.replica.set_meta("hlc", "999999999999999:000000:first")
+    clock_ahead_of(first, second)
     record(first, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-3"})
     for device in (second, first, second):
         await device.sync()
