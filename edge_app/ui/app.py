@@ -74,8 +74,9 @@ class FloorApp:
         page.add(ft.Column([self.status_bar.control,
                             ft.Column([self._centered(self.body)], scroll=ft.ScrollMode.AUTO, expand=True)],
                            spacing=0, expand=True))
+        # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()
-        page.on_close = lambda _e: self._unsubscribe and self._unsubscribe()
+        page.on_disconnect = page.on_close = lambda _e: self._stop_listening()
         self._subscribe()
         self._issues = len(self.runtime.rejections())
         self._show_status(self.runtime.board.status)
@@ -106,9 +107,13 @@ class FloorApp:
 
     # -- status -------------------------------------------------------------------
     def _subscribe(self) -> None:
+        self._stop_listening()
+        self._unsubscribe = self.runtime.board.subscribe(self._on_status)
+
+    def _stop_listening(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._unsubscribe = self.runtime.board.subscribe(self._on_status)
+            self._unsubscribe = None
 
     def _on_status(self, status: SyncStatus) -> None:
         report = status.last_report
