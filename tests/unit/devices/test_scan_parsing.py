@@ -177,3 +177,8 @@ def test_every_scan_keeps_raw_data_source_and_time():
     at = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
     scan = parse_scan(" 5901234123457\r\n", source=ScanSource.CAMERA, scanned_at=at)
     assert (scan.raw, scan.data, scan.source, scan.scanned_at) == (" 5901234123457\r\n", "5901234123457", ScanSource.CAMERA, at)
+
+
+def test_bytes_instead_of_text_are_refused_with_a_scan_error():
+    with pytest.raises(ScanError, match="must be text"):
+        parse_scan(b"5901234123457")
