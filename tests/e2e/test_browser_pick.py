@@ -145,19 +145,53 @@ def screenshot(page, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / name))
 
 
-def pick_line_by_scanning(page, line: dict) -> None:
-    """Bin label, then one scan per unit; the last unit confirms the line by itself."""
+def in_bin_order(order: dict) -> list[dict]:
+    return sorted(order["lines"], key=lambda line: line["pick_bin"])  # demo bins sort in pick-path order
+
+
+def hub_line(stack: Stack, order_id: str, line_no: int) -> dict:
+    return next(line for line in stack.admin_get(f"/v1/orders/{order_id}")["lines"] if line["line_no"] == line_no)
+
+
+def go_to_bin(page, line: dict) -> None:
     wait_for_text(page, f"Go to bin {line['pick_bin']} and scan the bin label.")
     scan(page, f"BIN:{line['pick_bin']}", f"Bin {line['pick_bin']} OK")
+
+
+def scan_every_unit(page, line: dict) -> None:
+    """One scan per unit; the last unit confirms the line by itself."""
     for _ in range(line["qty"]):
         type_into(page, "Scan", BARCODE[line["sku"]])
     wait_for_text(page, f"Picked {line['qty']} × {NAME[line['sku']]}")
 
 
+def mis_scan_changes_nothing(page, stack: Stack, line: dict) -> None:
+    """A barcode no item has: said on screen, no op recorded, still the same step."""
+    recorded_before = stack.ops_recorded()
+    scan(page, UNKNOWN_BARCODE, f"No item has barcode {UNKNOWN_BARCODE}")
+    wait_for_text(page, f"Scan {NAME[line['sku']]} ({line['sku']}).")
+    wait_for_text(page, f"0 of {line['qty']} picked")
+    assert waiting_count(page) == 0
+    assert stack.ops_recorded() == recorded_before
+
+
+def confirm_typed_quantity(page, line: dict) -> None:
+    """Scan one unit, then type the count and press Confirm qty."""
+    scan(page, BARCODE[line["sku"]], f"1 of {line['qty']}")
+    type_into(page, "Qty", str(line["qty"]), enter=False)
+    click(page, "Confirm qty")
+
+
+def short_with_reason(page, line: dict, reason: str) -> None:
+    click(page, "Short", exact=True)
+    wait_for_text(page, "Why is it short?")
+    click(page, reason, exact=True)
+    wait_for_text(page, f"Reported {line['qty']} × {NAME[line['sku']]} short ({reason.lower()})")
+
+
 def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser, screens):
-    orders = stack.admin_get("/v1/orders", location=DEMO_LOCATION)
-    order = next(o for o in orders if o["number"] == "W-1001")
-    lines = sorted(order["lines"], key=lambda line: line["pick_bin"])  # demo bins sort in pick-path order
+    orders = {o["number"]: o for o in stack.admin_get("/v1/orders", location=DEMO_LOCATION)}
+    order, lines = orders["W-1001"], in_bin_order(orders["W-1001"])
     assert len(lines) == 3 and lines[0]["qty"] > 1
 
     page = open_flet_page(browser, stack.app_url)
@@ -166,32 +200,18 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser,
     screenshot(page, screens, "orders.png")
     click(page, "W-1001")
 
-    # A barcode no item has: said on screen, nothing recorded, still the same step.
-    first = lines[0]
-    wait_for_text(page, f"Go to bin {first['pick_bin']} and scan the bin label.")
-    scan(page, f"BIN:{first['pick_bin']}", f"Bin {first['pick_bin']} OK")
-    recorded_before = stack.ops_recorded()
-    scan(page, UNKNOWN_BARCODE, f"No item has barcode {UNKNOWN_BARCODE}")
-    wait_for_text(page, f"Scan {NAME[first['sku']]} ({first['sku']}).")
-    assert waiting_count(page) == 0
-    wait_for_text(page, f"0 of {first['qty']} picked")
-    assert stack.ops_recorded() == recorded_before
+    go_to_bin(page, lines[0])
+    mis_scan_changes_nothing(page, stack, lines[0])
     screenshot(page, screens, "pick-error.png")
-
-    for _ in range(first["qty"]):
-        type_into(page, "Scan", BARCODE[first["sku"]])
-    wait_for_text(page, f"Picked {first['qty']} × {NAME[first['sku']]}")
+    scan_every_unit(page, lines[0])
     screenshot(page, screens, "pick.png")
 
     # The hub goes away: picking goes on, the outbox fills, the bar says Offline.
     stack.hub_down()
-    pick_line_by_scanning(page, lines[1])
-    last = lines[2]
-    wait_for_text(page, f"Go to bin {last['pick_bin']} and scan the bin label.")
-    scan(page, f"BIN:{last['pick_bin']}", f"Bin {last['pick_bin']} OK")
-    scan(page, BARCODE[last["sku"]], f"1 of {last['qty']}")
-    type_into(page, "Qty", str(last["qty"]), enter=False)
-    click(page, "Confirm qty")
+    go_to_bin(page, lines[1])
+    scan_every_unit(page, lines[1])
+    go_to_bin(page, lines[2])
+    confirm_typed_quantity(page, lines[2])
     wait_for_text(page, "Order complete")
     page.get_by_text("Offline", exact=True).first.wait_for(state="attached", timeout=15_000)
     wait_until(lambda: waiting_count(page) >= 1, 10, "ops waiting in the outbox")
@@ -202,9 +222,19 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser,
     click(page, "Sync now")
     page.get_by_text("Online", exact=True).first.wait_for(state="attached", timeout=30_000)
     wait_until(lambda: waiting_count(page) == 0, 30, "an empty outbox")
-    picked = wait_until(lambda: stack.admin_get(f"/v1/orders/{order['id']}")["status"] == "picked", 30,
-                        "the hub to show the order picked")
-    assert picked
-    hub_order = stack.admin_get(f"/v1/orders/{order['id']}")
-    assert [(line["sku"], line["qty_picked"]) for line in sorted(hub_order["lines"], key=lambda l: l["pick_bin"])] == \
-        [(line["sku"], line["qty"]) for line in lines]
+    wait_until(lambda: stack.admin_get(f"/v1/orders/{order['id']}")["status"] == "picked", 30,
+               "the hub to show the order picked")
+    assert [(line["sku"], line["qty_picked"]) for line in in_bin_order(stack.admin_get(f"/v1/orders/{order['id']}"))] \
+        == [(line["sku"], line["qty"]) for line in lines]
+
+    # Back on the orders screen the picked order is gone; a short pick goes through the reason dialog.
+    click(page, "Back to orders")
+    wait_for_text(page, "W-1002")
+    assert page.get_by_role("button", name="W-1001").count() == 0
+    other = orders["W-1002"]
+    shorted = in_bin_order(other)[0]
+    click(page, "W-1002")
+    go_to_bin(page, shorted)
+    short_with_reason(page, shorted, "Damaged")
+    wait_until(lambda: hub_line(stack, other["id"], shorted["line_no"])["qty_short"] == shorted["qty"], 30,
+               "the hub to record the short pick")
