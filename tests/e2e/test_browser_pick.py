@@ -1,6 +1,7 @@
 """One order picked through the floor app in a real browser: Debian's Chromium,
 the Flet web app served by `backroom edge serve`, and a real hub under uvicorn
-that goes away halfway through and comes back.
+that goes away halfway through and comes back. Then a line of another order is
+reported short through the reason dialog.
 
 Screenshots (orders, pick, pick-error, offline) go to the test's tmp folder; to
 refresh the ones in docs/screens/, run it with BACKROOM_SCREENS_DIR=docs/screens."""
