@@ -129,7 +129,9 @@ def apply_results(conn: sqlite3.Connection, results: list[OpResult]) -> None:
     for r in results:
         if r.reason_code in ("sequence_gap",):
             continue  # not an answer about this op: it stays pending and is sent again
-        state = "rejected" if r.status == OpStatus.REJECTED else "applied"
+        # A re-sent op comes back `duplicate` with its first result, a refusal's reason code included.
+        refused = r.status == OpStatus.REJECTED or (r.status == OpStatus.DUPLICATE and r.reason_code is not None)
+        state = "rejected" if refused else "applied"
         conn.execute(
             "UPDATE outbox SET state = ?, reason_code = ?, message = ?, result = ?, change_seq = ?, acked_at = ? "
             "WHERE device_seq = ? AND op_id = ? AND state = 'pending'",
