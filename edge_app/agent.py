@@ -12,6 +12,7 @@ import httpx
 from edge_app import outbox
 from edge_app.errors import HubRefused, HubUnreachable
 from edge_app.hub_state import apply_change
+from edge_app.quick_orders import release_excess
 from edge_app.replica import Replica
 from sync.models import OpStatus, PullResponse, PushRequest, PushResponse
 
@@ -57,6 +58,8 @@ class SyncAgent:
     async def sync_once(self) -> RoundReport:
         """Raises HubUnreachable when the hub can't be reached; nothing local is lost."""
         report = RoundReport()
+        # Escrow units this device should no longer hold go back before anything else.
+        release_excess(self.replica)
         await self.push(report)
         # Pull only after a complete push, so no answered-but-unrecorded op's effect
         # is counted twice (once in hub state, once in the overlay).

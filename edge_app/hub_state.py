@@ -79,10 +79,21 @@ def _task(conn: sqlite3.Connection, task_id: str, data: dict[str, Any] | None) -
     )
 
 
+def _allotment(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
+    if data is None:
+        conn.execute("DELETE FROM allotments WHERE sku = ?", (sku,))
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO allotments (sku, outstanding, target, expires_at) VALUES (?, ?, ?, ?)",
+        (sku, data["outstanding"], data["target"], data["expires_at"]),
+    )
+
+
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
     "item": _item,
     "bin": _bin,
     "order": _order,
     "stock": _stock,
     "task": _task,
+    "allotment": _allotment,
 }

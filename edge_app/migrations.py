@@ -79,4 +79,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE order_lines ADD COLUMN qty_refunded INTEGER NOT NULL DEFAULT 0
         """,
     ),
+    (
+        4,
+        "escrow",
+        """
+        CREATE TABLE allotments (
+            sku TEXT PRIMARY KEY, outstanding INTEGER NOT NULL, target INTEGER NOT NULL, expires_at TEXT NOT NULL
+        );
+        -- Escrow units used by ops the hub has not reflected yet (reservations, releases).
+        CREATE TABLE escrow_effects (device_seq INTEGER NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL);
+        CREATE INDEX ix_escrow_effects_sku ON escrow_effects (sku);
+        -- Orders that exist locally only because of a pending op (taken at this terminal).
+        CREATE TABLE order_effects (device_seq INTEGER NOT NULL, order_id TEXT NOT NULL, guaranteed INTEGER NOT NULL);
+        CREATE INDEX ix_order_effects_order ON order_effects (order_id)
+        """,
+    ),
 ]

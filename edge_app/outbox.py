@@ -34,6 +34,12 @@ class PendingEffect:
 
     lines: tuple[tuple[str, int, int, int], ...] = ()  # (order_id, line_no, picked, short)
     stock: tuple[tuple[str, str, int], ...] = ()  # (bin, sku, delta)
+    escrow: tuple[tuple[str, int], ...] = ()  # (sku, units of this device's allotment used)
+    orders: tuple[tuple[str, bool], ...] = ()  # (order_id created locally, guaranteed)
+
+
+# Every overlay table, keyed by the device_seq of the op that put the row there.
+_EFFECT_TABLES = ("line_effects", "stock_effects", "escrow_effects", "order_effects")
 
 
 def _meta(conn: sqlite3.Connection, key: str, default: str) -> str:
@@ -95,6 +101,11 @@ def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], acto
         "INSERT INTO stock_effects (device_seq, bin, sku, delta) VALUES (?, ?, ?, ?)",
         [(seq, *row) for row in effect.stock],
     )
+    conn.executemany("INSERT INTO escrow_effects (device_seq, sku, qty) VALUES (?, ?, ?)", [(seq, *row) for row in effect.escrow])
+    conn.executemany(
+        "INSERT INTO order_effects (device_seq, order_id, guaranteed) VALUES (?, ?, ?)",
+        [(seq, order_id, int(guaranteed)) for order_id, guaranteed in effect.orders],
+    )
     return op
 
 
@@ -142,22 +153,24 @@ def apply_results(conn: sqlite3.Connection, results: list[OpResult]) -> None:
 
 
 def drop_effects(conn: sqlite3.Connection, seqs: list[int]) -> None:
-    conn.executemany("DELETE FROM line_effects WHERE device_seq = ?", [(s,) for s in seqs])
-    conn.executemany("DELETE FROM stock_effects WHERE device_seq = ?", [(s,) for s in seqs])
+    """A refused op's effects leave the local view, orders it created included."""
+    params = [(s,) for s in seqs]
+    conn.executemany(
+        "DELETE FROM order_lines WHERE order_id IN (SELECT order_id FROM order_effects WHERE device_seq = ?)", params
+    )
+    conn.executemany("DELETE FROM orders WHERE id IN (SELECT order_id FROM order_effects WHERE device_seq = ?)", params)
+    for table in _EFFECT_TABLES:
+        conn.executemany(f"DELETE FROM {table} WHERE device_seq = ?", params)
 
 
 def settle_effects(conn: sqlite3.Connection, cursor: int) -> None:
     """Drop the effects of answered ops that the pulled hub state now includes."""
-    conn.execute(
-        "DELETE FROM line_effects WHERE device_seq IN "
-        "(SELECT device_seq FROM outbox WHERE state = 'applied' AND change_seq <= ?)",
-        (cursor,),
-    )
-    conn.execute(
-        "DELETE FROM stock_effects WHERE device_seq IN "
-        "(SELECT device_seq FROM outbox WHERE state = 'applied' AND change_seq <= ?)",
-        (cursor,),
-    )
+    for table in _EFFECT_TABLES:
+        conn.execute(
+            f"DELETE FROM {table} WHERE device_seq IN "
+            "(SELECT device_seq FROM outbox WHERE state = 'applied' AND change_seq <= ?)",
+            (cursor,),
+        )
 
 
 def rejections(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:

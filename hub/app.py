@@ -14,6 +14,7 @@ from hub import devices as devices_mod
 from hub.db import Database
 from hub.devices import ApiClient, Device, authenticate, require_location
 from hub.errors import Forbidden, HubError
+from hub.escrow import ESCROW_ROLES, device_scope, rebalance
 from hub.feed import pull
 from hub.migrations import migrate
 from hub.ops import push
@@ -166,8 +167,11 @@ def _install_routes(app: FastAPI) -> None:
     def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0)] = 0,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> PullResponse:
         device = _device(who)
+        if device.role in ESCROW_ROLES:
+            with _db(request).write() as conn:
+                rebalance(conn, device, datetime.now(timezone.utc))
         with _db(request).read() as conn:
-            page = pull(conn, device.location, since, limit)
+            page = pull(conn, device.location, since, limit, device_scope(device.id))
         page.hlc = hub_hlc()
         _note_cursor(_db(request), device, page.cursor)
         return page

@@ -5,10 +5,11 @@
     ├── Invalid             (422) a request that names a thing wrongly (unknown SKU, location)
     ├── Conflict            (409) the request contradicts what is stored
     ├── Unauthorized        (401) no token, or one we don't know
-    └── Forbidden           (403) a known token used outside its scope
+    ├── Forbidden           (403) a known token used outside its scope
+    └── InvariantBroken     (500) a request tried to promise stock the hub does not have
 """
 
-__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden"]
+__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "InvariantBroken"]
 
 
 class HubError(Exception):
@@ -45,3 +46,9 @@ class Forbidden(HubError):
     """Known credentials used for something outside their scope."""
 
     status = 403
+
+
+class InvariantBroken(HubError):
+    """A commit would promise more than on-hand less safety stock: a bug, rolled back."""
+
+    status = 500

@@ -59,14 +59,14 @@ def head(conn: Connection) -> int:
     return conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM changes")).scalar_one()
 
 
-def pull(conn: Connection, location: str, since: int, limit: int) -> PullResponse:
-    """Changes for `location` after `since`, oldest first, at most `limit`."""
+def pull(conn: Connection, location: str, since: int, limit: int, device_scope: str = "") -> PullResponse:
+    """Changes for `location` (and the device's own scope) after `since`, oldest first, at most `limit`."""
     rows = conn.execute(
         text(
             "SELECT seq, entity, key, data FROM changes "
-            "WHERE seq > :since AND scope IN (:loc, :all) ORDER BY seq LIMIT :lim"
+            "WHERE seq > :since AND scope IN (:loc, :all, :dev) ORDER BY seq LIMIT :lim"
         ),
-        {"since": since, "loc": location, "all": ALL_LOCATIONS, "lim": limit + 1},
+        {"since": since, "loc": location, "all": ALL_LOCATIONS, "dev": device_scope, "lim": limit + 1},
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]

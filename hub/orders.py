@@ -14,11 +14,11 @@ from hub.errors import NotFound
 from hub.feed import emit_order, order_snapshot
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
-from hub.stock import available, on_hand_by_bin
+from hub.stock import available, check_invariant, on_hand_by_bin
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
 
-__all__ = ["accept_order", "find_order", "get_order", "list_orders", "OrderAccepted", "OrderCancelled", "ROUTE_PREFERENCE"]
+__all__ = ["accept_order", "create_order", "find_order", "get_order", "list_orders", "OrderAccepted", "OrderCancelled", "ROUTE_PREFERENCE"]
 
 # Which kinds of location serve which fulfilment, best first.
 ROUTE_PREFERENCE: dict[Fulfilment, tuple[str, ...]] = {
@@ -69,7 +69,13 @@ def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -
     order = p.order
     if (problem := _problem(conn, order)) is not None:
         return Outcome.refused("invalid", problem)
-    location = _route(conn, order)
+    create_order(conn, p.id, p.created_at, order, _route(conn, order))
+    return Outcome()
+
+
+def create_order(conn: Connection, order_id: str, created_at: str, order: OrderIn, location: str | None) -> None:
+    """Insert a routed order, reserve its lines at `location` and publish it.
+    The caller has checked availability; the invariant check guards the rest."""
     conn.execute(
         text(
             "INSERT INTO orders (id, number, channel, fulfilment, promised_by, customer_name, "
@@ -77,7 +83,7 @@ def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -
             ":promised_by, :customer_name, :location, :status, :created_at)"
         ),
         {
-            "id": p.id,
+            "id": order_id,
             "number": order.number,
             "channel": order.channel,
             "fulfilment": order.fulfilment.value,
@@ -85,13 +91,15 @@ def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -
             "customer_name": order.customer_name,
             "location": location,
             "status": "released" if location else "awaiting_stock",
-            "created_at": p.created_at,
+            "created_at": created_at,
         },
     )
     for line_no, line in enumerate(order.lines, start=1):
-        _add_line(conn, p.id, line_no, line.sku, line.qty, location)
-    emit_order(conn, p.id)
-    return Outcome()
+        _add_line(conn, order_id, line_no, line.sku, line.qty, location)
+    if location:
+        for sku in {line.sku for line in order.lines}:
+            check_invariant(conn, location, sku)
+    emit_order(conn, order_id)
 
 
 @register("order.cancelled", hub_payload(OrderCancelled))

@@ -13,7 +13,7 @@ from hub.log import run_hub_command
 from hub.orders import accept_order
 from sync.models import OrderIn
 
-__all__ = ["DEMO_LOCATION", "DEMO_ITEMS", "seed_demo", "ean13"]
+__all__ = ["DEMO_LOCATION", "DARK_STORE", "DARK_STORE_RANGE", "DEMO_ITEMS", "seed_demo", "ean13"]
 
 DEMO_LOCATION = "DEMO-1"
 
@@ -32,6 +32,10 @@ DEMO_ITEMS = [
     ("TOWEL-PPR", "Paper towels, 2 rolls", 300, "400638133403"),
     ("CHOC-DARK", "Dark chocolate 100 g", 105, "400638133404"),
 ]
+
+DARK_STORE = "DEMO-DS"
+# (sku, units on hand at the dark store, escrow floor per terminal)
+DARK_STORE_RANGE = [("MILK-1L", 12, 5), ("CHOC-DARK", 10, 4), ("COFFEE-250", 6, 2)]
 
 # (bin code, pick-path seq)
 DEMO_BINS = [(f"A-{aisle:02d}-{level}", aisle * 10 + level) for aisle in (1, 2, 3) for level in (1, 2)]
@@ -63,7 +67,7 @@ def _seed_catalogue(conn: Connection) -> None:
 
 def _seed_locations(conn: Connection) -> None:
     run_hub_command(conn, "location.added", {"code": DEMO_LOCATION, "name": "Demo store", "kind": "store"})
-    run_hub_command(conn, "location.added", {"code": "DEMO-DS", "name": "Demo dark store", "kind": "dark_store"})
+    run_hub_command(conn, "location.added", {"code": DARK_STORE, "name": "Demo dark store", "kind": "dark_store"})
     for code, seq in DEMO_BINS:
         run_hub_command(conn, "bin.added", {"location": DEMO_LOCATION, "code": code, "seq": seq})
 
@@ -72,6 +76,12 @@ def _seed_stock(conn: Connection) -> None:
     for i, (sku, *_rest) in enumerate(DEMO_ITEMS):
         bin_code = DEMO_BINS[i % len(DEMO_BINS)][0]
         run_hub_command(conn, "stock.received", {"location": DEMO_LOCATION, "bin": bin_code, "sku": sku, "qty": 20 + i})
+    # The dark store sells a few fast movers; its terminals may sell them offline.
+    for i, (sku, _ds_qty, _floor) in enumerate(DARK_STORE_RANGE):
+        run_hub_command(conn, "bin.added", {"location": DARK_STORE, "code": f"DS-{i + 1:02d}", "seq": i + 1})
+    for i, (sku, ds_qty, floor) in enumerate(DARK_STORE_RANGE):
+        run_hub_command(conn, "stock.received", {"location": DARK_STORE, "bin": f"DS-{i + 1:02d}", "sku": sku, "qty": ds_qty})
+        run_hub_command(conn, "stock.policy_set", {"location": DARK_STORE, "sku": sku, "safety_stock": 1, "escrow_floor": floor})
 
 
 def _seed_orders(conn: Connection, now: datetime) -> int:

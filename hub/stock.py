@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from hub.errors import InvariantBroken
 from hub.feed import emit_stock
 
-__all__ = ["Movement", "move", "available", "on_hand_by_bin"]
+__all__ = ["Movement", "Commitments", "move", "commitments", "check_invariant", "available", "on_hand_by_bin"]
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,45 @@ def move(conn: Connection, m: Movement) -> int:
     return emit_stock(conn, m.location, m.bin, m.sku)
 
 
+@dataclass(frozen=True)
+class Commitments:
+    """What a (location, SKU) holds and has promised."""
+
+    on_hand: int
+    reserved: int
+    allotted: int  # outstanding escrow allotments of all devices
+    safety: int
+
+    @property
+    def free(self) -> int:
+        """Units the hub may still promise: the invariant is free >= 0."""
+        return self.on_hand - self.safety - self.reserved - self.allotted
+
+
+def commitments(conn: Connection, location: str, sku: str) -> Commitments:
+    params = {"l": location, "s": sku}
+    on_hand = conn.execute(text("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s"), params).scalar_one()
+    reserved = conn.execute(text("SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s"), params).scalar_one()
+    allotted = conn.execute(
+        text("SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments WHERE location = :l AND sku = :s"), params
+    ).scalar_one()
+    safety = conn.execute(text("SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = :s"), params).scalar()
+    return Commitments(int(on_hand), int(reserved), int(allotted), int(safety or 0))
+
+
+def check_invariant(conn: Connection, location: str, sku: str) -> None:
+    """reserved + allotted <= on_hand - safety. A request that would break it is a
+    bug in its handler: raise, and the whole transaction rolls back."""
+    c = commitments(conn, location, sku)
+    if c.free < 0:
+        raise InvariantBroken(
+            f"{location}/{sku}: reserved {c.reserved} + allotted {c.allotted} > on hand {c.on_hand} - safety {c.safety}"
+        )
+
+
 def available(conn: Connection, location: str, sku: str) -> int:
-    """On-hand at the location less what reservations hold."""
-    on_hand = conn.execute(
-        text("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s"),
-        {"l": location, "s": sku},
-    ).scalar_one()
-    held = conn.execute(
-        text("SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s"),
-        {"l": location, "s": sku},
-    ).scalar_one()
-    return int(on_hand) - int(held)
+    """Units that may still be promised at the location (see Commitments.free)."""
+    return commitments(conn, location, sku).free
 
 
 def on_hand_by_bin(conn: Connection, location: str, sku: str) -> list[tuple[str, int, int]]:

@@ -31,6 +31,9 @@ __all__ = [
     "ReturnedLine",
     "ReturnReceived",
     "RefundRequested",
+    "RequestedLine",
+    "ReservationRequested",
+    "AllotmentReleased",
     "OpKind",
     "KINDS",
     "kind_of",
@@ -145,6 +148,31 @@ class RefundRequested(_Payload):
     qty: int = Field(gt=0)
 
 
+class RequestedLine(_Payload):
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0, le=10_000)
+
+
+class ReservationRequested(_Payload):
+    """An order taken at a terminal, asking the hub to hold its units.
+    `from_allotment` says the device confirmed it offline from its escrow."""
+
+    order_id: str = Field(min_length=8)
+    number: str = Field(min_length=1, max_length=64)
+    fulfilment: str = Field(pattern="^(ship|pickup|quick)$")
+    promised_by: str = Field(min_length=1)
+    customer_name: str = Field(default="", max_length=200)
+    lines: list[RequestedLine] = Field(min_length=1, max_length=500)
+    from_allotment: bool
+
+
+class AllotmentReleased(_Payload):
+    """Escrow units a device gives back unused (lease expired, or above target)."""
+
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0)
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -161,6 +189,8 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="order.staging_set", nature=Nature.FACT, payload=StagingSet),
         OpKind(name="return.received", nature=Nature.FACT, payload=ReturnReceived),
         OpKind(name="refund.requested", nature=Nature.REQUEST, payload=RefundRequested),
+        OpKind(name="reservation.requested", nature=Nature.REQUEST, payload=ReservationRequested),
+        OpKind(name="allotment.released", nature=Nature.FACT, payload=AllotmentReleased),
     )
 }
 

@@ -36,9 +36,9 @@ class Hub:
         with self.db.write() as conn:
             return create_enrollment_code(conn, location, role)
 
-    async def device(self, data_dir, location: str = DEMO_LOCATION, name: str = "handheld") -> "Device":
+    async def device(self, data_dir, location: str = DEMO_LOCATION, name: str = "handheld", role: str = "picker") -> "Device":
         replica = Replica(data_dir)
-        await enroll(replica, HUB_URL, self.code(location), name, transport=self.transport)
+        await enroll(replica, HUB_URL, self.code(location, role), name, transport=self.transport)
         return Device(replica, SyncAgent(replica, hub_client(replica, transport=self.transport)))
 
 
