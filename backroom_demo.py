@@ -97,6 +97,12 @@ def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
     print(_backroom("edge", "enroll", "--hub", hub_url, "--code", code, "--data-dir", str(device_dir), "--name", "handheld-1"))
 
 
+def _demo_operators() -> list[tuple[str, str, str, str]]:
+    from hub.seed import DEMO_OPERATORS
+
+    return DEMO_OPERATORS
+
+
 def _print_banner(host: str, hub_url: str, app_port: int, admin_token: str, state: Path) -> None:
     print(
         "\n".join(
@@ -106,6 +112,8 @@ def _print_banner(host: str, hub_url: str, app_port: int, admin_token: str, stat
                 f"  floor app (handheld 1, store DEMO-1):  http://{host}:{app_port}",
                 f"  hub API docs (OpenAPI):               {hub_url}/docs",
                 f"  hub orders:  curl -H 'Authorization: Bearer {admin_token}' {hub_url}/v1/orders",
+                "sign in on the floor app (scan BADGE:<id> or type id + PIN):",
+                *(f"  {op_id:3} / {pin}  {role:10} {name}" for op_id, name, role, pin in _demo_operators()),
                 f"logs and data: {state}",
                 "Ctrl-C stops everything.",
                 "",

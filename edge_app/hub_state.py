@@ -10,8 +10,8 @@ from sync.models import Change
 
 __all__ = ["apply_change"]
 
-_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging")
-_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded")
+_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote")
+_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed")
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
@@ -89,6 +89,15 @@ def _allotment(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) 
     )
 
 
+def _operator(conn: sqlite3.Connection, operator_id: str, data: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM operators WHERE operator_id = ?", (operator_id,))
+    if data is not None:
+        conn.execute(
+            "INSERT INTO operators (operator_id, name, role, pin_hash, salt) VALUES (?, ?, ?, ?, ?)",
+            (operator_id, data["name"], data["role"], data["pin_hash"], data["salt"]),
+        )
+
+
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
     "item": _item,
     "bin": _bin,
@@ -96,4 +105,5 @@ _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], Non
     "stock": _stock,
     "task": _task,
     "allotment": _allotment,
+    "operator": _operator,
 }

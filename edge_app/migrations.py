@@ -94,4 +94,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX ix_order_effects_order ON order_effects (order_id)
         """,
     ),
+    (
+        5,
+        "operators_packing_wip",
+        """
+        CREATE TABLE operators (
+            operator_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+            pin_hash TEXT NOT NULL, salt TEXT NOT NULL
+        );
+        ALTER TABLE orders ADD COLUMN tote TEXT;
+        ALTER TABLE order_lines ADD COLUMN qty_packed INTEGER NOT NULL DEFAULT 0;
+        -- Work in progress of each operator (a pick batch, a carton being packed),
+        -- saved at every step so a restarted app resumes where the person was.
+        CREATE TABLE wip (
+            operator_id TEXT NOT NULL, flow TEXT NOT NULL, state TEXT NOT NULL, saved_at TEXT NOT NULL,
+            PRIMARY KEY (operator_id, flow)
+        )
+        """,
+    ),
 ]

@@ -129,3 +129,29 @@ def verify(db_url: str, as_json: bool) -> None:
         click.echo("same state" if verdict.same else "DIFFERENT STATE")
     if not verdict.same:
         raise SystemExit(1)
+
+
+@hub.group()
+def operator() -> None:
+    """People who sign in on the floor devices of a location."""
+
+
+@operator.command("add")
+@db_option
+@click.option("--location", required=True, help="Location code, e.g. DEMO-1.")
+@click.option("--id", "operator_id", required=True, help="Operator id, printed on the badge as BADGE:<id>.")
+@click.option("--name", required=True, help="The person's name as the devices show it.")
+@click.option("--role", required=True, type=click.Choice(["picker", "packer", "associate", "supervisor"]))
+@click.option("--pin", required=True, help="4-8 digits; stored hashed with a salt, never as typed.")
+def operator_add(db_url: str, location: str, operator_id: str, name: str, role: str, pin: str) -> None:
+    """Add an operator, or change one's name, role or PIN; devices get it on their next sync."""
+    from hub.log import run_hub_command
+    from hub.operators import operator_payload
+
+    try:
+        payload = operator_payload(operator_id, name, role, location, pin)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--pin") from exc
+    with open_db(db_url).write() as conn:
+        _hub_call(run_hub_command, conn, "operator.upserted", payload, "cli")
+    click.echo(f"operator {operator_id} ({name}, {role}) at {location}")

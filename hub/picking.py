@@ -53,6 +53,8 @@ def pick_confirmed(conn: Connection, ctx: Context, op: Op, p: PickConfirmed) -> 
     move(conn, Movement(ctx.location, p.bin, p.sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
     decision = settle_pick(line, status, p.qty, p.sku, p.bin)
     _add_to_line(conn, p.order_id, p.line_no, picked=decision.apply_qty)
+    if p.tote:  # batch picking: the packer finds the order by its tote
+        conn.execute(text("UPDATE orders SET tote = :t WHERE id = :o"), {"t": p.tote, "o": p.order_id})
     _release(conn, p.order_id, p.line_no, decision.apply_qty)
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     settle_order_status(conn, p.order_id)

@@ -13,7 +13,7 @@ from hub.log import run_hub_command
 from hub.orders import accept_order
 from sync.models import OrderIn
 
-__all__ = ["DEMO_LOCATION", "DARK_STORE", "DARK_STORE_RANGE", "DEMO_ITEMS", "seed_demo", "ean13"]
+__all__ = ["DEMO_LOCATION", "DARK_STORE", "DARK_STORE_RANGE", "DEMO_ITEMS", "DEMO_OPERATORS", "seed_demo", "ean13"]
 
 DEMO_LOCATION = "DEMO-1"
 
@@ -37,6 +37,14 @@ DARK_STORE = "DEMO-DS"
 # (sku, units on hand at the dark store, escrow floor per terminal)
 DARK_STORE_RANGE = [("MILK-1L", 12, 5), ("CHOC-DARK", 10, 4), ("COFFEE-250", 6, 2)]
 
+# (operator id, name, role, PIN): demo badges are BADGE:<id>
+DEMO_OPERATORS = [
+    ("P1", "Pat Picker", "picker", "1111"),
+    ("K1", "Kim Packer", "packer", "2222"),
+    ("A1", "Alex Associate", "associate", "3333"),
+    ("S1", "Sam Supervisor", "supervisor", "9999"),
+]
+
 # (bin code, pick-path seq)
 DEMO_BINS = [(f"A-{aisle:02d}-{level}", aisle * 10 + level) for aisle in (1, 2, 3) for level in (1, 2)]
 
@@ -56,6 +64,7 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
         _seed_catalogue(conn)
         _seed_locations(conn)
         _seed_stock(conn)
+        _seed_operators(conn)
         orders = _seed_orders(conn, now)
     return {"items": len(DEMO_ITEMS), "bins": len(DEMO_BINS), "orders": orders}
 
@@ -82,6 +91,13 @@ def _seed_stock(conn: Connection) -> None:
     for i, (sku, ds_qty, floor) in enumerate(DARK_STORE_RANGE):
         run_hub_command(conn, "stock.received", {"location": DARK_STORE, "bin": f"DS-{i + 1:02d}", "sku": sku, "qty": ds_qty})
         run_hub_command(conn, "stock.policy_set", {"location": DARK_STORE, "sku": sku, "safety_stock": 1, "escrow_floor": floor})
+
+
+def _seed_operators(conn: Connection) -> None:
+    from hub.operators import operator_payload
+
+    for operator_id, name, role, pin in DEMO_OPERATORS:
+        run_hub_command(conn, "operator.upserted", operator_payload(operator_id, name, role, DEMO_LOCATION, pin))
 
 
 def _seed_orders(conn: Connection, now: datetime) -> int:

@@ -8,10 +8,11 @@ and a handler on the hub.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sync.errors import MalformedPayload, UnknownOpKind, UnsupportedSchema
 
@@ -34,6 +35,15 @@ __all__ = [
     "RequestedLine",
     "ReservationRequested",
     "AllotmentReleased",
+    "RefusalReason",
+    "RefusedLine",
+    "CountReason",
+    "PickupExtended",
+    "StockMoved",
+    "TaskDone",
+    "PackedLine",
+    "CartonClosed",
+    "HandedToCarrier",
     "OpKind",
     "KINDS",
     "kind_of",
@@ -67,6 +77,7 @@ class PickConfirmed(_Payload):
     bin: str = Field(min_length=1)
     sku: str = Field(min_length=1)
     qty: int = Field(gt=0)
+    tote: str | None = Field(default=None, min_length=1, max_length=40)  # batch picking: the order's tote
 
 
 class PickShorted(_Payload):
@@ -86,12 +97,43 @@ class HandedOverLine(_Payload):
     qty: int = Field(gt=0)
 
 
+class RefusalReason(str, Enum):
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    NOT_WANTED = "not_wanted"
+    MISSING = "missing"
+
+
+class RefusedLine(_Payload):
+    """Units of a pickup line the customer did not take, and why; they go back on a shelf."""
+
+    line_no: int = Field(ge=1)
+    qty: int = Field(gt=0)
+    reason: RefusalReason
+
+
 class PickupHandedOver(_Payload):
-    """Units of a pickup order given to the customer."""
+    """Units of a pickup order given to the customer, and units refused at the counter.
+    `refused` is optional, so ops written before it existed still parse."""
 
     order_id: str = Field(min_length=1)
-    lines: list[HandedOverLine] = Field(min_length=1)
+    lines: list[HandedOverLine] = Field(default_factory=list)
     code_verified: bool
+    refused: list[RefusedLine] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_happened(self) -> "PickupHandedOver":
+        if not self.lines and not self.refused:
+            raise ValueError("a handover needs at least one line handed over or refused")
+        return self
+
+
+class CountReason(str, Enum):
+    DAMAGED = "damaged"
+    LOST = "lost"
+    FOUND = "found"
+    MISPLACED = "misplaced"
+    MISCOUNTED_BEFORE = "miscounted_before"
 
 
 class CountRecorded(_Payload):
@@ -100,6 +142,7 @@ class CountRecorded(_Payload):
     bin: str = Field(min_length=1)
     sku: str = Field(min_length=1)
     counted: int = Field(ge=0)
+    reason: CountReason | None = None  # why the shelf differs, when the counter knows
 
 
 class StagingSet(_Payload):
@@ -173,6 +216,59 @@ class AllotmentReleased(_Payload):
     qty: int = Field(gt=0)
 
 
+# -- packing (floor app part A) ------------------------------------------------------
+class PackedLine(_Payload):
+    line_no: int = Field(ge=1)
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0)
+
+
+class CartonClosed(_Payload):
+    """A carton of an order packed, weighed and closed; `carton_id` is its SSCC."""
+
+    order_id: str = Field(min_length=1)
+    carton_id: str = Field(min_length=1, max_length=40)
+    carton_type: str = Field(min_length=1, max_length=40)
+    weight_g: int = Field(gt=0, le=1_000_000)
+    contents: list[PackedLine] = Field(min_length=1, max_length=500)
+
+
+class HandedToCarrier(_Payload):
+    """An order's closed cartons given to the carrier."""
+
+    order_id: str = Field(min_length=1)
+    carrier: str = Field(min_length=1, max_length=60)
+    cartons: list[str] = Field(min_length=1, max_length=100)
+
+
+# -- floor app part B: pickups, stock moves, tasks ---------------------------------
+class PickupExtended(_Payload):
+    """A supervisor asks to keep a pickup order waiting until `pickup_by` (ISO 8601)."""
+
+    order_id: str = Field(min_length=1)
+    pickup_by: datetime
+
+
+class StockMoved(_Payload):
+    """Units carried from one bin to another at the device's location."""
+
+    from_bin: str = Field(min_length=1, max_length=64)
+    to_bin: str = Field(min_length=1, max_length=64)
+    sku: str = Field(min_length=1)
+    qty: int = Field(gt=0, le=100_000)
+
+
+class TaskDone(_Payload):
+    """A person finished a task (put back, recount, refund review, reroute).
+    `kind` and `sentence` name the task as the device saw it, so a replay that
+    numbers tasks differently still closes the same one."""
+
+    task_id: int = Field(ge=1)
+    kind: str = Field(min_length=1, max_length=32)
+    sentence: str = Field(min_length=1)
+    note: str = Field(default="", max_length=200)
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -191,6 +287,11 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="refund.requested", nature=Nature.REQUEST, payload=RefundRequested),
         OpKind(name="reservation.requested", nature=Nature.REQUEST, payload=ReservationRequested),
         OpKind(name="allotment.released", nature=Nature.FACT, payload=AllotmentReleased),
+        OpKind(name="pickup.extended", nature=Nature.REQUEST, payload=PickupExtended),
+        OpKind(name="stock.moved", nature=Nature.FACT, payload=StockMoved),
+        OpKind(name="task.done", nature=Nature.FACT, payload=TaskDone),
+        OpKind(name="pack.carton_closed", nature=Nature.FACT, payload=CartonClosed),
+        OpKind(name="shipment.handed_to_carrier", nature=Nature.FACT, payload=HandedToCarrier),
     )
 }
 

@@ -82,7 +82,7 @@ class Change(_Strict):
     """One row of the hub's change feed: the new state of an entity, or None if gone."""
 
     seq: int
-    entity: Literal["item", "bin", "order", "stock", "task", "allotment"]
+    entity: Literal["item", "bin", "order", "stock", "task", "allotment", "operator"]
     key: str
     data: dict[str, Any] | None
 
