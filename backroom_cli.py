@@ -6,6 +6,7 @@ import click
 
 from edge_app.cli import edge
 from hub.cli import hub
+from simulator.cli import simulate
 
 __all__ = ["main", "cli"]
 
@@ -17,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(hub)
 cli.add_command(edge)
+cli.add_command(simulate)
 
 
 @cli.command()

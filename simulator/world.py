@@ -1,0 +1,103 @@
+"""One schedule's world: a hub on its own SQLite file (restartable) and devices
+with their own replica files (crashable), joined by the simulated network."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from edge_app.agent import SyncAgent
+from edge_app.enroll import enroll
+from edge_app.replica import Replica
+from hub.app import create_app
+from hub.db import Database
+from hub.devices import create_api_token, create_enrollment_code
+from hub.seed import seed_demo
+from simulator.network import Network
+
+__all__ = ["HubTemplate", "SimHub", "SimDevice", "HUB_URL"]
+
+HUB_URL = "http://hub.sim"
+
+
+class SimHub:
+    """The hub of one schedule, started from a copy of a seeded template database."""
+
+    def __init__(self, folder: Path, template: "HubTemplate"):
+        shutil.copyfile(template.path, folder / "hub.db")
+        self.url = f"sqlite:///{folder / 'hub.db'}"
+        self.admin_token = template.admin_token
+        self.db = Database(self.url)
+        self.app = create_app(self.db)
+        self.transport = httpx.ASGITransport(app=self.app)
+
+    def restart(self) -> None:
+        """Stop and start the hub process: in-memory state gone, the file stays."""
+        self.db.dispose()
+        self.db = Database(self.url)
+        self.app = create_app(self.db)
+        self.transport = httpx.ASGITransport(app=self.app)
+
+    def admin(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=HUB_URL, transport=self.transport,
+                                 headers={"Authorization": f"Bearer {self.admin_token}"})
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+class HubTemplate:
+    """A migrated, seeded hub database built once per process: seeding every
+    schedule's hub from scratch would cost more than the schedule itself."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "template-hub.db"
+        db = Database(f"sqlite:///{self.path}")
+        create_app(db)  # migrates
+        seed_demo(db)
+        with db.write() as conn:
+            self.admin_token = create_api_token(conn, "admin", "simulator")
+        db.dispose()
+        # Fold the WAL into the main file so a plain file copy holds everything.
+        plain = sqlite3.connect(self.path)
+        plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        plain.close()
+
+
+class SimDevice:
+    def __init__(self, name: str, folder: Path, location: str, role: str):
+        self.name, self.folder, self.location, self.role = name, folder, location, role
+        self.replica: Replica | None = None
+        self.agent: SyncAgent | None = None
+        self.client: httpx.AsyncClient | None = None
+
+    async def enroll(self, hub: SimHub, network: Network) -> None:
+        with hub.db.write() as conn:
+            code = create_enrollment_code(conn, self.location, self.role)
+        self.replica = Replica(self.folder)
+        await enroll(self.replica, HUB_URL, code, self.name, transport=hub.transport)
+        self.connect(network)
+
+    def connect(self, network: Network) -> None:
+        token = self.replica.get_meta("token")
+        self.client = httpx.AsyncClient(base_url=HUB_URL, transport=network.transport(self.name),
+                                        headers={"Authorization": f"Bearer {token}"})
+        self.agent = SyncAgent(self.replica, self.client, batch_size=7, page_size=50)
+
+    async def crash(self, network: Network) -> None:
+        """The app dies: nothing in memory survives; the SQLite file does."""
+        await self.client.aclose()
+        self.replica.close()
+        self.replica = Replica(self.folder)
+        self.connect(network)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.replica.close()
+
+    @property
+    def device_id(self) -> str:
+        return self.replica.get_meta("device_id")
