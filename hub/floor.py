@@ -1,22 +1,23 @@
-"""What the other floor ops do to hub state: pickups handed over, cycle counts,
-staging places, returns and refund requests."""
+"""What the other floor ops do to hub state: pickups handed over (and refused at
+the counter), cycle counts, stock moved between bins, staging places, returns,
+refund requests, and tasks people finished."""
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
-from hub.feed import emit_order
+from hub.feed import emit, emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
 from hub.picking import line_state, refuse_line
 from hub.stock import Movement, move
-from sync.kinds import CountRecorded, Disposition, PickupHandedOver, RefundRequested, ReturnReceived, StagingSet
+from sync.kinds import CountRecorded, Disposition, PickupHandedOver, RefundRequested, ReturnReceived, StagingSet, StockMoved, TaskDone
 from sync.models import Op
-from sync.rules import Decision, settle_attribute, settle_count, settle_handover, settle_refund, settle_return
+from sync.rules import Conflict, Decision, Task, settle_attribute, settle_count, settle_handover, settle_refund, settle_return
 
-__all__ = ["RECOUNT_THRESHOLD"]
+__all__ = ["RECOUNT_THRESHOLD", "close_task"]
 
 # A count off by more than this many units asks a supervisor for a recount.
 RECOUNT_THRESHOLD = 2
@@ -24,8 +25,8 @@ RECOUNT_THRESHOLD = 2
 
 @register("pickup.handed_over")
 def pickup_handed_over(conn: Connection, ctx: Context, op: Op, p: PickupHandedOver) -> Outcome:
-    for line in p.lines:
-        if (refusal := refuse_line(line_state(conn, p.order_id, line.line_no), ctx, p.order_id, line.line_no, None)) is not None:
+    for line_no in [line.line_no for line in p.lines] + [line.line_no for line in p.refused]:
+        if (refusal := refuse_line(line_state(conn, p.order_id, line_no), ctx, p.order_id, line_no, None)) is not None:
             return refusal
     status = conn.execute(text("SELECT status FROM orders WHERE id = :o"), {"o": p.order_id}).scalar_one()
     decision = settle_handover(status, sum(line.qty for line in p.lines))
@@ -34,16 +35,56 @@ def pickup_handed_over(conn: Connection, ctx: Context, op: Op, p: PickupHandedOv
             text("UPDATE order_lines SET qty_handed_over = qty_handed_over + :q WHERE order_id = :o AND line_no = :n"),
             {"q": line.qty, "o": p.order_id, "n": line.line_no},
         )
-    remaining = conn.execute(
-        text("SELECT COALESCE(SUM(qty_picked - qty_handed_over), 0) FROM order_lines WHERE order_id = :o"),
+    refused = _refuse_at_counter(conn, p)
+    if status == "expired" and p.lines:
+        decision = _handover_after_expiry(conn, p)
+    decision = Decision(decision.apply_qty, decision.tasks + refused, decision.conflict, decision.refusal, decision.message)
+    totals = conn.execute(
+        text("SELECT COALESCE(SUM(qty_picked - qty_handed_over - qty_refused), 0) AS held, "
+             "COALESCE(SUM(qty_handed_over), 0) AS handed FROM order_lines WHERE order_id = :o"),
         {"o": p.order_id},
-    ).scalar_one()
-    new_status = "handed_over" if remaining <= 0 else "partly_handed_over"
+    ).one()
+    new_status = "partly_handed_over" if totals.held > 0 else "handed_over" if totals.handed > 0 else "refused"
     conn.execute(text("UPDATE orders SET status = :s WHERE id = :o"), {"s": new_status, "o": p.order_id})
     conn.execute(text("DELETE FROM reservations WHERE order_id = :o"), {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome
+
+
+def _refuse_at_counter(conn: Connection, p: PickupHandedOver) -> tuple[Task, ...]:
+    """Units the customer refused: counted on the line, and a put-back task each."""
+    tasks = []
+    for line in p.refused:
+        conn.execute(
+            text("UPDATE order_lines SET qty_refused = qty_refused + :q WHERE order_id = :o AND line_no = :n"),
+            {"q": line.qty, "o": p.order_id, "n": line.line_no},
+        )
+        sku, bin_code = conn.execute(
+            text("SELECT sku, pick_bin FROM order_lines WHERE order_id = :o AND line_no = :n"), {"o": p.order_id, "n": line.line_no}
+        ).one()
+        where = f"bin {bin_code}" if bin_code else "its bin"
+        reason = line.reason.value.replace("_", " ")
+        tasks.append(Task("put_back", f"Put {line.qty} × {sku} back in {where}: refused at pickup ({reason}).", "associate",
+                          {"sku": sku, "bin": bin_code, "qty": line.qty}))
+    return tuple(tasks)
+
+
+def _handover_after_expiry(conn: Connection, p: PickupHandedOver) -> Decision:
+    """Rule `handover_vs_expiry`: the customer came after all and has the goods; the
+    put-back tasks the expiry raised for those SKUs are no longer work to do."""
+    skus = {row.sku for row in conn.execute(
+        text("SELECT sku FROM order_lines WHERE order_id = :o AND line_no IN :n").bindparams(bindparam("n", expanding=True)),
+        {"o": p.order_id, "n": [line.line_no for line in p.lines]},
+    )}
+    for row in conn.execute(
+        text("SELECT id, details FROM tasks WHERE order_id = :o AND kind = 'put_back' AND status = 'open' ORDER BY id"),
+        {"o": p.order_id},
+    ).all():
+        if json.loads(row.details).get("sku") in skus:
+            close_task(conn, row.id, "cancelled")
+    units = sum(line.qty for line in p.lines)
+    return Decision(apply_qty=units, conflict=Conflict("handover_vs_expiry", {"handed_over": units}, "handover stands; put-back tasks withdrawn"))
 
 
 @register("count.recorded")
@@ -58,7 +99,8 @@ def count_recorded(conn: Connection, ctx: Context, op: Op, p: CountRecorded) -> 
     ).scalar_one()
     decision = settle_count(p.counted, int(expected), RECOUNT_THRESHOLD, p.sku, p.bin)
     if decision.apply_qty:
-        move(conn, Movement(ctx.location, p.bin, p.sku, decision.apply_qty, "count", None, op.op_id, op.hlc))
+        reason = f"count:{p.reason.value}" if p.reason else "count"
+        move(conn, Movement(ctx.location, p.bin, p.sku, decision.apply_qty, reason, None, op.op_id, op.hlc))
     return settled(conn, ctx, op, decision, ctx.location)
 
 
@@ -70,9 +112,9 @@ def staging_set(conn: Connection, ctx: Context, op: Op, p: StagingSet) -> Outcom
     if row.location != ctx.location:
         return Outcome.refused("out_of_scope", "this order belongs to another location")
     current = (row.staging, row.staging_hlc) if row.staging_hlc else None
-    decision = settle_attribute(current, (p.staging, op.hlc))
+    decision = settle_attribute(current, (p.place, op.hlc))
     if decision.apply_qty:
-        conn.execute(text("UPDATE orders SET staging = :s, staging_hlc = :h WHERE id = :o"), {"s": p.staging, "h": op.hlc, "o": p.order_id})
+        conn.execute(text("UPDATE orders SET staging = :s, staging_hlc = :h WHERE id = :o"), {"s": p.place, "h": op.hlc, "o": p.order_id})
         emit_order(conn, p.order_id)
     return settled(conn, ctx, op, decision, ctx.location, p.order_id)
 
@@ -121,3 +163,65 @@ def refund_requested(conn: Connection, ctx: Context, op: Op, p: RefundRequested)
     )
     emit_order(conn, p.order_id)
     return settled(conn, ctx, op, decision, ctx.location, p.order_id)
+
+
+@register("stock.moved")
+def stock_moved(conn: Connection, ctx: Context, op: Op, p: StockMoved) -> Outcome:
+    for code in (p.from_bin, p.to_bin):
+        if conn.execute(text("SELECT 1 FROM bins WHERE location = :l AND code = :b"), {"l": ctx.location, "b": code}).first() is None:
+            return Outcome.refused("unknown_bin", f"there is no bin {code} at {ctx.location}")
+    if p.from_bin == p.to_bin:
+        return Outcome.refused("same_bin", "a move needs two different bins")
+    move(conn, Movement(ctx.location, p.from_bin, p.sku, -p.qty, "move", None, op.op_id, op.hlc))
+    move(conn, Movement(ctx.location, p.to_bin, p.sku, p.qty, "move", None, op.op_id, op.hlc))
+    left = conn.execute(
+        text("SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s"), {"l": ctx.location, "b": p.from_bin, "s": p.sku}
+    ).scalar_one()
+    decision = Decision(apply_qty=p.qty)
+    if left < 0:
+        # Rule `move_beyond_on_hand`: the units moved (a fact); the ledger was wrong about the source bin.
+        decision = Decision(
+            apply_qty=p.qty,
+            tasks=(Task("recount", f"Recount bin {p.from_bin}: {p.qty} × {p.sku} were moved out but the ledger held {left + p.qty}.",
+                        "supervisor", {"sku": p.sku, "bin": p.from_bin, "expected": left}),),
+            conflict=Conflict("move_beyond_on_hand", {"on_hand": left + p.qty, "moved": p.qty}, "move stands; source bin recount"),
+        )
+    return settled(conn, ctx, op, decision, ctx.location)
+
+
+@register("task.done")
+def task_done(conn: Connection, ctx: Context, op: Op, p: TaskDone) -> Outcome:
+    row = _find_task(conn, ctx.location, p)
+    if row is None:
+        return Outcome.refused("unknown_task", f"there is no task {p.task_id} at {ctx.location}")
+    if row.status != "open":
+        return Outcome(message=f"task {p.task_id} was already {row.status}")
+    details = json.loads(row.details)
+    bin_code = p.bin or details.get("bin")
+    if row.kind == "put_back" and details.get("sku") and details.get("qty") and bin_code:
+        # Units put back on a shelf are on hand again: the ledger follows the shelf.
+        move(conn, Movement(ctx.location, bin_code, details["sku"], int(details["qty"]), "put_back", row.order_id, op.op_id, op.hlc))
+    close_task(conn, row.id, "done")
+    return Outcome(message=f"task {p.task_id} done")
+
+
+def _find_task(conn: Connection, location: str | None, p: TaskDone):
+    """The task by id when it still reads as the device saw it; else the oldest open
+    task with the same kind and sentence (a replay may number tasks differently)."""
+    row = conn.execute(text("SELECT * FROM tasks WHERE id = :i AND location = :l"), {"i": p.task_id, "l": location}).first()
+    if row is not None and row.kind == p.kind and row.sentence == p.sentence:
+        return row
+    return conn.execute(
+        text("SELECT * FROM tasks WHERE location = :l AND kind = :k AND sentence = :s ORDER BY status <> 'open', id"),
+        {"l": location, "k": p.kind, "s": p.sentence},
+    ).first()
+
+
+def close_task(conn: Connection, task_id: int, status: str) -> None:
+    """Set a task's status and tell its location's devices."""
+    conn.execute(text("UPDATE tasks SET status = :s WHERE id = :i"), {"s": status, "i": task_id})
+    row = conn.execute(text("SELECT * FROM tasks WHERE id = :i"), {"i": task_id}).one()
+    emit(conn, row.location, "task", str(row.id), {
+        "id": row.id, "kind": row.kind, "for_role": row.for_role, "sentence": row.sentence,
+        "details": json.loads(row.details), "order_id": row.order_id, "status": status,
+    })

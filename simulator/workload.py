@@ -149,7 +149,7 @@ async def stage(w: World) -> str | None:
         return None
     order = w.rng.choice(rows)
     shelf = f"SHELF-{w.rng.randint(1, 9)}"
-    _record(device, "order.staging_set", {"order_id": order["id"], "staging": shelf})
+    _record(device, "order.staging_set", {"order_id": order["id"], "place": shelf})
     return f"{device.name} stages {order['number']} at {shelf}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -48,10 +48,13 @@ __all__ = [
     "KINDS",
     "kind_of",
     "parse_payload",
+    "upcast",
+    "UPCASTS",
 ]
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+# Version 2: order.staging_set names its field `place` (was `staging`).
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 
 
 class Nature(str, Enum):
@@ -146,10 +149,11 @@ class CountRecorded(_Payload):
 
 
 class StagingSet(_Payload):
-    """Where a ready order waits for its customer or carrier (an editable attribute)."""
+    """Where a ready order waits for its customer or carrier: a shelf, a locker,
+    a curbside bay (an editable attribute)."""
 
     order_id: str = Field(min_length=1)
-    staging: str = Field(min_length=1, max_length=64)
+    place: str = Field(min_length=1, max_length=64)
 
 
 class Condition(str, Enum):
@@ -267,6 +271,7 @@ class TaskDone(_Payload):
     kind: str = Field(min_length=1, max_length=32)
     sentence: str = Field(min_length=1)
     note: str = Field(default="", max_length=200)
+    bin: str | None = Field(default=None, min_length=1, max_length=64)  # where put-back units went, if not the task's bin
 
 
 class OpKind(BaseModel):
@@ -304,16 +309,40 @@ def kind_of(name: str) -> OpKind:
         raise UnknownOpKind(f"unknown op kind {name!r}") from None
 
 
+def _staging_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    upgraded = {k: v for k, v in payload.items() if k != "staging"}
+    if "staging" in payload:
+        upgraded["place"] = payload["staging"]
+    return upgraded
+
+
+# (kind, version) → how a payload written under that version reads under the next.
+# Ops queued on a device before an app upgrade keep their version and payload;
+# they are upcast when read, so the log stays exactly what the device wrote.
+UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("order.staging_set", 1): _staging_v1_to_v2,
+}
+
+
+def upcast(name: str, schema_version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as the current schema version reads it."""
+    for version in range(schema_version, SCHEMA_VERSION):
+        step = UPCASTS.get((name, version))
+        if step is not None:
+            payload = step(payload)
+    return payload
+
+
 def parse_payload(name: str, schema_version: int, payload: dict[str, Any]) -> _Payload:
-    """Validate an op's payload against its kind.
+    """Validate an op's payload against its kind, upcasting older schema versions.
 
     Raises UnknownOpKind, UnsupportedSchema, or MalformedPayload naming the field.
     """
     kind = kind_of(name)
     if schema_version not in SUPPORTED_SCHEMA_VERSIONS:
-        raise UnsupportedSchema(f"schema version {schema_version} is not supported")
+        raise UnsupportedSchema(f"schema version {schema_version} is not supported (this side reads {sorted(SUPPORTED_SCHEMA_VERSIONS)})")
     try:
-        return kind.payload.model_validate(payload)
+        return kind.payload.model_validate(upcast(name, schema_version, payload))
     except ValidationError as exc:
         raise MalformedPayload(_first_problem(exc)) from exc
 

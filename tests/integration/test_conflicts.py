@@ -152,9 +152,9 @@ async def test_concurrent_staging_edits_later_hlc_wins_and_loser_is_recorded(hub
     order = await post_order(hub, order_body("C-8", [("SOAP-BAR", 1)]))
     early, late = await hub.device(tmp_path / "e"), await hub.device(tmp_path / "l")
     await early.sync(), await late.sync()
-    record(early, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-1"})
+    record(early, "order.staging_set", {"order_id": order["id"], "place": "SHELF-1"})
     clock_ahead_of(late, early)
-    record(late, "order.staging_set", {"order_id": order["id"], "staging": "SHELF-9"})
+    record(late, "order.staging_set", {"order_id": order["id"], "place": "SHELF-9"})
     await late.sync()  # the later edit arrives first
     await early.sync()
     assert (await admin_get(hub, f"/v1/orders/{order['id']}"))["staging"] == "SHELF-9"
@@ -190,9 +190,9 @@ async def test_log_replays_to_the_same_state_after_collisions(hub, tmp_path):
     pick_all(second, orders[0]["id"])  # over-pick
     pick_all(first, orders[1]["id"])
     await cancel(hub, orders[1]["id"])  # cancel vs offline pick
-    record(second, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-2"})
+    record(second, "order.staging_set", {"order_id": orders[2]["id"], "place": "SHELF-2"})
     clock_ahead_of(first, second)
-    record(first, "order.staging_set", {"order_id": orders[2]["id"], "staging": "SHELF-3"})
+    record(first, "order.staging_set", {"order_id": orders[2]["id"], "place": "SHELF-3"})
     for device in (second, first, second):
         await device.sync()
     verdict = replay(hub.db)
