@@ -1,0 +1,95 @@
+"""Signing in on a shared device: badge or ID + PIN, hashed PINs, queues per role, idle timeout."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_app.signin import IdleTimer, SignInRefused, operators_known, queue_counts, sign_in_badge, sign_in_pin, verify_pin
+from edge_app.replica import Replica
+from hub.operators import hash_pin, operator_payload
+from tests.unit.floor_store import order, put, store
+
+
+@pytest.fixture
+def replica(tmp_path):
+    return store(tmp_path / "device")
+
+
+def test_a_badge_scan_signs_the_operator_in(replica):
+    operator = sign_in_badge(replica, "BADGE:P1\n")
+    assert (operator.operator_id, operator.role) == ("P1", "picker")
+
+
+def test_a_badge_prefix_in_lower_case_still_signs_in(replica):
+    assert sign_in_badge(replica, "badge:k1").operator_id == "K1"
+
+
+@pytest.mark.parametrize("scan, says", [
+    ("BADGE:NOBODY", "Badge NOBODY is not known here"),
+    ("BIN:A-01-1", "That is not a badge"),
+    ("4006381333931", "That is not a badge"),
+    ("", "That is not a badge"),
+])
+def test_a_scan_that_is_not_a_known_badge_is_refused_with_what_to_do(replica, scan, says):
+    with pytest.raises(SignInRefused, match=says):
+        sign_in_badge(replica, scan)
+
+
+def test_id_and_pin_sign_in(replica):
+    assert sign_in_pin(replica, "s1", "9999").role == "supervisor"
+
+
+@pytest.mark.parametrize("operator_id, pin", [("P1", "2222"), ("P1", ""), ("ZZ", "1111"), ("", "1111")])
+def test_a_wrong_pin_and_an_unknown_id_get_the_same_sentence(replica, operator_id, pin):
+    with pytest.raises(SignInRefused, match="ID or PIN does not match"):
+        sign_in_pin(replica, operator_id, pin)
+
+
+def test_pins_are_stored_hashed_with_a_salt_of_their_own(replica):
+    rows = replica.query("SELECT pin_hash, salt FROM operators")
+    assert all("1111" not in r["pin_hash"] and r["pin_hash"].startswith("scrypt$") for r in rows)
+    assert len({r["salt"] for r in rows}) == len(rows)
+    one, two = operator_payload("X", "X", "picker", "S1", "1234"), operator_payload("Y", "Y", "picker", "S1", "1234")
+    assert one["pin_hash"] != two["pin_hash"]
+
+
+def test_verify_pin_rejects_a_malformed_hash():
+    salt = "00" * 16
+    assert verify_pin("1234", hash_pin("1234", salt), salt)
+    assert not verify_pin("1234", "md5$abc", salt)
+    assert not verify_pin("1234", "scrypt$x$8$1$00", salt)
+
+
+def test_operator_pin_must_be_four_to_eight_digits():
+    with pytest.raises(ValueError):
+        operator_payload("X", "X", "picker", "S1", "12a4")
+
+
+def test_sign_in_is_required_once_the_hub_has_sent_operators(tmp_path, replica):
+    assert operators_known(replica)
+    assert not operators_known(Replica(tmp_path / "empty"))
+
+
+def test_an_operator_deleted_on_the_hub_can_no_longer_sign_in(replica):
+    put(replica, "operator", "P1", None)
+    with pytest.raises(SignInRefused):
+        sign_in_badge(replica, "BADGE:P1")
+
+
+def test_home_shows_the_queues_of_the_role_with_counts(replica):
+    order(replica, "o1", "W-1", [("MILK-1L", 1)])
+    order(replica, "o2", "W-2", [("SOAP-BAR", 2)], status="picked", picked=True)
+    picker = {q.label: q.count for q in queue_counts(replica, "picker")}
+    packer = {q.label: q.count for q in queue_counts(replica, "packer")}
+    supervisor = {q.key for q in queue_counts(replica, "supervisor")}
+    assert picker == {"To pick": 1, "Counts and tasks": 0}
+    assert packer["To pack"] == 1
+    assert supervisor == {"pick", "pack", "pickups", "returns", "tasks"}
+
+
+def test_idle_timer_expires_after_the_timeout_and_a_touch_restarts_it():
+    timer = IdleTimer(timeout=300, now=0)
+    assert not timer.expired(299)
+    timer.touch(200)
+    assert not timer.expired(450) and timer.expired(500)
+    assert not IdleTimer(timeout=0).expired(10**9)  # 0 switches the timeout off
