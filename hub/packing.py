@@ -85,12 +85,14 @@ def carton_closed(conn: Connection, ctx: Context, op: Op, p: CartonClosed) -> Ou
         conn.execute(text("UPDATE order_lines SET qty_packed = qty_packed + :q WHERE order_id = :o AND line_no = :n"),
                      {"q": packed.qty, "o": p.order_id, "n": packed.line_no})
     if status is not None:
-        left = conn.execute(text("SELECT COALESCE(SUM(qty_picked - qty_packed), 0) FROM order_lines WHERE order_id = :o"),
+        left = conn.execute(text("SELECT COALESCE(SUM(CASE WHEN qty_picked > qty_packed THEN qty_picked - qty_packed ELSE 0 END), 0) "
+                                 "FROM order_lines WHERE order_id = :o"),
                             {"o": p.order_id}).scalar_one()
         # A packed order's tote is empty again: the next batch may use it.
         status = "packed" if left <= 0 else "packing"
-        conn.execute(text("UPDATE orders SET status = :s, tote = CASE WHEN :s = 'packed' THEN NULL ELSE tote END WHERE id = :o"),
-                     {"s": status, "o": p.order_id})
+        conn.execute(text("UPDATE orders SET status = :s WHERE id = :o"), {"s": status, "o": p.order_id})
+        if status == "packed":
+            conn.execute(text("UPDATE orders SET tote = NULL WHERE id = :o"), {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

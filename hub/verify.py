@@ -28,12 +28,14 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "bins": ("location", "code", "seq"),
     "movements": ("location", "bin", "sku", "qty", "reason", "order_id", "op_id", "hlc"),
     "stock": ("location", "bin", "sku", "on_hand"),
-    "orders": ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "staging_hlc"),
-    "order_lines": ("order_id", "line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded"),
+    "orders": ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "staging_hlc", "tote"),
+    "order_lines": ("order_id", "line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed"),
     "reservations": ("order_id", "line_no", "location", "sku", "qty"),
     "tasks": ("kind", "location", "for_role", "sentence", "details", "order_id", "op_id", "status"),
     "conflicts": ("rule", "op_id", "device_id", "location", "inputs", "outcome", "hlc"),
     "returns": ("id", "order_id", "location", "lines", "op_id"),
+    "operators": ("operator_id", "name", "role", "location", "pin_hash", "salt"),
+    "cartons": ("carton_id", "order_id", "location", "carton_type", "weight_g", "contents", "status", "op_id"),
 }
 
 
