@@ -5,12 +5,14 @@ through httpx.ASGITransport."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from edge_app import outbox
 from edge_app.errors import HubRefused, HubUnreachable
+from edge_app.health import device_health
 from edge_app.hub_state import apply_change
 from edge_app.quick_orders import release_excess
 from edge_app.replica import Replica
@@ -64,8 +66,12 @@ class SyncAgent:
         # Pull only after a complete push, so no answered-but-unrecorded op's effect
         # is counted twice (once in hub state, once in the overlay).
         await self.pull(report)
+        now = datetime.now(timezone.utc)
+        self.replica.set_meta("last_sync_at", now.isoformat())
         with self.replica.transaction() as conn:
             report.outbox_depth = outbox.depth(conn)
+            health = device_health(conn, now)
+        await self._call("POST", "/v1/devices/health", json=health.model_dump(mode="json"))
         report.cursor = self.replica.cursor
         return report
 
@@ -123,7 +129,7 @@ class SyncAgent:
         if response.status_code >= 400:
             detail = _detail(response)
             raise HubRefused(f"hub refused {method} {url}: {response.status_code} {detail}")
-        return response.json()
+        return response.json() if response.content else None
 
 
 def _detail(response: httpx.Response) -> str:

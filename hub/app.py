@@ -21,7 +21,7 @@ from hub.ops import push
 from hub.orders import accept_order, get_order, list_orders
 from hub.log import hub_hlc, run_hub_command
 from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
-from sync.models import CancelRequest, EnrollRequest, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
+from sync.models import CancelRequest, EnrollRequest, SyncHealth, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
 
 __all__ = ["create_app"]
 
@@ -154,6 +154,15 @@ def _install_routes(app: FastAPI) -> None:
         with _db(request).write() as conn:
             device, token = devices_mod.enroll_device(conn, body.code, body.name)
         return Enrollment(device_id=device.id, token=token, location=device.location, role=device.role)
+
+    @app.post("/v1/devices/health", status_code=204, tags=["devices"])
+    def report_health(body: SyncHealth, request: Request, who: Caller) -> None:
+        device = _device(who)
+        with _db(request).write() as conn:
+            conn.execute(
+                text("UPDATE devices SET health = :h, last_seen_at = :t WHERE id = :d"),
+                {"h": body.model_dump_json(), "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
+            )
 
     @app.post("/v1/ops", tags=["sync"])
     def push_ops(body: PushRequest, request: Request, who: Caller) -> PushResponse:

@@ -4,6 +4,7 @@ tokens. Codes and tokens are stored only as hashes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -139,9 +140,10 @@ def require_location(who: Device | ApiClient, location: str | None) -> str | Non
 
 
 def list_devices(conn: Connection, location: str | None) -> list[dict]:
-    sql = "SELECT id, name, location, role, enrolled_at, last_seen_at, last_seq, cursor FROM devices"
+    sql = "SELECT id, name, location, role, enrolled_at, last_seen_at, last_seq, cursor, health FROM devices"
     params = {}
     if location:
         sql += " WHERE location = :l"
         params["l"] = location
-    return [dict(r) for r in conn.execute(text(sql + " ORDER BY enrolled_at"), params).mappings()]
+    rows = conn.execute(text(sql + " ORDER BY enrolled_at"), params).mappings()
+    return [{**r, "health": json.loads(r["health"]) if r["health"] else None} for r in rows]

@@ -20,7 +20,7 @@ from hub.feed import emit
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.orders import create_order
-from hub.stock import check_invariant, commitments
+from hub.stock import commitments, promising
 from sync.hlc import Timestamp
 from sync.kinds import AllotmentReleased, ReservationRequested
 from sync.models import Op, OrderIn
@@ -96,8 +96,15 @@ def policy_set(conn: Connection, _ctx: Context, _op: Op, p: PolicySet) -> Outcom
 
 @register("allotment.granted", hub_payload(AllotmentGranted))
 def allotment_granted(conn: Connection, _ctx: Context, _op: Op, p: AllotmentGranted) -> Outcome:
-    if p.qty > commitments(conn, p.location, p.sku).free:
+    if p.qty and p.qty > commitments(conn, p.location, p.sku).free:
         return Outcome.refused("insufficient_stock", f"cannot grant {p.qty} × {p.sku}: not free at {p.location}")
+    with promising(conn, p.location, [p.sku]):
+        _grant(conn, p)
+    _emit_allotment(conn, p.device_id, p.sku)
+    return Outcome()
+
+
+def _grant(conn: Connection, p: AllotmentGranted) -> None:
     conn.execute(
         text(
             "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
@@ -106,9 +113,6 @@ def allotment_granted(conn: Connection, _ctx: Context, _op: Op, p: AllotmentGran
         ),
         {"d": p.device_id, "l": p.location, "s": p.sku, "q": p.qty, "t": p.target, "e": p.expires_at},
     )
-    check_invariant(conn, p.location, p.sku)
-    _emit_allotment(conn, p.device_id, p.sku)
-    return Outcome()
 
 
 @register("allotment.reclaimed", hub_payload(AllotmentReclaimed))
@@ -148,15 +152,17 @@ def reservation_requested(conn: Connection, ctx: Context, op: Op, p: Reservation
         if short:
             code = "escrow_lapsed" if p.from_allotment else "insufficient_stock"
             return Outcome.refused(code, "not enough stock: " + ", ".join(f"{s} has {max(f, 0)} free" for s, f in sorted(short.items())))
-    for sku, qty in need.items():
-        if from_escrow:
-            # Units move from the device's allotment into the order's reservation.
-            conn.execute(text("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s"), {"q": qty, "d": ctx.device_id, "s": sku})
     order = OrderIn(number=p.number, channel=f"terminal:{ctx.device_id[:8]}", fulfilment=p.fulfilment,
                     promised_by=p.promised_by, customer_name=p.customer_name, location=ctx.location,
                     lines=[{"sku": l.sku, "qty": l.qty} for l in p.lines])
     created_at = datetime.fromtimestamp(Timestamp.decode(op.hlc).wall_ms / 1000, timezone.utc).isoformat()
-    create_order(conn, p.order_id, created_at, order, ctx.location)
+    with promising(conn, ctx.location, need):
+        if from_escrow:
+            # Units move from the device's allotment into the order's reservation.
+            for sku, qty in need.items():
+                conn.execute(text("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s"),
+                             {"q": qty, "d": ctx.device_id, "s": sku})
+        create_order(conn, p.order_id, created_at, order, ctx.location)
     if from_escrow:
         for sku in need:
             _emit_allotment(conn, ctx.device_id, sku)

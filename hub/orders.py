@@ -14,7 +14,8 @@ from hub.errors import NotFound
 from hub.feed import emit_order, order_snapshot
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
-from hub.stock import available, check_invariant, on_hand_by_bin
+from hub.pickups import assign_pickup
+from hub.stock import available, on_hand_by_bin, promising
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
 
@@ -69,13 +70,15 @@ def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -
     order = p.order
     if (problem := _problem(conn, order)) is not None:
         return Outcome.refused("invalid", problem)
-    create_order(conn, p.id, p.created_at, order, _route(conn, order))
+    location = _route(conn, order)
+    with promising(conn, location or "", [line.sku for line in order.lines]):
+        create_order(conn, p.id, p.created_at, order, location)
     return Outcome()
 
 
 def create_order(conn: Connection, order_id: str, created_at: str, order: OrderIn, location: str | None) -> None:
     """Insert a routed order, reserve its lines at `location` and publish it.
-    The caller has checked availability; the invariant check guards the rest."""
+    The caller has checked availability, inside `promising(...)`."""
     conn.execute(
         text(
             "INSERT INTO orders (id, number, channel, fulfilment, promised_by, customer_name, "
@@ -94,11 +97,10 @@ def create_order(conn: Connection, order_id: str, created_at: str, order: OrderI
             "created_at": created_at,
         },
     )
+    if order.fulfilment == Fulfilment.PICKUP:
+        assign_pickup(conn, order_id, order.promised_by)
     for line_no, line in enumerate(order.lines, start=1):
         _add_line(conn, order_id, line_no, line.sku, line.qty, location)
-    if location:
-        for sku in {line.sku for line in order.lines}:
-            check_invariant(conn, location, sku)
     emit_order(conn, order_id)
 
 

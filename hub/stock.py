@@ -3,14 +3,16 @@ kept beside it in the same transaction, and availability for routing."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 from sqlalchemy import Connection, text
 
 from hub.errors import InvariantBroken
 from hub.feed import emit_stock
 
-__all__ = ["Movement", "Commitments", "move", "commitments", "check_invariant", "available", "on_hand_by_bin"]
+__all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin"]
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,21 @@ def commitments(conn: Connection, location: str, sku: str) -> Commitments:
     return Commitments(int(on_hand), int(reserved), int(allotted), int(safety or 0))
 
 
-def check_invariant(conn: Connection, location: str, sku: str) -> None:
-    """reserved + allotted <= on_hand - safety. A request that would break it is a
-    bug in its handler: raise, and the whole transaction rolls back."""
-    c = commitments(conn, location, sku)
-    if c.free < 0:
-        raise InvariantBroken(
-            f"{location}/{sku}: reserved {c.reserved} + allotted {c.allotted} > on hand {c.on_hand} - safety {c.safety}"
-        )
+@contextmanager
+def promising(conn: Connection, location: str, skus: Iterable[str]) -> Iterator[None]:
+    """Guard a request that promises stock: afterwards reserved + allotted must stay
+    within on_hand - safety, or at least not drift further past it than facts
+    (over-picks, counts down) had already taken it. Otherwise the handler has a
+    bug: raise, and the whole transaction rolls back."""
+    skus = sorted(set(skus))
+    before = {sku: commitments(conn, location, sku).free for sku in skus}
+    yield
+    for sku in skus:
+        c = commitments(conn, location, sku)
+        if c.free < 0 and c.free < before[sku]:
+            raise InvariantBroken(
+                f"{location}/{sku}: reserved {c.reserved} + allotted {c.allotted} > on hand {c.on_hand} - safety {c.safety}"
+            )
 
 
 def available(conn: Connection, location: str, sku: str) -> int:

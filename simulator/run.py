@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import tempfile
+import traceback
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
                 result.violations += [f"at quiescence: {p}" for p in await checks.at_quiescence(hub, fleet)]
             result.ops = sum(d.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"] for d in fleet)
             result.faults = dict(network.counts)
+        except Exception as exc:  # noqa: BLE001 - any crash is a finding, reported with its seed
+            result.violations.append(f"crashed: {exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=6)}")
         finally:
             for device in fleet:
                 await device.close()

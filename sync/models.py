@@ -21,6 +21,7 @@ __all__ = [
     "Fulfilment",
     "OrderLineIn",
     "OrderIn",
+    "SyncHealth",
     "CancelRequest",
     "EnrollRequest",
     "Enrollment",
@@ -115,6 +116,16 @@ class OrderIn(_Strict):
     customer_name: str = Field(default="", max_length=200)
     location: str | None = Field(default=None, max_length=64)
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+
+
+class SyncHealth(_Strict):
+    """What a device reports about its own sync after each round."""
+
+    outbox_depth: int = Field(ge=0)
+    oldest_pending_age_s: float | None = None
+    last_sync_at: str | None = None
+    escrow_headroom: dict[str, int] = Field(default_factory=dict)
+    rejected: int = Field(default=0, ge=0)
 
 
 class CancelRequest(_Strict):

@@ -60,14 +60,19 @@ def _json(value: Any) -> Any:
 class IssuesView:
     """A list of sync issues with a way back."""
 
-    def __init__(self, rows: Callable[[], list[dict[str, Any]]], on_back: Callable[[], Awaitable[None]]):
+    def __init__(self, rows: Callable[[], list[dict[str, Any]]], on_back: Callable[[], Awaitable[None]],
+                 health: Callable[[], list[str]] | None = None):
         self._rows = rows
+        self._health_lines = health or (lambda: [])
         self._on_back_cb = on_back
         self._list = ft.Column(spacing=10)
+        self._health = ft.Column(spacing=4)
         self.control = ft.Column(
             [
                 ft.Row([theme.big_button("Back to orders", self._on_back, ft.Icons.ARROW_BACK, kind="outlined")]),
-                theme.text("Sync issues", size=26, weight=ft.FontWeight.BOLD),
+                theme.text("Sync status", size=26, weight=ft.FontWeight.BOLD),
+                self._health,
+                theme.text("Sync issues", size=22, weight=ft.FontWeight.BOLD),
                 theme.text("What the hub refused or turned into a task. Tell your supervisor if you are unsure.",
                            size=16, color=theme.MUTED),
                 self._list,
@@ -76,6 +81,7 @@ class IssuesView:
         )
 
     def refresh(self) -> None:
+        self._health.controls = [theme.text(line, size=17) for line in self._health_lines()]
         issues = [describe_issue(row) for row in self._rows()]
         self._list.controls = [self._card(i) for i in issues] or [
             theme.text("No sync issues. Everything you did reached the hub or is waiting to be sent.", size=18)

@@ -58,7 +58,7 @@ class StatusBar:
         self._waiting = theme.text("", size=18, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE)
         self._synced = theme.text("", size=15, color=ft.Colors.WHITE)
         self._issues = ft.Button(
-            content="Sync issues", icon=ft.Icons.WARNING, on_click=on_issues, visible=False, height=44,
+            content="Sync status", icon=ft.Icons.WARNING, on_click=on_issues, height=44,
             bgcolor=ft.Colors.AMBER_300, color=theme.INK,
             style=ft.ButtonStyle(text_style=ft.TextStyle(size=16, weight=ft.FontWeight.W_600),
                                  shape=ft.RoundedRectangleBorder(radius=10)),
@@ -98,5 +98,6 @@ class StatusBar:
         self._synced.value = words.synced
         self._icon.icon = {True: ft.Icons.CLOUD_DONE, False: ft.Icons.CLOUD_OFF, None: ft.Icons.CLOUD_QUEUE}[words.online]
         self.control.bgcolor = {True: theme.OK, False: theme.BAD, None: theme.WAIT}[words.online]
-        self._issues.visible = issues > 0
-        self._issues.content = f"{issues} sync issue{'s' if issues != 1 else ''}"
+        # Always reachable: the sync status screen also shows what waits and escrow headroom.
+        self._issues.content = f"{issues} sync issue{'s' if issues != 1 else ''}" if issues else "Sync status"
+        self._issues.bgcolor = ft.Colors.AMBER_300 if issues else ft.Colors.WHITE
