@@ -14,7 +14,9 @@ httpx sees `Connection: close` and opens a new connection for the next one.
     proxy.stop(); print(proxy.fired)
 
 Faults are drawn from `random.Random(seed)`; threads interleave as the OS likes,
-so the seed reproduces the fault mix and its order, not the exact schedule."""
+so the seed reproduces the fault mix and its order, not the exact schedule.
+`requests_from(authorization)` counts the requests a caller got through to the
+proxy, so a test can crash a device in the middle of its traffic."""
 
 from __future__ import annotations
 
@@ -64,6 +66,7 @@ class ChaosProxy:
         self.seed = seed
         self.blackhole_hold = blackhole_hold
         self.fired: Counter[str] = Counter()
+        self._callers: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._faults = Faults()
@@ -106,6 +109,11 @@ class ChaosProxy:
         assert mode in PARTITION_MODES, mode
         with self._lock:
             self._partition = mode
+
+    def requests_from(self, authorization: str) -> int:
+        """How many whole requests carrying this Authorization header the proxy has read."""
+        with self._lock:
+            return self._callers[authorization]
 
     def heal(self) -> None:
         """No faults, no partition: every request goes through untouched."""
@@ -157,6 +165,8 @@ class ChaosProxy:
                 return
             if request is None:
                 return  # the client gave up before sending anything
+            with self._lock:
+                self._callers[_header(request, b"authorization")] += 1
             self._forward_with_fault(client, request)
 
     def _hold(self) -> None:
@@ -214,6 +224,14 @@ def _send(sock: socket.socket, data: bytes) -> None:
         sock.sendall(data)
     except OSError:
         pass  # the client went away; that is its business
+
+
+def _header(request: bytes, name: bytes) -> str:
+    for line in request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode("latin-1")
+    return ""
 
 
 def _read_request(sock: socket.socket) -> bytes | None:

@@ -87,7 +87,12 @@ class Device:
     device_id: str
     orders: list[str] = field(default_factory=list)
     run: Proc | None = None
-    kill_at: float | None = None
+    kill_at: float | None = None  # SIGKILL the round at this time…
+    kill_after: int | None = None  # …or once the proxy has read this many of the device's requests
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.replica.identity()['token']}"
 
 
 @dataclass
@@ -172,6 +177,7 @@ def test_real_hub_and_devices_through_a_lossy_network_with_crashes_keep_every_in
         for device in floor.devices:
             device.edge.sync()  # every device starts with the orders
         _run_chaos(floor, random.Random(seed), CHAOS_SECONDS)
+        floor.events["ops_applied_during_chaos"] = sum(d["last_seq"] for d in floor.get("/v1/devices", location=DEMO_LOCATION))
         _quiesce(floor)
         _check_hub_against_devices(floor)
         floor.hub.kill()  # one more crash; the checks below read what it left on disk
@@ -219,12 +225,20 @@ def _tend(floor: Floor, device: Device, rng: random.Random, now: float) -> None:
         device.run = None
     if device.run is not None and device.kill_at is not None and now >= device.kill_at:
         device.run.kill()
-        floor.events["edge_killed"] += 1
+        floor.events["edge_killed_at_random"] += 1
+        device.run = None
+    if device.run is not None and device.kill_after is not None and floor.proxy.requests_from(device.authorization) >= device.kill_after:
+        device.run.kill()
+        floor.events["edge_killed_mid_sync"] += 1
         device.run = None
     if device.run is None:
         device.run = device.edge.start_sync(batch_size=rng.randint(1, 4))
-        # Python takes ~0.5 s to start; kills spread over start-up, push and pull.
-        device.kill_at = now + rng.uniform(0.3, 2.5) if rng.random() < 0.3 else None
+        # A start-up takes a good part of a second, longer on a busy machine: some
+        # kills come at a random time, as many once the round is talking to the hub.
+        roll = rng.random()
+        device.kill_at = now + rng.uniform(0.3, 2.5) if roll < 0.15 else None
+        seen = floor.proxy.requests_from(device.authorization)
+        device.kill_after = seen + rng.randint(1, 3) if 0.15 <= roll < 0.35 else None
 
 
 def _reap(floor: Floor, run: Proc) -> None:
