@@ -101,3 +101,4 @@ class StatusBar:
         # Always reachable: the sync status screen also shows what waits and escrow headroom.
         self._issues.content = f"{issues} sync issue{'s' if issues != 1 else ''}" if issues else "Sync status"
         self._issues.bgcolor = ft.Colors.AMBER_300 if issues else ft.Colors.WHITE
+        self._issues.icon = ft.Icons.WARNING if issues else ft.Icons.INFO_OUTLINE
