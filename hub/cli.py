@@ -131,6 +131,25 @@ def verify(db_url: str, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@hub.command()
+@db_option
+@click.option("--now", "now_iso", default=None, help="The time to sweep at (ISO 8601); default: now.")
+def sweep(db_url: str, now_iso: str | None) -> None:
+    """Expire ready pickup orders nobody collected by their pickup-by time; their units get put-back tasks."""
+    from datetime import datetime, timezone
+
+    from hub import handlers  # noqa: F401  (registers the pickup commands)
+    from hub.pickups import sweep as sweep_pickups
+
+    try:
+        now = datetime.fromisoformat(now_iso) if now_iso else datetime.now(timezone.utc)
+    except ValueError as exc:
+        raise click.BadParameter(f"{now_iso!r} is not an ISO 8601 time", param_hint="--now") from exc
+    with open_db(db_url).write() as conn:
+        expired = _hub_call(sweep_pickups, conn, now)
+    click.echo(f"expired {len(expired)} pickup order{'s' if len(expired) != 1 else ''}" + (f": {', '.join(expired)}" if expired else ""))
+
+
 @hub.group()
 def operator() -> None:
     """People who sign in on the floor devices of a location."""
