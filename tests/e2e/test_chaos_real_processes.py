@@ -121,15 +121,18 @@ def floor(tmp_path, sqlite_hub_url, seed) -> Iterator[Floor]:
     proxy, replicas = None, []
     try:
         hub.seed_demo()
-        token = hub.admin_token()
-        codes = [hub.enrollment_code(DEMO_LOCATION) for _ in range(3)]
+        # Each CLI call is a Python start-up: run the independent ones side by side.
+        token, *codes = _last_lines(procs, [("hub", "token", "--db", hub.db_url, "--role", "admin")]
+                                    + [("hub", "enroll", "--db", hub.db_url, "--location", DEMO_LOCATION)] * 3)
         hub.start()
         proxy = ChaosProxy(hub.port, seed=seed ^ 0x5EED).start()
+        edges = [EdgeDevice(procs, tmp_path / f"device-{n}") for n in range(len(codes))]
+        # Devices know the hub only by the proxy's address.
+        _last_lines(procs, [("edge", "enroll", "--hub", proxy.url, "--code", code, "--data-dir", str(edge.data_dir),
+                             "--name", f"chaos-{n}") for n, (edge, code) in enumerate(zip(edges, codes))])
         with httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as admin:
             devices = []
-            for n, code in enumerate(codes):
-                edge = EdgeDevice(procs, tmp_path / f"device-{n}")
-                edge.enroll(proxy.url, code)  # devices know the hub only by the proxy's address
+            for n, edge in enumerate(edges):
                 replicas.append(Replica(edge.data_dir))
                 devices.append(Device(n, edge, replicas[-1], replicas[-1].identity()["device_id"]))
             the_floor = Floor(hub, proxy, admin, devices, _post_orders(admin))
@@ -143,6 +146,25 @@ def floor(tmp_path, sqlite_hub_url, seed) -> Iterator[Floor]:
             proxy.stop()
         for replica in replicas:
             replica.close()
+
+
+def _last_lines(procs: Processes, commands: list[tuple[str, ...]], timeout: float = 60.0) -> list[str]:
+    """Run `backroom` commands at once; the last line each printed, in order."""
+    runs = [procs.start("cli", *args) for args in commands]
+    for run in runs:
+        assert run.wait(timeout) == 0, run.output()
+    return [run.stdout().strip().splitlines()[-1].strip() for run in runs]
+
+
+def _sync_all(floor: Floor, batch_size: int = 200) -> list[dict]:
+    """One sync round on every device at once; each must end well."""
+    runs = [device.edge.start_sync(batch_size) for device in floor.devices]
+    reports = []
+    for run in runs:
+        code = run.wait(60)
+        reports.append(EdgeDevice.report(run))
+        assert code == 0 and "error" not in reports[-1], f"edge sync exited {code}:\n{run.output()}"
+    return reports
 
 
 def _post_orders(admin: httpx.Client) -> dict[str, str]:
@@ -174,8 +196,7 @@ def test_real_hub_and_devices_through_a_lossy_network_with_crashes_keep_every_in
     print(f"chaos seed {seed} (BACKROOM_CHAOS_SEED={seed} replays it)")
     started = time.monotonic()
     with _seed_on_failure(seed, floor):
-        for device in floor.devices:
-            device.edge.sync()  # every device starts with the orders
+        _sync_all(floor)  # every device starts with the orders
         _run_chaos(floor, random.Random(seed), CHAOS_SECONDS)
         floor.events["ops_applied_during_chaos"] = sum(d["last_seq"] for d in floor.get("/v1/devices", location=DEMO_LOCATION))
         _quiesce(floor)
@@ -346,11 +367,9 @@ def _quiesce(floor: Floor) -> None:
     assert not floor.failures, "edge rounds ended unexpectedly:\n" + "\n".join(floor.failures[:3])
     if not floor.hub.proc.alive():
         floor.hub.start()
-    for device in floor.devices:
-        report = device.edge.sync(batch_size=50)
+    for report in _sync_all(floor, batch_size=50):
         assert report["outbox_depth"] == 0, report
-    for device in floor.devices:
-        report = device.edge.sync()
+    for report in _sync_all(floor):
         assert report["pushed"] == 0 and report["outbox_depth"] == 0, report
 
 
