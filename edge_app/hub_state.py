@@ -10,8 +10,8 @@ from sync.models import Change
 
 __all__ = ["apply_change"]
 
-_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote")
-_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed")
+_ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by")
+_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused")
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:

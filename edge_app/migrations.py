@@ -112,4 +112,41 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         )
         """,
     ),
+    (
+        6,
+        "pickups_returns_counts_tasks",
+        """
+        ALTER TABLE orders ADD COLUMN pickup_code TEXT;
+        ALTER TABLE orders ADD COLUMN pickup_by TEXT;
+        ALTER TABLE order_lines ADD COLUMN qty_refused INTEGER NOT NULL DEFAULT 0;
+        -- Effects of pickup, return, refund, extension and task ops. Rows are never
+        -- settled by deleting them: the view below keeps only those of ops still
+        -- pending, or applied at a feed position the pulled state has not reached.
+        CREATE TABLE floor_effects (
+            device_seq INTEGER NOT NULL, order_id TEXT, line_no INTEGER,
+            handed_over INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
+            returned INTEGER NOT NULL DEFAULT 0, refunded INTEGER NOT NULL DEFAULT 0,
+            task_id INTEGER, pickup_by TEXT
+        );
+        CREATE INDEX ix_floor_effects_seq ON floor_effects (device_seq);
+        CREATE VIEW live_floor_effects AS
+            SELECT e.* FROM floor_effects e JOIN outbox o ON o.device_seq = e.device_seq
+            WHERE o.state = 'pending' OR (o.state = 'applied' AND COALESCE(o.change_seq, 0) >
+                  CAST(COALESCE((SELECT value FROM meta WHERE key = 'cursor'), '0') AS INTEGER));
+        CREATE VIEW floor_lines_now AS
+            SELECT l.order_id, l.line_no, l.sku, l.qty, l.pick_bin, n.qty_picked, n.qty_short,
+                   l.qty_handed_over + COALESCE(e.handed_over, 0) AS qty_handed_over,
+                   l.qty_refused + COALESCE(e.refused, 0) AS qty_refused,
+                   l.qty_returned + COALESCE(e.returned, 0) AS qty_returned,
+                   l.qty_refunded + COALESCE(e.refunded, 0) AS qty_refunded
+            FROM order_lines l JOIN order_lines_now n ON n.order_id = l.order_id AND n.line_no = l.line_no
+            LEFT JOIN (SELECT order_id, line_no, SUM(handed_over) AS handed_over, SUM(refused) AS refused,
+                              SUM(returned) AS returned, SUM(refunded) AS refunded
+                       FROM live_floor_effects WHERE line_no IS NOT NULL GROUP BY order_id, line_no) e
+                   ON e.order_id = l.order_id AND e.line_no = l.line_no;
+        CREATE VIEW tasks_now AS
+            SELECT t.* FROM tasks t WHERE t.status = 'open'
+            AND t.id NOT IN (SELECT task_id FROM live_floor_effects WHERE task_id IS NOT NULL)
+        """,
+    ),
 ]
