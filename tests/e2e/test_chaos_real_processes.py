@@ -1,11 +1,14 @@
-"""The real hub and three real devices, through a proxy that loses and repeats
+"""The real hub and five real devices, through a proxy that loses and repeats
 traffic, with the hub and the edge processes SIGKILLed at random moments; at the
 end every invariant of the sync contract holds.
 
 For ~30 s the test keeps one `backroom edge sync` process running per device (a new
 round as soon as the last one ends), and meanwhile, at seeded random moments, it
-- does floor work on the devices: picks (two devices share some orders, so
-  over-picks), short picks, counts, staging edits and refund requests the hub refuses;
+- does floor work on the devices: at the store, three pickers pick (two share some
+  orders, so over-picks), short pick, count, edit staging places and ask for refunds
+  the hub refuses; at the dark store, two terminals take quick orders, confirmed
+  offline from their escrow allotments or left pending, while the quick-commerce
+  app sells the same stock straight to the hub;
 - cancels an order while it is being picked;
 - switches the proxy between healthy, lossy (requests dropped, answers dropped or
   cut after the hub acted, requests replayed, delays) and partitioned (refused or
@@ -47,7 +50,8 @@ import pytest
 from edge_app import outbox
 from edge_app.picking import PickSession
 from edge_app.replica import Replica
-from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
+from edge_app.quick_orders import take_order
+from hub.seed import DARK_STORE, DARK_STORE_RANGE, DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
 from tests.e2e.chaos_checks import check_hub_against_devices, check_hub_database
 from tests.e2e.chaos_proxy import ChaosProxy, Faults
@@ -67,6 +71,7 @@ ORDERS = [
     ("X-6", [("COFFEE-250", 3), ("SOAP-BAR", 2), ("TOWEL-PPR", 2)], (2, 0)),
 ]
 CANCELLED = "X-4"
+PICKERS, TERMINALS = 3, 2  # pickers at the store, terminals at the dark store
 PROXY_MODES = {
     "healthy": Faults(),
     "lossy": Faults(drop_request=0.1, drop_response=0.15, cut_response=0.05, duplicate=0.15, delay=0.1),
@@ -82,6 +87,7 @@ class Device:
     edge: EdgeDevice
     replica: Replica
     device_id: str
+    location: str
     orders: list[str] = field(default_factory=list)
     run: Proc | None = None
     kill_at: float | None = None  # SIGKILL the round at this time…
@@ -120,7 +126,8 @@ def floor(tmp_path, sqlite_hub_url, seed) -> Iterator[Floor]:
         hub.seed_demo()
         # Each CLI call is a Python start-up: run the independent ones side by side.
         token, *codes = _last_lines(procs, [("hub", "token", "--db", hub.db_url, "--role", "admin")]
-                                    + [("hub", "enroll", "--db", hub.db_url, "--location", DEMO_LOCATION)] * 3)
+                                    + [("hub", "enroll", "--db", hub.db_url, "--location", DEMO_LOCATION)] * PICKERS
+                                    + [("hub", "enroll", "--db", hub.db_url, "--location", DARK_STORE, "--role", "terminal")] * TERMINALS)
         hub.start()
         proxy = ChaosProxy(hub.port, seed=seed ^ 0x5EED).start()
         edges = [EdgeDevice(procs, tmp_path / f"device-{n}") for n in range(len(codes))]
@@ -131,7 +138,8 @@ def floor(tmp_path, sqlite_hub_url, seed) -> Iterator[Floor]:
             devices = []
             for n, edge in enumerate(edges):
                 replicas.append(Replica(edge.data_dir))
-                devices.append(Device(n, edge, replicas[-1], replicas[-1].identity()["device_id"]))
+                ident = replicas[-1].identity()
+                devices.append(Device(n, edge, replicas[-1], ident["device_id"], ident["location"]))
             the_floor = Floor(hub, proxy, admin, devices, _post_orders(admin))
             for number, _lines, pickers in ORDERS:
                 for n in pickers:
@@ -195,7 +203,7 @@ def test_real_hub_and_devices_through_a_lossy_network_with_crashes_keep_every_in
     with _seed_on_failure(seed, floor):
         _sync_all(floor)  # every device starts with the orders
         _run_chaos(floor, random.Random(seed), CHAOS_SECONDS)
-        floor.events["ops_applied_during_chaos"] = sum(d["last_seq"] for d in floor.get("/v1/devices", location=DEMO_LOCATION))
+        floor.events["ops_applied_during_chaos"] = sum(d["last_seq"] for d in floor.get("/v1/devices"))
         _quiesce(floor)
         assert floor.get(f"/v1/orders/{floor.orders[CANCELLED]}")["status"] == "cancelled"
         check_hub_against_devices(floor)
@@ -227,6 +235,8 @@ def _run_chaos(floor: Floor, rng: random.Random, seconds: float) -> None:
         if hub_down_until is not None and now >= hub_down_until:
             floor.hub.start()
             hub_down_until, next_hub_kill = None, time.monotonic() + rng.uniform(2.0, 7.0)
+        if hub_down_until is None and rng.random() < 0.03:
+            _order_from_another_channel(floor, rng)
         if cancel_at is not None and now >= cancel_at and hub_down_until is None:
             response = floor.admin.post(f"/v1/orders/{floor.orders[CANCELLED]}/cancel", json={"reason": "customer called"})
             assert response.status_code == 200, response.text
@@ -291,6 +301,10 @@ def _switch_proxy(floor: Floor, rng: random.Random, was_partition: bool) -> bool
 
 # -- floor work, recorded on the device while its edge process may run ----------------
 def _floor_work(floor: Floor, device: Device, rng: random.Random) -> None:
+    if device.location == DARK_STORE:
+        if rng.random() < 0.4:  # the dark store's few units would be gone in seconds
+            _take_quick_order(floor, device, rng)
+        return
     roll = rng.random()
     if roll < 0.65:
         _pick_some(floor, device, rng)
@@ -334,6 +348,26 @@ def _pick_some(floor: Floor, device: Device, rng: random.Random) -> None:
     if session.step == "qty":  # fewer than the open units: confirm them by hand
         assert session.confirm().ok
     floor.events["op_pick.confirmed"] += 1
+
+
+def _take_quick_order(floor: Floor, device: Device, rng: random.Random) -> None:
+    """A dark-store terminal takes an order: confirmed at once from its allotment, or pending."""
+    skus = rng.sample([sku for sku, _units, _floor in DARK_STORE_RANGE], rng.randint(1, 2))
+    taken = take_order(device.replica, [(sku, rng.randint(1, 2)) for sku in skus], "Walk-in", f"chaos-{device.n}")
+    floor.events["op_reservation.requested"] += 1
+    floor.events["terminal_orders_guaranteed" if taken.guaranteed else "terminal_orders_pending"] += 1
+
+
+def _order_from_another_channel(floor: Floor, rng: random.Random) -> None:
+    """The quick-commerce app sells dark-store stock too, straight to the hub."""
+    sku, _units, _floor = rng.choice(DARK_STORE_RANGE)
+    number = f"APP-{floor.events['app_orders'] + 1}"
+    body = {"number": number, "channel": "quickapp", "fulfilment": "quick", "customer_name": "App customer",
+            "promised_by": (datetime.now(timezone.utc) + timedelta(minutes=30)).isoformat(), "location": DARK_STORE,
+            "lines": [{"sku": sku, "qty": rng.randint(1, 2)}]}
+    order = floor.admin.post("/v1/orders", json=body).raise_for_status().json()
+    floor.events["app_orders"] += 1
+    floor.events[f"app_orders_{order['status']}"] += 1
 
 
 def _locally_open(device: Device, order_id: str) -> bool:
