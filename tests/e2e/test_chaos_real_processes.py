@@ -42,6 +42,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Iterator
 
 import httpx
@@ -93,8 +94,9 @@ class Device:
     kill_at: float | None = None  # SIGKILL the round at this time…
     kill_after: int | None = None  # …or once the proxy has read this many of the device's requests
 
-    @property
+    @cached_property
     def authorization(self) -> str:
+        """The header its requests carry, by which the proxy counts them."""
         return f"Bearer {self.replica.identity()['token']}"
 
 
