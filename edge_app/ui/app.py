@@ -14,6 +14,7 @@ from edge_app.picking import OrderSummary
 from edge_app.sync_loop import SyncStatus
 from edge_app.ui import theme
 from edge_app.ui.enroll_view import EnrollView
+from edge_app.ui.floor_b import FlowScreen, floor_b_screens
 from edge_app.ui.issues_view import IssuesView
 from edge_app.ui.orders_view import OrdersView
 from edge_app.ui.pick_view import PickView
@@ -59,6 +60,7 @@ class FloorApp:
         self._unsubscribe = None
         self._last_sync = None
         self._issues = 0
+        self.queue_screens = floor_b_screens(self)  # pickups, returns, counts and tasks
 
     async def start(self) -> None:
         page = self.page
@@ -135,6 +137,8 @@ class FloorApp:
             self.screen.render()
         elif isinstance(self.screen, IssuesView):
             self.screen.refresh()
+        elif isinstance(self.screen, FlowScreen):
+            self.screen.refresh_from_sync()
 
     async def _on_sync_now(self, _e: ft.Event) -> None:
         self.runtime.sync_now()

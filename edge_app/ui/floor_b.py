@@ -1,0 +1,235 @@
+"""Part B's screens on the home screen's queues: "pickups", "returns" and
+"tasks" (counts, moves, look-ups and open tasks). `floor_b_screens(app)` is what
+`FloorApp.queue_screens` holds; `FlowScreen` is the frame they share: a title
+row with Home, the step card, the scan field (kept focused), the banner.
+
+Every decision is a workflow's; these modules only show what it said."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Awaitable, Callable
+
+import flet as ft
+
+from edge_app.picking import Feedback
+from edge_app.ui import theme
+from devices.wedge import WedgeConfig, WedgeReader
+from devices.wedge_field import TextFieldFeed
+
+__all__ = ["floor_b_screens", "FlowScreen", "Who", "ScanField", "StepCard", "Banner"]
+
+# Field changes reach the server in batches: only a pause of seconds splits typed
+# text from a scan, and Enter ends a code.
+_FIELD_WEDGE = WedgeConfig(reset_gap=3.0)
+
+
+class ScanField:
+    """A text field a wedge scanner or a person types into, fed through TextFieldFeed:
+    each code reaches `on_code` once, and the field is cleared only when the feed
+    says no scan is half-typed (a fast second scan is never cut by a clear)."""
+
+    def __init__(self, label: str, on_code: Callable[[str], Awaitable[None]], hint: str = "Scan or type, then Enter"):
+        self.on_code = on_code
+        self.feed = TextFieldFeed(WedgeReader(_FIELD_WEDGE))
+        self.field = ft.TextField(
+            label=label, hint_text=hint, autofocus=True, hint_style=ft.TextStyle(size=17, color=theme.MUTED),
+            text_size=24, border_width=3, focused_border_color=ft.Colors.INDIGO_700, autocorrect=False,
+            enable_suggestions=False, content_padding=16, on_change=self._changed, on_submit=self._submitted,
+        )
+        self._clearing: asyncio.Task | None = None
+
+    async def focus(self) -> None:
+        if self.field.visible and self.field.page is not None:
+            await self.field.focus()
+
+    async def _changed(self, _e: ft.Event) -> None:
+        await self._handle(self.feed.on_change(self.field.value or "", time.monotonic()))
+
+    async def _submitted(self, _e: ft.Event) -> None:
+        await self._handle(self.feed.on_submit(self.field.value or "", time.monotonic()))
+        if self._clearing is None or self._clearing.done():
+            self._clearing = asyncio.get_running_loop().create_task(self._clear_when_quiet())
+
+    async def _handle(self, bursts) -> None:
+        for burst in bursts:
+            if burst.text.strip():
+                await self.on_code(burst.text)
+
+    async def _clear_when_quiet(self) -> None:
+        while True:
+            await asyncio.sleep(self.feed.quiet_before_clear)
+            if self.feed.may_clear(time.monotonic()):
+                self.field.value = ""
+                self.feed.cleared()
+                if self.field.page is not None:
+                    self.field.update()
+                return
+
+
+class StepCard:
+    """What to do now, big, on amber."""
+
+    def __init__(self) -> None:
+        self.step = theme.text("", size=15, weight=ft.FontWeight.W_600, color=theme.MUTED)
+        self.prompt = theme.text("", size=24, weight=ft.FontWeight.BOLD)
+        self.control = theme.card(ft.Column([self.step, self.prompt], spacing=4), bgcolor=theme.CURRENT,
+                                  border=ft.Border.all(2, ft.Colors.AMBER_800))
+
+    def show(self, step: str, prompt: str) -> None:
+        self.step.value, self.prompt.value = step, prompt
+
+
+class Banner:
+    """Green with a tick for what was taken, red with a cross for what was refused."""
+
+    def __init__(self) -> None:
+        self.icon = ft.Icon(ft.Icons.CHECK_CIRCLE, color=ft.Colors.WHITE, size=34)
+        self.text = theme.text("", size=19, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE, expand=True)
+        self.control = ft.Container(ft.Row([self.icon, self.text], spacing=12), padding=14, border_radius=10, visible=False)
+
+    def show(self, feedback: Feedback) -> None:
+        self.control.visible = True
+        self.control.bgcolor = theme.OK if feedback.ok else theme.BAD
+        self.icon.icon = ft.Icons.CHECK_CIRCLE if feedback.ok else ft.Icons.CANCEL
+        self.text.value = feedback.message
+
+    def hide(self) -> None:
+        self.control.visible = False
+
+
+class Who:
+    """The person and device a screen acts for: actor id, role, the tab's runtime."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    @property
+    def runtime(self) -> Any:
+        shift = getattr(self.app, "shift", None)
+        return shift.runtime if shift is not None else self.app.runtime
+
+    @property
+    def replica(self) -> Any:
+        return self.app.runtime.replica
+
+    @property
+    def actor(self) -> str:
+        return self.runtime.actor
+
+    @property
+    def role(self) -> str | None:
+        shift = getattr(self.app, "shift", None)
+        operator = shift.operator if shift is not None else None
+        return operator.role if operator else None
+
+    @property
+    def wide(self) -> bool:
+        return (self.app.page.width or 0) >= 900
+
+    async def home(self) -> None:
+        shift = getattr(self.app, "shift", None)
+        if shift is not None:
+            shift.show_home()
+        else:
+            self.app.show_orders()
+        self.app.page.update()
+
+
+def floor_b_screens(app: Any) -> dict[str, Callable[[str], Awaitable[None]]]:
+    """Queue key → opener, for the home screen's tiles."""
+    from edge_app.ui.pickup_view import PickupView
+    from edge_app.ui.return_view import ReturnView
+    from edge_app.ui.tasks_view import TasksView
+
+    def opener(cls):
+        async def open_screen(_key: str) -> None:
+            screen = cls(Who(app))
+            app._set_screen(screen)
+            app.page.update()
+            await screen.focus_scan()
+        return open_screen
+
+    return {"pickups": opener(PickupView), "returns": opener(ReturnView), "tasks": opener(TasksView)}
+
+
+class FlowScreen:
+    """Title, step card, scan field and banner; subclasses fill `self.body` and `render()`."""
+
+    title = ""
+
+    def __init__(self, who: Who, scan_label: str = "Scan", hint: str = "Scan or type, then Enter"):
+        self.who = who
+        self.replica = who.replica
+        self._busy = asyncio.Lock()
+        self.card, self.banner = StepCard(), Banner()
+        self.scan = ScanField(scan_label, self._on_code, hint=hint)
+        self.body = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self._title = theme.text(self.title, size=24, weight=ft.FontWeight.BOLD, expand=True)
+        # Home and Sign out live in the shift bar above every screen.
+        self.control = ft.Column([self._title, self.card.control, self.scan.field, self.banner.control, self.body],
+                                 spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    # -- for subclasses ----------------------------------------------------------
+    def render(self) -> None:
+        """Re-read the workflow into the controls."""
+
+    def on_code(self, code: str) -> Feedback | None:
+        """A scan or a typed code arrived (runs off the event loop; change state, return what to say)."""
+        return None
+
+    def refresh_from_sync(self) -> None:
+        """New hub state arrived."""
+        self.render()
+
+    async def act(self, action: Callable[[], Feedback | None]) -> None:
+        """Run one workflow call off the event loop, then show what it said."""
+        async with self._busy:
+            before = self.replica.get_meta("next_seq")
+            feedback = await asyncio.to_thread(action)
+            recorded = self.replica.get_meta("next_seq") != before
+        self.show(feedback)
+        if recorded:
+            self.who.runtime.recorded()
+        await self.update()
+
+    def show(self, feedback: Feedback | None) -> None:
+        if feedback is not None:
+            self.banner.show(feedback)
+        self.render()
+
+    async def update(self) -> None:
+        if self.control.page is not None:
+            self.control.update()
+        await self.focus_scan()
+
+    async def focus_scan(self) -> None:
+        """Keep the scan field focused, so a wedge scanner's keystrokes land in it."""
+        await self.scan.focus()
+
+    def dialog(self, title: str, controls: list[ft.Control], actions: list[ft.Control] | None = None) -> None:
+        page = self.control.page
+        page.show_dialog(ft.AlertDialog(
+            modal=True, title=theme.text(title, size=22, weight=ft.FontWeight.BOLD),
+            content=ft.Column(controls, tight=True, spacing=10, scroll=ft.ScrollMode.AUTO),
+            actions=actions or [theme.big_button("Cancel", self._close_dialog, kind="outlined")],
+        ))
+
+    async def _close_dialog(self, _e: ft.Event | None = None) -> None:
+        self.control.page.pop_dialog()
+        await self.focus_scan()
+
+    # -- wiring ------------------------------------------------------------------
+    async def _on_code(self, code: str) -> None:
+        await self.act(lambda: self.on_code(code))
+
+
+def number_field(label: str, value: int | None = None, width: int = 120) -> ft.TextField:
+    return ft.TextField(label=label, value="" if value is None else str(value), width=width, text_size=22,
+                        keyboard_type=ft.KeyboardType.NUMBER, input_filter=ft.NumbersOnlyInputFilter(), content_padding=14)
+
+
+def read_int(field: ft.TextField) -> int | None:
+    value = (field.value or "").strip()
+    return int(value) if value.isdigit() else None
