@@ -35,3 +35,9 @@ clean:
 # Scanning benchmark: decode time per 1280x720 frame per decoder, wedge throughput, corpus decode rates.
 bench-scan: $(STAMP)
 	$(PY) -m benchmarks.bench_scan
+
+# Floor and hub benchmarks (scan→commit, bootstrap, pull, push ingest on SQLite and PostgreSQL,
+# the raw database limits beside them); writes the table to docs/benchmarks.md.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m benchmarks.run

@@ -1,0 +1,265 @@
+"""`python -m benchmarks.run [--quick] [--output PATH]`: every Backroom benchmark in
+one go. Prints the table and writes it to docs/benchmarks.md (full mode) or to
+--output. Measures only: nothing here fails on a slow figure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from benchmarks import raw
+from benchmarks.data import FULL, LOCATION, QUICK, Store, add_devices, device_token, generate, insert, load, order_changes
+from benchmarks.hubs import Backend, HubServer, pg_available, pg_version
+from benchmarks.report import Row, percentile, render, write_doc
+from hub.db import Database
+from hub.devices import create_enrollment_code
+from sync.kinds import SCHEMA_VERSION
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+BATCH = 20  # ops per push request
+CONCURRENCY = 40  # push requests in flight at once, over all devices
+
+
+class Plan:
+    def __init__(self, quick: bool):
+        self.quick = quick
+        self.scale = QUICK if quick else FULL
+        self.devices = 20 if quick else 500
+        self.push_seconds = 2 if quick else 20
+        self.scan_orders = 10 if quick else 300
+        self.pull_changes = 1_000 if quick else 10_000
+        self.raw_rows = 5_000 if quick else 50_000
+
+
+def machine() -> dict[str, str]:
+    mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    info = {"cores": str(os.cpu_count()), "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+            "Python": platform.python_version(), "SQLite": sqlite3.sqlite_version}
+    info["PostgreSQL"] = pg_version() if pg_available() else "not reachable"
+    return info
+
+
+def workload(store: Store, devices: list[str]) -> list[dict]:
+    """Each device's pick.confirmed ops (one per unit) in batches, orders dealt round-robin."""
+    per_device: list[list[dict]] = [[] for _ in devices]
+    lines: dict[str, list[tuple]] = {}
+    for line in store.lines:
+        lines.setdefault(line[0], []).append(line)
+    wall = int(time.time() * 1000)
+    for n, order in enumerate(store.orders):
+        ops = per_device[n % len(devices)]
+        device = devices[n % len(devices)]
+        for order_id, line_no, sku, qty, pick_bin, _p, _s in lines[order[0]]:
+            if pick_bin is None:
+                continue
+            for _ in range(qty):
+                ops.append({"op_id": str(uuid.uuid4()), "device_id": device, "device_seq": len(ops) + 1,
+                            "kind": "pick.confirmed", "actor": f"device:{device}", "schema_version": SCHEMA_VERSION,
+                            "hlc": f"{wall:015d}:{len(ops):06d}:{device}",
+                            "payload": {"order_id": order_id, "line_no": line_no, "bin": pick_bin, "sku": sku, "qty": 1}})
+    return [{"token": device_token(n), "batches": [ops[i:i + BATCH] for i in range(0, len(ops), BATCH)]}
+            for n, ops in enumerate(per_device)]
+
+
+def run_loadgen(mode: str, spec: dict, work: Path) -> dict:
+    path = work / f"spec-{uuid.uuid4().hex[:6]}.json"
+    path.write_text(json.dumps(spec))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", mode, str(path)], capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"loadgen {mode} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def hub_push(backend: Backend, label: str, workers: int, plan: Plan, devices: list[dict], work: Path) -> dict:
+    url = backend.copy(label)
+    with HubServer(url, work / "logs", workers=workers) as hub:
+        out = run_loadgen("push", {"url": hub.url, "concurrency": CONCURRENCY, "seconds": plan.push_seconds,
+                                   "devices": devices}, work)
+    answered = sum(out.get(k, 0) for k in ("applied", "duplicate", "rejected"))
+    out["ops_per_s"] = answered / out["seconds"]
+    out["url"] = url
+    return out
+
+
+def hub_pull(url: str, plan: Plan, work: Path) -> dict:
+    with HubServer(url, work / "logs") as hub:
+        return run_loadgen("pull", {"url": hub.url, "token": device_token(0), "page": 1000}, work)
+
+
+def edge(backend: Backend, plan: Plan, work: Path) -> dict:
+    """Bootstrap, scan→commit and a 10,000-change pull, in an edge process of its own."""
+    url = backend.copy("edge")
+    with HubServer(url, work / "logs") as hub:
+        db = Database(url)
+        with db.write() as conn:
+            code = create_enrollment_code(conn, LOCATION, "picker")
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.edge_proc", hub.url, code, str(work / "edge"),
+                                 str(plan.scan_orders)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            result = json.loads(proc.stdout.readline())
+            result.update(json.loads(proc.stdout.readline()))
+            _add_changes(db, plan.pull_changes)
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            result.update(json.loads(proc.stdout.readline()))
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        db.dispose()
+    return result
+
+
+def _add_changes(db: Database, count: int) -> None:
+    """Hub changes a working device would pull: 80 % stock rows, 20 % order snapshots."""
+    with db.write() as conn:
+        stock = conn.exec_driver_sql(f"SELECT bin, sku, on_hand FROM stock LIMIT {count - count // 5}").all()
+        rows = [(LOCATION, "stock", f"{b}|{s}", json.dumps({"location": LOCATION, "bin": b, "sku": s, "on_hand": q}))
+                for b, s, q in stock]
+        ids = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM orders ORDER BY id LIMIT {count // 5}")]
+        insert(conn, "changes", ("scope", "entity", "key", "data"), rows + order_changes(conn, ids))
+
+
+def limits(plan: Plan, store: Store, backends: dict[str, Backend], ops: list[dict], work: Path) -> dict:
+    out = {}
+    rows = raw.oplog_rows(ops[:plan.raw_rows])
+    sqlite_url = backends["sqlite"].empty("raw")
+    Database(sqlite_url).dispose()
+    from hub.migrations import migrate
+
+    db = Database(sqlite_url)
+    migrate(db)
+    db.dispose()
+    out["sqlite_oplog"] = raw.sqlite_insert_rate(sqlite_url[len("sqlite:///"):], rows)
+    if "pg" in backends:
+        pg_url = backends["pg"].empty("raw")
+        db = Database(pg_url)
+        migrate(db)
+        db.dispose()
+        out["pg_oplog"] = raw.pg_insert_rate(pg_url, rows)
+    out["replica_seconds"] = raw.replica_insert_seconds(work / "raw-replica", store)
+    out["commit_ms"] = raw.commit_latencies(work / "raw-commit", 300 if plan.quick else 2000)
+    out["feed_read"] = raw.feed_read_rate(backends["sqlite"].base_url[len("sqlite:///"):])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small data and short runs (a smoke test)")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the table (default: docs/benchmarks.md in full mode)")
+    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    args = parser.parse_args(argv)
+    plan = Plan(args.quick)
+    output = args.output or (None if args.quick else DOC)
+    with tempfile.TemporaryDirectory(prefix="backroom-bench-") as tmp:
+        work = Path(tmp)
+        backends = {"sqlite": Backend("sqlite", work)}
+        if not args.no_pg and pg_available():
+            backends["pg"] = Backend("pg", work)
+        try:
+            table = _run(plan, backends, work)
+        finally:
+            for backend in backends.values():
+                backend.drop_all()
+    print(table)
+    if output:
+        write_doc(output, table)
+        print(f"\nwritten to {output}")
+    return 0
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _run(plan: Plan, backends: dict[str, Backend], work: Path) -> str:
+    info = machine()
+    _log(f"generating {plan.scale}")
+    store = generate(plan.scale)
+    device_ids: list[str] = []
+    for kind, backend in backends.items():
+        _log(f"loading {store.feed_rows} feed rows into {kind}")
+        db = backend.open_base()
+        load(db, store)
+        device_ids = add_devices(db, plan.devices)
+        db.dispose()
+    devices = workload(store, device_ids)
+    ops = [op for d in devices for batch in d["batches"] for op in batch]
+    _log("edge: bootstrap, scan→commit, pull")
+    e = edge(backends["sqlite"], plan, work)
+    results = {"edge": e, "push": {}, "pull": {}}
+    _log("hub: pull served")
+    results["pull"]["sqlite"] = hub_pull(backends["sqlite"].copy("pull"), plan, work)
+    if "pg" in backends:
+        results["pull"]["pg"] = hub_pull(backends["pg"].copy("pull"), plan, work)
+    for label, kind, workers in (("sqlite", "sqlite", 1), ("pg1", "pg", 1), ("pg2", "pg", 2)):
+        if kind in backends:
+            _log(f"hub: push ingest {label}")
+            results["push"][label] = hub_push(backends[kind], label, workers, plan, devices, work)
+    _log("raw limits")
+    results["raw"] = limits(plan, store, backends, ops, work)
+    return render(rows(plan, store, results), info)
+
+
+def _ms(x: float) -> str:
+    return f"{x:.2f} ms"
+
+
+def _rate(x: float, unit: str) -> str:
+    return f"{x:,.0f} {unit}"
+
+
+def rows(plan: Plan, store: Store, res: dict) -> list[Row]:
+    e, r = res["edge"], res["raw"]
+    scan = e["scan"]["samples_ms"]
+    boot = e["bootstrap"]
+    boot_rate = boot["changes"] / boot["seconds"]
+    raw_boot = store.feed_rows / r["replica_seconds"]
+    pull_rate = e["pull"]["changes"] / e["pull"]["seconds"]
+    out = [
+        Row(f"edge: scan→commit, pick confirmation ({len(scan)} picks)", _ms(percentile(scan, 50)), _ms(percentile(scan, 95)),
+            _ms(percentile(scan, 99)), "p99 ≤ 2 ms", f"{_ms(percentile(r['commit_ms'], 50))} / p99 {_ms(percentile(r['commit_ms'], 99))} (1-row commit)",
+            f"{percentile(r['commit_ms'], 50) / max(percentile(scan, 50), 1e-9):.0%}"),
+        Row(f"edge: bootstrap of the scope ({boot['changes']:,} changes, {boot['seconds']:.1f} s)", _rate(boot_rate, "rows/s"),
+            goal="≥ 50,000 rows/s", limit=_rate(raw_boot, "rows/s (executemany)"), fraction=f"{boot_rate / raw_boot:.0%}"),
+        Row(f"edge: apply a pull of {e['pull']['changes']:,} changes", _rate(pull_rate, "changes/s"),
+            limit=_rate(raw_boot, "rows/s (executemany)"), fraction=f"{pull_rate / raw_boot:.0%}"),
+        Row("edge: peak RSS of the edge process", f"{e['rss_mb']:.0f} MB", goal="≤ 150 MB"),
+    ]
+    names = {"sqlite": "SQLite, 1 process", "pg1": "PostgreSQL, 1 worker", "pg2": "PostgreSQL, 2 workers"}
+    goals = {"sqlite": "≥ 10,000 ops/s, p99 ≤ 100 ms", "pg1": "≥ 5,000 ops/s, p99 ≤ 100 ms", "pg2": "≥ 5,000 ops/s, p99 ≤ 100 ms"}
+    for label, p in res["push"].items():
+        lat = [x * 1000 for x in p["latency"]]
+        limit = r["sqlite_oplog"] if label == "sqlite" else r.get("pg_oplog", 0)
+        note = f" ({p.get('applied', 0):,} applied, {p.get('duplicate', 0)} dup, {p.get('rejected', 0)} rejected, {p['errors']} errors)"
+        out.append(Row(f"hub: push ingest, {names[label]}, {plan.devices} devices × {BATCH}-op batches{note}",
+                       f"{_rate(p['ops_per_s'], 'ops/s')}; push p50 {_ms(percentile(lat, 50))}", _ms(percentile(lat, 95)),
+                       _ms(percentile(lat, 99)), goals[label], _rate(limit, "op_log rows/s"), f"{p['ops_per_s'] / max(limit, 1e-9):.1%}"))
+    for label, p in res["pull"].items():
+        rate = p["changes"] / p["seconds"]
+        limit = f"{_rate(r['feed_read'], 'rows/s (SQL only)')}" if label == "sqlite" else ""
+        frac = f"{rate / r['feed_read']:.0%}" if label == "sqlite" else ""
+        out.append(Row(f"hub: pull served, {'SQLite' if label == 'sqlite' else 'PostgreSQL'} ({p['changes']:,} changes, pages of 1,000)",
+                       _rate(rate, "changes/s"), limit=limit, fraction=frac))
+    out.append(Row("raw: SQLite executemany into op_log (WAL, synchronous=FULL, 10k rows/txn)", _rate(r["sqlite_oplog"], "rows/s")))
+    if "pg_oplog" in r:
+        out.append(Row("raw: PostgreSQL executemany into op_log (10k rows/txn)", _rate(r["pg_oplog"], "rows/s")))
+    out.append(Row("raw: replica executemany of the scope's rows (one txn)", _rate(raw_boot, "rows/s")))
+    out.append(Row("raw: one-row commit on the replica (WAL, synchronous=FULL)", _ms(percentile(r["commit_ms"], 50)),
+                   _ms(percentile(r["commit_ms"], 95)), _ms(percentile(r["commit_ms"], 99))))
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
