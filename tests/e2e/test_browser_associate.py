@@ -59,6 +59,7 @@ class CounterStack:
             code = backroom("hub", "enroll", "--db", self.db, "--location", DEMO_LOCATION, "--role", role).strip().splitlines()[-1]
             backroom("edge", "enroll", "--hub", self.hub_url, "--code", code, "--data-dir", str(self.tmp / name))
         self.pick(["W-1001", "W-1002"])
+        backroom("edge", "sync", "--data-dir", str(self.tmp / "counter"))  # operators known: the app opens at sign-in
         self.app = start_process("edge", "serve", "--data-dir", str(self.tmp / "counter"), "--port", str(self.app_port),
                                  "--sync-interval", "1", log=self.tmp / "app.log")
         wait_http(self.app_url, self.app)
@@ -143,6 +144,7 @@ def retype(page, label: str, value: str) -> None:
 
 def sign_in_with_badge(page, operator_id: str) -> None:
     wait_for_text(page, "Scan your badge")
+    page.wait_for_timeout(500)
     type_into(page, "Badge", f"BADGE:{operator_id}")
     wait_for_text(page, "Hello, ")
 
