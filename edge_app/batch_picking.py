@@ -153,7 +153,7 @@ class BatchPickSession:
         self.totes[order_id] = tote
         self._advance()
         then = self.prompt() if self.step == "tote" else f"All totes set. Go to bin {self.current.bin}." if self.current else ""
-        return Feedback(True, f"Tote {tote} → order {self.numbers[order_id]}. {then}".strip(), self.step)
+        return Feedback(True, f"Tote {tote} is for order {self.numbers[order_id]}. {then}".strip(), self.step)
 
     def _scan_bin(self, code: str) -> Feedback:
         line = self.current

@@ -100,8 +100,15 @@ def pack_lines(replica: Replica, order_id: str) -> list[PackLine]:
 
 
 def _status_now(replica: Replica, order_id: str, hub_status: str) -> str:
+    """The order's status on this device's view: hub status, moved on by this device's pending ops."""
     if _pending_payloads(replica, "shipment.handed_to_carrier", order_id):
         return "shipped"
+    if hub_status in ("released", "picking"):
+        # Picked here, offline or not yet pulled back: the lines say so before the hub does.
+        left = replica.query_one("SELECT SUM(MAX(qty - qty_picked - qty_short, 0)) AS open, SUM(qty_picked) AS picked "
+                                 "FROM order_lines_now WHERE order_id = ?", (order_id,))
+        if left["open"] == 0 and left["picked"]:
+            hub_status = "picked"
     if hub_status in _PACKABLE and _pending_payloads(replica, "pack.carton_closed", order_id):
         return "packed" if all(line.to_pack == 0 for line in pack_lines(replica, order_id)) else "packing"
     return hub_status
@@ -110,7 +117,7 @@ def _status_now(replica: Replica, order_id: str, hub_status: str) -> str:
 def _ship_orders(replica: Replica) -> list[Any]:
     return replica.query(
         "SELECT id, number, customer_name, tote, status FROM orders WHERE fulfilment = 'ship' "
-        "AND status IN ('picked', 'short', 'packing', 'packed') ORDER BY promised_by, number")
+        "AND status IN ('released', 'picking', 'picked', 'short', 'packing', 'packed') ORDER BY promised_by, number")
 
 
 def orders_to_pack(replica: Replica) -> list[PackOrder]:
@@ -118,7 +125,7 @@ def orders_to_pack(replica: Replica) -> list[PackOrder]:
     found = []
     for r in _ship_orders(replica):
         left = sum(line.to_pack for line in pack_lines(replica, r["id"]))
-        if _status_now(replica, r["id"], r["status"]) in _PACKABLE and left > 0:
+        if left > 0 and _status_now(replica, r["id"], r["status"]) in _PACKABLE:
             found.append(PackOrder(r["id"], r["number"], r["customer_name"], _tote_of(replica, r["id"], r["tote"]), left))
     return found
 
@@ -177,25 +184,25 @@ class PackSession:
 
     @property
     def step(self) -> str:
-        """"scan" while units are left, "carton" to choose a box, "weigh" to close it, "ship" when all is packed."""
-        if self.in_carton and self.carton_type is None:
-            return "carton"
+        """"scan" while units are left, then "carton" (choose a box) and "weigh" (close it),
+        "ship" when all is packed, "done" once handed to the carrier."""
         left = sum(line.to_pack for line in self.lines())
         if left:
             return "scan"
         if self.in_carton:
-            return "weigh"
+            return "carton" if self.carton_type is None else "weigh"
         return "ship" if _status_now(self.replica, self.order.id, self._hub_status()) == "packed" else "done"
 
     def prompt(self) -> str:
         step, units = self.step, sum(self.in_carton.values())
         if step == "scan":
             left = sum(line.to_pack for line in self.lines())
-            return f"Scan each unit into the carton: {left} left to pack." + (" Or close this carton." if units else "")
+            more = " Or choose a carton and close it to start another." if units else ""
+            return f"Scan each unit into the carton: {left} left to pack.{more}"
         if step == "carton":
-            return "Choose the carton type."
+            return "All units are in. Choose the carton type."
         if step == "weigh":
-            return f"All units are in. Weigh the carton ({units} units) and close it."
+            return f"Weigh the carton ({units} units) and close it."
         if step == "ship":
             return "Order packed. Put the cartons on the carrier shelf and mark them handed to the carrier."
         return "Order shipped. Scan the next tote or order."

@@ -19,6 +19,7 @@ from edge_app.ui.issues_view import IssuesView
 from edge_app.ui.orders_view import OrdersView
 from edge_app.ui.pick_view import PickView
 from edge_app.ui.runtime import FloorRuntime
+from edge_app.ui.shift import Shift
 from edge_app.ui.status_bar import StatusBar
 
 __all__ = ["serve", "FloorApp"]
@@ -60,6 +61,7 @@ class FloorApp:
         self._unsubscribe = None
         self._last_sync = None
         self._issues = 0
+        self.shift = Shift(self)  # sign-in, home, batch pick, packing, idle timeout
         self.queue_screens = floor_b_screens(self)  # pickups, returns, counts and tasks
 
     async def start(self) -> None:
@@ -73,16 +75,17 @@ class FloorApp:
             page.add(self._centered(ft.Container(EnrollView(self.runtime.data_dir, self._on_check_enrolled).control,
                                                  padding=16)))
             return
-        page.add(ft.Column([self.status_bar.control,
+        page.add(ft.Column([self.status_bar.control, self.shift.bar,
                             ft.Column([self._centered(self.body)], scroll=ft.ScrollMode.AUTO, expand=True)],
                            spacing=0, expand=True))
         # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()
-        page.on_disconnect = page.on_close = lambda _e: self._stop_listening()
+        page.on_disconnect = lambda _e: self._stop_listening()
+        page.on_close = lambda _e: (self._stop_listening(), self.shift.stop())
         self._subscribe()
         self._issues = len(self.runtime.rejections())
         self._show_status(self.runtime.board.status)
-        self.show_orders()
+        await self.shift.start()
         page.update()
 
     # -- screens ------------------------------------------------------------------
@@ -92,7 +95,7 @@ class FloorApp:
         self._set_screen(view)
 
     def _open_order(self, order: OrderSummary) -> None:
-        self._set_screen(PickView(self.runtime, order, on_back=self._back_to_orders))
+        self._set_screen(PickView(self.shift.runtime, order, on_back=self._back_to_orders))
         self.page.update()
 
     async def _back_to_orders(self) -> None:
@@ -137,6 +140,8 @@ class FloorApp:
             self.screen.render()
         elif isinstance(self.screen, IssuesView):
             self.screen.refresh()
+        else:
+            self.shift.after_sync(self.screen)
         elif isinstance(self.screen, FlowScreen):
             self.screen.refresh_from_sync()
 

@@ -28,6 +28,7 @@ __all__ = [
     "type_into",
     "click",
     "wait_for_text",
+    "sign_in",
     "free_port",
     "backroom",
     "start_process",
@@ -96,6 +97,17 @@ def wait_for_text(page: Any, text: str, timeout_ms: int = 10_000) -> Any:
     locator = page.get_by_text(text).first
     locator.wait_for(state="attached", timeout=timeout_ms)
     return locator
+
+
+def sign_in(page: Any, operator_id: str, pin: str | None = None) -> None:
+    """Sign in on the floor app: scan the badge, or (with `pin`) type ID and PIN; waits for the home screen."""
+    wait_for_text(page, "Scan your badge.")
+    if pin is None:
+        type_into(page, "Badge", f"BADGE:{operator_id}")
+    else:
+        type_into(page, "Operator ID", operator_id, enter=False)
+        type_into(page, "PIN", pin)
+    wait_for_text(page, "Hello, ")
 
 
 # -- processes ----------------------------------------------------------------------

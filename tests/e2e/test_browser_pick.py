@@ -25,6 +25,7 @@ from tests.e2e.browser import (
     free_port,
     launch,
     open_flet_page,
+    sign_in,
     start_process,
     stop_process,
     tail,
@@ -197,6 +198,8 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser,
 
     page = open_flet_page(browser, stack.app_url)
     wait_for_text(page, "Online")
+    sign_in(page, "P1")  # the demo picker's badge
+    click(page, "To pick")
     wait_for_text(page, "W-1001")
     screenshot(page, screens, "orders.png")
     click(page, "W-1001")
