@@ -61,8 +61,8 @@ class FloorApp:
         self._unsubscribe = None
         self._last_sync = None
         self._issues = 0
-        self.shift = Shift(self)  # sign-in, home, batch pick, packing, idle timeout
         self.queue_screens = floor_b_screens(self)  # pickups, returns, counts and tasks
+        self.shift = Shift(self)  # sign-in, home, batch pick, packing, idle timeout
 
     async def start(self) -> None:
         page = self.page
@@ -140,10 +140,10 @@ class FloorApp:
             self.screen.render()
         elif isinstance(self.screen, IssuesView):
             self.screen.refresh()
-        else:
-            self.shift.after_sync(self.screen)
         elif isinstance(self.screen, FlowScreen):
             self.screen.refresh_from_sync()
+        else:
+            self.shift.after_sync(self.screen)
 
     async def _on_sync_now(self, _e: ft.Event) -> None:
         self.runtime.sync_now()
