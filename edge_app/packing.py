@@ -38,9 +38,9 @@ class CartonType:
 
 CARTON_TYPES = {c.code: c for c in (
     CartonType("ENV", "Padded envelope", 40),
-    CartonType("S", "Small box 30×20×15", 180),
-    CartonType("M", "Medium box 40×30×20", 320),
-    CartonType("L", "Large box 60×40×40", 650),
+    CartonType("S", "Small box 30x20x15", 180),
+    CartonType("M", "Medium box 40x30x20", 320),
+    CartonType("L", "Large box 60x40x40", 650),
 )}
 
 

@@ -53,7 +53,8 @@ class PackView:
             ft.Row([self.weight, theme.big_button("Close carton", self._on_close, ft.Icons.INVENTORY_2, expand=True)]),
             self._computed], spacing=6))
         self.carrier = ft.TextField(label="Carrier", value="Parcel carrier", text_size=20, content_padding=14, expand=True)
-        self._ship = theme.card(ft.Row([self.carrier, theme.big_button("Handed to carrier", self._on_ship, ft.Icons.LOCAL_SHIPPING)]))
+        self._ship = theme.card(ft.Column([ft.Row([self.carrier]), theme.big_button("Handed to carrier", self._on_ship, ft.Icons.LOCAL_SHIPPING)],
+                                          spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
         self._labels = ft.ResponsiveRow(spacing=10, run_spacing=10)
         self._header = ft.Row([theme.big_button("Home", self._on_home, ft.Icons.HOME, kind="outlined"),
                                ft.Column([self._title, self._subtitle], spacing=0, expand=True)], spacing=12)
@@ -153,7 +154,7 @@ class PackView:
         self._labels.controls = [
             ft.Container(ft.Column([theme.text(title, size=16, weight=ft.FontWeight.W_600),
                                     ft.Image(src=png, fit=ft.BoxFit.CONTAIN, semantics_label=title)], spacing=4),
-                         col={"xs": 6}, bgcolor=ft.Colors.WHITE, padding=6, border_radius=8)
+                         col={"xs": 12, "sm": 6}, bgcolor=ft.Colors.WHITE, padding=6, border_radius=8)
             for title, png in (("Shipping label", label), ("Packing slip", slip))]
 
     # -- doing --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class ScanField:
     def __init__(self, label: str, on_code: Callable[[str], Awaitable[None]], hint: str = "Scan or type, then Enter",
                  password: bool = False):
         self.on_code = on_code
-        self.feed = TextFieldFeed(WedgeReader(FIELD_WEDGE))
+        self.feed = TextFieldFeed(WedgeReader(FIELD_WEDGE), quiet_before_clear=0.6)
         self._typing_at = 0.0
         self._cleared_to_none = False  # the field starts as ""
         self.field = ft.TextField(

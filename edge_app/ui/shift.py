@@ -23,6 +23,8 @@ from edge_app.ui.batch_view import BatchView
 from edge_app.ui.home_view import HomeView
 from edge_app.ui.pack_view import PackView
 from edge_app.ui.scan_panel import WIDE_AT
+
+MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}  # the app's readable column (edge_app.ui.app)
 from edge_app.ui.signin_view import SignInView
 
 __all__ = ["Shift", "TabRuntime", "idle_seconds"]
@@ -97,7 +99,7 @@ class Shift:
     def show_sign_in(self, note: str = "") -> None:
         self.operator = None
         self.bar.visible = False
-        self.app._set_screen(SignInView(self.app.runtime.replica, self._signed_in, note=note))
+        self.show(SignInView(self.app.runtime.replica, self._signed_in, note=note))
 
     async def _signed_in(self, operator: Operator) -> None:
         self.operator = operator
@@ -127,17 +129,27 @@ class Shift:
             wip.clear(replica, who, flow)  # its orders are gone from this device's view
             return False
         view.banner.show(view_feedback(f"Welcome back, {self.operator.name}. Carry on where you left off."))
-        self.app._set_screen(view)
+        self.show(view)
         return True
 
     # -- moving around ------------------------------------------------------------------
+    def show(self, view: Any) -> None:
+        """Put a part-A screen up; a terminal-layout screen gets the page's full width."""
+        self.app._set_screen(view)
+        self._fit(getattr(view, "wide", False))
+
+    def _fit(self, full_width: bool) -> None:
+        holder = self.app.body.parent
+        if isinstance(holder, ft.Container):
+            holder.col = {"xs": 12} if full_width else MAX_WIDTH_COLS
+
     def show_home(self) -> None:
         if self.operator is None:
             self.app.show_orders()
             return
         view = HomeView(self.app.runtime.replica, self.operator, self.open_queue, self.wide)
         view.refresh()
-        self.app._set_screen(view)
+        self.show(view)
 
     async def _home(self) -> None:
         self.show_home()
@@ -146,12 +158,13 @@ class Shift:
     async def open_queue(self, key: str) -> None:
         self.touch()
         who = self.operator.operator_id if self.operator else self.app.runtime.actor
+        self._fit(False)  # other screens keep the app's readable column
         if key == "pick":
             self.app.show_orders()
         elif key == "batch":
-            self.app._set_screen(BatchView(self.runtime, who, self._home, self.wide))
+            self.show(BatchView(self.runtime, who, self._home, self.wide))
         elif key == "pack":
-            self.app._set_screen(PackView(self.runtime, who, self._home, self.wide))
+            self.show(PackView(self.runtime, who, self._home, self.wide))
         elif key in getattr(self.app, "queue_screens", {}):
             await self.app.queue_screens[key](key)
         else:
@@ -199,6 +212,7 @@ class Shift:
         if isinstance(screen, (BatchView, PackView, HomeView)) and screen.wide != self.wide:
             screen.wide = self.wide
             screen.refresh() if isinstance(screen, HomeView) else screen.render()
+            self.show(screen)
             self.app.page.update()
 
     def stop(self) -> None:

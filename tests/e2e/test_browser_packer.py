@@ -14,7 +14,7 @@ import pytest
 
 from hub.seed import DEMO_LOCATION
 from tests.e2e.browser import click, open_flet_page, sign_in, type_into, wait_for_text
-from tests.e2e.test_browser_pick import BARCODE, NAME, browser, screens, screenshot, stack, wait_until  # noqa: F401
+from tests.e2e.test_browser_pick import BARCODE, NAME, browser, screens, stack, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +25,11 @@ def key_in(page, code: str) -> None:
     """Type into the focused scan field the way a wedge scanner does: no tap, then Enter."""
     page.keyboard.type(code)
     page.keyboard.press("Enter")
+
+
+def screenshot(page, folder, name: str) -> None:
+    page.wait_for_timeout(1000)  # the scan field clears after 0.6 s of quiet; pixels follow the semantics tree
+    page.screenshot(path=str(folder / name))
 
 
 def scan(page, code: str, expect: str) -> None:
@@ -81,17 +86,20 @@ def pack_w1002(page, folder) -> None:
     click(page, "Close carton")
     wait_for_text(page, "Carton closed: 3 units")
     page.get_by_role("img", name="Shipping label").wait_for(state="attached", timeout=10_000)
+    screenshot(page, folder, "pack-closed.png")
+    page.mouse.wheel(0, 700)
     screenshot(page, folder, "pack-label.png")
+    page.mouse.wheel(0, -700)
     click(page, "Handed to carrier")
     wait_for_text(page, "Order W-1002: 1 carton(s) handed to Parcel carrier.")
 
 
 @pytest.fixture
-def page(browser, stack, screens):
-    """The handheld page; on a failure its last picture is saved next to the screenshots."""
+def page(browser, stack, tmp_path):
+    """The handheld page; its last picture is kept in the test's tmp folder (for failures)."""
     the_page = open_flet_page(browser, stack.app_url)
     yield the_page
-    the_page.screenshot(path=str(screens / "last-seen.png"))
+    the_page.screenshot(path=str(tmp_path / "last-seen.png"))
 
 
 def test_picker_batch_picks_and_packer_packs_and_ships_in_the_browser(stack, browser, screens, page):
