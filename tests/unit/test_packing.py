@@ -165,3 +165,17 @@ def test_a_restart_mid_carton_resumes_with_the_units_already_scanned(replica, tm
 
 def test_a_chocolate_that_is_in_no_line_is_a_wrong_item_even_in_the_right_bin(replica):
     assert "Wrong item" in session(replica).scan(CHOC).message
+
+
+def test_an_order_picked_here_offline_can_be_packed_before_the_hub_has_heard_of_it(tmp_path):
+    from edge_app.picking import PickSession
+
+    r = store(tmp_path / "offline")
+    order(r, "o9", "W-9", [("SOAP-BAR", 1)], status="released")
+    assert orders_to_pack(r) == []
+    picking = PickSession(r, "o9", "P1")
+    picking.scan("BIN:A-03-1"), picking.scan(SOAP)
+    assert [o.number for o in orders_to_pack(r)] == ["W-9"]  # the hub still says released
+    s = PackSession(r, find_order(r, "W-9"), "K1")
+    s.scan(SOAP), s.choose_carton("ENV"), s.close_carton()
+    assert s.step == "ship" and [k for k, _p, _a in ops(r)] == ["pick.confirmed", "pack.carton_closed"]
