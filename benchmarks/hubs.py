@@ -131,6 +131,10 @@ class HubServer:
             time.sleep(0.1)
         raise RuntimeError("hub did not come up in 60 s")
 
+    def log_tail(self, chars: int = 3000) -> str:
+        self._log.flush()
+        return Path(self._log.name).read_text(errors="replace")[-chars:]
+
     def __exit__(self, *exc) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, 15)

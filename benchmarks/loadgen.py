@@ -23,13 +23,25 @@ async def _device(client: httpx.AsyncClient, token: str, bodies: list[bytes], sl
     for body in bodies:
         if time.perf_counter() > deadline:
             return
-        async with slots:
-            started = time.perf_counter()
-            response = await client.post("/v1/ops", content=body, headers=headers)
-            out["latency"].append(time.perf_counter() - started)
-        if response.status_code != 200:
+        # A failed push is sent again, as a device would: what the hub had applied comes back `duplicate`.
+        while time.perf_counter() < deadline:
+            async with slots:
+                if time.perf_counter() > deadline:
+                    return
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/v1/ops", content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    response = None
+                    out["last_error"] = f"{exc.__class__.__name__}: {exc}"
+                out["latency"].append(time.perf_counter() - started)
+            if response is not None and response.status_code == 200:
+                break
             out["errors"] += 1
-            out["last_error"] = f"{response.status_code} {response.text[:200]}"
+            if response is not None:
+                out["last_error"] = f"{response.status_code} {response.text[:200]}"
+            await asyncio.sleep(0.05)
+        else:
             return
         for result in response.json()["results"]:
             out[result["status"]] = out.get(result["status"], 0) + 1

@@ -38,6 +38,10 @@ class Plan:
         self.scan_orders = 10 if quick else 300
         self.pull_changes = 1_000 if quick else 10_000
         self.raw_rows = 5_000 if quick else 50_000
+        self.only: set[str] = set()
+
+    def runs(self, part: str) -> bool:
+        return not self.only or part in self.only
 
 
 def machine() -> dict[str, str]:
@@ -85,6 +89,8 @@ def hub_push(backend: Backend, label: str, workers: int, plan: Plan, devices: li
     with HubServer(url, work / "logs", workers=workers) as hub:
         out = run_loadgen("push", {"url": hub.url, "concurrency": CONCURRENCY, "seconds": plan.push_seconds,
                                    "devices": devices}, work)
+        if out["errors"]:
+            _log(f"{label}: {out['errors']} failed pushes, last: {out.get('last_error')}; hub log tail:\n{hub.log_tail()}")
     answered = sum(out.get(k, 0) for k in ("applied", "duplicate", "rejected"))
     out["ops_per_s"] = answered / out["seconds"]
     out["url"] = url
@@ -159,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small data and short runs (a smoke test)")
     parser.add_argument("--output", type=Path, default=None, help="where to write the table (default: docs/benchmarks.md in full mode)")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--only", default="", help="comma-separated parts to run (edge, pull, sqlite, pg1, pg2); for profiling")
     args = parser.parse_args(argv)
     plan = Plan(args.quick)
-    output = args.output or (None if args.quick else DOC)
+    plan.only = set(filter(None, args.only.split(",")))
+    output = args.output or (None if args.quick or plan.only else DOC)
     with tempfile.TemporaryDirectory(prefix="backroom-bench-") as tmp:
         work = Path(tmp)
         backends = {"sqlite": Backend("sqlite", work)}
@@ -196,20 +204,34 @@ def _run(plan: Plan, backends: dict[str, Backend], work: Path) -> str:
         db.dispose()
     devices = workload(store, device_ids)
     ops = [op for d in devices for batch in d["batches"] for op in batch]
-    _log("edge: bootstrap, scan→commit, pull")
-    e = edge(backends["sqlite"], plan, work)
-    results = {"edge": e, "push": {}, "pull": {}}
-    _log("hub: pull served")
-    results["pull"]["sqlite"] = hub_pull(backends["sqlite"].copy("pull"), plan, work)
-    if "pg" in backends:
-        results["pull"]["pg"] = hub_pull(backends["pg"].copy("pull"), plan, work)
+    results: dict = {"push": {}, "pull": {}}
+    if plan.runs("edge"):
+        _log("edge: bootstrap, scan→commit, pull")
+        results["edge"] = edge(backends["sqlite"], plan, work)
+    if plan.runs("pull"):
+        _log("hub: pull served")
+        for kind, backend in backends.items():
+            results["pull"][kind] = hub_pull(backend.copy("pull"), plan, work)
     for label, kind, workers in (("sqlite", "sqlite", 1), ("pg1", "pg", 1), ("pg2", "pg", 2)):
-        if kind in backends:
+        if kind in backends and plan.runs(label):
             _log(f"hub: push ingest {label}")
             results["push"][label] = hub_push(backends[kind], label, workers, plan, devices, work)
+    if plan.only:  # a partial run for profiling: the figures, no table
+        return json.dumps(_summary(results), indent=1)
     _log("raw limits")
     results["raw"] = limits(plan, store, backends, ops, work)
     return render(rows(plan, store, results), info)
+
+
+def _summary(results: dict) -> dict:
+    out = {k: v for k, v in results.items() if k != "push"}
+    if "edge" in out:
+        scan = out["edge"]["scan"].pop("samples_ms")
+        out["edge"]["scan"].update(p50=percentile(scan, 50), p99=percentile(scan, 99), n=len(scan))
+    for label, p in results["push"].items():
+        lat = [x * 1000 for x in p.pop("latency")]
+        out[label] = {**p, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99)}
+    return out
 
 
 def _ms(x: float) -> str:

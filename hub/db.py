@@ -41,7 +41,7 @@ class Database:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         engine = create_engine(self.url, poolclass=NullPool if ":memory:" not in self.url else None)
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
 
     @contextmanager
@@ -61,11 +61,22 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read-only transaction: on SQLite a deferred BEGIN, so readers never
+        queue behind a writer (WAL readers see the last committed state)."""
         with self.engine.connect() as conn:
-            yield conn
+            conn.info["reading"] = True
+            try:
+                yield conn
+            finally:
+                conn.info.pop("reading", None)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock up front (no lock upgrade deadlocks); readers don't take it at all.
+    conn.exec_driver_sql("BEGIN" if conn.info.get("reading") else "BEGIN IMMEDIATE")
 
 
 def _sqlite_on_connect(dbapi_conn, _record) -> None:

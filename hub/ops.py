@@ -1,5 +1,10 @@
-"""Applying pushed ops: each op exactly once, in device order, in its own
-transaction together with its (device_id, device_seq) record in the log."""
+"""Applying pushed ops: each op exactly once, in device order, in the same
+transaction as its (device_id, device_seq) record in the log.
+
+The ops of one push share a transaction, so one commit (one fsync) answers them
+all; nothing is answered before that commit. If any op of the group raises, the
+group rolls back and is applied again one op per transaction, so the ops before
+the failing one still stand and the failure is the failing op's alone."""
 
 from __future__ import annotations
 
@@ -14,35 +19,63 @@ from sync.models import Op, OpResult, OpStatus
 __all__ = ["push"]
 
 
+# Ops per transaction: enough to amortise the commit, few enough that other
+# devices' pushes don't wait long behind one big backlog.
+GROUP_SIZE = 50
+
+
 def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
     """Apply a batch in order; stops at the first gap (later ops would be gaps too)."""
-    results = []
-    for op in ops:
-        result = _apply_one(db, device, op)
-        results.append(result)
-        if result.reason_code == "sequence_gap":
+    results: list[OpResult] = []
+    for start in range(0, len(ops), GROUP_SIZE):
+        group = ops[start:start + GROUP_SIZE]
+        try:
+            answered = _apply_group(db, device, group)
+        except Exception:
+            answered = _apply_singly(db, device, group)
+        results.extend(answered)
+        if answered[-1].reason_code == "sequence_gap":
             break
     return results
 
 
-def _apply_one(db: Database, device: Device, op: Op) -> OpResult:
+def _apply_group(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
+    results = []
     with db.write() as conn:
-        earlier = _logged(conn, device.id, op.device_seq)
-        if earlier is not None:
-            return _answer_resend(op, earlier)
-        if _op_id_taken(conn, op.op_id):
-            return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
-        last_seq = _lock_last_seq(conn, device.id)
-        if op.device_seq != last_seq + 1:
-            return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
-        observe_hlc(op.hlc)
-        ctx = Context(device.id, device.location)
-        # A refusal still consumes the sequence number and is logged, so a re-send
-        # gets the same answer and the ops queued behind it can move on.
-        result = apply_op(conn, ctx, op)
-        append(conn, ctx, op, result)
-        conn.execute(text("UPDATE devices SET last_seq = :s WHERE id = :d"), {"s": op.device_seq, "d": device.id})
-        return result
+        for op in ops:
+            results.append(_apply_one(conn, device, op))
+            if results[-1].reason_code == "sequence_gap":
+                break
+    return results
+
+
+def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
+    results = []
+    for op in ops:
+        with db.write() as conn:
+            results.append(_apply_one(conn, device, op))
+        if results[-1].reason_code == "sequence_gap":
+            break
+    return results
+
+
+def _apply_one(conn: Connection, device: Device, op: Op) -> OpResult:
+    earlier = _logged(conn, device.id, op.device_seq)
+    if earlier is not None:
+        return _answer_resend(op, earlier)
+    if _op_id_taken(conn, op.op_id):
+        return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
+    last_seq = _lock_last_seq(conn, device.id)
+    if op.device_seq != last_seq + 1:
+        return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
+    observe_hlc(op.hlc)
+    ctx = Context(device.id, device.location)
+    # A refusal still consumes the sequence number and is logged, so a re-send
+    # gets the same answer and the ops queued behind it can move on.
+    result = apply_op(conn, ctx, op)
+    append(conn, ctx, op, result)
+    conn.execute(text("UPDATE devices SET last_seq = :s WHERE id = :d"), {"s": op.device_seq, "d": device.id})
+    return result
 
 
 def _logged(conn: Connection, device_id: str, device_seq: int):
