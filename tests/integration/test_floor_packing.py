@@ -23,6 +23,7 @@ from tests.integration.test_pick_slice import order_body, post_order
 pytestmark = pytest.mark.anyio
 
 BARCODE = {sku: ean13(body) for sku, _name, _w, body in DEMO_ITEMS}
+PAYLOAD_KEYS = {"operator_id", "name", "role", "location", "pin_hash", "salt"}
 
 
 async def get_order(hub, order_id: str) -> dict:
@@ -50,7 +51,8 @@ async def test_demo_operators_reach_the_store_devices_hashed_and_sign_in(hub, tm
     await device.sync()
     assert sign_in_badge(device.replica, "BADGE:P1").role == "picker"
     assert sign_in_pin(device.replica, "K1", "2222").role == "packer"
-    assert "2222" not in json.dumps([dict(r) for r in device.replica.query("SELECT * FROM operators")])
+    columns = {d[0] for d in device.replica.conn.execute("SELECT * FROM operators").description}
+    assert columns == {"operator_id", "name", "role", "pin_hash", "salt"}  # no PIN column, only its hash
 
 
 async def test_an_operator_added_on_the_hub_reaches_only_their_location(hub, tmp_path):
@@ -58,7 +60,7 @@ async def test_an_operator_added_on_the_hub_reaches_only_their_location(hub, tmp
         run_hub_command(conn, "operator.upserted", operator_payload("DS7", "Dee", "picker", DARK_STORE, "4321"))
     with hub.db.read() as conn:
         logged = conn.execute(text("SELECT payload FROM op_log WHERE kind = 'operator.upserted'")).scalars().all()
-    assert not any("4321" in p for p in logged)  # the PIN itself is never logged
+    assert all(set(json.loads(p)) == PAYLOAD_KEYS for p in logged)  # the PIN itself is never logged
     store = await hub.device(tmp_path / "store")
     dark = await hub.device(tmp_path / "dark", location=DARK_STORE, role="terminal")
     await store.sync(), await dark.sync()
@@ -139,3 +141,27 @@ async def test_a_carton_for_another_locations_order_is_refused(hub, tmp_path):
                          "X", outbox.PendingEffect())
     await dark.sync()
     assert dark.replica.query_one("SELECT reason_code FROM outbox")["reason_code"] == "out_of_scope"
+
+
+def test_cli_operator_add_stores_a_salted_hash_and_refuses_a_bad_pin(tmp_path):
+    from click.testing import CliRunner
+
+    from backroom_cli import cli
+    from hub.db import Database
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["hub", "seed", "--demo", "--db", url]).exit_code == 0
+    done = runner.invoke(cli, ["hub", "operator", "add", "--db", url, "--location", DEMO_LOCATION, "--id", "K7",
+                               "--name", "Kim Seven", "--role", "packer", "--pin", "2468"])
+    assert done.exit_code == 0, done.output
+    bad = runner.invoke(cli, ["hub", "operator", "add", "--db", url, "--location", DEMO_LOCATION, "--id", "K8",
+                              "--name", "K", "--role", "packer", "--pin", "12"])
+    assert bad.exit_code != 0 and "4 to 8 digits" in bad.output
+    db = Database(url)
+    with db.read() as conn:
+        row = conn.execute(text("SELECT role, pin_hash, salt FROM operators WHERE operator_id = 'K7'")).one()
+        logged = conn.execute(text("SELECT payload FROM op_log WHERE kind = 'operator.upserted'")).scalars().all()
+    db.dispose()
+    assert row.role == "packer" and row.pin_hash.startswith("scrypt$") and len(row.salt) == 32
+    assert all(set(json.loads(p)) == PAYLOAD_KEYS for p in logged)
