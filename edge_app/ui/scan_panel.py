@@ -48,16 +48,13 @@ class ScanField:
         if self.field.visible and self.field.page is not None:
             await self.field.focus()
 
-    # Only Enter is fed, with the value the field held when Enter was pressed (e.data):
-    # change events reach their handlers late and not always in order, so feeding
-    # each of them could cut a scan; the value at Enter holds every character.
-    # Changes only say "someone is typing": the field is not cleared under them.
+    # The field is multi-line so that Enter from the scanner is a character in the value,
+    # not a submit: a submit would take the focus away until the server gave it back,
+    # and the next scan's first keys would be lost. Each change feeds the new characters
+    # of the value it carried (e.data); a "\n" ends a code.
     async def _changed(self, e: ft.Event) -> None:
         self._typing_at = time.monotonic()
         await self._handle(self.feed.on_change(_value(e, self.field), self._typing_at))
-
-    async def _submitted(self, e: ft.Event) -> None:
-        await self._handle(self.feed.on_submit(_value(e, self.field), time.monotonic()))
         if self._clearing is None or self._clearing.done():
             self._clearing = asyncio.get_running_loop().create_task(self._clear_when_quiet())
 
