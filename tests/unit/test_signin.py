@@ -93,3 +93,36 @@ def test_idle_timer_expires_after_the_timeout_and_a_touch_restarts_it():
     timer.touch(200)
     assert not timer.expired(450) and timer.expired(500)
     assert not IdleTimer(timeout=0).expired(10**9)  # 0 switches the timeout off
+
+
+def test_a_tab_records_ops_for_the_operator_signed_in_there_and_activity_restarts_the_idle_timer():
+    from edge_app.signin import Operator
+    from edge_app.ui.shift import TabRuntime
+
+    class Runtime:
+        actor, recorded_calls = "handheld-1", 0
+
+        def recorded(self):
+            Runtime.recorded_calls += 1
+
+    class Shift:
+        operator, touched = None, 0
+
+        def touch(self):
+            self.touched += 1
+
+    shift = Shift()
+    tab = TabRuntime(Runtime(), shift)
+    assert tab.actor == "handheld-1"  # nobody signed in: the device's name, as before operators existed
+    shift.operator = Operator("K1", "Kim", "packer")
+    tab.recorded()
+    assert tab.actor == "K1" and Runtime.recorded_calls == 1 and shift.touched == 1
+
+
+def test_idle_timeout_comes_from_the_environment(monkeypatch):
+    from edge_app.ui.shift import idle_seconds
+
+    monkeypatch.setenv("BACKROOM_IDLE_TIMEOUT", "90")
+    assert idle_seconds() == 90
+    monkeypatch.setenv("BACKROOM_IDLE_TIMEOUT", "soon")
+    assert idle_seconds() == 300
