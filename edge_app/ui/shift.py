@@ -17,17 +17,18 @@ import flet as ft
 from edge_app import wip
 from edge_app.batch_picking import BatchPickSession
 from edge_app.packing import PackSession
+from edge_app.picking import Feedback
 from edge_app.signin import DEFAULT_IDLE_SECONDS, IdleTimer, Operator, operators_known
 from edge_app.ui import theme
 from edge_app.ui.batch_view import BatchView
 from edge_app.ui.home_view import HomeView
 from edge_app.ui.pack_view import PackView
 from edge_app.ui.scan_panel import WIDE_AT
-
-MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}  # the app's readable column (edge_app.ui.app)
 from edge_app.ui.signin_view import SignInView
 
 __all__ = ["Shift", "TabRuntime", "idle_seconds"]
+
+MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}  # the app's readable column (edge_app.ui.app)
 
 
 def idle_seconds() -> float:
@@ -128,7 +129,7 @@ class Shift:
         except (LookupError, ValueError, KeyError):
             wip.clear(replica, who, flow)  # its orders are gone from this device's view
             return False
-        view.banner.show(view_feedback(f"Welcome back, {self.operator.name}. Carry on where you left off."))
+        view.banner.show(Feedback(True, f"Welcome back, {self.operator.name}. Carry on where you left off.", "resume"))
         self.show(view)
         return True
 
@@ -219,8 +220,3 @@ class Shift:
         if self._watch is not None:
             self._watch.cancel()
 
-
-def view_feedback(message: str):
-    from edge_app.picking import Feedback
-
-    return Feedback(True, message, "resume")
