@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from sync.models import Change
 
-__all__ = ["apply_change"]
+__all__ = ["apply_change", "apply_changes"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by")
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused")
@@ -17,6 +17,72 @@ _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short",
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
     """Upsert (or delete, when data is None) the entity the change names."""
     _APPLY[change.entity](conn, change.key, change.data)
+
+
+def apply_changes(conn: sqlite3.Connection, changes: list[Change]) -> None:
+    """Apply a page of changes; the same end state as `apply_change` on each in order.
+
+    Every change is the whole state of one entity (or its deletion), and the
+    entity tables don't refer to each other, so only the last change per
+    (entity, key) matters, and each entity's rows can go in with executemany."""
+    latest: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        latest.pop((change.entity, change.key), None)  # keep feed order among the survivors
+        latest[(change.entity, change.key)] = change
+    by_entity: dict[str, list[Change]] = {}
+    for change in latest.values():
+        by_entity.setdefault(change.entity, []).append(change)
+    for entity, group in by_entity.items():
+        bulk = _BULK.get(entity)
+        if bulk is not None:
+            bulk(conn, [(c.key, c.data) for c in group])
+        else:
+            for change in group:
+                apply_change(conn, change)
+
+
+def _items_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    conn.executemany("DELETE FROM barcodes WHERE sku = ?", [(sku,) for sku, _ in rows])
+    conn.executemany("DELETE FROM items WHERE sku = ?", [(sku,) for sku, data in rows if data is None])
+    kept = [(sku, data) for sku, data in rows if data is not None]
+    conn.executemany(
+        "INSERT INTO items (sku, name, unit_weight_g) VALUES (?, ?, ?) "
+        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g",
+        [(sku, data["name"], data.get("unit_weight_g")) for sku, data in kept],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO barcodes (code, sku) VALUES (?, ?)", [(code, sku) for sku, data in kept for code in data["barcodes"]]
+    )
+
+
+def _bins_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    conn.executemany("DELETE FROM bins WHERE code = ?", [(code,) for code, data in rows if data is None])
+    conn.executemany(
+        "INSERT INTO bins (code, seq) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET seq = excluded.seq",
+        [(code, data["seq"]) for code, data in rows if data is not None],
+    )
+
+
+def _orders_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(order_id,) for order_id, _ in rows])
+    conn.executemany("DELETE FROM orders WHERE id = ?", [(order_id,) for order_id, _ in rows])
+    kept = [(order_id, data) for order_id, data in rows if data is not None]
+    conn.executemany(
+        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
+        [tuple(data.get(c) for c in _ORDER_COLUMNS) for _, data in kept],
+    )
+    conn.executemany(
+        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
+        [(order_id, *(line.get(c, 0) for c in _LINE_COLUMNS)) for order_id, data in kept for line in data["lines"]],
+    )
+
+
+def _stock_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    conn.executemany(
+        "INSERT INTO stock (bin, sku, on_hand) VALUES (?, ?, ?) "
+        "ON CONFLICT (bin, sku) DO UPDATE SET on_hand = excluded.on_hand",
+        [(data["bin"], data["sku"], data["on_hand"]) for _, data in rows if data is not None],
+    )
 
 
 def _item(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
@@ -106,4 +172,11 @@ _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], Non
     "task": _task,
     "allotment": _allotment,
     "operator": _operator,
+}
+
+_BULK: dict[str, Callable[[sqlite3.Connection, list[tuple[str, dict[str, Any] | None]]], None]] = {
+    "item": _items_bulk,
+    "bin": _bins_bulk,
+    "order": _orders_bulk,
+    "stock": _stock_bulk,
 }

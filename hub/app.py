@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from hub import devices as devices_mod
@@ -32,6 +33,7 @@ def create_app(db: Database, *, run_migrations: bool = True) -> FastAPI:
         migrate(db)
     app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.")
     app.state.db = db
+    app.state.callers = {}  # token -> (expires, Device | ApiClient)
     _install_error_handlers(app)
     _install_routes(app)
     return app
@@ -48,14 +50,29 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "; ".join(problems), "errors": exc.errors()}, status_code=422)
 
 
+# Who holds a token is looked up once per device per few seconds, not on every
+# push and pull; a device's identity, location and role never change.
+_CALLER_TTL_S = 5.0
+_CALLER_CACHE_SIZE = 10_000
+
+
 def _db(request: Request) -> Database:
     return request.app.state.db
 
 
 def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
     token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
+    cache: dict = request.app.state.callers
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     with _db(request).read() as conn:
-        return authenticate(conn, token)
+        who = authenticate(conn, token)
+    if len(cache) >= _CALLER_CACHE_SIZE:
+        cache.clear()
+    cache[token] = (now + _CALLER_TTL_S, who)
+    return who
 
 
 Caller = Annotated[Device | ApiClient, Depends(_caller)]
@@ -172,18 +189,18 @@ def _install_routes(app: FastAPI) -> None:
                 raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
         return PushResponse(results=push(_db(request), device, body.ops))
 
-    @app.get("/v1/changes", tags=["sync"])
+    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse)
     def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> PullResponse:
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
         device = _device(who)
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:
                 rebalance(conn, device, datetime.now(timezone.utc))
         with _db(request).read() as conn:
             page = pull(conn, device.location, since, limit, device_scope(device.id))
-        page.hlc = hub_hlc()
+        body = page.json(hub_hlc())
         _note_cursor(_db(request), device, page.cursor)
-        return page
+        return Response(body, media_type="application/json")
 
 
 def _note_cursor(db: Database, device: Device, cursor: int) -> None:
