@@ -8,6 +8,7 @@ switch on Flutter's semantics tree, and select controls by accessible name."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -100,14 +101,15 @@ def wait_for_text(page: Any, text: str, timeout_ms: int = 10_000) -> Any:
 
 
 def sign_in(page: Any, operator_id: str, pin: str | None = None) -> None:
-    """Sign in on the floor app: scan the badge, or (with `pin`) type ID and PIN; waits for the home screen."""
+    """Sign in on the floor app: scan the badge, or (with `pin`) type ID and PIN; waits for the next screen."""
     wait_for_text(page, "Scan your badge.")
     if pin is None:
         type_into(page, "Badge", f"BADGE:{operator_id}")
     else:
         type_into(page, "Operator ID", operator_id, enter=False)
         type_into(page, "PIN", pin)
-    wait_for_text(page, "Hello, ")
+    # the home screen, or the work this operator left open
+    page.get_by_text(re.compile("Hello, |Welcome back, ")).first.wait_for(state="attached", timeout=10_000)
 
 
 # -- processes ----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 and batch-picks the two demo ship orders into totes; signs out; a packer signs in
 with ID + PIN, finds an order by its tote, is refused a wrong item and an
 over-scan, packs the rest, closes the carton, sees its label and slip, and hands
-it to the carrier; the hub shows the order shipped. Then the terminal layout.
+it to the carrier; the hub shows the order shipped. Then the terminal layout, and an
+app restart in the middle of a carton that reopens at the same step.
 
 Screenshots go to the test's tmp folder; to refresh docs/screens/, run it with
 BACKROOM_SCREENS_DIR=docs/screens."""
@@ -13,7 +14,16 @@ from __future__ import annotations
 import pytest
 
 from hub.seed import DEMO_LOCATION
-from tests.e2e.browser import click, open_flet_page, sign_in, type_into, wait_for_text
+from tests.e2e.browser import (
+    click,
+    open_flet_page,
+    sign_in,
+    start_process,
+    stop_process,
+    type_into,
+    wait_for_text,
+    wait_http,
+)
 from tests.e2e.test_browser_pick import BARCODE, NAME, browser, screens, stack, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -129,3 +139,17 @@ def test_picker_batch_picks_and_packer_packs_and_ships_in_the_browser(stack, bro
     wait_for_text(wide, "Order M-2001 open.")
     scan(wide, BARCODE["SOAP-BAR"], "Hand soap bar: 1 of 4 packed.")
     screenshot(wide, screens, "pack-terminal.png")
+
+    restart_app(stack)  # the open carton survives: same order, same unit in it
+    again = open_flet_page(browser, stack.app_url)
+    sign_in(again, "K1", "2222")
+    wait_for_text(again, "Welcome back, Kim Packer. Carry on where you left off.")
+    wait_for_text(again, "1 of 4 packed · 1 in this carton")
+    scan(again, BARCODE["SOAP-BAR"], "Hand soap bar: 2 of 4 packed.")
+
+
+def restart_app(stack) -> None:
+    stop_process(stack.app)
+    stack.app = start_process("edge", "serve", "--data-dir", str(stack.tmp / "device"), "--port", str(stack.app_port),
+                              "--sync-interval", "1.0", log=stack.tmp / "app.log")
+    wait_http(stack.app_url, stack.app)
