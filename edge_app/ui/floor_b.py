@@ -126,7 +126,11 @@ class Who:
 
     @property
     def wide(self) -> bool:
-        return (self.app.page.width or 0) >= 900
+        """Room for two columns: the app centres screens in 9/12 of the page from 768 px
+        and 6/12 from 992 px (its MAX_WIDTH_COLS), so measure what the screen gets."""
+        page = self.app.page.width or 0
+        share = 1.0 if page < 768 else 0.75 if page < 992 else 0.5
+        return page * share >= 720
 
     async def home(self) -> None:
         shift = getattr(self.app, "shift", None)
@@ -168,8 +172,25 @@ class FlowScreen:
         self.body = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         self._title = theme.text(self.title, size=24, weight=ft.FontWeight.BOLD, expand=True)
         # Home and Sign out live in the shift bar above every screen.
-        self.control = ft.Column([self._title, self.card.control, self.scan.field, self.banner.control, self.body],
-                                 spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self.control = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self._wide: bool | None = None
+        self.arrange()
+
+    def arrange(self) -> None:
+        """Handheld: one column. Terminal (wide page): what to do and the scan field on
+        the left, the lists on the right. Rebuilt only when the layout changes."""
+        wide = self.who.wide
+        if wide == self._wide:
+            return
+        self._wide = wide
+        panel = [self.card.control, self.scan.field, self.banner.control]
+        if wide:
+            self.control.controls = [self._title, ft.Row(
+                [ft.Column(panel, spacing=12, expand=5, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                 ft.Column([self.body], expand=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
+                vertical_alignment=ft.CrossAxisAlignment.START, spacing=20)]
+        else:
+            self.control.controls = [self._title, *panel, self.body]
 
     # -- for subclasses ----------------------------------------------------------
     def render(self) -> None:
@@ -197,6 +218,7 @@ class FlowScreen:
     def show(self, feedback: Feedback | None) -> None:
         if feedback is not None:
             self.banner.show(feedback)
+        self.arrange()
         self.render()
 
     async def update(self) -> None:

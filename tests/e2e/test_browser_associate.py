@@ -231,3 +231,15 @@ def test_associate_hands_over_a_pickup_and_takes_a_return_in_the_browser(stack, 
     take_return(page, stack, screens)
     close_put_back(page, screens)
     count_blind(page, screens)
+    terminal_layout(page, screens)
+
+
+def terminal_layout(page, screens: Path) -> None:
+    """On a dark-store terminal's wide screen: what to do on the left, the order on the right."""
+    page.set_viewport_size({"width": 1920, "height": 1000})
+    page.wait_for_timeout(500)
+    click(page, "Home", exact=True)
+    click(page, "Returns")
+    scan(page, "ORD:W-1002", "Order W-1002 for Ben Okafor")
+    wait_for_text(page, "1 sold · 1 returned before · 0 can come back")
+    screenshot(page, screens, "return-wide.png")

@@ -243,3 +243,19 @@ async def test_supervisor_tasks_are_refused_to_associates_and_closed_by_a_superv
     assert rows(hub, "SELECT status FROM tasks WHERE id = :i", i=recount.id)[0]["status"] == "done"
     assert open_tasks(device.replica, "supervisor") == []
     assert_replays(hub)
+
+
+async def test_backroom_hub_sweep_expires_due_pickups_and_says_which(hub, hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from hub.cli import hub as hub_cli
+
+    _device, order = await picked_pickup(hub, tmp_path, "Q-3001")
+    early = CliRunner().invoke(hub_cli, ["sweep", "--db", hub_db_url, "--now", order["promised_by"]])
+    assert early.exit_code == 0 and "expired 0 pickup orders" in early.output
+    late = (datetime.fromisoformat(order["pickup_by"]) + timedelta(hours=1)).isoformat()
+    done = CliRunner().invoke(hub_cli, ["sweep", "--db", hub_db_url, "--now", late])
+    assert done.exit_code == 0 and "expired 1 pickup order: Q-3001" in done.output, done.output
+    assert order_by_number(hub, "Q-3001")["status"] == "expired"
+    bad = CliRunner().invoke(hub_cli, ["sweep", "--db", hub_db_url, "--now", "tomorrow"])
+    assert bad.exit_code != 0 and "not an ISO 8601 time" in bad.output
