@@ -15,7 +15,6 @@ from hub.feed import emit_order, order_snapshot
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.pickups import assign_pickup
-from hub.pickups import assign_pickup
 from hub.stock import available, on_hand_by_bin, promising
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
@@ -98,8 +97,6 @@ def create_order(conn: Connection, order_id: str, created_at: str, order: OrderI
             "created_at": created_at,
         },
     )
-    if order.fulfilment == Fulfilment.PICKUP:
-        assign_pickup(conn, order_id, order.promised_by)
     if order.fulfilment == Fulfilment.PICKUP:
         assign_pickup(conn, order_id, order.promised_by)
     for line_no, line in enumerate(order.lines, start=1):
