@@ -42,8 +42,9 @@ def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
 def _apply_group(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
     results = []
     with db.write() as conn:
+        seen: dict[str, int] = {}  # the device's last_seq, once its row is locked
         for op in ops:
-            results.append(_apply_one(conn, device, op))
+            results.append(_apply_one(conn, device, op, seen))
             if results[-1].reason_code == "sequence_gap":
                 break
     return results
@@ -59,13 +60,16 @@ def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[OpResult]
     return results
 
 
-def _apply_one(conn: Connection, device: Device, op: Op) -> OpResult:
-    earlier = _logged(conn, device.id, op.device_seq)
-    if earlier is not None:
+def _apply_one(conn: Connection, device: Device, op: Op, seen: dict[str, int] | None = None) -> OpResult:
+    seen = {} if seen is None else seen
+    earlier = _earlier(conn, device.id, op)
+    if earlier is not None and (earlier.device_id, earlier.device_seq) == (device.id, op.device_seq):
         return _answer_resend(op, earlier)
-    if _op_id_taken(conn, op.op_id):
+    if earlier is not None:
         return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
-    last_seq = _lock_last_seq(conn, device.id)
+    if "last_seq" not in seen:
+        seen["last_seq"] = _lock_last_seq(conn, device.id)
+    last_seq = seen["last_seq"]
     if op.device_seq != last_seq + 1:
         return _rejected(op, "sequence_gap", f"expected op #{last_seq + 1} from this device, got #{op.device_seq}")
     observe_hlc(op.hlc)
@@ -75,18 +79,21 @@ def _apply_one(conn: Connection, device: Device, op: Op) -> OpResult:
     result = apply_op(conn, ctx, op)
     append(conn, ctx, op, result)
     conn.execute(text("UPDATE devices SET last_seq = :s WHERE id = :d"), {"s": op.device_seq, "d": device.id})
+    seen["last_seq"] = op.device_seq
     return result
 
 
-def _logged(conn: Connection, device_id: str, device_seq: int):
-    return conn.execute(
-        text("SELECT op_id, result FROM op_log WHERE device_id = :d AND device_seq = :s"),
-        {"d": device_id, "s": device_seq},
-    ).first()
-
-
-def _op_id_taken(conn: Connection, op_id: str) -> bool:
-    return conn.execute(text("SELECT 1 FROM op_log WHERE op_id = :o"), {"o": op_id}).first() is not None
+def _earlier(conn: Connection, device_id: str, op: Op):
+    """The logged op at this (device, seq), else one logged under this op id, else None."""
+    rows = conn.execute(
+        text(
+            "SELECT device_id, device_seq, op_id, result FROM op_log "
+            "WHERE (device_id = :d AND device_seq = :s) OR op_id = :o"
+        ),
+        {"d": device_id, "s": op.device_seq, "o": op.op_id},
+    ).all()
+    same_seq = [r for r in rows if (r.device_id, r.device_seq) == (device_id, op.device_seq)]
+    return (same_seq or rows or [None])[0]
 
 
 def _answer_resend(op: Op, earlier) -> OpResult:
