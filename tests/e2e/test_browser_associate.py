@@ -175,6 +175,8 @@ def take_return(page, stack: CounterStack, screens: Path) -> None:
     """Receipt scanned; two units of a one-unit line refused; one opened unit restocked."""
     click(page, "Home", exact=True)
     click(page, "Returns")
+    click(page, "No receipt (supervisor)")
+    wait_for_text(page, "A return without a receipt needs a supervisor")
     scan(page, "ORD:W-1002", "Order W-1002 for Ben Okafor")
     page.get_by_role("button", name="Return").first.click()
     wait_for_text(page, "Return Olive oil 750 ml (up to 1)")
@@ -232,6 +234,24 @@ def test_associate_hands_over_a_pickup_and_takes_a_return_in_the_browser(stack, 
     close_put_back(page, screens)
     count_blind(page, screens)
     terminal_layout(page, screens)
+    supervisor_takes_a_return_without_receipt(page, stack)
+
+
+def supervisor_takes_a_return_without_receipt(page, stack: CounterStack) -> None:
+    """A supervisor signs in on the same device: an item without a receipt goes back to the vendor."""
+    click(page, "Sign out", exact=True)
+    sign_in_with_badge(page, "S1")
+    click(page, "Returns")
+    click(page, "No receipt (supervisor)")
+    wait_for_text(page, "No receipt: scan each item that comes back")
+    scan(page, BARCODE["SOAP-BAR"], "Hand soap bar: grade it")
+    wait_for_text(page, "Return Hand soap bar")
+    page.get_by_role("radio", name="Defective").click()
+    page.get_by_role("radio", name="Return to vendor").click()
+    click(page, "Add to return")
+    wait_for_text(page, "1 × Hand soap bar: defective, return to vendor")
+    click(page, "Record return")
+    wait_for_text(page, "No receipt: no refund request was sent")
 
 
 def terminal_layout(page, screens: Path) -> None:
