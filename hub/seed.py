@@ -4,6 +4,7 @@ bins along a pick path, received stock, and a few open orders."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from sqlalchemy import Connection, text
 
@@ -94,10 +95,17 @@ def _seed_stock(conn: Connection) -> None:
 
 
 def _seed_operators(conn: Connection) -> None:
+    for operator in DEMO_OPERATORS:
+        run_hub_command(conn, "operator.upserted", dict(_demo_operator(*operator)))
+
+
+@lru_cache(maxsize=None)
+def _demo_operator(operator_id: str, name: str, role: str, pin: str) -> tuple[tuple[str, str], ...]:
+    # Hashing a PIN takes scrypt's ~50 ms on purpose; a process that seeds many demo
+    # stores (the simulator, the tests) hashes each demo PIN once.
     from hub.operators import operator_payload
 
-    for operator_id, name, role, pin in DEMO_OPERATORS:
-        run_hub_command(conn, "operator.upserted", operator_payload(operator_id, name, role, DEMO_LOCATION, pin))
+    return tuple(operator_payload(operator_id, name, role, DEMO_LOCATION, pin).items())
 
 
 def _seed_orders(conn: Connection, now: datetime) -> int:
