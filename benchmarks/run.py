@@ -27,14 +27,15 @@ from sync.kinds import SCHEMA_VERSION
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BATCH = 20  # ops per push request
 CONCURRENCY = 40  # push requests in flight at once, over all devices
+PULL_PAGE = 5000  # what SyncAgent asks for
 
 
 class Plan:
     def __init__(self, quick: bool):
         self.quick = quick
         self.scale = QUICK if quick else FULL
-        self.devices = 20 if quick else 500
-        self.push_seconds = 2 if quick else 20
+        self.devices = 10 if quick else 500
+        self.push_seconds = 1 if quick else 20
         self.scan_orders = 10 if quick else 300
         self.pull_changes = 1_000 if quick else 10_000
         self.raw_rows = 5_000 if quick else 50_000
@@ -84,22 +85,24 @@ def run_loadgen(mode: str, spec: dict, work: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def hub_push(backend: Backend, label: str, workers: int, plan: Plan, devices: list[dict], work: Path) -> dict:
+def hub_run(backend: Backend, label: str, workers: int, plan: Plan, devices: list[dict], work: Path,
+            pull: bool) -> tuple[dict | None, dict | None]:
+    """On a fresh copy of the store: a device reading the whole feed (pull served),
+    then the push load. One hub start for both; the pull changes only a cursor."""
     url = backend.copy(label)
+    pulled = pushed = None
     with HubServer(url, work / "logs", workers=workers) as hub:
-        out = run_loadgen("push", {"url": hub.url, "concurrency": CONCURRENCY, "seconds": plan.push_seconds,
-                                   "devices": devices}, work)
-        if out["errors"]:
-            _log(f"{label}: {out['errors']} failed pushes, last: {out.get('last_error')}; hub log tail:\n{hub.log_tail()}")
-    answered = sum(out.get(k, 0) for k in ("applied", "duplicate", "rejected"))
-    out["ops_per_s"] = answered / out["seconds"]
-    out["url"] = url
-    return out
-
-
-def hub_pull(url: str, plan: Plan, work: Path) -> dict:
-    with HubServer(url, work / "logs") as hub:
-        return run_loadgen("pull", {"url": hub.url, "token": device_token(0), "page": 1000}, work)
+        if pull:
+            pulled = run_loadgen("pull", {"url": hub.url, "token": device_token(0), "page": PULL_PAGE}, work)
+        if plan.runs(label):
+            pushed = run_loadgen("push", {"url": hub.url, "concurrency": CONCURRENCY, "seconds": plan.push_seconds,
+                                          "devices": devices}, work)
+            if pushed["errors"]:
+                _log(f"{label}: {pushed['errors']} failed pushes, last: {pushed.get('last_error')}; "
+                     f"hub log tail:\n{hub.log_tail()}")
+            answered = sum(pushed.get(k, 0) for k in ("applied", "duplicate", "rejected"))
+            pushed["ops_per_s"] = answered / pushed["seconds"]
+    return pulled, pushed
 
 
 def edge(backend: Backend, plan: Plan, work: Path) -> dict:
@@ -140,23 +143,13 @@ def _add_changes(db: Database, count: int) -> None:
 def limits(plan: Plan, store: Store, backends: dict[str, Backend], ops: list[dict], work: Path) -> dict:
     out = {}
     rows = raw.oplog_rows(ops[:plan.raw_rows])
-    sqlite_url = backends["sqlite"].empty("raw")
-    Database(sqlite_url).dispose()
-    from hub.migrations import migrate
-
-    db = Database(sqlite_url)
-    migrate(db)
-    db.dispose()
+    sqlite_url = backends["sqlite"].copy("raw")  # op_log is empty in the base: a hub schema with no ops yet
     out["sqlite_oplog"] = raw.sqlite_insert_rate(sqlite_url[len("sqlite:///"):], rows)
     if "pg" in backends:
-        pg_url = backends["pg"].empty("raw")
-        db = Database(pg_url)
-        migrate(db)
-        db.dispose()
-        out["pg_oplog"] = raw.pg_insert_rate(pg_url, rows)
+        out["pg_oplog"] = raw.pg_insert_rate(backends["pg"].base_url.replace("+psycopg", ""), rows)
     out["replica_seconds"] = raw.replica_insert_seconds(work / "raw-replica", store)
-    out["commit_ms"] = raw.commit_latencies(work / "raw-commit", 300 if plan.quick else 2000)
-    out["feed_read"] = raw.feed_read_rate(backends["sqlite"].base_url[len("sqlite:///"):])
+    out["commit_ms"] = raw.commit_latencies(work / "raw-commit", 100 if plan.quick else 2000)
+    out["feed_read"] = raw.feed_read_rate(backends["sqlite"].base_url[len("sqlite:///"):], PULL_PAGE)
     return out
 
 
@@ -208,14 +201,15 @@ def _run(plan: Plan, backends: dict[str, Backend], work: Path) -> str:
     if plan.runs("edge"):
         _log("edge: bootstrap, scan→commit, pull")
         results["edge"] = edge(backends["sqlite"], plan, work)
-    if plan.runs("pull"):
-        _log("hub: pull served")
-        for kind, backend in backends.items():
-            results["pull"][kind] = hub_pull(backend.copy("pull"), plan, work)
     for label, kind, workers in (("sqlite", "sqlite", 1), ("pg1", "pg", 1), ("pg2", "pg", 2)):
-        if kind in backends and plan.runs(label):
-            _log(f"hub: push ingest {label}")
-            results["push"][label] = hub_push(backends[kind], label, workers, plan, devices, work)
+        pull = workers == 1 and plan.runs("pull")
+        if kind in backends and (pull or plan.runs(label)):
+            _log(f"hub: {'pull served, ' if pull else ''}push ingest {label}")
+            pulled, pushed = hub_run(backends[kind], label, workers, plan, devices, work, pull)
+            if pulled:
+                results["pull"][kind] = pulled
+            if pushed:
+                results["push"][label] = pushed
     if plan.only:  # a partial run for profiling: the figures, no table
         return json.dumps(_summary(results), indent=1)
     _log("raw limits")
@@ -272,7 +266,7 @@ def rows(plan: Plan, store: Store, res: dict) -> list[Row]:
         rate = p["changes"] / p["seconds"]
         limit = f"{_rate(r['feed_read'], 'rows/s (SQL only)')}" if label == "sqlite" else ""
         frac = f"{rate / r['feed_read']:.0%}" if label == "sqlite" else ""
-        out.append(Row(f"hub: pull served, {'SQLite' if label == 'sqlite' else 'PostgreSQL'} ({p['changes']:,} changes, pages of 1,000)",
+        out.append(Row(f"hub: pull served, {'SQLite' if label == 'sqlite' else 'PostgreSQL'} ({p['changes']:,} changes, pages of {PULL_PAGE:,})",
                        _rate(rate, "changes/s"), limit=limit, fraction=frac))
     out.append(Row("raw: SQLite executemany into op_log (WAL, synchronous=FULL, 10k rows/txn)", _rate(r["sqlite_oplog"], "rows/s")))
     if "pg_oplog" in r:
