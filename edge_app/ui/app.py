@@ -149,7 +149,7 @@ class FloorApp:
         self.runtime.sync_now()
 
     async def _on_issues(self, _e: ft.Event) -> None:
-        view = IssuesView(self.runtime.rejections, on_back=self._back_to_orders)
+        view = IssuesView(self.runtime.rejections, on_back=self._back_to_orders, health=self.runtime.health_lines)
         view.refresh()
         self._set_screen(view)
 

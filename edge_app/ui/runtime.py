@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from typing import Callable
 
 from edge_app import outbox
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.errors import NotEnrolled
+from edge_app.health import describe_health, device_health
 from edge_app.replica import Replica
 from edge_app.sync_loop import SyncLoop, SyncStatus
 
@@ -110,6 +112,12 @@ class FloorRuntime:
     def rejections(self) -> list[dict]:
         with self.replica.transaction() as conn:
             return outbox.rejections(conn)
+
+    def health_lines(self) -> list[str]:
+        """The sync status screen's summary, in the floor's words."""
+        now = datetime.now(timezone.utc)
+        with self.replica.transaction() as conn:
+            return describe_health(device_health(conn, now), now)
 
     async def tick(self, every: float = 1.0) -> None:
         """Re-publish the status now and then so "synced 12 s ago" keeps counting."""
