@@ -13,7 +13,23 @@ from edge_app.ui import theme
 
 __all__ = ["Issue", "describe_issue", "IssuesView"]
 
-_KIND_WORDS = {"pick.confirmed": "Pick", "pick.shorted": "Short pick"}
+# Every op kind in the words of the floor; an unknown kind falls back to its name.
+_KIND_WORDS = {
+    "pick.confirmed": "Pick",
+    "pick.shorted": "Short pick",
+    "pickup.handed_over": "Pickup handover",
+    "pickup.extended": "Pickup date extension",
+    "count.recorded": "Count",
+    "order.staging_set": "Staging place",
+    "return.received": "Return",
+    "refund.requested": "Refund request",
+    "reservation.requested": "Order taken at this terminal",
+    "allotment.released": "Giving back held stock",
+    "stock.moved": "Stock move",
+    "task.done": "Task marked done",
+    "pack.carton_closed": "Carton",
+    "shipment.handed_to_carrier": "Carrier handover",
+}
 
 
 @dataclass(frozen=True)

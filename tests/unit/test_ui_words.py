@@ -77,3 +77,11 @@ def test_status_board_keeps_telling_the_others_when_one_listener_breaks():
     board.publish(SyncStatus(online=True))
     board.publish(SyncStatus(online=False))
     assert [s.online for s in heard] == [True, False]
+
+
+def test_every_op_kind_has_floor_words_on_the_sync_issues_screen():
+    from edge_app.ui.issues_view import _KIND_WORDS
+    from sync.kinds import KINDS
+
+    assert set(KINDS) <= set(_KIND_WORDS)
+    assert all("." not in words for words in _KIND_WORDS.values())
