@@ -15,88 +15,9 @@ import flet as ft
 
 from edge_app.picking import Feedback
 from edge_app.ui import theme
-from devices.wedge import WedgeConfig, WedgeReader
-from devices.wedge_field import TextFieldFeed
+from edge_app.ui.scan_panel import Banner, ScanField, StepCard
 
 __all__ = ["floor_b_screens", "FlowScreen", "Who", "ScanField", "StepCard", "Banner"]
-
-# Field changes reach the server in batches: only a pause of seconds splits typed
-# text from a scan, and Enter ends a code.
-_FIELD_WEDGE = WedgeConfig(reset_gap=3.0)
-
-
-class ScanField:
-    """A text field a wedge scanner or a person types into, fed through TextFieldFeed:
-    each code reaches `on_code` once, and the field is cleared only when the feed
-    says no scan is half-typed (a fast second scan is never cut by a clear)."""
-
-    def __init__(self, label: str, on_code: Callable[[str], Awaitable[None]], hint: str = "Scan or type, then Enter"):
-        self.on_code = on_code
-        self.feed = TextFieldFeed(WedgeReader(_FIELD_WEDGE))
-        self.field = ft.TextField(
-            label=label, hint_text=hint, autofocus=True, hint_style=ft.TextStyle(size=17, color=theme.MUTED),
-            text_size=24, border_width=3, focused_border_color=ft.Colors.INDIGO_700, autocorrect=False,
-            enable_suggestions=False, content_padding=16, on_change=self._changed, on_submit=self._submitted,
-        )
-        self._clearing: asyncio.Task | None = None
-
-    async def focus(self) -> None:
-        if self.field.visible and self.field.page is not None:
-            await self.field.focus()
-
-    async def _changed(self, _e: ft.Event) -> None:
-        await self._handle(self.feed.on_change(self.field.value or "", time.monotonic()))
-
-    async def _submitted(self, _e: ft.Event) -> None:
-        await self._handle(self.feed.on_submit(self.field.value or "", time.monotonic()))
-        if self._clearing is None or self._clearing.done():
-            self._clearing = asyncio.get_running_loop().create_task(self._clear_when_quiet())
-
-    async def _handle(self, bursts) -> None:
-        for burst in bursts:
-            if burst.text.strip():
-                await self.on_code(burst.text)
-
-    async def _clear_when_quiet(self) -> None:
-        while True:
-            await asyncio.sleep(self.feed.quiet_before_clear)
-            if self.feed.may_clear(time.monotonic()):
-                self.field.value = ""
-                self.feed.cleared()
-                if self.field.page is not None:
-                    self.field.update()
-                return
-
-
-class StepCard:
-    """What to do now, big, on amber."""
-
-    def __init__(self) -> None:
-        self.step = theme.text("", size=15, weight=ft.FontWeight.W_600, color=theme.MUTED)
-        self.prompt = theme.text("", size=24, weight=ft.FontWeight.BOLD)
-        self.control = theme.card(ft.Column([self.step, self.prompt], spacing=4), bgcolor=theme.CURRENT,
-                                  border=ft.Border.all(2, ft.Colors.AMBER_800))
-
-    def show(self, step: str, prompt: str) -> None:
-        self.step.value, self.prompt.value = step, prompt
-
-
-class Banner:
-    """Green with a tick for what was taken, red with a cross for what was refused."""
-
-    def __init__(self) -> None:
-        self.icon = ft.Icon(ft.Icons.CHECK_CIRCLE, color=ft.Colors.WHITE, size=34)
-        self.text = theme.text("", size=19, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE, expand=True)
-        self.control = ft.Container(ft.Row([self.icon, self.text], spacing=12), padding=14, border_radius=10, visible=False)
-
-    def show(self, feedback: Feedback) -> None:
-        self.control.visible = True
-        self.control.bgcolor = theme.OK if feedback.ok else theme.BAD
-        self.icon.icon = ft.Icons.CHECK_CIRCLE if feedback.ok else ft.Icons.CANCEL
-        self.text.value = feedback.message
-
-    def hide(self) -> None:
-        self.control.visible = False
 
 
 class Who:
