@@ -93,7 +93,7 @@ def click(page: Any, name: str, exact: bool = False) -> None:
     page.get_by_role("button", name=name, exact=exact).first.click()
 
 
-def wait_for_text(page: Any, text: str, timeout_ms: int = 10_000) -> Any:
+def wait_for_text(page: Any, text: str, timeout_ms: int = 30_000) -> Any:
     """Wait until `text` shows somewhere in the semantics tree; returns its locator."""
     locator = page.get_by_text(text).first
     locator.wait_for(state="attached", timeout=timeout_ms)
@@ -109,7 +109,7 @@ def sign_in(page: Any, operator_id: str, pin: str | None = None) -> None:
         type_into(page, "Operator ID", operator_id, enter=False)
         type_into(page, "PIN", pin)
     # the home screen, or the work this operator left open
-    page.get_by_text(re.compile("Hello, |Welcome back, ")).first.wait_for(state="attached", timeout=10_000)
+    page.get_by_text(re.compile("Hello, |Welcome back, ")).first.wait_for(state="attached", timeout=30_000)
 
 
 # -- processes ----------------------------------------------------------------------

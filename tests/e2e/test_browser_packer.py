@@ -95,7 +95,7 @@ def pack_w1002(page, folder) -> None:
     wait_for_text(page, "Weigh the carton (3 units) and close it.")
     click(page, "Close carton")
     wait_for_text(page, "Carton closed: 3 units")
-    page.get_by_role("img", name="Shipping label").wait_for(state="attached", timeout=10_000)
+    page.get_by_role("img", name="Shipping label").wait_for(state="attached", timeout=30_000)
     screenshot(page, folder, "pack-closed.png")
     page.mouse.wheel(0, 700)
     screenshot(page, folder, "pack-label.png")
