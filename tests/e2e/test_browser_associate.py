@@ -10,7 +10,6 @@ BACKROOM_SCREENS_DIR=docs/screens."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from tests.e2e.browser import (
     chromium_or_skip,
     click,
     free_port,
-    launch,
     open_flet_page,
     start_process,
     stop_process,
@@ -107,25 +105,6 @@ def stack(tmp_path):
         raise
     finally:
         the_stack.stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        the_browser = launch(playwright)
-        try:
-            yield the_browser
-        finally:
-            the_browser.close()
-
-
-@pytest.fixture
-def screens(tmp_path) -> Path:
-    folder = Path(os.environ.get("BACKROOM_SCREENS_DIR") or tmp_path / "screens")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def scan(page, code: str, expect: str) -> None:

@@ -9,7 +9,6 @@ refresh the ones in docs/screens/, run it with BACKROOM_SCREENS_DIR=docs/screens
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -23,7 +22,6 @@ from tests.e2e.browser import (
     chromium_or_skip,
     click,
     free_port,
-    launch,
     open_flet_page,
     sign_in,
     start_process,
@@ -101,25 +99,6 @@ def stack(tmp_path):
         raise
     finally:
         the_stack.stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        the_browser = launch(playwright)
-        try:
-            yield the_browser
-        finally:
-            the_browser.close()
-
-
-@pytest.fixture
-def screens(tmp_path) -> Path:
-    folder = Path(os.environ.get("BACKROOM_SCREENS_DIR") or tmp_path / "screens")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def waiting_count(page) -> int:
