@@ -199,7 +199,10 @@ def _install_routes(app: FastAPI) -> None:
         with _db(request).read() as conn:
             page = pull(conn, device.location, since, limit, device_scope(device.id))
         body = page.json(hub_hlc())
-        _note_cursor(_db(request), device, page.cursor)
+        if not page.more:
+            # Once per caught-up pull, not once per page: a bootstrap is hundreds of
+            # pages, and each write here would queue behind the feed's write lock.
+            _note_cursor(_db(request), device, page.cursor)
         return Response(body, media_type="application/json")
 
 
