@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, text
-
-from hub.db import Database
+from hub.db import Database, Tx
 
 __all__ = ["Scale", "FULL", "QUICK", "Store", "generate", "load", "add_devices", "device_token", "LOCATION", "ean13"]
 
@@ -176,25 +174,24 @@ def _feed(store: Store) -> Iterable[tuple]:
         yield (LOCATION, "stock", f"{bin_code}|{sku}", json.dumps(data))
 
 
-def order_changes(conn: Connection, order_ids: Sequence[str]) -> list[tuple]:
+def order_changes(conn: Tx, order_ids: Sequence[str]) -> list[tuple]:
     """Order snapshots shaped like hub.feed.order_snapshot, read in two queries."""
     wanted = set(order_ids)
-    orders = {r["id"]: dict(r) for r in conn.execute(text("SELECT * FROM orders")).mappings() if r["id"] in wanted}
-    for line in conn.execute(text("SELECT * FROM order_lines ORDER BY order_id, line_no")).mappings():
+    orders = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM orders").mappings() if r["id"] in wanted}
+    for line in conn.execute("SELECT * FROM order_lines ORDER BY order_id, line_no").mappings():
         if line["order_id"] in orders:
             orders[line["order_id"]].setdefault("lines", []).append({k: v for k, v in line.items() if k != "order_id"})
     return [(o["location"], "order", oid, json.dumps({**o, "lines": o.get("lines", [])})) for oid, o in
             ((oid, orders[oid]) for oid in order_ids)]
 
 
-def insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def insert(conn: Tx, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Bulk insert on the connection's open transaction: executemany or COPY."""
-    raw = conn.connection.driver_connection
     cols = ", ".join(columns)
-    if conn.dialect.name == "sqlite":
-        raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(columns))})", rows)
+    if conn.is_sqlite:
+        conn.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(columns))})", list(rows))
         return
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+    with conn.sa.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 
 from hub import devices as devices_mod
 from hub.db import Database
@@ -17,12 +16,21 @@ from hub.devices import ApiClient, Device, authenticate, require_location
 from hub.errors import Forbidden, HubError
 from hub.escrow import ESCROW_ROLES, device_scope, rebalance
 from hub.feed import pull
+from hub.log import hub_hlc, run_hub_command
 from hub.migrations import migrate
 from hub.ops import push
 from hub.orders import accept_order, get_order, list_orders
-from hub.log import hub_hlc, run_hub_command
 from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
-from sync.models import CancelRequest, EnrollRequest, SyncHealth, Enrollment, OrderIn, PullResponse, PushRequest, PushResponse
+from sync.models import (
+    CancelRequest,
+    Enrollment,
+    EnrollRequest,
+    OrderIn,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SyncHealth,
+)
 
 __all__ = ["create_app"]
 
@@ -177,7 +185,7 @@ def _install_routes(app: FastAPI) -> None:
         device = _device(who)
         with _db(request).write() as conn:
             conn.execute(
-                text("UPDATE devices SET health = :h, last_seen_at = :t WHERE id = :d"),
+                "UPDATE devices SET health = :h, last_seen_at = :t WHERE id = :d",
                 {"h": body.model_dump_json(), "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
             )
 
@@ -209,6 +217,6 @@ def _install_routes(app: FastAPI) -> None:
 def _note_cursor(db: Database, device: Device, cursor: int) -> None:
     with db.write() as conn:
         conn.execute(
-            text("UPDATE devices SET cursor = :c, last_seen_at = :t WHERE id = :d"),
+            "UPDATE devices SET cursor = :c, last_seen_at = :t WHERE id = :d",
             {"c": cursor, "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
         )

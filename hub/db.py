@@ -7,10 +7,12 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
-__all__ = ["Database", "normalise_url"]
+from hub.tx import Tx
+
+__all__ = ["Database", "Tx", "normalise_url"]
 
 # Any constant works; it only has to be the same in every hub process.
 _FEED_LOCK_KEY = 0x6261636B726F6F6D
@@ -46,7 +48,7 @@ class Database:
         return engine
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[Tx]:
         """A transaction that commits on success and rolls back on any error.
 
         On PostgreSQL it takes a transaction-scoped advisory lock first, so change
@@ -54,25 +56,38 @@ class Database:
         """
         if self.is_sqlite:
             with self._write_lock, self.engine.begin() as conn:
-                yield conn
+                yield from _tx(conn)
             return
         with self.engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK_KEY})
-            yield conn
+            tx = Tx(conn)
+            tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _FEED_LOCK_KEY})
+            try:
+                yield tx
+            finally:
+                tx.close()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Tx]:
         """A read-only transaction: on SQLite a deferred BEGIN, so readers never
         queue behind a writer (WAL readers see the last committed state)."""
         with self.engine.connect() as conn:
             conn.info["reading"] = True
             try:
-                yield conn
+                with conn.begin():
+                    yield from _tx(conn)
             finally:
                 conn.info.pop("reading", None)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _tx(conn: Connection) -> Iterator[Tx]:
+    tx = Tx(conn)
+    try:
+        yield tx
+    finally:
+        tx.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:

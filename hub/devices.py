@@ -10,9 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Connection, text
-
 from hub.errors import Forbidden, Invalid, Unauthorized
+from hub.tx import Tx
 
 __all__ = [
     "ROLES",
@@ -60,29 +59,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_enrollment_code(conn: Connection, location: str, role: str) -> str:
+def create_enrollment_code(conn: Tx, location: str, role: str) -> str:
     """A one-time code that enrolls one device at `location` with `role`.
 
     Raises Invalid for an unknown location or role."""
     if role not in ROLES:
         raise Invalid(f"role: {role!r} is not one of {', '.join(ROLES)}")
-    if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": location}).first() is None:
+    if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": location}).first() is None:
         raise Invalid(f"location: unknown location {location!r}")
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
     code = f"{raw[:4]}-{raw[4:]}"
     conn.execute(
-        text("INSERT INTO enrollment_codes (code_hash, location, role, expires_at) VALUES (:h, :l, :r, :e)"),
+        "INSERT INTO enrollment_codes (code_hash, location, role, expires_at) VALUES (:h, :l, :r, :e)",
         {"h": _hash_code(code), "l": location, "r": role, "e": (_now() + _CODE_TTL).isoformat()},
     )
     return code
 
 
-def enroll_device(conn: Connection, code: str, name: str) -> tuple[Device, str]:
+def enroll_device(conn: Tx, code: str, name: str) -> tuple[Device, str]:
     """Spend a one-time code; returns the new device and its token (shown once).
 
     Raises Unauthorized for an unknown, used or expired code."""
     row = conn.execute(
-        text("SELECT location, role, expires_at, used_by FROM enrollment_codes WHERE code_hash = :h"),
+        "SELECT location, role, expires_at, used_by FROM enrollment_codes WHERE code_hash = :h",
         {"h": _hash_code(code)},
     ).first()
     if row is None or row.used_by is not None:
@@ -92,37 +91,35 @@ def enroll_device(conn: Connection, code: str, name: str) -> tuple[Device, str]:
     device = Device(id=str(uuid.uuid4()), name=name or "device", location=row.location, role=row.role)
     token = "dev_" + secrets.token_urlsafe(32)
     conn.execute(
-        text(
-            "INSERT INTO devices (id, name, location, role, token_hash, enrolled_at, last_seq, cursor) "
-            "VALUES (:id, :n, :l, :r, :h, :t, 0, 0)"
-        ),
+        "INSERT INTO devices (id, name, location, role, token_hash, enrolled_at, last_seq, cursor) "
+        "VALUES (:id, :n, :l, :r, :h, :t, 0, 0)",
         {"id": device.id, "n": device.name, "l": device.location, "r": device.role, "h": _hash(token), "t": _now().isoformat()},
     )
-    conn.execute(text("UPDATE enrollment_codes SET used_by = :d WHERE code_hash = :h"), {"d": device.id, "h": _hash_code(code)})
+    conn.execute("UPDATE enrollment_codes SET used_by = :d WHERE code_hash = :h", {"d": device.id, "h": _hash_code(code)})
     return device, token
 
 
-def create_api_token(conn: Connection, role: str, name: str) -> str:
+def create_api_token(conn: Tx, role: str, name: str) -> str:
     """A token for an admin or a sales channel's intake; shown once."""
     if role not in API_ROLES:
         raise Invalid(f"role: {role!r} is not one of {', '.join(API_ROLES)}")
     token = f"{role}_" + secrets.token_urlsafe(32)
     conn.execute(
-        text("INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (:h, :r, :n, :t)"),
+        "INSERT INTO api_tokens (token_hash, role, name, created_at) VALUES (:h, :r, :n, :t)",
         {"h": _hash(token), "r": role, "n": name, "t": _now().isoformat()},
     )
     return token
 
 
-def authenticate(conn: Connection, token: str | None) -> Device | ApiClient:
+def authenticate(conn: Tx, token: str | None) -> Device | ApiClient:
     """Who holds this bearer token; raises Unauthorized."""
     if not token:
         raise Unauthorized("missing bearer token")
     h = _hash(token)
-    row = conn.execute(text("SELECT id, name, location, role FROM devices WHERE token_hash = :h"), {"h": h}).first()
+    row = conn.execute("SELECT id, name, location, role FROM devices WHERE token_hash = :h", {"h": h}).first()
     if row is not None:
         return Device(id=row.id, name=row.name, location=row.location, role=row.role)
-    api = conn.execute(text("SELECT role, name FROM api_tokens WHERE token_hash = :h"), {"h": h}).first()
+    api = conn.execute("SELECT role, name FROM api_tokens WHERE token_hash = :h", {"h": h}).first()
     if api is not None:
         return ApiClient(role=api.role, name=api.name)
     raise Unauthorized("unknown token")
@@ -139,11 +136,11 @@ def require_location(who: Device | ApiClient, location: str | None) -> str | Non
     return location
 
 
-def list_devices(conn: Connection, location: str | None) -> list[dict]:
+def list_devices(conn: Tx, location: str | None) -> list[dict]:
     sql = "SELECT id, name, location, role, enrolled_at, last_seen_at, last_seq, cursor, health FROM devices"
     params = {}
     if location:
         sql += " WHERE location = :l"
         params["l"] = location
-    rows = conn.execute(text(sql + " ORDER BY enrolled_at"), params).mappings()
+    rows = conn.execute(sql + " ORDER BY enrolled_at", params).mappings()
     return [{**r, "health": json.loads(r["health"]) if r["health"] else None} for r in rows]

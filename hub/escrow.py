@@ -13,7 +13,6 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, text
 
 from hub.devices import Device
 from hub.feed import emit
@@ -21,6 +20,7 @@ from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.orders import create_order
 from hub.stock import commitments, promising
+from hub.tx import Tx
 from sync.hlc import Timestamp
 from sync.kinds import AllotmentReleased, ReservationRequested
 from sync.models import Op, OrderIn
@@ -65,17 +65,17 @@ def device_scope(device_id: str) -> str:
     return f"device:{device_id}"
 
 
-def outstanding(conn: Connection, device_id: str, sku: str) -> int:
+def outstanding(conn: Tx, device_id: str, sku: str) -> int:
     row = conn.execute(
-        text("SELECT granted - used - released FROM allotments WHERE device_id = :d AND sku = :s"),
+        "SELECT granted - used - released FROM allotments WHERE device_id = :d AND sku = :s",
         {"d": device_id, "s": sku},
     ).scalar()
     return int(row or 0)
 
 
-def _emit_allotment(conn: Connection, device_id: str, sku: str) -> None:
+def _emit_allotment(conn: Tx, device_id: str, sku: str) -> None:
     row = conn.execute(
-        text("SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s"),
+        "SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s",
         {"d": device_id, "s": sku},
     ).first()
     emit(conn, device_scope(device_id), "allotment", sku,
@@ -83,19 +83,17 @@ def _emit_allotment(conn: Connection, device_id: str, sku: str) -> None:
 
 
 @register("stock.policy_set", hub_payload(PolicySet))
-def policy_set(conn: Connection, _ctx: Context, _op: Op, p: PolicySet) -> Outcome:
+def policy_set(conn: Tx, _ctx: Context, _op: Op, p: PolicySet) -> Outcome:
     conn.execute(
-        text(
-            "INSERT INTO stock_policy (location, sku, safety_stock, escrow_floor) VALUES (:location, :sku, :safety_stock, :escrow_floor) "
-            "ON CONFLICT (location, sku) DO UPDATE SET safety_stock = excluded.safety_stock, escrow_floor = excluded.escrow_floor"
-        ),
+        "INSERT INTO stock_policy (location, sku, safety_stock, escrow_floor) VALUES (:location, :sku, :safety_stock, :escrow_floor) "
+        "ON CONFLICT (location, sku) DO UPDATE SET safety_stock = excluded.safety_stock, escrow_floor = excluded.escrow_floor",
         p.model_dump(),
     )
     return Outcome()
 
 
 @register("allotment.granted", hub_payload(AllotmentGranted))
-def allotment_granted(conn: Connection, _ctx: Context, _op: Op, p: AllotmentGranted) -> Outcome:
+def allotment_granted(conn: Tx, _ctx: Context, _op: Op, p: AllotmentGranted) -> Outcome:
     if p.qty and p.qty > commitments(conn, p.location, p.sku).free:
         return Outcome.refused("insufficient_stock", f"cannot grant {p.qty} × {p.sku}: not free at {p.location}")
     with promising(conn, p.location, [p.sku]):
@@ -104,46 +102,44 @@ def allotment_granted(conn: Connection, _ctx: Context, _op: Op, p: AllotmentGran
     return Outcome()
 
 
-def _grant(conn: Connection, p: AllotmentGranted) -> None:
+def _grant(conn: Tx, p: AllotmentGranted) -> None:
     conn.execute(
-        text(
-            "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
-            "VALUES (:d, :l, :s, :q, 0, 0, :t, :e) ON CONFLICT (device_id, sku) DO UPDATE SET "
-            "granted = allotments.granted + excluded.granted, target = excluded.target, expires_at = excluded.expires_at"
-        ),
+        "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
+        "VALUES (:d, :l, :s, :q, 0, 0, :t, :e) ON CONFLICT (device_id, sku) DO UPDATE SET "
+        "granted = allotments.granted + excluded.granted, target = excluded.target, expires_at = excluded.expires_at",
         {"d": p.device_id, "l": p.location, "s": p.sku, "q": p.qty, "t": p.target, "e": p.expires_at},
     )
 
 
 @register("allotment.reclaimed", hub_payload(AllotmentReclaimed))
-def allotment_reclaimed(conn: Connection, ctx: Context, op: Op, p: AllotmentReclaimed) -> Outcome:
+def allotment_reclaimed(conn: Tx, ctx: Context, op: Op, p: AllotmentReclaimed) -> Outcome:
     qty = min(p.qty, outstanding(conn, p.device_id, p.sku))
     _release(conn, p.device_id, p.sku, qty)
-    location = conn.execute(text("SELECT location FROM allotments WHERE device_id = :d AND sku = :s"), {"d": p.device_id, "s": p.sku}).scalar()
+    location = conn.execute("SELECT location FROM allotments WHERE device_id = :d AND sku = :s", {"d": p.device_id, "s": p.sku}).scalar()
     decision = Decision(conflict=Conflict("escrow_reclaimed", {"device_id": p.device_id, "sku": p.sku, "qty": qty}, "lease expired past grace; units back in the pool"))
     return settled(conn, Context(p.device_id, location), op, decision, location)
 
 
 @register("allotment.released")
-def allotment_released(conn: Connection, ctx: Context, _op: Op, p: AllotmentReleased) -> Outcome:
+def allotment_released(conn: Tx, ctx: Context, _op: Op, p: AllotmentReleased) -> Outcome:
     _release(conn, ctx.device_id, p.sku, min(p.qty, outstanding(conn, ctx.device_id, p.sku)))
     return Outcome()
 
 
-def _release(conn: Connection, device_id: str, sku: str, qty: int) -> None:
+def _release(conn: Tx, device_id: str, sku: str, qty: int) -> None:
     if qty <= 0:
         return
-    conn.execute(text("UPDATE allotments SET released = released + :q WHERE device_id = :d AND sku = :s"), {"q": qty, "d": device_id, "s": sku})
+    conn.execute("UPDATE allotments SET released = released + :q WHERE device_id = :d AND sku = :s", {"q": qty, "d": device_id, "s": sku})
     _emit_allotment(conn, device_id, sku)
 
 
 @register("reservation.requested")
-def reservation_requested(conn: Connection, ctx: Context, op: Op, p: ReservationRequested) -> Outcome:
-    if conn.execute(text("SELECT 1 FROM orders WHERE id = :o"), {"o": p.order_id}).first():
+def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequested) -> Outcome:
+    if conn.execute("SELECT 1 FROM orders WHERE id = :o", {"o": p.order_id}).first():
         return Outcome.refused("duplicate_order", f"order {p.order_id} exists already")
     need: dict[str, int] = {}
     for i, line in enumerate(p.lines):
-        if conn.execute(text("SELECT 1 FROM items WHERE sku = :s"), {"s": line.sku}).first() is None:
+        if conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": line.sku}).first() is None:
             return Outcome.refused("unknown_sku", f"payload.lines.{i}.sku: unknown SKU {line.sku!r}")
         need[line.sku] = need.get(line.sku, 0) + line.qty
     from_escrow = p.from_allotment and all(outstanding(conn, ctx.device_id, s) >= q for s, q in need.items())
@@ -160,7 +156,7 @@ def reservation_requested(conn: Connection, ctx: Context, op: Op, p: Reservation
         if from_escrow:
             # Units move from the device's allotment into the order's reservation.
             for sku, qty in need.items():
-                conn.execute(text("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s"),
+                conn.execute("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s",
                              {"q": qty, "d": ctx.device_id, "s": sku})
         create_order(conn, p.order_id, created_at, order, ctx.location)
     if from_escrow:
@@ -169,7 +165,7 @@ def reservation_requested(conn: Connection, ctx: Context, op: Op, p: Reservation
     return Outcome(message="reserved from this device's allotment" if from_escrow else "reserved from the store's free stock")
 
 
-def rebalance(conn: Connection, device: Device, now: datetime) -> int:
+def rebalance(conn: Tx, device: Device, now: datetime) -> int:
     """Top up, renew, retarget or reclaim this terminal's allotments; returns the
     number of commands issued. Call inside a write transaction."""
     if device.role not in ESCROW_ROLES:
@@ -181,15 +177,15 @@ def rebalance(conn: Connection, device: Device, now: datetime) -> int:
     return issued
 
 
-def _targets(conn: Connection, device: Device) -> dict[str, int]:
+def _targets(conn: Tx, device: Device) -> dict[str, int]:
     """Target per SKU: the location's escrow floor, or recent demand if higher."""
     targets = {r.sku: r.escrow_floor for r in conn.execute(
-        text("SELECT sku, escrow_floor FROM stock_policy WHERE location = :l AND escrow_floor > 0"), {"l": device.location})}
-    for r in conn.execute(text("SELECT sku FROM allotments WHERE device_id = :d"), {"d": device.id}):
+        "SELECT sku, escrow_floor FROM stock_policy WHERE location = :l AND escrow_floor > 0", {"l": device.location})}
+    for r in conn.execute("SELECT sku FROM allotments WHERE device_id = :d", {"d": device.id}):
         targets.setdefault(r.sku, 0)
     demand: dict[str, int] = {}
     rows = conn.execute(
-        text("SELECT payload FROM op_log WHERE device_id = :d AND kind = 'reservation.requested' ORDER BY device_seq DESC LIMIT :n"),
+        "SELECT payload FROM op_log WHERE device_id = :d AND kind = 'reservation.requested' ORDER BY device_seq DESC LIMIT :n",
         {"d": device.id, "n": DEMAND_WINDOW},
     )
     for row in rows:
@@ -200,9 +196,9 @@ def _targets(conn: Connection, device: Device) -> dict[str, int]:
     return targets
 
 
-def _rebalance_sku(conn: Connection, device: Device, sku: str, target: int, now: datetime) -> int:
+def _rebalance_sku(conn: Tx, device: Device, sku: str, target: int, now: datetime) -> int:
     row = conn.execute(
-        text("SELECT granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s"),
+        "SELECT granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s",
         {"d": device.id, "s": sku},
     ).first()
     have = row.outstanding if row else 0
@@ -217,11 +213,11 @@ def _rebalance_sku(conn: Connection, device: Device, sku: str, target: int, now:
     return 1
 
 
-def _reclaim_expired(conn: Connection, now: datetime) -> int:
+def _reclaim_expired(conn: Tx, now: datetime) -> int:
     """Leases expired longer than the grace period go back to the pool: a device
     that has been away that long no longer confirms orders from them."""
     rows = conn.execute(
-        text("SELECT device_id, sku, granted - used - released AS outstanding, expires_at FROM allotments WHERE granted - used - released > 0")
+        "SELECT device_id, sku, granted - used - released AS outstanding, expires_at FROM allotments WHERE granted - used - released > 0"
     ).all()
     issued = 0
     for r in rows:

@@ -7,8 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
-
+from hub.tx import Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "pull", "head"]
@@ -16,30 +15,28 @@ __all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock
 ALL_LOCATIONS = "*"
 
 
-def emit(conn: Connection, scope: str, entity: str, key: str, data: dict[str, Any] | None) -> int:
+def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | None) -> int:
     """Append one change; returns its sequence number."""
     row = conn.execute(
-        text(
-            "INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d) RETURNING seq"
-        ),
+        "INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d) RETURNING seq",
         {"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)},
     ).one()
     return row.seq
 
 
-def order_snapshot(conn: Connection, order_id: str) -> dict[str, Any] | None:
-    order = conn.execute(text("SELECT * FROM orders WHERE id = :id"), {"id": order_id}).mappings().first()
+def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
+    order = conn.execute("SELECT * FROM orders WHERE id = :id", {"id": order_id}).mappings().first()
     if order is None:
         return None
     lines = conn.execute(
-        text("SELECT * FROM order_lines WHERE order_id = :id ORDER BY line_no"), {"id": order_id}
+        "SELECT * FROM order_lines WHERE order_id = :id ORDER BY line_no", {"id": order_id}
     ).mappings()
     snapshot = dict(order)
     snapshot["lines"] = [{k: v for k, v in line.items() if k != "order_id"} for line in lines]
     return snapshot
 
 
-def emit_order(conn: Connection, order_id: str) -> int:
+def emit_order(conn: Tx, order_id: str) -> int:
     """Publish the order's current state to its location's devices."""
     snapshot = order_snapshot(conn, order_id)
     if snapshot is None or snapshot["location"] is None:
@@ -47,17 +44,17 @@ def emit_order(conn: Connection, order_id: str) -> int:
     return emit(conn, snapshot["location"], "order", order_id, snapshot)
 
 
-def emit_stock(conn: Connection, location: str, bin_code: str, sku: str) -> int:
+def emit_stock(conn: Tx, location: str, bin_code: str, sku: str) -> int:
     row = conn.execute(
-        text("SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s"),
+        "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s",
         {"l": location, "b": bin_code, "s": sku},
     ).first()
     data = {"location": location, "bin": bin_code, "sku": sku, "on_hand": row.on_hand if row else 0}
     return emit(conn, location, "stock", f"{bin_code}|{sku}", data)
 
 
-def head(conn: Connection) -> int:
-    return conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM changes")).scalar_one()
+def head(conn: Tx) -> int:
+    return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").scalar_one()
 
 
 @dataclass
@@ -93,22 +90,24 @@ class Page:
         return PullResponse.model_validate_json(self.json(hlc))
 
 
-def pull(conn: Connection, location: str, since: int, limit: int, device_scope: str = "") -> Page:
+def pull(conn: Tx, location: str, since: int, limit: int, device_scope: str = "") -> Page:
     """Changes for `location` (and the device's own scope) after `since`, oldest first, at most `limit`."""
     rows, cursor, more = _page(conn, location, since, limit, device_scope)
     return Page([FeedRow(r.seq, r.entity, r.key, r.data) for r in rows], cursor, more)
 
 
-def _page(conn: Connection, location: str, since: int, limit: int, device_scope: str):
+def _page(conn: Tx, location: str, since: int, limit: int, device_scope: str):
+    # The head is read first and bounds the page: rows up to it are all committed
+    # (feed rows commit in seq order), so a cursor moved to it skips nothing, even
+    # where each statement sees the latest commits (PostgreSQL's read committed).
+    top = head(conn)
     rows = conn.execute(
-        text(
-            "SELECT seq, entity, key, data FROM changes "
-            "WHERE seq > :since AND scope IN (:loc, :all, :dev) ORDER BY seq LIMIT :lim"
-        ),
-        {"since": since, "loc": location, "all": ALL_LOCATIONS, "dev": device_scope, "lim": limit + 1},
+        "SELECT seq, entity, key, data FROM changes "
+        "WHERE seq > :since AND seq <= :top AND scope IN (:loc, :all, :dev) ORDER BY seq LIMIT :lim",
+        {"since": since, "top": top, "loc": location, "all": ALL_LOCATIONS, "dev": device_scope, "lim": limit + 1},
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
     # With nothing more to send, skip the device past other locations' changes too.
-    cursor = rows[-1].seq if more else max(head(conn), since)
+    cursor = rows[-1].seq if more else max(top, since)
     return rows, cursor, more

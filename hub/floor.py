@@ -6,16 +6,33 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, bindparam, text
-
 from hub.feed import emit, emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
 from hub.picking import line_state, refuse_line
 from hub.stock import Movement, move
-from sync.kinds import CountRecorded, Disposition, PickupHandedOver, RefundRequested, ReturnReceived, StagingSet, StockMoved, TaskDone
+from hub.tx import Tx
+from sync.kinds import (
+    CountRecorded,
+    Disposition,
+    PickupHandedOver,
+    RefundRequested,
+    ReturnReceived,
+    StagingSet,
+    StockMoved,
+    TaskDone,
+)
 from sync.models import Op
-from sync.rules import Conflict, Decision, Task, settle_attribute, settle_count, settle_handover, settle_refund, settle_return
+from sync.rules import (
+    Conflict,
+    Decision,
+    Task,
+    settle_attribute,
+    settle_count,
+    settle_handover,
+    settle_refund,
+    settle_return,
+)
 
 __all__ = ["RECOUNT_THRESHOLD", "close_task"]
 
@@ -24,15 +41,15 @@ RECOUNT_THRESHOLD = 2
 
 
 @register("pickup.handed_over")
-def pickup_handed_over(conn: Connection, ctx: Context, op: Op, p: PickupHandedOver) -> Outcome:
+def pickup_handed_over(conn: Tx, ctx: Context, op: Op, p: PickupHandedOver) -> Outcome:
     for line_no in [line.line_no for line in p.lines] + [line.line_no for line in p.refused]:
         if (refusal := refuse_line(line_state(conn, p.order_id, line_no), ctx, p.order_id, line_no, None)) is not None:
             return refusal
-    status = conn.execute(text("SELECT status FROM orders WHERE id = :o"), {"o": p.order_id}).scalar_one()
+    status = conn.execute("SELECT status FROM orders WHERE id = :o", {"o": p.order_id}).scalar_one()
     decision = settle_handover(status, sum(line.qty for line in p.lines))
     for line in p.lines:
         conn.execute(
-            text("UPDATE order_lines SET qty_handed_over = qty_handed_over + :q WHERE order_id = :o AND line_no = :n"),
+            "UPDATE order_lines SET qty_handed_over = qty_handed_over + :q WHERE order_id = :o AND line_no = :n",
             {"q": line.qty, "o": p.order_id, "n": line.line_no},
         )
     refused = _refuse_at_counter(conn, p)
@@ -40,28 +57,28 @@ def pickup_handed_over(conn: Connection, ctx: Context, op: Op, p: PickupHandedOv
         decision = _handover_after_expiry(conn, p)
     decision = Decision(decision.apply_qty, decision.tasks + refused, decision.conflict, decision.refusal, decision.message)
     totals = conn.execute(
-        text("SELECT COALESCE(SUM(qty_picked - qty_handed_over - qty_refused), 0) AS held, "
-             "COALESCE(SUM(qty_handed_over), 0) AS handed FROM order_lines WHERE order_id = :o"),
+        "SELECT COALESCE(SUM(qty_picked - qty_handed_over - qty_refused), 0) AS held, "
+             "COALESCE(SUM(qty_handed_over), 0) AS handed FROM order_lines WHERE order_id = :o",
         {"o": p.order_id},
     ).one()
     new_status = "partly_handed_over" if totals.held > 0 else "handed_over" if totals.handed > 0 else "refused"
-    conn.execute(text("UPDATE orders SET status = :s WHERE id = :o"), {"s": new_status, "o": p.order_id})
-    conn.execute(text("DELETE FROM reservations WHERE order_id = :o"), {"o": p.order_id})
+    conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": new_status, "o": p.order_id})
+    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome
 
 
-def _refuse_at_counter(conn: Connection, p: PickupHandedOver) -> tuple[Task, ...]:
+def _refuse_at_counter(conn: Tx, p: PickupHandedOver) -> tuple[Task, ...]:
     """Units the customer refused: counted on the line, and a put-back task each."""
     tasks = []
     for line in p.refused:
         conn.execute(
-            text("UPDATE order_lines SET qty_refused = qty_refused + :q WHERE order_id = :o AND line_no = :n"),
+            "UPDATE order_lines SET qty_refused = qty_refused + :q WHERE order_id = :o AND line_no = :n",
             {"q": line.qty, "o": p.order_id, "n": line.line_no},
         )
         sku, bin_code = conn.execute(
-            text("SELECT sku, pick_bin FROM order_lines WHERE order_id = :o AND line_no = :n"), {"o": p.order_id, "n": line.line_no}
+            "SELECT sku, pick_bin FROM order_lines WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no}
         ).one()
         where = f"bin {bin_code}" if bin_code else "its bin"
         reason = line.reason.value.replace("_", " ")
@@ -70,15 +87,15 @@ def _refuse_at_counter(conn: Connection, p: PickupHandedOver) -> tuple[Task, ...
     return tuple(tasks)
 
 
-def _handover_after_expiry(conn: Connection, p: PickupHandedOver) -> Decision:
+def _handover_after_expiry(conn: Tx, p: PickupHandedOver) -> Decision:
     """Rule `handover_vs_expiry`: the customer came after all and has the goods; the
     put-back tasks the expiry raised for those SKUs are no longer work to do."""
     skus = {row.sku for row in conn.execute(
-        text("SELECT sku FROM order_lines WHERE order_id = :o AND line_no IN :n").bindparams(bindparam("n", expanding=True)),
+        "SELECT sku FROM order_lines WHERE order_id = :o AND line_no IN :n",
         {"o": p.order_id, "n": [line.line_no for line in p.lines]},
     )}
     for row in conn.execute(
-        text("SELECT id, details FROM tasks WHERE order_id = :o AND kind = 'put_back' AND status = 'open' ORDER BY id"),
+        "SELECT id, details FROM tasks WHERE order_id = :o AND kind = 'put_back' AND status = 'open' ORDER BY id",
         {"o": p.order_id},
     ).all():
         if json.loads(row.details).get("sku") in skus:
@@ -88,13 +105,13 @@ def _handover_after_expiry(conn: Connection, p: PickupHandedOver) -> Decision:
 
 
 @register("count.recorded")
-def count_recorded(conn: Connection, ctx: Context, op: Op, p: CountRecorded) -> Outcome:
-    if conn.execute(text("SELECT 1 FROM bins WHERE location = :l AND code = :b"), {"l": ctx.location, "b": p.bin}).first() is None:
+def count_recorded(conn: Tx, ctx: Context, op: Op, p: CountRecorded) -> Outcome:
+    if conn.execute("SELECT 1 FROM bins WHERE location = :l AND code = :b", {"l": ctx.location, "b": p.bin}).first() is None:
         return Outcome.refused("unknown_bin", f"there is no bin {p.bin} at {ctx.location}")
     # The count is a snapshot at the op's HLC time: compare with what the ledger
     # said then, so movements after it stay on top of the adjustment.
     expected = conn.execute(
-        text("SELECT COALESCE(SUM(qty), 0) FROM movements WHERE location = :l AND bin = :b AND sku = :s AND hlc <= :t"),
+        "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE location = :l AND bin = :b AND sku = :s AND hlc <= :t",
         {"l": ctx.location, "b": p.bin, "s": p.sku, "t": op.hlc},
     ).scalar_one()
     decision = settle_count(p.counted, int(expected), RECOUNT_THRESHOLD, p.sku, p.bin)
@@ -105,8 +122,8 @@ def count_recorded(conn: Connection, ctx: Context, op: Op, p: CountRecorded) -> 
 
 
 @register("order.staging_set")
-def staging_set(conn: Connection, ctx: Context, op: Op, p: StagingSet) -> Outcome:
-    row = conn.execute(text("SELECT location, staging, staging_hlc FROM orders WHERE id = :o"), {"o": p.order_id}).first()
+def staging_set(conn: Tx, ctx: Context, op: Op, p: StagingSet) -> Outcome:
+    row = conn.execute("SELECT location, staging, staging_hlc FROM orders WHERE id = :o", {"o": p.order_id}).first()
     if row is None:
         return Outcome.refused("unknown_order", f"order {p.order_id} does not exist")
     if row.location != ctx.location:
@@ -114,13 +131,13 @@ def staging_set(conn: Connection, ctx: Context, op: Op, p: StagingSet) -> Outcom
     current = (row.staging, row.staging_hlc) if row.staging_hlc else None
     decision = settle_attribute(current, (p.place, op.hlc))
     if decision.apply_qty:
-        conn.execute(text("UPDATE orders SET staging = :s, staging_hlc = :h WHERE id = :o"), {"s": p.place, "h": op.hlc, "o": p.order_id})
+        conn.execute("UPDATE orders SET staging = :s, staging_hlc = :h WHERE id = :o", {"s": p.place, "h": op.hlc, "o": p.order_id})
         emit_order(conn, p.order_id)
     return settled(conn, ctx, op, decision, ctx.location, p.order_id)
 
 
 @register("return.received")
-def return_received(conn: Connection, ctx: Context, op: Op, p: ReturnReceived) -> Outcome:
+def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcome:
     # Returns are taken wherever the customer walks in, so any location may
     # receive one against any order; the units land at this location.
     tasks, conflict = [], None
@@ -135,13 +152,13 @@ def return_received(conn: Connection, ctx: Context, op: Op, p: ReturnReceived) -
             tasks.extend(decision.tasks)
             conflict = conflict or decision.conflict
             conn.execute(
-                text("UPDATE order_lines SET qty_returned = qty_returned + :q WHERE order_id = :o AND line_no = :n"),
+                "UPDATE order_lines SET qty_returned = qty_returned + :q WHERE order_id = :o AND line_no = :n",
                 {"q": line.qty, "o": p.order_id, "n": line.line_no},
             )
         if line.disposition == Disposition.RESTOCK:
             move(conn, Movement(ctx.location, line.bin, line.sku, line.qty, "return", p.order_id, op.op_id, op.hlc))
     conn.execute(
-        text("INSERT INTO returns (id, order_id, location, lines, op_id) VALUES (:i, :o, :l, :ls, :op)"),
+        "INSERT INTO returns (id, order_id, location, lines, op_id) VALUES (:i, :o, :l, :ls, :op)",
         {"i": p.return_id, "o": p.order_id, "l": ctx.location, "ls": json.dumps([l.model_dump(mode="json") for l in p.lines]), "op": op.op_id},
     )
     if p.order_id is not None:
@@ -150,7 +167,7 @@ def return_received(conn: Connection, ctx: Context, op: Op, p: ReturnReceived) -
 
 
 @register("refund.requested")
-def refund_requested(conn: Connection, ctx: Context, op: Op, p: RefundRequested) -> Outcome:
+def refund_requested(conn: Tx, ctx: Context, op: Op, p: RefundRequested) -> Outcome:
     found = line_state(conn, p.order_id, p.line_no)
     if found is None:
         return Outcome.refused("unknown_order_line", f"order line {p.order_id}#{p.line_no} does not exist")
@@ -158,7 +175,7 @@ def refund_requested(conn: Connection, ctx: Context, op: Op, p: RefundRequested)
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
     conn.execute(
-        text("UPDATE order_lines SET qty_refunded = qty_refunded + :q WHERE order_id = :o AND line_no = :n"),
+        "UPDATE order_lines SET qty_refunded = qty_refunded + :q WHERE order_id = :o AND line_no = :n",
         {"q": p.qty, "o": p.order_id, "n": p.line_no},
     )
     emit_order(conn, p.order_id)
@@ -166,16 +183,16 @@ def refund_requested(conn: Connection, ctx: Context, op: Op, p: RefundRequested)
 
 
 @register("stock.moved")
-def stock_moved(conn: Connection, ctx: Context, op: Op, p: StockMoved) -> Outcome:
+def stock_moved(conn: Tx, ctx: Context, op: Op, p: StockMoved) -> Outcome:
     for code in (p.from_bin, p.to_bin):
-        if conn.execute(text("SELECT 1 FROM bins WHERE location = :l AND code = :b"), {"l": ctx.location, "b": code}).first() is None:
+        if conn.execute("SELECT 1 FROM bins WHERE location = :l AND code = :b", {"l": ctx.location, "b": code}).first() is None:
             return Outcome.refused("unknown_bin", f"there is no bin {code} at {ctx.location}")
     if p.from_bin == p.to_bin:
         return Outcome.refused("same_bin", "a move needs two different bins")
     move(conn, Movement(ctx.location, p.from_bin, p.sku, -p.qty, "move", None, op.op_id, op.hlc))
     move(conn, Movement(ctx.location, p.to_bin, p.sku, p.qty, "move", None, op.op_id, op.hlc))
     left = conn.execute(
-        text("SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s"), {"l": ctx.location, "b": p.from_bin, "s": p.sku}
+        "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s", {"l": ctx.location, "b": p.from_bin, "s": p.sku}
     ).scalar_one()
     decision = Decision(apply_qty=p.qty)
     if left < 0:
@@ -190,7 +207,7 @@ def stock_moved(conn: Connection, ctx: Context, op: Op, p: StockMoved) -> Outcom
 
 
 @register("task.done")
-def task_done(conn: Connection, ctx: Context, op: Op, p: TaskDone) -> Outcome:
+def task_done(conn: Tx, ctx: Context, op: Op, p: TaskDone) -> Outcome:
     row = _find_task(conn, ctx.location, p)
     if row is None:
         return Outcome.refused("unknown_task", f"there is no task {p.task_id} at {ctx.location}")
@@ -205,22 +222,22 @@ def task_done(conn: Connection, ctx: Context, op: Op, p: TaskDone) -> Outcome:
     return Outcome(message=f"task {p.task_id} done")
 
 
-def _find_task(conn: Connection, location: str | None, p: TaskDone):
+def _find_task(conn: Tx, location: str | None, p: TaskDone):
     """The task by id when it still reads as the device saw it; else the oldest open
     task with the same kind and sentence (a replay may number tasks differently)."""
-    row = conn.execute(text("SELECT * FROM tasks WHERE id = :i AND location = :l"), {"i": p.task_id, "l": location}).first()
+    row = conn.execute("SELECT * FROM tasks WHERE id = :i AND location = :l", {"i": p.task_id, "l": location}).first()
     if row is not None and row.kind == p.kind and row.sentence == p.sentence:
         return row
     return conn.execute(
-        text("SELECT * FROM tasks WHERE location = :l AND kind = :k AND sentence = :s ORDER BY status <> 'open', id"),
+        "SELECT * FROM tasks WHERE location = :l AND kind = :k AND sentence = :s ORDER BY status <> 'open', id",
         {"l": location, "k": p.kind, "s": p.sentence},
     ).first()
 
 
-def close_task(conn: Connection, task_id: int, status: str) -> None:
+def close_task(conn: Tx, task_id: int, status: str) -> None:
     """Set a task's status and tell its location's devices."""
-    conn.execute(text("UPDATE tasks SET status = :s WHERE id = :i"), {"s": status, "i": task_id})
-    row = conn.execute(text("SELECT * FROM tasks WHERE id = :i"), {"i": task_id}).one()
+    conn.execute("UPDATE tasks SET status = :s WHERE id = :i", {"s": status, "i": task_id})
+    row = conn.execute("SELECT * FROM tasks WHERE id = :i", {"i": task_id}).one()
     emit(conn, row.location, "task", str(row.id), {
         "id": row.id, "kind": row.kind, "for_role": row.for_role, "sentence": row.sentence,
         "details": json.loads(row.details), "order_id": row.order_id, "status": status,

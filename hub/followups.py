@@ -6,25 +6,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, text
-
 from hub.feed import emit
 from hub.log import Context, Outcome
+from hub.tx import Tx
 from sync.models import Op
 from sync.rules import Decision
 
 __all__ = ["record_followups", "settled"]
 
 
-def record_followups(conn: Connection, ctx: Context, op: Op, decision: Decision, location: str | None, order_id: str | None = None) -> list[dict[str, Any]]:
+def record_followups(conn: Tx, ctx: Context, op: Op, decision: Decision, location: str | None, order_id: str | None = None) -> list[dict[str, Any]]:
     """Store the decision's tasks and conflict; returns them as compensations."""
     compensations = []
     for task in decision.tasks:
         task_id = conn.execute(
-            text(
-                "INSERT INTO tasks (kind, location, for_role, sentence, details, order_id, op_id, status) "
-                "VALUES (:k, :l, :r, :s, :d, :o, :op, 'open') RETURNING id"
-            ),
+            "INSERT INTO tasks (kind, location, for_role, sentence, details, order_id, op_id, status) "
+            "VALUES (:k, :l, :r, :s, :d, :o, :op, 'open') RETURNING id",
             {"k": task.kind, "l": location or "", "r": task.for_role, "s": task.sentence,
              "d": json.dumps(task.details, sort_keys=True), "o": order_id, "op": op.op_id},
         ).scalar_one()
@@ -37,17 +34,15 @@ def record_followups(conn: Connection, ctx: Context, op: Op, decision: Decision,
     if decision.conflict is not None:
         c = decision.conflict
         conn.execute(
-            text(
-                "INSERT INTO conflicts (rule, op_id, device_id, location, inputs, outcome, hlc) "
-                "VALUES (:r, :op, :d, :l, :i, :o, :h)"
-            ),
+            "INSERT INTO conflicts (rule, op_id, device_id, location, inputs, outcome, hlc) "
+            "VALUES (:r, :op, :d, :l, :i, :o, :h)",
             {"r": c.rule, "op": op.op_id, "d": ctx.device_id, "l": location, "i": json.dumps(c.inputs, sort_keys=True),
              "o": c.outcome, "h": op.hlc},
         )
     return compensations
 
 
-def settled(conn: Connection, ctx: Context, op: Op, decision: Decision, location: str | None, order_id: str | None = None) -> Outcome:
+def settled(conn: Tx, ctx: Context, op: Op, decision: Decision, location: str | None, order_id: str | None = None) -> Outcome:
     """The handler's outcome for a decision, with its follow-ups recorded."""
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Connection, text
+from pydantic import BaseModel, ValidationError
 
 from hub.errors import Conflict, Invalid
 from hub.feed import head
-from pydantic import BaseModel, ValidationError
-
+from hub.tx import Tx
 from sync.errors import MalformedPayload, SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
@@ -52,7 +51,7 @@ class Outcome:
         return cls(refusal=code, message=message)
 
 
-Handler = Callable[[Connection, Context, Op, Any], Outcome]
+Handler = Callable[[Tx, Context, Op, Any], Outcome]
 HANDLERS: dict[str, tuple[Handler, Callable[[dict[str, Any]], Any]]] = {}
 
 
@@ -67,7 +66,7 @@ def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None):
     return wrap
 
 
-def apply_op(conn: Connection, ctx: Context, op: Op) -> OpResult:
+def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
     """Validate and apply one op; a refusal writes nothing but the answer."""
     try:
         handler, parse = HANDLERS[op.kind]
@@ -90,13 +89,11 @@ def apply_op(conn: Connection, ctx: Context, op: Op) -> OpResult:
     )
 
 
-def append(conn: Connection, ctx: Context, op: Op, result: OpResult) -> None:
+def append(conn: Tx, ctx: Context, op: Op, result: OpResult) -> None:
     conn.execute(
-        text(
-            "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
-            "result, applied_at, location) VALUES (:op_id, :device_id, :device_seq, :kind, :payload, :actor, "
-            ":hlc, :schema_version, :result, :applied_at, :location)"
-        ),
+        "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
+        "result, applied_at, location) VALUES (:op_id, :device_id, :device_seq, :kind, :payload, :actor, "
+        ":hlc, :schema_version, :result, :applied_at, :location)",
         {
             **op.model_dump(exclude={"payload"}),
             "device_id": ctx.device_id,
@@ -127,11 +124,11 @@ def observe_hlc(stamp: str) -> None:
         _clock.observe(remote, int(time.time() * 1000))
 
 
-def run_hub_command(conn: Connection, kind: str, payload: dict[str, Any], actor: str = "hub") -> OpResult:
+def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "hub") -> OpResult:
     """Apply a hub-originated command and log it. A refusal raises (Conflict, or
     Invalid for bad input) so the caller's transaction writes nothing."""
     seq = conn.execute(
-        text("SELECT COALESCE(MAX(device_seq), 0) + 1 FROM op_log WHERE device_id = :h"), {"h": HUB_DEVICE}
+        "SELECT COALESCE(MAX(device_seq), 0) + 1 FROM op_log WHERE device_id = :h", {"h": HUB_DEVICE}
     ).scalar_one()
     op = Op(op_id=str(uuid.uuid4()), device_id=HUB_DEVICE, device_seq=seq, kind=kind, payload=payload,
             actor=actor, hlc=hub_hlc(), schema_version=SCHEMA_VERSION)

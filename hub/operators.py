@@ -8,10 +8,10 @@ import hashlib
 import secrets
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, text
 
 from hub.feed import emit
 from hub.log import Context, Outcome, hub_payload, register
+from hub.tx import Tx
 from sync.models import Op
 
 __all__ = ["ROLES", "OperatorUpserted", "hash_pin", "operator_payload"]
@@ -50,13 +50,13 @@ def operator_payload(operator_id: str, name: str, role: str, location: str, pin:
 
 
 @register("operator.upserted", hub_payload(OperatorUpserted))
-def operator_upserted(conn: Connection, _ctx: Context, _op: Op, p: OperatorUpserted) -> Outcome:
-    if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": p.location}).first() is None:
+def operator_upserted(conn: Tx, _ctx: Context, _op: Op, p: OperatorUpserted) -> Outcome:
+    if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": p.location}).first() is None:
         return Outcome.refused("invalid", f"location: unknown location {p.location!r}")
-    moved_from = conn.execute(text("SELECT location FROM operators WHERE operator_id = :i"), {"i": p.operator_id}).scalar()
-    conn.execute(text("DELETE FROM operators WHERE operator_id = :i"), {"i": p.operator_id})
+    moved_from = conn.execute("SELECT location FROM operators WHERE operator_id = :i", {"i": p.operator_id}).scalar()
+    conn.execute("DELETE FROM operators WHERE operator_id = :i", {"i": p.operator_id})
     conn.execute(
-        text("INSERT INTO operators (operator_id, name, role, location, pin_hash, salt) VALUES (:operator_id, :name, :role, :location, :pin_hash, :salt)"),
+        "INSERT INTO operators (operator_id, name, role, location, pin_hash, salt) VALUES (:operator_id, :name, :role, :location, :pin_hash, :salt)",
         p.model_dump(),
     )
     if moved_from not in (None, p.location):

@@ -8,10 +8,8 @@ the failing one still stand and the failure is the failing op's alone."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
-
 from hub import handlers  # noqa: F401  (registers every op handler)
-from hub.db import Database
+from hub.db import Database, Tx
 from hub.devices import Device
 from hub.log import Context, append, apply_op, observe_hlc
 from sync.models import Op, OpResult, OpStatus
@@ -60,7 +58,7 @@ def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[OpResult]
     return results
 
 
-def _apply_one(conn: Connection, device: Device, op: Op, seen: dict[str, int] | None = None) -> OpResult:
+def _apply_one(conn: Tx, device: Device, op: Op, seen: dict[str, int] | None = None) -> OpResult:
     seen = {} if seen is None else seen
     earlier = _earlier(conn, device.id, op)
     if earlier is not None and (earlier.device_id, earlier.device_seq) == (device.id, op.device_seq):
@@ -78,18 +76,16 @@ def _apply_one(conn: Connection, device: Device, op: Op, seen: dict[str, int] | 
     # gets the same answer and the ops queued behind it can move on.
     result = apply_op(conn, ctx, op)
     append(conn, ctx, op, result)
-    conn.execute(text("UPDATE devices SET last_seq = :s WHERE id = :d"), {"s": op.device_seq, "d": device.id})
+    conn.execute("UPDATE devices SET last_seq = :s WHERE id = :d", {"s": op.device_seq, "d": device.id})
     seen["last_seq"] = op.device_seq
     return result
 
 
-def _earlier(conn: Connection, device_id: str, op: Op):
+def _earlier(conn: Tx, device_id: str, op: Op):
     """The logged op at this (device, seq), else one logged under this op id, else None."""
     rows = conn.execute(
-        text(
-            "SELECT device_id, device_seq, op_id, result FROM op_log "
-            "WHERE (device_id = :d AND device_seq = :s) OR op_id = :o"
-        ),
+        "SELECT device_id, device_seq, op_id, result FROM op_log "
+        "WHERE (device_id = :d AND device_seq = :s) OR op_id = :o",
         {"d": device_id, "s": op.device_seq, "o": op.op_id},
     ).all()
     same_seq = [r for r in rows if (r.device_id, r.device_seq) == (device_id, op.device_seq)]
@@ -103,10 +99,10 @@ def _answer_resend(op: Op, earlier) -> OpResult:
     return first.model_copy(update={"status": OpStatus.DUPLICATE})
 
 
-def _lock_last_seq(conn: Connection, device_id: str) -> int:
+def _lock_last_seq(conn: Tx, device_id: str) -> int:
     # FOR UPDATE is a no-op on SQLite, where the write transaction is exclusive already.
     suffix = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    return conn.execute(text("SELECT last_seq FROM devices WHERE id = :d" + suffix), {"d": device_id}).scalar_one()
+    return conn.execute("SELECT last_seq FROM devices WHERE id = :d" + suffix, {"d": device_id}).scalar_one()
 
 
 def _rejected(op: Op, code: str, message: str) -> OpResult:

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, text
 
 from hub.errors import NotFound
 from hub.feed import emit_order, order_snapshot
@@ -16,6 +15,7 @@ from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.pickups import assign_pickup
 from hub.stock import available, on_hand_by_bin, promising
+from hub.tx import Tx
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
 
@@ -46,12 +46,12 @@ class OrderCancelled(BaseModel):
     reason: str = Field(default="", max_length=200)
 
 
-def find_order(conn: Connection, channel: str, number: str) -> dict[str, Any] | None:
-    row = conn.execute(text("SELECT id FROM orders WHERE channel = :c AND number = :n"), {"c": channel, "n": number}).first()
+def find_order(conn: Tx, channel: str, number: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT id FROM orders WHERE channel = :c AND number = :n", {"c": channel, "n": number}).first()
     return order_snapshot(conn, row.id) if row else None
 
 
-def accept_order(conn: Connection, order: OrderIn, now_iso: str) -> tuple[dict[str, Any], bool]:
+def accept_order(conn: Tx, order: OrderIn, now_iso: str) -> tuple[dict[str, Any], bool]:
     """Store, route and reserve an order. Returns (order, created).
 
     Posting the same channel + number again returns the stored order unchanged,
@@ -66,7 +66,7 @@ def accept_order(conn: Connection, order: OrderIn, now_iso: str) -> tuple[dict[s
 
 
 @register("order.accepted", hub_payload(OrderAccepted))
-def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -> Outcome:
+def order_accepted(conn: Tx, _ctx: Context, _op: Op, p: OrderAccepted) -> Outcome:
     order = p.order
     if (problem := _problem(conn, order)) is not None:
         return Outcome.refused("invalid", problem)
@@ -76,15 +76,13 @@ def order_accepted(conn: Connection, _ctx: Context, _op: Op, p: OrderAccepted) -
     return Outcome()
 
 
-def create_order(conn: Connection, order_id: str, created_at: str, order: OrderIn, location: str | None) -> None:
+def create_order(conn: Tx, order_id: str, created_at: str, order: OrderIn, location: str | None) -> None:
     """Insert a routed order, reserve its lines at `location` and publish it.
     The caller has checked availability, inside `promising(...)`."""
     conn.execute(
-        text(
-            "INSERT INTO orders (id, number, channel, fulfilment, promised_by, customer_name, "
-            "location, status, created_at) VALUES (:id, :number, :channel, :fulfilment, "
-            ":promised_by, :customer_name, :location, :status, :created_at)"
-        ),
+        "INSERT INTO orders (id, number, channel, fulfilment, promised_by, customer_name, "
+        "location, status, created_at) VALUES (:id, :number, :channel, :fulfilment, "
+        ":promised_by, :customer_name, :location, :status, :created_at)",
         {
             "id": order_id,
             "number": order.number,
@@ -105,7 +103,7 @@ def create_order(conn: Connection, order_id: str, created_at: str, order: OrderI
 
 
 @register("order.cancelled", hub_payload(OrderCancelled))
-def order_cancelled(conn: Connection, ctx: Context, op: Op, p: OrderCancelled) -> Outcome:
+def order_cancelled(conn: Tx, ctx: Context, op: Op, p: OrderCancelled) -> Outcome:
     order = order_snapshot(conn, p.order_id)
     if order is None:
         return Outcome.refused("invalid", f"order_id: no order {p.order_id!r}")
@@ -113,24 +111,24 @@ def order_cancelled(conn: Connection, ctx: Context, op: Op, p: OrderCancelled) -
     decision = settle_cancel(order["status"], picked)
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
-    conn.execute(text("UPDATE orders SET status = 'cancelled' WHERE id = :o"), {"o": p.order_id})
-    conn.execute(text("DELETE FROM reservations WHERE order_id = :o"), {"o": p.order_id})
+    conn.execute("UPDATE orders SET status = 'cancelled' WHERE id = :o", {"o": p.order_id})
+    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, order["location"], p.order_id)
     emit_order(conn, p.order_id)
     return outcome
 
 
-def _problem(conn: Connection, order: OrderIn) -> str | None:
+def _problem(conn: Tx, order: OrderIn) -> str | None:
     for i, line in enumerate(order.lines):
-        if conn.execute(text("SELECT 1 FROM items WHERE sku = :s"), {"s": line.sku}).first() is None:
+        if conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": line.sku}).first() is None:
             return f"lines[{i}].sku: unknown SKU {line.sku!r}"
     if order.location is not None:
-        if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": order.location}).first() is None:
+        if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": order.location}).first() is None:
             return f"location: unknown location {order.location!r}"
     return None
 
 
-def _route(conn: Connection, order: OrderIn) -> str | None:
+def _route(conn: Tx, order: OrderIn) -> str | None:
     """The first location, by fulfilment preference, with every line available."""
     needed: dict[str, int] = {}
     for line in order.lines:
@@ -141,35 +139,31 @@ def _route(conn: Connection, order: OrderIn) -> str | None:
     return None
 
 
-def _candidates(conn: Connection, order: OrderIn) -> list[str]:
+def _candidates(conn: Tx, order: OrderIn) -> list[str]:
     if order.location is not None:
         return [order.location]
-    rows = conn.execute(text("SELECT code, kind FROM locations ORDER BY code")).all()
+    rows = conn.execute("SELECT code, kind FROM locations ORDER BY code").all()
     prefs = ROUTE_PREFERENCE[order.fulfilment]
     ranked = sorted((prefs.index(r.kind), r.code) for r in rows if r.kind in prefs)
     return [code for _, code in ranked]
 
 
-def _add_line(conn: Connection, order_id: str, line_no: int, sku: str, qty: int, location: str | None) -> None:
+def _add_line(conn: Tx, order_id: str, line_no: int, sku: str, qty: int, location: str | None) -> None:
     pick_bin = _pick_bin(conn, location, sku, qty) if location else None
     conn.execute(
-        text(
-            "INSERT INTO order_lines (order_id, line_no, sku, qty, pick_bin, qty_picked, qty_short) "
-            "VALUES (:o, :n, :s, :q, :b, 0, 0)"
-        ),
+        "INSERT INTO order_lines (order_id, line_no, sku, qty, pick_bin, qty_picked, qty_short) "
+        "VALUES (:o, :n, :s, :q, :b, 0, 0)",
         {"o": order_id, "n": line_no, "s": sku, "q": qty, "b": pick_bin},
     )
     if location:
         conn.execute(
-            text(
-                "INSERT INTO reservations (order_id, line_no, location, sku, qty) "
-                "VALUES (:o, :n, :l, :s, :q)"
-            ),
+            "INSERT INTO reservations (order_id, line_no, location, sku, qty) "
+            "VALUES (:o, :n, :l, :s, :q)",
             {"o": order_id, "n": line_no, "l": location, "s": sku, "q": qty},
         )
 
 
-def _pick_bin(conn: Connection, location: str, sku: str, qty: int) -> str | None:
+def _pick_bin(conn: Tx, location: str, sku: str, qty: int) -> str | None:
     """First bin on the pick path that holds the whole quantity, else the fullest."""
     bins = on_hand_by_bin(conn, location, sku)
     for code, _seq, on_hand in bins:
@@ -178,7 +172,7 @@ def _pick_bin(conn: Connection, location: str, sku: str, qty: int) -> str | None
     return max(bins, key=lambda b: b[2])[0] if bins else None
 
 
-def get_order(conn: Connection, order_id: str) -> dict[str, Any]:
+def get_order(conn: Tx, order_id: str) -> dict[str, Any]:
     """The order with its lines; raises NotFound."""
     snapshot = order_snapshot(conn, order_id)
     if snapshot is None:
@@ -186,7 +180,7 @@ def get_order(conn: Connection, order_id: str) -> dict[str, Any]:
     return snapshot
 
 
-def list_orders(conn: Connection, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+def list_orders(conn: Tx, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
     clauses, params = [], {"lim": limit}
     if location:
         clauses.append("location = :loc")
@@ -196,6 +190,6 @@ def list_orders(conn: Connection, location: str | None, status: str | None, limi
         params["st"] = status
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = conn.execute(
-        text(f"SELECT id FROM orders {where} ORDER BY created_at, number LIMIT :lim"), params
+        f"SELECT id FROM orders {where} ORDER BY created_at, number LIMIT :lim", params
     ).all()
     return [order_snapshot(conn, r.id) for r in rows]

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, text
-
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
+from hub.tx import Tx
 from sync.kinds import CartonClosed, HandedToCarrier
 from sync.models import Op
 from sync.rules import Conflict, Decision, Task
@@ -48,8 +47,8 @@ def settle_shipment(status: str, order_id: str) -> tuple[str | None, Decision]:
     return None, Decision(tasks=(task,), conflict=Conflict("shipped_while_" + status, {"status": status}, "handover recorded; recall task"))
 
 
-def _order(conn: Connection, ctx: Context, order_id: str):
-    row = conn.execute(text("SELECT location, status FROM orders WHERE id = :o"), {"o": order_id}).first()
+def _order(conn: Tx, ctx: Context, order_id: str):
+    row = conn.execute("SELECT location, status FROM orders WHERE id = :o", {"o": order_id}).first()
     if row is None:
         return None, Outcome.refused("unknown_order", f"order {order_id} does not exist")
     if row.location != ctx.location:
@@ -58,14 +57,14 @@ def _order(conn: Connection, ctx: Context, order_id: str):
 
 
 @register("pack.carton_closed")
-def carton_closed(conn: Connection, ctx: Context, op: Op, p: CartonClosed) -> Outcome:
+def carton_closed(conn: Tx, ctx: Context, op: Op, p: CartonClosed) -> Outcome:
     order, refusal = _order(conn, ctx, p.order_id)
     if refusal:
         return refusal
-    if conn.execute(text("SELECT 1 FROM cartons WHERE carton_id = :c"), {"c": p.carton_id}).first():
+    if conn.execute("SELECT 1 FROM cartons WHERE carton_id = :c", {"c": p.carton_id}).first():
         return Outcome.refused("carton_exists", f"carton {p.carton_id} was closed already")
     lines = {r.line_no: r for r in conn.execute(
-        text("SELECT line_no, sku, qty_picked, qty_packed FROM order_lines WHERE order_id = :o"), {"o": p.order_id})}
+        "SELECT line_no, sku, qty_picked, qty_packed FROM order_lines WHERE order_id = :o", {"o": p.order_id})}
     over: dict[int, int] = {}
     for packed in p.contents:
         line = lines.get(packed.line_no)
@@ -76,41 +75,41 @@ def carton_closed(conn: Connection, ctx: Context, op: Op, p: CartonClosed) -> Ou
             over[packed.line_no] = excess
     status, decision = settle_carton(order.status, over, p.carton_id)
     conn.execute(
-        text("INSERT INTO cartons (carton_id, order_id, location, carton_type, weight_g, contents, status, op_id) "
-             "VALUES (:c, :o, :l, :t, :w, :x, 'closed', :op)"),
+        "INSERT INTO cartons (carton_id, order_id, location, carton_type, weight_g, contents, status, op_id) "
+             "VALUES (:c, :o, :l, :t, :w, :x, 'closed', :op)",
         {"c": p.carton_id, "o": p.order_id, "l": ctx.location, "t": p.carton_type, "w": p.weight_g,
          "x": json.dumps([c.model_dump() for c in p.contents]), "op": op.op_id},
     )
     for packed in p.contents:
-        conn.execute(text("UPDATE order_lines SET qty_packed = qty_packed + :q WHERE order_id = :o AND line_no = :n"),
+        conn.execute("UPDATE order_lines SET qty_packed = qty_packed + :q WHERE order_id = :o AND line_no = :n",
                      {"q": packed.qty, "o": p.order_id, "n": packed.line_no})
     if status is not None:
-        left = conn.execute(text("SELECT COALESCE(SUM(CASE WHEN qty_picked > qty_packed THEN qty_picked - qty_packed ELSE 0 END), 0) "
-                                 "FROM order_lines WHERE order_id = :o"),
+        left = conn.execute("SELECT COALESCE(SUM(CASE WHEN qty_picked > qty_packed THEN qty_picked - qty_packed ELSE 0 END), 0) "
+                                 "FROM order_lines WHERE order_id = :o",
                             {"o": p.order_id}).scalar_one()
         # A packed order's tote is empty again: the next batch may use it.
         status = "packed" if left <= 0 else "packing"
-        conn.execute(text("UPDATE orders SET status = :s WHERE id = :o"), {"s": status, "o": p.order_id})
+        conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": p.order_id})
         if status == "packed":
-            conn.execute(text("UPDATE orders SET tote = NULL WHERE id = :o"), {"o": p.order_id})
+            conn.execute("UPDATE orders SET tote = NULL WHERE id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome
 
 
 @register("shipment.handed_to_carrier")
-def handed_to_carrier(conn: Connection, ctx: Context, op: Op, p: HandedToCarrier) -> Outcome:
+def handed_to_carrier(conn: Tx, ctx: Context, op: Op, p: HandedToCarrier) -> Outcome:
     order, refusal = _order(conn, ctx, p.order_id)
     if refusal:
         return refusal
-    known = {r.carton_id for r in conn.execute(text("SELECT carton_id FROM cartons WHERE order_id = :o"), {"o": p.order_id})}
+    known = {r.carton_id for r in conn.execute("SELECT carton_id FROM cartons WHERE order_id = :o", {"o": p.order_id})}
     if missing := [c for c in p.cartons if c not in known]:
         return Outcome.refused("unknown_carton", f"carton {missing[0]} was never closed for this order")
     status, decision = settle_shipment(order.status, p.order_id)
     for carton_id in p.cartons:
-        conn.execute(text("UPDATE cartons SET status = 'shipped' WHERE carton_id = :c"), {"c": carton_id})
+        conn.execute("UPDATE cartons SET status = 'shipped' WHERE carton_id = :c", {"c": carton_id})
     if status is not None:
-        conn.execute(text("UPDATE orders SET status = :s, tote = NULL WHERE id = :o"), {"s": status, "o": p.order_id})
+        conn.execute("UPDATE orders SET status = :s, tote = NULL WHERE id = :o", {"s": status, "o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

@@ -3,12 +3,11 @@ stand; the rules in sync.rules decide what a collision turns into."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
-
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
 from hub.stock import Movement, move
+from hub.tx import Tx
 from sync.kinds import PickConfirmed, PickShorted
 from sync.models import Op
 from sync.rules import LineState, settle_pick, settle_short
@@ -16,14 +15,12 @@ from sync.rules import LineState, settle_pick, settle_short
 __all__ = ["line_state", "settle_order_status"]
 
 
-def line_state(conn: Connection, order_id: str, line_no: int):
+def line_state(conn: Tx, order_id: str, line_no: int):
     """(order location, order status, sku, LineState) or None."""
     row = conn.execute(
-        text(
-            "SELECT o.location, o.status, l.sku, l.qty, l.qty_picked, l.qty_short, l.qty_handed_over, "
-            "l.qty_returned, l.qty_refunded FROM order_lines l JOIN orders o ON o.id = l.order_id "
-            "WHERE l.order_id = :o AND l.line_no = :n"
-        ),
+        "SELECT o.location, o.status, l.sku, l.qty, l.qty_picked, l.qty_short, l.qty_handed_over, "
+        "l.qty_returned, l.qty_refunded FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        "WHERE l.order_id = :o AND l.line_no = :n",
         {"o": order_id, "n": line_no},
     ).first()
     if row is None:
@@ -45,7 +42,7 @@ def refuse_line(found, ctx: Context, order_id: str, line_no: int, sku: str | Non
 
 
 @register("pick.confirmed")
-def pick_confirmed(conn: Connection, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
+def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
     found = line_state(conn, p.order_id, p.line_no)
     if (refusal := refuse_line(found, ctx, p.order_id, p.line_no, p.sku)) is not None:
         return refusal
@@ -54,7 +51,7 @@ def pick_confirmed(conn: Connection, ctx: Context, op: Op, p: PickConfirmed) -> 
     decision = settle_pick(line, status, p.qty, p.sku, p.bin)
     _add_to_line(conn, p.order_id, p.line_no, picked=decision.apply_qty)
     if p.tote:  # batch picking: the packer finds the order by its tote
-        conn.execute(text("UPDATE orders SET tote = :t WHERE id = :o"), {"t": p.tote, "o": p.order_id})
+        conn.execute("UPDATE orders SET tote = :t WHERE id = :o", {"t": p.tote, "o": p.order_id})
     _release(conn, p.order_id, p.line_no, decision.apply_qty)
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     settle_order_status(conn, p.order_id)
@@ -62,7 +59,7 @@ def pick_confirmed(conn: Connection, ctx: Context, op: Op, p: PickConfirmed) -> 
 
 
 @register("pick.shorted")
-def pick_shorted(conn: Connection, ctx: Context, op: Op, p: PickShorted) -> Outcome:
+def pick_shorted(conn: Tx, ctx: Context, op: Op, p: PickShorted) -> Outcome:
     found = line_state(conn, p.order_id, p.line_no)
     if (refusal := refuse_line(found, ctx, p.order_id, p.line_no, p.sku)) is not None:
         return refusal
@@ -70,7 +67,7 @@ def pick_shorted(conn: Connection, ctx: Context, op: Op, p: PickShorted) -> Outc
     bin_on_hand = 0
     if p.bin:
         bin_on_hand = conn.execute(
-            text("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND bin = :b AND sku = :s"),
+            "SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND bin = :b AND sku = :s",
             {"l": ctx.location, "b": p.bin, "s": p.sku},
         ).scalar_one()
     decision = settle_short(line, status, p.qty, p.reason.value, int(bin_on_hand), p.sku, p.bin)
@@ -81,39 +78,37 @@ def pick_shorted(conn: Connection, ctx: Context, op: Op, p: PickShorted) -> Outc
     return outcome
 
 
-def _add_to_line(conn: Connection, order_id: str, line_no: int, picked: int = 0, short: int = 0, reason: str | None = None) -> None:
+def _add_to_line(conn: Tx, order_id: str, line_no: int, picked: int = 0, short: int = 0, reason: str | None = None) -> None:
     conn.execute(
-        text(
-            "UPDATE order_lines SET qty_picked = qty_picked + :p, qty_short = qty_short + :s, "
-            "short_reason = CASE WHEN :s > 0 THEN :r ELSE short_reason END WHERE order_id = :o AND line_no = :n"
-        ),
+        "UPDATE order_lines SET qty_picked = qty_picked + :p, qty_short = qty_short + :s, "
+        "short_reason = CASE WHEN :s > 0 THEN :r ELSE short_reason END WHERE order_id = :o AND line_no = :n",
         {"p": picked, "s": short, "r": reason, "o": order_id, "n": line_no},
     )
 
 
-def _release(conn: Connection, order_id: str, line_no: int, qty: int) -> None:
+def _release(conn: Tx, order_id: str, line_no: int, qty: int) -> None:
     """Picked or shorted units no longer need holding."""
     if qty <= 0:
         return
     conn.execute(
-        text("UPDATE reservations SET qty = qty - :q WHERE order_id = :o AND line_no = :n"),
+        "UPDATE reservations SET qty = qty - :q WHERE order_id = :o AND line_no = :n",
         {"q": qty, "o": order_id, "n": line_no},
     )
-    conn.execute(text("DELETE FROM reservations WHERE order_id = :o AND qty <= 0"), {"o": order_id})
+    conn.execute("DELETE FROM reservations WHERE order_id = :o AND qty <= 0", {"o": order_id})
 
 
-def settle_order_status(conn: Connection, order_id: str) -> None:
+def settle_order_status(conn: Tx, order_id: str) -> None:
     """picking while lines are open; then picked, or short if any unit was short.
     Statuses past picking (packed, handed over, cancelled…) are left alone."""
-    status = conn.execute(text("SELECT status FROM orders WHERE id = :o"), {"o": order_id}).scalar_one()
+    status = conn.execute("SELECT status FROM orders WHERE id = :o", {"o": order_id}).scalar_one()
     if status in ("released", "picking", "picked", "short"):
         totals = conn.execute(
-            text("SELECT SUM(qty) AS qty, SUM(qty_picked) AS picked, SUM(qty_short) AS short FROM order_lines WHERE order_id = :o"),
+            "SELECT SUM(qty) AS qty, SUM(qty_picked) AS picked, SUM(qty_short) AS short FROM order_lines WHERE order_id = :o",
             {"o": order_id},
         ).one()
         if totals.picked + totals.short < totals.qty:
             status = "picking"
         else:
             status = "short" if totals.short else "picked"
-        conn.execute(text("UPDATE orders SET status = :s WHERE id = :o"), {"s": status, "o": order_id})
+        conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": order_id})
     emit_order(conn, order_id)

@@ -7,16 +7,15 @@ Expiry is a hub command carrying the sweep's time; handlers never read a clock."
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, text
 
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
+from hub.tx import Tx
 from sync.kinds import PickupExtended
 from sync.models import Op
 from sync.rules import Conflict, Decision, Task
@@ -59,11 +58,11 @@ def pickup_code(order_id: str) -> str:
     return "".join(chars)
 
 
-def assign_pickup(conn: Connection, order_id: str, promised_by: datetime) -> None:
+def assign_pickup(conn: Tx, order_id: str, promised_by: datetime) -> None:
     """Give a new pickup order its code and pickup-by time (promised + PICKUP_WINDOW)."""
     pickup_by = _utc(promised_by) + PICKUP_WINDOW
     conn.execute(
-        text("UPDATE orders SET pickup_code = :c, pickup_by = :b WHERE id = :o"),
+        "UPDATE orders SET pickup_code = :c, pickup_by = :b WHERE id = :o",
         {"c": pickup_code(order_id), "b": pickup_by.isoformat(), "o": order_id},
     )
 
@@ -86,28 +85,28 @@ def settle_expiry(status: str, pickup_by: str | None, at: datetime, held: list[t
 
 
 @register("pickup.expired", hub_payload(PickupExpired))
-def pickup_expired(conn: Connection, ctx: Context, op: Op, p: PickupExpired) -> Outcome:
-    order = conn.execute(text("SELECT number, status, pickup_by, location FROM orders WHERE id = :o"), {"o": p.order_id}).first()
+def pickup_expired(conn: Tx, ctx: Context, op: Op, p: PickupExpired) -> Outcome:
+    order = conn.execute("SELECT number, status, pickup_by, location FROM orders WHERE id = :o", {"o": p.order_id}).first()
     if order is None:
         return Outcome.refused("invalid", f"order_id: no order {p.order_id!r}")
     held = conn.execute(
-        text("SELECT sku, pick_bin, qty_picked - qty_handed_over - qty_refused AS held FROM order_lines "
-             "WHERE order_id = :o ORDER BY line_no"),
+        "SELECT sku, pick_bin, qty_picked - qty_handed_over - qty_refused AS held FROM order_lines "
+             "WHERE order_id = :o ORDER BY line_no",
         {"o": p.order_id},
     ).all()
     decision = settle_expiry(order.status, order.pickup_by, p.at, [(r.sku, r.pick_bin, int(r.held)) for r in held], order.number)
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
-    conn.execute(text("UPDATE orders SET status = 'expired' WHERE id = :o"), {"o": p.order_id})
-    conn.execute(text("DELETE FROM reservations WHERE order_id = :o"), {"o": p.order_id})
+    conn.execute("UPDATE orders SET status = 'expired' WHERE id = :o", {"o": p.order_id})
+    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, order.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome
 
 
 @register("pickup.extended")
-def pickup_extended(conn: Connection, ctx: Context, op: Op, p: PickupExtended) -> Outcome:
-    order = conn.execute(text("SELECT number, status, pickup_by, location, fulfilment FROM orders WHERE id = :o"), {"o": p.order_id}).first()
+def pickup_extended(conn: Tx, ctx: Context, op: Op, p: PickupExtended) -> Outcome:
+    order = conn.execute("SELECT number, status, pickup_by, location, fulfilment FROM orders WHERE id = :o", {"o": p.order_id}).first()
     if order is None or order.fulfilment != "pickup":
         return Outcome.refused("unknown_order", f"there is no pickup order {p.order_id}")
     if order.location != ctx.location:
@@ -119,18 +118,18 @@ def pickup_extended(conn: Connection, ctx: Context, op: Op, p: PickupExtended) -
     new = _utc(p.pickup_by)
     if order.pickup_by and new <= datetime.fromisoformat(order.pickup_by):
         return Outcome.refused("not_later", f"order {order.number} already waits until {order.pickup_by}")
-    conn.execute(text("UPDATE orders SET pickup_by = :b WHERE id = :o"), {"b": new.isoformat(), "o": p.order_id})
+    conn.execute("UPDATE orders SET pickup_by = :b WHERE id = :o", {"b": new.isoformat(), "o": p.order_id})
     emit_order(conn, p.order_id)
     return settled(conn, ctx, op, Decision(message=f"order {order.number} waits until {new.isoformat()}"), ctx.location, p.order_id)
 
 
-def sweep(conn: Connection, now: datetime) -> list[str]:
+def sweep(conn: Tx, now: datetime) -> list[str]:
     """Expire every ready pickup order past its pickup-by time; returns their numbers.
     Each expiry is its own logged hub command carrying `now`."""
     now = _utc(now)
     rows = conn.execute(
-        text(f"SELECT id, number, pickup_by FROM orders WHERE fulfilment = 'pickup' AND pickup_by IS NOT NULL "
-             f"AND status IN ({', '.join(repr(s) for s in READY_STATUSES)}) ORDER BY pickup_by, number"),
+        f"SELECT id, number, pickup_by FROM orders WHERE fulfilment = 'pickup' AND pickup_by IS NOT NULL "
+             f"AND status IN ({', '.join(repr(s) for s in READY_STATUSES)}) ORDER BY pickup_by, number",
     ).all()
     expired = []
     for row in rows:

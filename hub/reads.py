@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, text
+from hub.tx import Tx
 
 __all__ = ["stock_rows", "movement_rows", "conflict_rows", "task_rows"]
 
 
-def stock_rows(conn: Connection, location: str | None, sku: str | None) -> list[dict[str, Any]]:
+def stock_rows(conn: Tx, location: str | None, sku: str | None) -> list[dict[str, Any]]:
     """On-hand per bin, with what is reserved and available per (location, SKU)."""
     clauses, params = ["1 = 1"], {}
     if location:
@@ -20,24 +20,22 @@ def stock_rows(conn: Connection, location: str | None, sku: str | None) -> list[
         clauses.append("s.sku = :s")
         params["s"] = sku
     rows = conn.execute(
-        text(
-            "SELECT s.location, s.bin, s.sku, s.on_hand, "
-            "(SELECT COALESCE(SUM(r.qty), 0) FROM reservations r WHERE r.location = s.location AND r.sku = s.sku) AS reserved "
-            f"FROM stock s WHERE {' AND '.join(clauses)} ORDER BY s.location, s.sku, s.bin"
-        ),
+        "SELECT s.location, s.bin, s.sku, s.on_hand, "
+        "(SELECT COALESCE(SUM(r.qty), 0) FROM reservations r WHERE r.location = s.location AND r.sku = s.sku) AS reserved "
+        f"FROM stock s WHERE {' AND '.join(clauses)} ORDER BY s.location, s.sku, s.bin",
         params,
     ).mappings()
     return [dict(r) for r in rows]
 
 
-def movement_rows(conn: Connection, location: str | None, sku: str | None, order_id: str | None, limit: int) -> list[dict[str, Any]]:
+def movement_rows(conn: Tx, location: str | None, sku: str | None, order_id: str | None, limit: int) -> list[dict[str, Any]]:
     clauses, params = ["1 = 1"], {"lim": limit}
     for column, value in (("location", location), ("sku", sku), ("order_id", order_id)):
         if value:
             clauses.append(f"{column} = :{column}")
             params[column] = value
     rows = conn.execute(
-        text(f"SELECT * FROM movements WHERE {' AND '.join(clauses)} ORDER BY id LIMIT :lim"), params
+        f"SELECT * FROM movements WHERE {' AND '.join(clauses)} ORDER BY id LIMIT :lim", params
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -47,14 +45,14 @@ def _where(filters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", {k: v for k, v in filters.items() if v is not None}
 
 
-def conflict_rows(conn: Connection, location: str | None, device_id: str | None, limit: int) -> list[dict[str, Any]]:
+def conflict_rows(conn: Tx, location: str | None, device_id: str | None, limit: int) -> list[dict[str, Any]]:
     """Conflict records, newest first, with their inputs decoded."""
     where, params = _where({"location": location, "device_id": device_id})
-    rows = conn.execute(text(f"SELECT * FROM conflicts {where} ORDER BY id DESC LIMIT :lim"), {**params, "lim": limit}).mappings()
+    rows = conn.execute(f"SELECT * FROM conflicts {where} ORDER BY id DESC LIMIT :lim", {**params, "lim": limit}).mappings()
     return [{**r, "inputs": json.loads(r["inputs"])} for r in rows]
 
 
-def task_rows(conn: Connection, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+def task_rows(conn: Tx, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
     where, params = _where({"location": location, "status": status})
-    rows = conn.execute(text(f"SELECT * FROM tasks {where} ORDER BY id LIMIT :lim"), {**params, "lim": limit}).mappings()
+    rows = conn.execute(f"SELECT * FROM tasks {where} ORDER BY id LIMIT :lim", {**params, "lim": limit}).mappings()
     return [{**r, "details": json.loads(r["details"])} for r in rows]

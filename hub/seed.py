@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from sqlalchemy import Connection, text
-
 from hub import handlers  # noqa: F401  (registers the commands seeding uses)
-from hub.db import Database
+from hub.db import Database, Tx
 from hub.log import run_hub_command
 from hub.orders import accept_order
 from sync.models import OrderIn
@@ -60,7 +58,7 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
     """Load the demo store once; a second call changes nothing. Returns counts."""
     now = now or datetime.now(timezone.utc)
     with db.write() as conn:
-        if conn.execute(text("SELECT 1 FROM locations WHERE code = :c"), {"c": DEMO_LOCATION}).first():
+        if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": DEMO_LOCATION}).first():
             return {"items": 0, "bins": 0, "orders": 0}
         _seed_catalogue(conn)
         _seed_locations(conn)
@@ -70,19 +68,19 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
     return {"items": len(DEMO_ITEMS), "bins": len(DEMO_BINS), "orders": orders}
 
 
-def _seed_catalogue(conn: Connection) -> None:
+def _seed_catalogue(conn: Tx) -> None:
     for sku, name, weight, body in DEMO_ITEMS:
         run_hub_command(conn, "catalogue.item_upserted", {"sku": sku, "name": name, "unit_weight_g": weight, "barcodes": [ean13(body)]})
 
 
-def _seed_locations(conn: Connection) -> None:
+def _seed_locations(conn: Tx) -> None:
     run_hub_command(conn, "location.added", {"code": DEMO_LOCATION, "name": "Demo store", "kind": "store"})
     run_hub_command(conn, "location.added", {"code": DARK_STORE, "name": "Demo dark store", "kind": "dark_store"})
     for code, seq in DEMO_BINS:
         run_hub_command(conn, "bin.added", {"location": DEMO_LOCATION, "code": code, "seq": seq})
 
 
-def _seed_stock(conn: Connection) -> None:
+def _seed_stock(conn: Tx) -> None:
     for i, (sku, *_rest) in enumerate(DEMO_ITEMS):
         bin_code = DEMO_BINS[i % len(DEMO_BINS)][0]
         run_hub_command(conn, "stock.received", {"location": DEMO_LOCATION, "bin": bin_code, "sku": sku, "qty": 20 + i})
@@ -94,7 +92,7 @@ def _seed_stock(conn: Connection) -> None:
         run_hub_command(conn, "stock.policy_set", {"location": DARK_STORE, "sku": sku, "safety_stock": 1, "escrow_floor": floor})
 
 
-def _seed_operators(conn: Connection) -> None:
+def _seed_operators(conn: Tx) -> None:
     for operator in DEMO_OPERATORS:
         run_hub_command(conn, "operator.upserted", dict(_demo_operator(*operator)))
 
@@ -108,7 +106,7 @@ def _demo_operator(operator_id: str, name: str, role: str, pin: str) -> tuple[tu
     return tuple(operator_payload(operator_id, name, role, DEMO_LOCATION, pin).items())
 
 
-def _seed_orders(conn: Connection, now: datetime) -> int:
+def _seed_orders(conn: Tx, now: datetime) -> int:
     demo = [
         ("W-1001", "webshop", "pickup", "Ana Lopez", [("MILK-1L", 2), ("COFFEE-250", 1), ("CHOC-DARK", 3)]),
         ("W-1002", "webshop", "ship", "Ben Okafor", [("OLIVE-OIL", 1), ("PASTA-FUS", 2)]),

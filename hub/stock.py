@@ -7,10 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from sqlalchemy import Connection, text
-
 from hub.errors import InvariantBroken
 from hub.feed import emit_stock
+from hub.tx import Tx
 
 __all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin"]
 
@@ -27,20 +26,16 @@ class Movement:
     hlc: str | None = None
 
 
-def move(conn: Connection, m: Movement) -> int:
+def move(conn: Tx, m: Movement) -> int:
     """Record a movement and its effect on on-hand; returns the change-feed seq."""
     conn.execute(
-        text(
-            "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
-            "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)"
-        ),
+        "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
+        "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)",
         m.__dict__,
     )
     conn.execute(
-        text(
-            "INSERT INTO stock (location, bin, sku, on_hand) VALUES (:location, :bin, :sku, :qty) "
-            "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand"
-        ),
+        "INSERT INTO stock (location, bin, sku, on_hand) VALUES (:location, :bin, :sku, :qty) "
+        "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
         m.__dict__,
     )
     return emit_stock(conn, m.location, m.bin, m.sku)
@@ -61,19 +56,19 @@ class Commitments:
         return self.on_hand - self.safety - self.reserved - self.allotted
 
 
-def commitments(conn: Connection, location: str, sku: str) -> Commitments:
+def commitments(conn: Tx, location: str, sku: str) -> Commitments:
     params = {"l": location, "s": sku}
-    on_hand = conn.execute(text("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s"), params).scalar_one()
-    reserved = conn.execute(text("SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s"), params).scalar_one()
+    on_hand = conn.execute("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s", params).scalar_one()
+    reserved = conn.execute("SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s", params).scalar_one()
     allotted = conn.execute(
-        text("SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments WHERE location = :l AND sku = :s"), params
+        "SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments WHERE location = :l AND sku = :s", params
     ).scalar_one()
-    safety = conn.execute(text("SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = :s"), params).scalar()
+    safety = conn.execute("SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = :s", params).scalar()
     return Commitments(int(on_hand), int(reserved), int(allotted), int(safety or 0))
 
 
 @contextmanager
-def promising(conn: Connection, location: str, skus: Iterable[str]) -> Iterator[None]:
+def promising(conn: Tx, location: str, skus: Iterable[str]) -> Iterator[None]:
     """Guard a request that promises stock: afterwards reserved + allotted must stay
     within on_hand - safety, or at least not drift further past it than facts
     (over-picks, counts down) had already taken it. Otherwise the handler has a
@@ -89,19 +84,17 @@ def promising(conn: Connection, location: str, skus: Iterable[str]) -> Iterator[
             )
 
 
-def available(conn: Connection, location: str, sku: str) -> int:
+def available(conn: Tx, location: str, sku: str) -> int:
     """Units that may still be promised at the location (see Commitments.free)."""
     return commitments(conn, location, sku).free
 
 
-def on_hand_by_bin(conn: Connection, location: str, sku: str) -> list[tuple[str, int, int]]:
+def on_hand_by_bin(conn: Tx, location: str, sku: str) -> list[tuple[str, int, int]]:
     """(bin, pick-path seq, on_hand) for bins holding the SKU, in pick-path order."""
     rows = conn.execute(
-        text(
-            "SELECT s.bin, b.seq, s.on_hand FROM stock s "
-            "JOIN bins b ON b.location = s.location AND b.code = s.bin "
-            "WHERE s.location = :l AND s.sku = :s AND s.on_hand > 0 ORDER BY b.seq"
-        ),
+        "SELECT s.bin, b.seq, s.on_hand FROM stock s "
+        "JOIN bins b ON b.location = s.location AND b.code = s.bin "
+        "WHERE s.location = :l AND s.sku = :s AND s.on_hand > 0 ORDER BY b.seq",
         {"l": location, "s": sku},
     ).all()
     return [(r.bin, r.seq, r.on_hand) for r in rows]

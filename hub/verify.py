@@ -9,10 +9,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, text
-
 from hub import handlers  # noqa: F401  (registers every op handler)
-from hub.db import Database
+from hub.db import Database, Tx
 from hub.log import Context, append, apply_op
 from hub.migrations import migrate
 from sync.models import Op, OpResult
@@ -39,13 +37,13 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def state_digest(conn: Connection) -> tuple[str, dict[str, int]]:
+def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:
     """A SHA-256 over every domain row in a fixed order, and row counts per table."""
     digest = hashlib.sha256()
     counts = {}
     for table, columns in DOMAIN_TABLES.items():
         cols = ", ".join(columns)
-        rows = conn.execute(text(f"SELECT {cols} FROM {table}")).all()
+        rows = conn.execute(f"SELECT {cols} FROM {table}").all()
         encoded = sorted(json.dumps([_plain(v) for v in row]) for row in rows)
         digest.update(table.encode())
         for line in encoded:
@@ -91,7 +89,7 @@ def _replay_into(source: Database, target: Database, batch: int) -> tuple[int, l
     while True:
         with source.read() as conn:
             rows = conn.execute(
-                text("SELECT * FROM op_log WHERE log_seq > :a ORDER BY log_seq LIMIT :n"), {"a": after, "n": batch}
+                "SELECT * FROM op_log WHERE log_seq > :a ORDER BY log_seq LIMIT :n", {"a": after, "n": batch}
             ).mappings().all()
         if not rows:
             return done, different
@@ -102,7 +100,7 @@ def _replay_into(source: Database, target: Database, batch: int) -> tuple[int, l
         after = rows[-1]["log_seq"]
 
 
-def _replay_one(conn: Connection, row, different: list[str]) -> None:
+def _replay_one(conn: Tx, row, different: list[str]) -> None:
     op = Op(op_id=row["op_id"], device_id=row["device_id"], device_seq=row["device_seq"], kind=row["kind"],
             payload=json.loads(row["payload"]), actor=row["actor"], hlc=row["hlc"], schema_version=row["schema_version"])
     ctx = Context(row["device_id"], row["location"])

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
-
 from hub.stock import commitments
 from hub.verify import replay
 from simulator.world import SimDevice, SimHub
@@ -27,13 +25,13 @@ def _no_oversell(hub: SimHub) -> list[str]:
     problems = []
     with hub.db.read() as conn:
         # One pass over all (location, SKU); the exact figures only where it looks short.
-        short = conn.execute(text(
+        short = conn.execute(
             "SELECT s.location, s.sku FROM (SELECT location, sku, SUM(on_hand) AS on_hand FROM stock GROUP BY location, sku) s "
             "LEFT JOIN (SELECT location, sku, SUM(qty) AS q FROM reservations GROUP BY location, sku) r ON r.location = s.location AND r.sku = s.sku "
             "LEFT JOIN (SELECT location, sku, SUM(granted - used - released) AS q FROM allotments GROUP BY location, sku) a ON a.location = s.location AND a.sku = s.sku "
             "LEFT JOIN stock_policy p ON p.location = s.location AND p.sku = s.sku "
             "WHERE s.on_hand - COALESCE(p.safety_stock, 0) - COALESCE(r.q, 0) - COALESCE(a.q, 0) < 0"
-        )).all()
+        ).all()
         for location, sku in short:
             c = commitments(conn, location, sku)
             deficit = _fact_deficit(conn, location, sku)
@@ -45,12 +43,12 @@ def _no_oversell(hub: SimHub) -> list[str]:
 
 def _fact_deficit(conn, location: str, sku: str) -> int:
     counted_down = conn.execute(
-        text("SELECT COALESCE(-SUM(qty), 0) FROM movements WHERE location = :l AND sku = :s AND reason = 'count' AND qty < 0"),
+        "SELECT COALESCE(-SUM(qty), 0) FROM movements WHERE location = :l AND sku = :s AND reason = 'count' AND qty < 0",
         {"l": location, "s": sku},
     ).scalar_one()
     put_back = sum(
         json.loads(r.details).get("qty", 0)
-        for r in conn.execute(text("SELECT details FROM tasks WHERE location = :l AND kind = 'put_back'"), {"l": location})
+        for r in conn.execute("SELECT details FROM tasks WHERE location = :l AND kind = 'put_back'", {"l": location})
         if json.loads(r.details).get("sku") == sku
     )
     return int(counted_down) + put_back
@@ -60,8 +58,8 @@ def _exactly_once_in_order(hub: SimHub, devices: list[SimDevice]) -> list[str]:
     problems = []
     with hub.db.read() as conn:
         twice = conn.execute(
-            text("SELECT op_id, COUNT(*) AS n FROM movements WHERE op_id IS NOT NULL AND reason IN ('pick', 'return', 'count') "
-                 "GROUP BY op_id, bin, sku HAVING COUNT(*) > 1")
+            "SELECT op_id, COUNT(*) AS n FROM movements WHERE op_id IS NOT NULL AND reason IN ('pick', 'return', 'count') "
+                 "GROUP BY op_id, bin, sku HAVING COUNT(*) > 1"
         ).all()
         problems += [f"op {r.op_id} moved stock {r.n} times" for r in twice]
         for device in devices:
@@ -72,7 +70,7 @@ def _exactly_once_in_order(hub: SimHub, devices: list[SimDevice]) -> list[str]:
 def _device_log_matches(conn, device: SimDevice) -> list[str]:
     device_id = device.device_id
     logged = {r.device_seq: r.op_id for r in conn.execute(
-        text("SELECT device_seq, op_id FROM op_log WHERE device_id = :d"), {"d": device_id})}
+        "SELECT device_seq, op_id FROM op_log WHERE device_id = :d", {"d": device_id})}
     if logged and sorted(logged) != list(range(1, len(logged) + 1)):
         return [f"{device.name}: hub applied its ops out of order or with a gap: {sorted(logged)[:20]}"]
     outbox = {r["device_seq"]: (r["op_id"], r["state"]) for r in device.replica.query("SELECT device_seq, op_id, state FROM outbox")}
@@ -118,13 +116,13 @@ def _replica_equals_hub(hub: SimHub, device: SimDevice) -> list[str]:
             problems.append(f"{device.name}: pending effects left in {table}")
     with hub.db.read() as conn:
         hub_stock = {(x.bin, x.sku): x.on_hand for x in conn.execute(
-            text("SELECT bin, sku, on_hand FROM stock WHERE location = :l"), {"l": device.location})}
+            "SELECT bin, sku, on_hand FROM stock WHERE location = :l", {"l": device.location})}
         hub_lines = {(x.order_id, x.line_no): tuple(x[2:]) for x in conn.execute(
-            text("SELECT l.order_id, l.line_no, l.qty_picked, l.qty_short, l.qty_handed_over, l.qty_returned, l.qty_refunded, o.status "
-                 "FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.location = :l"), {"l": device.location})}
+            "SELECT l.order_id, l.line_no, l.qty_picked, l.qty_short, l.qty_handed_over, l.qty_returned, l.qty_refunded, o.status "
+                 "FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.location = :l", {"l": device.location})}
         hub_allot = {x.sku: x.outstanding for x in conn.execute(
-            text("SELECT sku, granted - used - released AS outstanding FROM allotments WHERE device_id = :d"), {"d": device.device_id})}
-        hub_tasks = {x.id: x.status for x in conn.execute(text("SELECT id, status FROM tasks WHERE location = :l"), {"l": device.location})}
+            "SELECT sku, granted - used - released AS outstanding FROM allotments WHERE device_id = :d", {"d": device.device_id})}
+        hub_tasks = {x.id: x.status for x in conn.execute("SELECT id, status FROM tasks WHERE location = :l", {"l": device.location})}
     dev_stock = {(x["bin"], x["sku"]): x["on_hand"] for x in r.query("SELECT bin, sku, on_hand FROM stock_now")}
     dev_lines = {(x["order_id"], x["line_no"]): (x["qty_picked"], x["qty_short"], x["qty_handed_over"], x["qty_returned"], x["qty_refunded"], x["status"])
                  for x in r.query("SELECT l.*, o.status FROM order_lines l JOIN orders o ON o.id = l.order_id")}

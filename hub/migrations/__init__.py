@@ -36,10 +36,9 @@ def _available() -> list[tuple[int, str]]:
 
 
 def applied_migrations(db: Database) -> list[int]:
-    with db.read() as conn:
-        _meta.create_all(conn, checkfirst=True)
-        conn.commit()
-        return [row.number for row in conn.execute(select(_migrations.c.number))]
+    with db.write() as tx:
+        _meta.create_all(tx.sa, checkfirst=True)
+        return [row.number for row in tx.sa.execute(select(_migrations.c.number))]
 
 
 def migrate(db: Database) -> list[str]:
@@ -50,9 +49,9 @@ def migrate(db: Database) -> list[str]:
         if number in done:
             continue
         module = importlib.import_module(f"{__name__}.{module_name}")
-        with db.write() as conn:
-            module.upgrade(conn)
-            conn.execute(
+        with db.write() as tx:  # schema work speaks SQLAlchemy: the migrations are written in it
+            module.upgrade(tx.sa)
+            tx.sa.execute(
                 _migrations.insert().values(
                     number=number,
                     name=module_name,
