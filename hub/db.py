@@ -50,21 +50,29 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """A transaction that commits on success and rolls back on any error.
+        What the transaction staged (the change feed) is written just before the commit.
 
         On PostgreSQL it takes a transaction-scoped advisory lock first, so change
         feed rows become visible in the order of their sequence numbers.
         """
-        if self.is_sqlite:
-            with self._write_lock, self.engine.begin() as conn:
-                yield from _tx(conn)
-            return
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             tx = Tx(conn)
-            tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _FEED_LOCK_KEY})
             try:
+                if not self.is_sqlite:
+                    tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _FEED_LOCK_KEY})
                 yield tx
+                tx.flush()
             finally:
                 tx.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        if not self.is_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -74,20 +82,16 @@ class Database:
             conn.info["reading"] = True
             try:
                 with conn.begin():
-                    yield from _tx(conn)
+                    tx = Tx(conn)
+                    try:
+                        yield tx
+                    finally:
+                        tx.close()
             finally:
                 conn.info.pop("reading", None)
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _tx(conn: Connection) -> Iterator[Tx]:
-    tx = Tx(conn)
-    try:
-        yield tx
-    finally:
-        tx.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:

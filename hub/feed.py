@@ -10,18 +10,28 @@ from typing import Any
 from hub.tx import Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "pull", "head"]
+__all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "flush", "pull", "head"]
 
 ALL_LOCATIONS = "*"
 
 
-def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | None) -> int:
-    """Append one change; returns its sequence number."""
-    row = conn.execute(
-        "INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d) RETURNING seq",
-        {"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)},
-    ).one()
-    return row.seq
+def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | None) -> None:
+    """Publish an entity's state (None: it is gone) with the transaction.
+
+    Each change carries the entity's whole state, so the transaction writes only
+    the last one per entity, when it flushes: a push of twenty picks on one order
+    line publishes the order once, not twenty times."""
+    _stage(conn, (scope, entity, key), data)
+
+
+def emit_order(conn: Tx, order_id: str) -> None:
+    """Publish the order as it stands when the transaction flushes, to its location's devices."""
+    _stage(conn, ("", "order", order_id), _OrderAtFlush(order_id))
+
+
+def emit_stock(conn: Tx, location: str, bin_code: str, sku: str) -> None:
+    """Publish the bin's on-hand of the SKU as it stands when the transaction flushes."""
+    _stage(conn, (location, "stock", f"{bin_code}|{sku}"), _StockAtFlush(location, bin_code, sku))
 
 
 def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
@@ -36,25 +46,55 @@ def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
     return snapshot
 
 
-def emit_order(conn: Tx, order_id: str) -> int:
-    """Publish the order's current state to its location's devices."""
-    snapshot = order_snapshot(conn, order_id)
-    if snapshot is None or snapshot["location"] is None:
-        return 0
-    return emit(conn, snapshot["location"], "order", order_id, snapshot)
-
-
-def emit_stock(conn: Tx, location: str, bin_code: str, sku: str) -> int:
-    row = conn.execute(
-        "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s",
-        {"l": location, "b": bin_code, "s": sku},
-    ).first()
-    data = {"location": location, "bin": bin_code, "sku": sku, "on_hand": row.on_hand if row else 0}
-    return emit(conn, location, "stock", f"{bin_code}|{sku}", data)
+def flush(conn: Tx) -> int:
+    """Write the staged changes, in the order their entities were last touched; returns the head."""
+    staged: dict[tuple[str, str, str], Any] = conn.staged.pop("feed", {})
+    rows = []
+    for (scope, entity, key), data in staged.items():
+        if callable(data):
+            scope, data = data(conn)
+            if scope is None:
+                continue
+        rows.append({"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)})
+    conn.executemany("INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d)", rows)
+    return head(conn)
 
 
 def head(conn: Tx) -> int:
+    """The last change's sequence number, the staged changes written first."""
+    if conn.staged.get("feed"):
+        return flush(conn)
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").scalar_one()
+
+
+def _stage(conn: Tx, entity_key: tuple[str, str, str], data: Any) -> None:
+    staged = conn.staged.setdefault("feed", {})
+    staged.pop(entity_key, None)  # moved to the end: the order of last touches
+    staged[entity_key] = data
+    conn.on_flush("feed", flush)
+
+
+@dataclass(frozen=True)
+class _OrderAtFlush:
+    order_id: str
+
+    def __call__(self, conn: Tx) -> tuple[str | None, dict[str, Any] | None]:
+        snapshot = order_snapshot(conn, self.order_id)
+        return (None, None) if snapshot is None else (snapshot["location"], snapshot)
+
+
+@dataclass(frozen=True)
+class _StockAtFlush:
+    location: str
+    bin: str
+    sku: str
+
+    def __call__(self, conn: Tx) -> tuple[str, dict[str, Any]]:
+        on_hand = conn.execute(
+            "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s",
+            {"l": self.location, "b": self.bin, "s": self.sku},
+        ).scalar()
+        return self.location, {"location": self.location, "bin": self.bin, "sku": self.sku, "on_hand": on_hand or 0}
 
 
 @dataclass

@@ -25,7 +25,7 @@ from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "append", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
+__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "log_ops", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
 
 HUB_DEVICE = "hub"
 
@@ -85,23 +85,28 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
         status=OpStatus.APPLIED,
         message=outcome.message or None,
         compensations=outcome.compensations or [],
-        change_seq=head(conn),
     )
 
 
-def append(conn: Tx, ctx: Context, op: Op, result: OpResult) -> None:
-    conn.execute(
+def log_ops(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
+    """Log ops applied in this transaction, in order. The change feed they staged
+    is written first: each applied answer carries the feed position that reflects it."""
+    top = head(conn)
+    applied_at = datetime.now(timezone.utc).isoformat()
+    rows = []
+    for ctx, op, result in entries:
+        if result.status == OpStatus.APPLIED:
+            result.change_seq = top
+        rows.append({
+            "op_id": op.op_id, "device_id": ctx.device_id, "device_seq": op.device_seq, "kind": op.kind,
+            "payload": json.dumps(op.payload), "actor": op.actor, "hlc": op.hlc, "schema_version": op.schema_version,
+            "result": result.model_dump_json(), "applied_at": applied_at, "location": ctx.location,
+        })
+    conn.executemany(
         "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
         "result, applied_at, location) VALUES (:op_id, :device_id, :device_seq, :kind, :payload, :actor, "
         ":hlc, :schema_version, :result, :applied_at, :location)",
-        {
-            **op.model_dump(exclude={"payload"}),
-            "device_id": ctx.device_id,
-            "payload": json.dumps(op.payload),
-            "result": result.model_dump_json(),
-            "applied_at": datetime.now(timezone.utc).isoformat(),
-            "location": ctx.location,
-        },
+        rows,
     )
 
 
@@ -137,7 +142,7 @@ def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "
     if result.status == OpStatus.REJECTED:
         error = Invalid if result.reason_code in ("invalid", "malformed_payload") else Conflict
         raise error(result.message or result.reason_code)
-    append(conn, ctx, op, result)
+    log_ops(conn, [(ctx, op, result)])
     return result
 
 

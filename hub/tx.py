@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from functools import lru_cache
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 __all__ = ["Tx", "Result"]
 
@@ -117,9 +117,11 @@ class Listing(list):
 class Tx:
     """A transaction the hub's `Database` opened; `execute` runs one statement in it.
 
-    `sa` is the SQLAlchemy connection underneath, for schema work (migrations)."""
+    `sa` is the SQLAlchemy connection underneath, for schema work (migrations).
+    `staged` holds writes a module gathers during the transaction and writes in
+    one go from a flush it registered with `on_flush` (the change feed does)."""
 
-    __slots__ = ("sa", "_cursor", "is_sqlite", "dialect", "info")
+    __slots__ = ("sa", "_cursor", "is_sqlite", "dialect", "info", "staged", "_flushes")
 
     def __init__(self, sa_connection):
         self.sa = sa_connection
@@ -128,6 +130,8 @@ class Tx:
         self.dialect = sa_connection.dialect
         self.is_sqlite = self.dialect.name == "sqlite"
         self.info = sa_connection.info
+        self.staged: dict[str, Any] = {}
+        self._flushes: dict[str, Callable[["Tx"], Any]] = {}
 
     def execute(self, sql, params: dict[str, Any] | None = None) -> Result:
         """Run `sql` (`:name` parameters, a str or a SQLAlchemy `text()`) with `params`."""
@@ -151,6 +155,16 @@ class Tx:
         else:
             self._cursor.execute(sql)
         return self._result(self._cursor)
+
+    def on_flush(self, name: str, flush: Callable[["Tx"], Any]) -> None:
+        """Have `flush(self)` run once at the next `flush()`, at the latest before commit."""
+        self._flushes.setdefault(name, flush)
+
+    def flush(self) -> None:
+        """Write what is staged (the database calls this before it commits)."""
+        while self._flushes:
+            _name, flush = self._flushes.popitem()
+            flush(self)
 
     def close(self) -> None:
         self._cursor.close()

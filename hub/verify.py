@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hub import handlers  # noqa: F401  (registers every op handler)
 from hub.db import Database, Tx
-from hub.log import Context, append, apply_op
+from hub.log import Context, apply_op, log_ops
 from hub.migrations import migrate
 from sync.models import Op, OpResult
 
@@ -105,7 +105,7 @@ def _replay_one(conn: Tx, row, different: list[str]) -> None:
             payload=json.loads(row["payload"]), actor=row["actor"], hlc=row["hlc"], schema_version=row["schema_version"])
     ctx = Context(row["device_id"], row["location"])
     result = apply_op(conn, ctx, op)
-    append(conn, ctx, op, result)
+    log_ops(conn, [(ctx, op, result)])
     logged = OpResult.model_validate_json(row["result"])
     if _answer(result) != _answer(logged):
         different.append(f"{op.device_id}#{op.device_seq} {op.kind}: logged {_answer(logged)}, replayed {_answer(result)}")
