@@ -71,7 +71,7 @@ def _stage(conn: Tx, entity_key: tuple[str, str, str], data: Any) -> None:
     staged = conn.staged.setdefault("feed", {})
     staged.pop(entity_key, None)  # moved to the end: the order of last touches
     staged[entity_key] = data
-    conn.on_flush("feed", flush)
+    conn.on_flush("feed", flush, last=True)
 
 
 @dataclass(frozen=True)

@@ -55,12 +55,19 @@ Handler = Callable[[Tx, Context, Op, Any], Outcome]
 HANDLERS: dict[str, tuple[Handler, Callable[[dict[str, Any]], Any]]] = {}
 
 
-def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None):
+# Kinds whose handlers work on state held in the transaction (hub.pick_state);
+# every other handler reads the tables, so what is held is written back first.
+HELD_KINDS: set[str] = set()
+
+
+def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None, held: bool = False):
     """Register a handler for an op kind. Device kinds parse through sync.kinds;
-    hub command kinds pass their own payload parser."""
+    hub command kinds pass their own payload parser. `held`: see HELD_KINDS."""
 
     def wrap(handler: Handler) -> Handler:
         HANDLERS[kind] = (handler, parse)
+        if held:
+            HELD_KINDS.add(kind)
         return handler
 
     return wrap
@@ -76,6 +83,8 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
         payload = parse(op.payload) if parse else parse_payload(op.kind, op.schema_version, op.payload)
     except SyncError as exc:
         return _rejected(op, exc.code, str(exc))
+    if op.kind not in HELD_KINDS:
+        conn.flush()
     outcome = handler(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)
@@ -91,6 +100,7 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
 def log_ops(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
     """Log ops applied in this transaction, in order. The change feed they staged
     is written first: each applied answer carries the feed position that reflects it."""
+    conn.flush()
     top = head(conn)
     applied_at = datetime.now(timezone.utc).isoformat()
     rows = []

@@ -78,9 +78,10 @@ class _Group:
 
     def _look_up_earlier(self, ops: list[Op]) -> None:
         """Logged ops at these (device, seq)s or under these op ids, in one query."""
+        # Two index look-ups; with OR between them PostgreSQL scanned the whole log.
         rows = self.conn.execute(
-            "SELECT device_id, device_seq, op_id, result FROM op_log "
-            "WHERE (device_id = :d AND device_seq IN :seqs) OR op_id IN :ids",
+            "SELECT device_id, device_seq, op_id, result FROM op_log WHERE device_id = :d AND device_seq IN :seqs "
+            "UNION ALL SELECT device_id, device_seq, op_id, result FROM op_log WHERE op_id IN :ids",
             {"d": self.device.id, "seqs": [op.device_seq for op in ops], "ids": [op.op_id for op in ops]},
         ).all()
         for row in rows:

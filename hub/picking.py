@@ -6,7 +6,8 @@ from __future__ import annotations
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
-from hub.stock import Movement, move
+from hub.pick_state import held_order, stage_movement, status_after_picking
+from hub.stock import Movement
 from hub.tx import Tx
 from sync.kinds import PickConfirmed, PickShorted
 from sync.models import Op
@@ -41,20 +42,26 @@ def refuse_line(found, ctx: Context, order_id: str, line_no: int, sku: str | Non
     return None
 
 
-@register("pick.confirmed")
+@register("pick.confirmed", held=True)
 def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
-    found = line_state(conn, p.order_id, p.line_no)
+    order = held_order(conn, p.order_id)
+    line = order.lines.get(p.line_no) if order else None
+    found = None if line is None else (order.location, order.status, line.sku, None)
     if (refusal := refuse_line(found, ctx, p.order_id, p.line_no, p.sku)) is not None:
         return refusal
-    _location, status, _sku, line = found
-    move(conn, Movement(ctx.location, p.bin, p.sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
-    decision = settle_pick(line, status, p.qty, p.sku, p.bin)
-    _add_to_line(conn, p.order_id, p.line_no, picked=decision.apply_qty)
+    stage_movement(conn, Movement(ctx.location, p.bin, p.sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
+    state = LineState(line.qty, line.picked, line.short, line.handed_over, line.returned, line.refunded)
+    decision = settle_pick(state, order.status, p.qty, p.sku, p.bin)
+    if decision.apply_qty:
+        line.picked += decision.apply_qty
+        if line.reserved is not None:  # picked units no longer need holding
+            line.reserved -= decision.apply_qty
+        line.changed = True
     if p.tote:  # batch picking: the packer finds the order by its tote
-        conn.execute("UPDATE orders SET tote = :t WHERE id = :o", {"t": p.tote, "o": p.order_id})
-    _release(conn, p.order_id, p.line_no, decision.apply_qty)
+        order.tote, order.changed = p.tote, True
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
-    settle_order_status(conn, p.order_id)
+    order.settle_status()
+    emit_order(conn, p.order_id)
     return outcome
 
 
@@ -100,15 +107,13 @@ def _release(conn: Tx, order_id: str, line_no: int, qty: int) -> None:
 def settle_order_status(conn: Tx, order_id: str) -> None:
     """picking while lines are open; then picked, or short if any unit was short.
     Statuses past picking (packed, handed over, cancelled…) are left alone."""
-    status = conn.execute("SELECT status FROM orders WHERE id = :o", {"o": order_id}).scalar_one()
-    if status in ("released", "picking", "picked", "short"):
-        totals = conn.execute(
-            "SELECT SUM(qty) AS qty, SUM(qty_picked) AS picked, SUM(qty_short) AS short FROM order_lines WHERE order_id = :o",
-            {"o": order_id},
-        ).one()
-        if totals.picked + totals.short < totals.qty:
-            status = "picking"
-        else:
-            status = "short" if totals.short else "picked"
-        conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": order_id})
+    rows = conn.execute(
+        "SELECT o.status, l.qty, l.qty_picked, l.qty_short FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.id = :o",
+        {"o": order_id},
+    ).all()
+    if rows:
+        status = status_after_picking(rows[0].status, [(r.qty, r.qty_picked, r.qty_short) for r in rows])
+        if status != rows[0].status:
+            conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": order_id})
     emit_order(conn, order_id)

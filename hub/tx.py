@@ -131,7 +131,7 @@ class Tx:
         self.is_sqlite = self.dialect.name == "sqlite"
         self.info = sa_connection.info
         self.staged: dict[str, Any] = {}
-        self._flushes: dict[str, Callable[["Tx"], Any]] = {}
+        self._flushes: dict[tuple[bool, str], Callable[["Tx"], Any]] = {}
 
     def execute(self, sql, params: dict[str, Any] | None = None) -> Result:
         """Run `sql` (`:name` parameters, a str or a SQLAlchemy `text()`) with `params`."""
@@ -156,15 +156,16 @@ class Tx:
             self._cursor.execute(sql)
         return self._result(self._cursor)
 
-    def on_flush(self, name: str, flush: Callable[["Tx"], Any]) -> None:
-        """Have `flush(self)` run once at the next `flush()`, at the latest before commit."""
-        self._flushes.setdefault(name, flush)
+    def on_flush(self, name: str, flush: Callable[["Tx"], Any], last: bool = False) -> None:
+        """Have `flush(self)` run once at the next `flush()`, at the latest before
+        commit; `last` flushes run after the others (the change feed reads what they wrote)."""
+        self._flushes.setdefault((last, name), flush)
 
     def flush(self) -> None:
         """Write what is staged (the database calls this before it commits)."""
         while self._flushes:
-            _name, flush = self._flushes.popitem()
-            flush(self)
+            key = min(self._flushes)
+            self._flushes.pop(key)(self)
 
     def close(self) -> None:
         self._cursor.close()

@@ -35,13 +35,13 @@ def test_a_schedule_replays_the_same_steps_from_its_seed():
 
 
 def test_checks_catch_a_hub_that_applies_a_pick_twice(monkeypatch):
-    real_move = hub.picking.move
+    real_move = hub.picking.stage_movement
 
     def move_twice(conn, movement):
         real_move(conn, movement)
         return real_move(conn, movement)
 
-    monkeypatch.setattr(hub.picking, "move", move_twice)
+    monkeypatch.setattr(hub.picking, "stage_movement", move_twice)
     results = run_many(seed=1, schedules=10, devices=4, steps=60)
     assert any("moved stock 2 times" in v for r in results for v in r.violations)
 

@@ -1,0 +1,149 @@
+"""What a transaction of picks holds in memory and writes back once.
+
+A pushed batch is mostly `pick.confirmed`, one op per unit, many on the same order
+line. Read-modify-write of the line, the order and its reservations for every unit
+was most of a push's time (each statement is a round trip on PostgreSQL), so the
+pick handler works on the order as loaded once per transaction and stages its
+movements; `Tx.flush` writes them back before anything else reads those tables:
+before any other op kind is applied (`hub.log.apply_op`), before the change feed
+is written (it is flushed last) and before the commit.
+
+Writes go back as absolute values: the transaction holds the hub's write lock
+(SQLite's single writer, PostgreSQL's feed lock), so nobody changed them meanwhile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hub.feed import emit_stock
+from hub.stock import Movement
+from hub.tx import Tx
+
+__all__ = ["HeldLine", "HeldOrder", "held_order", "stage_movement", "status_after_picking"]
+
+_PICKING_STATUSES = ("released", "picking", "picked", "short")
+
+
+@dataclass
+class HeldLine:
+    sku: str
+    qty: int
+    picked: int
+    short: int
+    handed_over: int
+    returned: int
+    refunded: int
+    short_reason: str | None
+    reserved: int | None  # None: no reservation row
+    changed: bool = False
+
+
+@dataclass
+class HeldOrder:
+    id: str
+    location: str | None
+    status: str
+    tote: str | None
+    lines: dict[int, HeldLine] = field(default_factory=dict)
+    changed: bool = False
+
+    def settle_status(self) -> None:
+        """picking while lines are open; then picked, or short if any unit was short."""
+        status = status_after_picking(self.status, [(l.qty, l.picked, l.short) for l in self.lines.values()])
+        if status != self.status:
+            self.status, self.changed = status, True
+
+
+def status_after_picking(status: str, lines: list[tuple[int, int, int]]) -> str:
+    """The order status once its lines are (qty, picked, short); statuses past
+    picking (packed, handed over, cancelled…) are left alone."""
+    if status not in _PICKING_STATUSES:
+        return status
+    qty = sum(q for q, _p, _s in lines)
+    picked = sum(p for _q, p, _s in lines)
+    short = sum(s for _q, _p, s in lines)
+    if picked + short < qty:
+        return "picking"
+    return "short" if short else "picked"
+
+
+def held_order(conn: Tx, order_id: str) -> HeldOrder | None:
+    """The order with its lines and reservations, loaded once per transaction."""
+    orders: dict[str, HeldOrder | None] = conn.staged.setdefault("held_orders", {})
+    if order_id not in orders:
+        orders[order_id] = _load(conn, order_id)
+        conn.on_flush("held", _write_back)
+    return orders[order_id]
+
+
+def stage_movement(conn: Tx, m: Movement) -> None:
+    """`hub.stock.move`, written at flush: movements in order, on-hand per bin summed."""
+    staged = conn.staged.setdefault("held_movements", [])
+    staged.append(m)
+    conn.on_flush("held", _write_back)
+
+
+def _load(conn: Tx, order_id: str) -> HeldOrder | None:
+    rows = conn.execute(
+        "SELECT o.location, o.status, o.tote, l.line_no, l.sku, l.qty, l.qty_picked, l.qty_short, "
+        "l.qty_handed_over, l.qty_returned, l.qty_refunded, l.short_reason, r.qty AS reserved "
+        "FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "LEFT JOIN reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
+        "WHERE o.id = :o" + ("" if conn.is_sqlite else " FOR UPDATE OF o, l"),
+        {"o": order_id},
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    order = HeldOrder(order_id, first.location, first.status, first.tote)
+    for r in rows:
+        order.lines[r.line_no] = HeldLine(r.sku, r.qty, r.qty_picked, r.qty_short, r.qty_handed_over,
+                                          r.qty_returned, r.qty_refunded, r.short_reason, r.reserved)
+    return order
+
+
+def _write_back(conn: Tx) -> None:
+    orders: dict[str, HeldOrder | None] = conn.staged.pop("held_orders", {})
+    movements: list[Movement] = conn.staged.pop("held_movements", [])
+    _write_orders(conn, [o for o in orders.values() if o is not None])
+    _write_movements(conn, movements)
+
+
+def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
+    lines = [(o.id, n, l) for o in orders for n, l in o.lines.items() if l.changed]
+    conn.executemany(
+        "UPDATE order_lines SET qty_picked = :p, qty_short = :s, short_reason = :r WHERE order_id = :o AND line_no = :n",
+        [{"p": l.picked, "s": l.short, "r": l.short_reason, "o": oid, "n": n} for oid, n, l in lines],
+    )
+    held = [(oid, n, l) for oid, n, l in lines if l.reserved is not None]
+    conn.executemany(
+        "UPDATE reservations SET qty = :q WHERE order_id = :o AND line_no = :n",
+        [{"q": l.reserved, "o": oid, "n": n} for oid, n, l in held if l.reserved > 0],
+    )
+    conn.executemany(
+        "DELETE FROM reservations WHERE order_id = :o AND line_no = :n",
+        [{"o": oid, "n": n} for oid, n, l in held if l.reserved <= 0],
+    )
+    conn.executemany(
+        "UPDATE orders SET status = :s, tote = :t WHERE id = :o",
+        [{"s": o.status, "t": o.tote, "o": o.id} for o in orders if o.changed],
+    )
+
+
+def _write_movements(conn: Tx, movements: list[Movement]) -> None:
+    conn.executemany(
+        "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
+        "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)",
+        [m.__dict__ for m in movements],
+    )
+    on_hand: dict[tuple[str, str, str], int] = {}
+    for m in movements:
+        key = (m.location, m.bin, m.sku)
+        on_hand[key] = on_hand.get(key, 0) + m.qty
+    conn.executemany(
+        "INSERT INTO stock (location, bin, sku, on_hand) VALUES (:l, :b, :s, :q) "
+        "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
+        [{"l": l, "b": b, "s": s, "q": q} for (l, b, s), q in sorted(on_hand.items())],
+    )
+    for location, bin_code, sku in on_hand:
+        emit_stock(conn, location, bin_code, sku)
