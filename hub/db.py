@@ -10,6 +10,7 @@ from typing import Iterator
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
+from hub.group_commit import GroupCommit
 from hub.tx import Tx
 
 __all__ = ["Database", "Tx", "normalise_url"]
@@ -36,6 +37,7 @@ class Database:
         # SQLite has one writer at a time anyway; queueing writers in-process
         # avoids busy-timeouts between our own threads.
         self._write_lock = threading.Lock()
+        self.group_commit = GroupCommit(self)
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:

@@ -1,8 +1,9 @@
 """Applying pushed ops: each op exactly once, in device order, in the same
 transaction as its (device_id, device_seq) record in the log.
 
-The ops of one push share a transaction, so one commit (one fsync) answers them
-all; nothing is answered before that commit. If any op of the group raises, the
+The ops of one push share a transaction, and pushes that wait for the writer
+share it too (hub.group_commit), so one commit (one fsync) answers them all;
+nothing is answered before that commit. If any op of the group raises, the
 group rolls back and is applied again one op per transaction, so the ops before
 the failing one still stand and the failure is the failing op's alone.
 
@@ -32,8 +33,7 @@ def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
     for start in range(0, len(ops), GROUP_SIZE):
         group = ops[start:start + GROUP_SIZE]
         try:
-            with db.write() as conn:
-                answered = _Group(conn, device).apply(group)
+            answered = db.group_commit.run(lambda tx, group=group: _Group(tx, device).apply(group))
         except Exception:
             answered = _apply_singly(db, device, group)
         results.extend(answered)

@@ -167,6 +167,11 @@ class Tx:
             key = min(self._flushes)
             self._flushes.pop(key)(self)
 
+    def discard_staged(self) -> None:
+        """Forget what is staged (its writes were rolled back)."""
+        self.staged.clear()
+        self._flushes.clear()
+
     def close(self) -> None:
         self._cursor.close()
 
