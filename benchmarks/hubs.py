@@ -18,7 +18,7 @@ import psycopg
 
 from hub.db import Database
 
-__all__ = ["PG_ADMIN_URL", "pg_available", "pg_version", "Backend", "HubServer", "free_port"]
+__all__ = ["PG_ADMIN_URL", "pg_available", "pg_checkpoint", "pg_version", "Backend", "HubServer", "free_port"]
 
 PG_ADMIN_URL = os.environ.get("BACKROOM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -34,6 +34,11 @@ def pg_available() -> bool:
 def pg_version() -> str:
     with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
         return conn.execute("SHOW server_version").fetchone()[0]
+
+
+def pg_checkpoint() -> None:
+    """Have PostgreSQL write every dirty page out now."""
+    _pg_admin("CHECKPOINT")
 
 
 def _pg_url(dbname: str) -> str:
