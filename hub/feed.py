@@ -46,8 +46,8 @@ def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
     return snapshot
 
 
-def flush(conn: Tx) -> int:
-    """Write the staged changes, in the order their entities were last touched; returns the head."""
+def flush(conn: Tx) -> None:
+    """Write the staged changes, in the order their entities were last touched."""
     staged: dict[tuple[str, str, str], Any] = conn.staged.pop("feed", {})
     rows = []
     for (scope, entity, key), data in staged.items():
@@ -57,13 +57,12 @@ def flush(conn: Tx) -> int:
                 continue
         rows.append({"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)})
     conn.executemany("INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d)", rows)
-    return head(conn)
 
 
 def head(conn: Tx) -> int:
     """The last change's sequence number, the staged changes written first."""
     if conn.staged.get("feed"):
-        return flush(conn)
+        flush(conn)
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").scalar_one()
 
 

@@ -84,7 +84,7 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
     except SyncError as exc:
         return _rejected(op, exc.code, str(exc))
     if op.kind not in HELD_KINDS:
-        conn.flush()
+        conn.flush(last=False)  # held state back in its tables; the feed may stay staged
     outcome = handler(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)

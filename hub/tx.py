@@ -121,15 +121,13 @@ class Tx:
     `staged` holds writes a module gathers during the transaction and writes in
     one go from a flush it registered with `on_flush` (the change feed does)."""
 
-    __slots__ = ("sa", "_cursor", "is_sqlite", "dialect", "info", "staged", "_flushes")
+    __slots__ = ("sa", "_cursor", "is_sqlite", "staged", "_flushes")
 
     def __init__(self, sa_connection):
         self.sa = sa_connection
         # One cursor for the whole transaction: every result is fetched at once.
         self._cursor = sa_connection.connection.driver_connection.cursor()
-        self.dialect = sa_connection.dialect
-        self.is_sqlite = self.dialect.name == "sqlite"
-        self.info = sa_connection.info
+        self.is_sqlite = sa_connection.dialect.name == "sqlite"
         self.staged: dict[str, Any] = {}
         self._flushes: dict[tuple[bool, str], Callable[["Tx"], Any]] = {}
 
@@ -161,10 +159,13 @@ class Tx:
         commit; `last` flushes run after the others (the change feed reads what they wrote)."""
         self._flushes.setdefault((last, name), flush)
 
-    def flush(self) -> None:
-        """Write what is staged (the database calls this before it commits)."""
+    def flush(self, last: bool = True) -> None:
+        """Write what is staged (the database calls this before it commits);
+        `last=False` leaves the `last` flushes staged."""
         while self._flushes:
             key = min(self._flushes)
+            if key[0] and not last:
+                return
             self._flushes.pop(key)(self)
 
     def discard_staged(self) -> None:
