@@ -8,6 +8,7 @@ For finding what the hub spends an op on; it measures, it asserts nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tempfile
 import time
@@ -46,17 +47,24 @@ def _run(backend: Backend, pushes: int) -> None:
     db = Database(backend.copy("statements"))
     spent: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     _time_statements(spent)
-    ops, started = 0, time.perf_counter()
-    for n in range(pushes):
-        batch = devices[n % len(ids)]["batches"][n // len(ids)]
-        device = Device(ids[n % len(ids)], "bench", LOCATION, "picker")
-        ops += len(push(db, device, [Op.model_validate(op) for op in batch]))
+    started = time.perf_counter()
+    ops = asyncio.run(_push_all(db, devices, ids, pushes))
     seconds = time.perf_counter() - started
     db.dispose()
     print(f"{ops} ops in {seconds:.2f} s: {ops / seconds:,.0f} ops/s, {seconds / ops * 1e6:.0f} µs per op")
     print(f"statements (execute, not executemany): {sum(t for _n, t in spent.values()) / ops * 1e6:.0f} µs per op")
     for sql, (count, total) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:20]:
         print(f"{total / ops * 1e6:8.1f} µs/op {count / ops:6.2f}×/op  {sql[:100]}")
+
+
+async def _push_all(db: Database, devices: list[dict], ids: list[str], pushes: int) -> int:
+    """One push after another, round-robin over the devices, as `make bench` deals them."""
+    ops = 0
+    for n in range(pushes):
+        batch = devices[n % len(ids)]["batches"][n // len(ids)]
+        device = Device(ids[n % len(ids)], "bench", LOCATION, "picker")
+        ops += len(await push(db, device, [Op.model_validate(op) for op in batch]))
+    return ops
 
 
 def _time_statements(spent: dict[str, list[float]]) -> None:

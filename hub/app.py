@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from hub import devices as devices_mod
 from hub.db import Database
@@ -44,6 +46,7 @@ def create_app(db: Database, *, run_migrations: bool = True) -> FastAPI:
     app.state.callers = {}  # token -> (expires, Device | ApiClient)
     _install_error_handlers(app)
     _install_routes(app)
+    _publish_push_schema(app)
     return app
 
 
@@ -68,19 +71,24 @@ def _db(request: Request) -> Database:
     return request.app.state.db
 
 
-def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
+async def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
+    # async: a cache hit costs no trip to the thread pool; a miss reads the database there.
     token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
     cache: dict = request.app.state.callers
     now = time.monotonic()
     hit = cache.get(token)
     if hit is not None and hit[0] > now:
         return hit[1]
-    with _db(request).read() as conn:
-        who = authenticate(conn, token)
+    who = await run_in_threadpool(_authenticate, _db(request), token)
     if len(cache) >= _CALLER_CACHE_SIZE:
         cache.clear()
     cache[token] = (now + _CALLER_TTL_S, who)
     return who
+
+
+def _authenticate(db: Database, token: str | None) -> Device | ApiClient:
+    with db.read() as conn:
+        return authenticate(conn, token)
 
 
 Caller = Annotated[Device | ApiClient, Depends(_caller)]
@@ -189,13 +197,16 @@ def _install_routes(app: FastAPI) -> None:
                 {"h": body.model_dump_json(), "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
             )
 
-    @app.post("/v1/ops", tags=["sync"], response_model=PushResponse)
-    def push_ops(body: PushRequest, request: Request, who: Caller) -> Response:
+    @app.post("/v1/ops", tags=["sync"], response_model=PushResponse, openapi_extra=_PUSH_BODY)
+    async def push_ops(request: Request, who: Caller) -> Response:
+        # The body is validated here in one pass from the raw bytes: FastAPI would
+        # parse the JSON into Python objects first and validate those (twice the work).
         device = _device(who)
+        body = _push_request(await request.body())
         for i, op in enumerate(body.ops):
             if op.device_id != device.id:
                 raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
-        answer = PushResponse(results=push(_db(request), device, body.ops))
+        answer = PushResponse(results=await push(_db(request), device, body.ops))
         # Serialised once: returned as a model, FastAPI would validate it all over again.
         return Response(answer.model_dump_json(), media_type="application/json")
 
@@ -214,6 +225,35 @@ def _install_routes(app: FastAPI) -> None:
             # pages, and each write here would queue behind the feed's write lock.
             _note_cursor(_db(request), device, page.cursor)
         return Response(body, media_type="application/json")
+
+
+_PUSH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/PushRequest"}}}}}
+
+
+def _push_request(raw: bytes) -> PushRequest:
+    try:
+        return PushRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        # Errors located as FastAPI locates them, so every 422 reads the same.
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from exc
+
+
+def _publish_push_schema(app: FastAPI) -> None:
+    """Put PushRequest (and Op) in the OpenAPI components the push route refers to."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = make_schema()
+            defs = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.pop("$defs", {}))
+            components["PushRequest"] = defs
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _note_cursor(db: Database, device: Device, cursor: int) -> None:

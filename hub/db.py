@@ -10,10 +10,13 @@ from typing import Iterator
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
+from hub.checkpoint import SAFETY_NET_PAGES, Checkpointer
 from hub.group_commit import GroupCommit
 from hub.tx import Tx
 
 __all__ = ["Database", "Tx", "normalise_url"]
+
+CACHE_KIB = 64 * 1024  # page cache per SQLite connection
 
 # Any constant works; it only has to be the same in every hub process.
 _FEED_LOCK_KEY = 0x6261636B726F6F6D
@@ -38,6 +41,8 @@ class Database:
         # avoids busy-timeouts between our own threads.
         self._write_lock = threading.Lock()
         self.group_commit = GroupCommit(self)
+        path = _sqlite_file(self.url)
+        self._checkpointer = Checkpointer(path) if path else None
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
@@ -66,6 +71,8 @@ class Database:
                 tx.flush()
             finally:
                 tx.close()
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
@@ -93,7 +100,18 @@ class Database:
                 conn.info.pop("reading", None)
 
     def dispose(self) -> None:
+        """Finish queued writes, stop the writer and close every connection."""
+        self.group_commit.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a sqlite:/// URL; None for PostgreSQL and in-memory databases."""
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return None
+    return url[len("sqlite:///"):].split("?", 1)[0] or None
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -112,4 +130,9 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints run in hub.checkpoint's thread, not inside a commit.
+    cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+    # A group commit touches a few thousand pages of indexes; SQLite's default
+    # 2 MB cache made it read them back from the OS again and again.
+    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.close()

@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hub.tx import Tx
+from hub.tx import FEED, Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "flush", "pull", "head"]
+__all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
+           "flush", "pull", "head"]
 
 ALL_LOCATIONS = "*"
 
@@ -26,35 +27,40 @@ def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | Non
 
 def emit_order(conn: Tx, order_id: str) -> None:
     """Publish the order as it stands when the transaction flushes, to its location's devices."""
-    _stage(conn, ("", "order", order_id), _OrderAtFlush(order_id))
+    _stage(conn, ("", "order", order_id), _AtFlush("order"))
 
 
 def emit_stock(conn: Tx, location: str, bin_code: str, sku: str) -> None:
     """Publish the bin's on-hand of the SKU as it stands when the transaction flushes."""
-    _stage(conn, (location, "stock", f"{bin_code}|{sku}"), _StockAtFlush(location, bin_code, sku))
+    _stage(conn, (location, "stock", f"{bin_code}|{sku}"), _AtFlush("stock", bin_code, sku))
 
 
 def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
-    order = conn.execute("SELECT * FROM orders WHERE id = :id", {"id": order_id}).mappings().first()
-    if order is None:
-        return None
-    lines = conn.execute(
-        "SELECT * FROM order_lines WHERE order_id = :id ORDER BY line_no", {"id": order_id}
-    ).mappings()
-    snapshot = dict(order)
-    snapshot["lines"] = [{k: v for k, v in line.items() if k != "order_id"} for line in lines]
-    return snapshot
+    return order_snapshots(conn, [order_id]).get(order_id)
+
+
+def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Orders with their lines, as devices receive them, by id (two queries for all)."""
+    orders = {o["id"]: dict(o) for o in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()}
+    for order in orders.values():
+        order["lines"] = []
+    lines = conn.execute("SELECT * FROM order_lines WHERE order_id IN :ids ORDER BY order_id, line_no", {"ids": order_ids})
+    for line in lines.mappings():
+        orders[line.pop("order_id")]["lines"].append(line)
+    return orders
 
 
 def flush(conn: Tx) -> None:
     """Write the staged changes, in the order their entities were last touched."""
     staged: dict[tuple[str, str, str], Any] = conn.staged.pop("feed", {})
+    resolved = _resolve_at_flush(conn, staged)
     rows = []
-    for (scope, entity, key), data in staged.items():
-        if callable(data):
-            scope, data = data(conn)
-            if scope is None:
+    for entity_key, data in staged.items():
+        scope, entity, key = entity_key
+        if isinstance(data, _AtFlush):
+            if entity_key not in resolved:
                 continue
+            scope, data = resolved[entity_key]
         rows.append({"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)})
     conn.executemany("INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d)", rows)
 
@@ -70,30 +76,52 @@ def _stage(conn: Tx, entity_key: tuple[str, str, str], data: Any) -> None:
     staged = conn.staged.setdefault("feed", {})
     staged.pop(entity_key, None)  # moved to the end: the order of last touches
     staged[entity_key] = data
-    conn.on_flush("feed", flush, last=True)
+    conn.on_flush("feed", flush, stage=FEED)
 
 
-@dataclass(frozen=True)
-class _OrderAtFlush:
-    order_id: str
+class _AtFlush:
+    """An entity published as it stands at the flush, read then with the others of its kind."""
 
-    def __call__(self, conn: Tx) -> tuple[str | None, dict[str, Any] | None]:
-        snapshot = order_snapshot(conn, self.order_id)
-        return (None, None) if snapshot is None else (snapshot["location"], snapshot)
+    __slots__ = ("kind", "bin", "sku")
+
+    def __init__(self, kind: str, bin_code: str = "", sku: str = ""):
+        self.kind, self.bin, self.sku = kind, bin_code, sku
 
 
-@dataclass(frozen=True)
-class _StockAtFlush:
-    location: str
-    bin: str
-    sku: str
+FeedKey = tuple[str, str, str]
 
-    def __call__(self, conn: Tx) -> tuple[str, dict[str, Any]]:
-        on_hand = conn.execute(
-            "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s",
-            {"l": self.location, "b": self.bin, "s": self.sku},
-        ).scalar()
-        return self.location, {"location": self.location, "bin": self.bin, "sku": self.sku, "on_hand": on_hand or 0}
+
+def _resolve_at_flush(conn: Tx, staged: dict[FeedKey, Any]) -> dict[FeedKey, tuple[str, dict[str, Any]]]:
+    """(scope, data) of every entity staged to be read at the flush: one query per kind."""
+    orders = [k for k, v in staged.items() if isinstance(v, _AtFlush) and v.kind == "order"]
+    stock = [(k, v) for k, v in staged.items() if isinstance(v, _AtFlush) and v.kind == "stock"]
+    resolved: dict[FeedKey, tuple[str, dict[str, Any]]] = {}
+    if orders:
+        snapshots = order_snapshots(conn, [key for _s, _e, key in orders])
+        # An order gone, or not routed to a location yet, is published to nobody.
+        resolved.update({k: (snapshots[k[2]]["location"], snapshots[k[2]]) for k in orders
+                         if k[2] in snapshots and snapshots[k[2]]["location"] is not None})
+    if stock:
+        resolved.update(_stock_at_flush(conn, stock))
+    return resolved
+
+
+def _stock_at_flush(conn: Tx, staged: list[tuple[FeedKey, _AtFlush]]) -> dict[FeedKey, tuple[str, dict[str, Any]]]:
+    by_location: dict[str, list[tuple[FeedKey, _AtFlush]]] = {}
+    for k, at in staged:
+        by_location.setdefault(k[0], []).append((k, at))
+    resolved = {}
+    for location, same in by_location.items():
+        # By SKU (an index), then the bins wanted among them.
+        rows = conn.execute(
+            "SELECT bin, sku, on_hand FROM stock WHERE location = :l AND sku IN :skus",
+            {"l": location, "skus": sorted({at.sku for _k, at in same})},
+        ).all()
+        on_hand = {(r.bin, r.sku): r.on_hand for r in rows}
+        for k, at in same:
+            data = {"location": location, "bin": at.bin, "sku": at.sku, "on_hand": on_hand.get((at.bin, at.sku)) or 0}
+            resolved[k] = (location, data)
+    return resolved
 
 
 @dataclass

@@ -1,15 +1,25 @@
-"""Group commit: pushes that arrive while another is being written share its
-transaction, so one commit (one fsync, one turn of the feed lock) answers them all.
+"""Group commit: pushes share write transactions, so one commit (one fsync, one
+turn of the feed lock) answers many of them.
 
-The first waiting thread becomes the leader: it takes every queued piece of work,
-runs each in a savepoint of one write transaction and commits. A piece that
-raises is rolled back to its savepoint alone and its caller gets the exception;
-the others stand. Nobody is answered before the commit, so an answered push is
-as durable as with a transaction of its own."""
+One writer thread per database takes everything queued, runs each piece of work
+in one write transaction and commits, then answers them all. Work whose class
+has a `prepare_group(tx, works)` gets to load what the whole group needs in bulk
+first; what the pieces staged (held orders, the change feed, the op log) is
+written once for the whole group, in a handful of statements. While the writer waits on the disk, the event
+loop goes on reading and checking the next requests.
+
+If any piece raises, or the commit fails, the whole transaction rolls back and
+each piece runs again in a transaction of its own: the good ones stand, and the
+failing one's caller gets its exception. Nobody is answered before the commit
+that holds their work, so an answered push is as durable as with a transaction
+of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections import deque
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from hub.tx import Tx
@@ -17,7 +27,7 @@ from hub.tx import Tx
 if TYPE_CHECKING:
     from hub.db import Database
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "WriterClosed"]
 
 T = TypeVar("T")
 
@@ -26,14 +36,8 @@ T = TypeVar("T")
 MAX_PIECES = 64
 
 
-class _Piece:
-    __slots__ = ("work", "result", "error", "done")
-
-    def __init__(self, work: Callable[[Tx], Any]):
-        self.work = work
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.done = False
+class WriterClosed(RuntimeError):
+    """The database was closed while this work was waiting for the writer."""
 
 
 class GroupCommit:
@@ -41,46 +45,86 @@ class GroupCommit:
 
     def __init__(self, db: "Database"):
         self._db = db
-        self._queue: list[_Piece] = []
-        self._queue_lock = threading.Lock()
-        self._leader = threading.Lock()
+        self._queue: deque[tuple[Callable[[Tx], Any], Future]] = deque()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.busy = threading.Event()  # set while a group is being written (tests wait on it)
+
+    def submit(self, work: Callable[[Tx], T]) -> "Future[T]":
+        """Queue `work(tx)`; the future resolves once its transaction is committed,
+        or with what `work` raised (its writes rolled back) or what the commit raised."""
+        future: Future = Future()
+        with self._wake:
+            if self._closed:
+                raise WriterClosed("the hub database is closed")
+            self._queue.append((work, future))
+            if self._thread is None:  # started on first use: no threads at import or construction
+                self._thread = threading.Thread(target=self._write_forever, name="hub-writer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return future
 
     def run(self, work: Callable[[Tx], T]) -> T:
-        """`work(tx)` in a shared transaction; returns once it is committed, or
-        raises what `work` raised (its writes rolled back) or what the commit raised."""
-        piece = _Piece(work)
-        with self._queue_lock:
-            self._queue.append(piece)
-        while not piece.done:
-            with self._leader:
-                if not piece.done:
-                    self._run_queued()
-        if piece.error is not None:
-            raise piece.error
-        return piece.result
+        """`submit` and wait, from any thread but the writer's."""
+        return self.submit(work).result()
 
-    def _run_queued(self) -> None:
-        with self._queue_lock:
-            pieces, self._queue = self._queue[:MAX_PIECES], self._queue[MAX_PIECES:]
+    async def run_async(self, work: Callable[[Tx], T]) -> T:
+        """`submit` and wait without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(work))
+
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the writer."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if not self._queue:
+                    return
+                pieces = [self._queue.popleft() for _ in range(min(MAX_PIECES, len(self._queue)))]
+            self.busy.set()
+            try:
+                self._write(pieces)
+            except BaseException as exc:  # never leave a caller waiting on a dead writer
+                for _work, future in pieces:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            finally:
+                self.busy.clear()
+
+    def _write(self, pieces: list[tuple[Callable[[Tx], Any], Future]]) -> None:
         try:
             with self._db.write() as tx:
-                for n, piece in enumerate(pieces):
-                    _run_piece(tx, piece, f"piece_{n}")
-        except Exception as exc:  # the commit failed: nothing of this transaction stands
-            for piece in pieces:
-                piece.result, piece.error = None, piece.error or exc
-        finally:
-            for piece in pieces:
-                piece.done = True
+                _prepare(tx, [work for work, _future in pieces])
+                results = [work(tx) for work, _future in pieces]
+        except Exception as exc:
+            if len(pieces) == 1:
+                pieces[0][1].set_exception(exc)
+                return
+            for piece in pieces:  # find the failing one: each alone, in its own transaction
+                self._write([piece])
+            return
+        for (_work, future), result in zip(pieces, results):
+            future.set_result(result)
 
 
-def _run_piece(tx: Tx, piece: _Piece, savepoint: str) -> None:
-    tx.execute(f"SAVEPOINT {savepoint}")
-    try:
-        piece.result = piece.work(tx)
-        tx.flush()  # its staged writes belong inside its savepoint
-    except Exception as exc:
-        tx.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-        tx.discard_staged()
-        piece.error = exc
-    tx.execute(f"RELEASE SAVEPOINT {savepoint}")
+def _prepare(tx: Tx, works: list[Callable[[Tx], Any]]) -> None:
+    by_kind: dict[type, list] = {}
+    for work in works:
+        if hasattr(type(work), "prepare_group"):
+            by_kind.setdefault(type(work), []).append(work)
+    for kind, same in by_kind.items():
+        kind.prepare_group(tx, same)

@@ -19,13 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from hub.errors import Conflict, Invalid
 from hub.feed import head
-from hub.tx import Tx
+from hub.tx import FEED, TABLES, Tx
 from sync.errors import MalformedPayload, SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "log_ops", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
+__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "log_ops", "write_log", "PREFETCH", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
 
 HUB_DEVICE = "hub"
 
@@ -60,14 +60,23 @@ HANDLERS: dict[str, tuple[Handler, Callable[[dict[str, Any]], Any]]] = {}
 HELD_KINDS: set[str] = set()
 
 
-def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None, held: bool = False):
+# What a kind's handler will read, loaded in bulk for a whole group commit:
+# `prefetch(conn, payloads)` gets the raw (not yet validated) payloads of the group.
+PREFETCH: dict[str, Callable[[Tx, list[dict[str, Any]]], None]] = {}
+
+
+def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None, held: bool = False,
+             prefetch: Callable[[Tx, list[dict[str, Any]]], None] | None = None):
     """Register a handler for an op kind. Device kinds parse through sync.kinds;
-    hub command kinds pass their own payload parser. `held`: see HELD_KINDS."""
+    hub command kinds pass their own payload parser. `held`: see HELD_KINDS;
+    `prefetch`: see PREFETCH."""
 
     def wrap(handler: Handler) -> Handler:
         HANDLERS[kind] = (handler, parse)
         if held:
             HELD_KINDS.add(kind)
+        if prefetch is not None:
+            PREFETCH[kind] = prefetch
         return handler
 
     return wrap
@@ -84,7 +93,7 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
     except SyncError as exc:
         return _rejected(op, exc.code, str(exc))
     if op.kind not in HELD_KINDS:
-        conn.flush(last=False)  # held state back in its tables; the feed may stay staged
+        conn.flush(through=TABLES)  # held state back in its tables; the feed may stay staged
     outcome = handler(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)
@@ -100,7 +109,12 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
 def log_ops(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
     """Log ops applied in this transaction, in order. The change feed they staged
     is written first: each applied answer carries the feed position that reflects it."""
-    conn.flush()
+    conn.flush(through=FEED)
+    write_log(conn, entries)
+
+
+def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
+    """`log_ops` once the feed is written (the op log's own flush stage)."""
     top = head(conn)
     applied_at = datetime.now(timezone.utc).isoformat()
     rows = []
@@ -129,14 +143,19 @@ def hub_hlc() -> str:
         return _clock.now(int(time.time() * 1000)).encode()
 
 
-def observe_hlc(stamp: str) -> None:
-    """Move the hub clock past a device's op, so later hub commands sort after it."""
-    try:
-        remote = Timestamp.decode(stamp)
-    except ValueError:
-        return  # a malformed stamp is the op's problem, not the clock's
-    with _clock_lock:
-        _clock.observe(remote, int(time.time() * 1000))
+def observe_hlc(*stamps: str) -> None:
+    """Move the hub clock past devices' ops, so later hub commands sort after them."""
+    latest = None
+    for stamp in stamps:
+        try:
+            remote = Timestamp.decode(stamp)
+        except ValueError:
+            continue  # a malformed stamp is the op's problem, not the clock's
+        if latest is None or remote > latest:
+            latest = remote
+    if latest is not None:
+        with _clock_lock:
+            _clock.observe(latest, int(time.time() * 1000))
 
 
 def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "hub") -> OpResult:

@@ -8,6 +8,11 @@ movements; `Tx.flush` writes them back before anything else reads those tables:
 before any other op kind is applied (`hub.log.apply_op`), before the change feed
 is written (it is flushed last) and before the commit.
 
+A group commit loads every order its picks name in one query (`hold_orders`);
+an order not loaded that way is loaded on first use. The order's status
+(picking, picked, short) is settled when it is written back: no rule reads the
+difference between those, only whether the order is closed for picking.
+
 Writes go back as absolute values: the transaction holds the hub's write lock
 (SQLite's single writer, PostgreSQL's feed lock), so nobody changed them meanwhile."""
 
@@ -19,7 +24,7 @@ from hub.feed import emit_stock
 from hub.stock import Movement
 from hub.tx import Tx
 
-__all__ = ["HeldLine", "HeldOrder", "held_order", "stage_movement", "status_after_picking"]
+__all__ = ["HeldLine", "HeldOrder", "held_order", "hold_orders", "stage_movement", "status_after_picking"]
 
 _PICKING_STATUSES = ("released", "picking", "picked", "short")
 
@@ -69,11 +74,22 @@ def status_after_picking(status: str, lines: list[tuple[int, int, int]]) -> str:
 
 def held_order(conn: Tx, order_id: str) -> HeldOrder | None:
     """The order with its lines and reservations, loaded once per transaction."""
-    orders: dict[str, HeldOrder | None] = conn.staged.setdefault("held_orders", {})
+    orders: dict[str, HeldOrder | None] = conn.staged.get("held_orders") or {}
     if order_id not in orders:
-        orders[order_id] = _load(conn, order_id)
-        conn.on_flush("held", _write_back)
+        hold_orders(conn, [order_id])
+        orders = conn.staged["held_orders"]
     return orders[order_id]
+
+
+def hold_orders(conn: Tx, order_ids) -> None:
+    """Load these orders (those not held yet) in one query; unknown ids are held as None."""
+    orders: dict[str, HeldOrder | None] = conn.staged.setdefault("held_orders", {})
+    wanted = sorted({o for o in order_ids if o not in orders})
+    if not wanted:
+        return
+    conn.on_flush("held", _write_back)
+    orders.update(dict.fromkeys(wanted))
+    orders.update(_load(conn, wanted))
 
 
 def stage_movement(conn: Tx, m: Movement) -> None:
@@ -83,23 +99,24 @@ def stage_movement(conn: Tx, m: Movement) -> None:
     conn.on_flush("held", _write_back)
 
 
-def _load(conn: Tx, order_id: str) -> HeldOrder | None:
+def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
+    # No FOR UPDATE: every write transaction holds the hub's write lock already.
     rows = conn.execute(
-        "SELECT o.location, o.status, o.tote, l.line_no, l.sku, l.qty, l.qty_picked, l.qty_short, "
+        "SELECT o.id, o.location, o.status, o.tote, l.line_no, l.sku, l.qty, l.qty_picked, l.qty_short, "
         "l.qty_handed_over, l.qty_returned, l.qty_refunded, l.short_reason, r.qty AS reserved "
         "FROM orders o JOIN order_lines l ON l.order_id = o.id "
         "LEFT JOIN reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
-        "WHERE o.id = :o" + ("" if conn.is_sqlite else " FOR UPDATE OF o, l"),
-        {"o": order_id},
+        "WHERE o.id IN :ids",
+        {"ids": order_ids},
     ).all()
-    if not rows:
-        return None
-    first = rows[0]
-    order = HeldOrder(order_id, first.location, first.status, first.tote)
+    orders: dict[str, HeldOrder] = {}
     for r in rows:
+        order = orders.get(r.id)
+        if order is None:
+            order = orders[r.id] = HeldOrder(r.id, r.location, r.status, r.tote)
         order.lines[r.line_no] = HeldLine(r.sku, r.qty, r.qty_picked, r.qty_short, r.qty_handed_over,
                                           r.qty_returned, r.qty_refunded, r.short_reason, r.reserved)
-    return order
+    return orders
 
 
 def _write_back(conn: Tx) -> None:
@@ -110,6 +127,9 @@ def _write_back(conn: Tx) -> None:
 
 
 def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
+    for order in orders:
+        if any(line.changed for line in order.lines.values()):
+            order.settle_status()
     lines = [(o.id, n, l) for o in orders for n, l in o.lines.items() if l.changed]
     conn.executemany(
         "UPDATE order_lines SET qty_picked = :p, qty_short = :s, short_reason = :r WHERE order_id = :o AND line_no = :n",

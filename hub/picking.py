@@ -6,7 +6,7 @@ from __future__ import annotations
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
-from hub.pick_state import held_order, stage_movement, status_after_picking
+from hub.pick_state import held_order, hold_orders, stage_movement, status_after_picking
 from hub.stock import Movement
 from hub.tx import Tx
 from sync.kinds import PickConfirmed, PickShorted
@@ -42,7 +42,11 @@ def refuse_line(found, ctx: Context, order_id: str, line_no: int, sku: str | Non
     return None
 
 
-@register("pick.confirmed", held=True)
+def _hold_picked_orders(conn: Tx, payloads: list[dict]) -> None:
+    hold_orders(conn, [p["order_id"] for p in payloads if isinstance(p.get("order_id"), str)])
+
+
+@register("pick.confirmed", held=True, prefetch=_hold_picked_orders)
 def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
     order = held_order(conn, p.order_id)
     line = order.lines.get(p.line_no) if order else None
@@ -60,8 +64,7 @@ def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
     if p.tote:  # batch picking: the packer finds the order by its tote
         order.tote, order.changed = p.tote, True
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
-    order.settle_status()
-    emit_order(conn, p.order_id)
+    emit_order(conn, p.order_id)  # its status is settled when it is written back
     return outcome
 
 

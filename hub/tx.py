@@ -15,7 +15,10 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["Tx", "Result"]
+__all__ = ["Tx", "Result", "TABLES", "FEED", "LOG"]
+
+# Flush stages, in the order they are written (see Tx).
+TABLES, FEED, LOG = 0, 1, 2
 
 # A quoted string (only its % doubled), a PostgreSQL cast `::`, a `:name` parameter, or a bare %.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_]\w*)|%")
@@ -34,10 +37,18 @@ def _to_pyformat(sql: str) -> str:
     return _TOKENS.sub(swap, sql)
 
 
-def _expand_lists(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """`x IN :ids` with a list value → `x IN (:ids_0, :ids_1, …)`."""
+def _expand_lists(sql: str, params: dict[str, Any], as_array: bool) -> tuple[str, dict[str, Any]]:
+    """`x IN :ids` with a list value → `x IN (:ids_0, :ids_1, …)`, or with
+    `as_array` (PostgreSQL) `x = ANY(:ids)` (`NOT IN`: `<> ALL`) with the list sent as one array: one
+    statement text whatever the length, so the server prepares it once."""
     for name, value in list(params.items()):
         if isinstance(value, (list, tuple)):
+            if as_array and value:
+                sql, found = re.subn(rf"\b(NOT\s+)?IN\s+:{name}\b",
+                                     lambda m: f"<> ALL(:{name})" if m.group(1) else f"= ANY(:{name})", sql, flags=re.IGNORECASE)
+                if found:
+                    params[name] = list(value)
+                    continue
             names = [f"{name}_{i}" for i in range(len(value))] or [name + "_none"]
             params.update(zip(names, value) if value else [(names[0], None)])
             del params[name]
@@ -119,7 +130,9 @@ class Tx:
 
     `sa` is the SQLAlchemy connection underneath, for schema work (migrations).
     `staged` holds writes a module gathers during the transaction and writes in
-    one go from a flush it registered with `on_flush` (the change feed does)."""
+    one go from a flush it registered with `on_flush`, stage by stage: state held
+    in memory back into its tables (TABLES), then the change feed, which reads
+    those tables (FEED), then the op log, whose answers carry the feed's head (LOG)."""
 
     __slots__ = ("sa", "_cursor", "is_sqlite", "staged", "_flushes")
 
@@ -136,7 +149,7 @@ class Tx:
         sql = sql if isinstance(sql, str) else sql.text
         params = params or {}
         if any(isinstance(v, (list, tuple)) for v in params.values()):
-            sql, params = _expand_lists(sql, dict(params))
+            sql, params = _expand_lists(sql, dict(params), as_array=not self.is_sqlite)
         self._cursor.execute(sql if self.is_sqlite else _to_pyformat(sql), params)
         return self._result(self._cursor)
 
@@ -154,17 +167,17 @@ class Tx:
             self._cursor.execute(sql)
         return self._result(self._cursor)
 
-    def on_flush(self, name: str, flush: Callable[["Tx"], Any], last: bool = False) -> None:
-        """Have `flush(self)` run once at the next `flush()`, at the latest before
-        commit; `last` flushes run after the others (the change feed reads what they wrote)."""
-        self._flushes.setdefault((last, name), flush)
+    def on_flush(self, name: str, flush: Callable[["Tx"], Any], stage: int = TABLES) -> None:
+        """Have `flush(self)` run once at the next `flush()` that reaches `stage`,
+        at the latest before commit; stages run in order (TABLES, FEED, LOG)."""
+        self._flushes.setdefault((stage, name), flush)
 
-    def flush(self, last: bool = True) -> None:
-        """Write what is staged (the database calls this before it commits);
-        `last=False` leaves the `last` flushes staged."""
+    def flush(self, through: int = LOG) -> None:
+        """Write what is staged up to and including stage `through` (the database
+        flushes everything before it commits)."""
         while self._flushes:
             key = min(self._flushes)
-            if key[0] and not last:
+            if key[0] > through:
                 return
             self._flushes.pop(key)(self)
 

@@ -1,13 +1,15 @@
-"""hub.group_commit: pushes waiting for the writer share one transaction; one
-that fails is rolled back alone."""
+"""hub.group_commit: work queued behind the writer shares one transaction; a
+piece that fails is rolled back alone and the others stand."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 
 from hub.db import Database
+from hub.group_commit import WriterClosed
 
 
 @pytest.fixture
@@ -22,44 +24,76 @@ def db(hub_db_url):
 def _insert(code_id: int):
     def work(tx):
         tx.execute("INSERT INTO scans (id, code) VALUES (:i, :c)", {"i": code_id, "c": f"code-{code_id}"})
-        return code_id
+        return code_id, tx  # the transaction itself: kept alive, so told apart by identity
     return work
 
 
-def test_work_queued_behind_the_writer_shares_its_transaction_and_each_gets_its_own_answer(db):
-    results, errors = {}, {}
-    gate = threading.Event()
+def _hold_writer(db: Database):
+    """Queue work that keeps the writer busy until the returned event is set."""
+    gate, started = threading.Event(), threading.Event()
 
-    def held(tx):  # keeps the writer busy while the others queue up
+    def held(tx):
+        started.set()
         gate.wait(5)
         tx.execute("INSERT INTO scans (id, code) VALUES (0, 'first')")
-        return 0
+        return 0, tx
 
-    def run(n, work):
-        try:
-            results[n] = db.group_commit.run(work)
-        except Exception as exc:  # noqa: BLE001 - the test reads it back
-            errors[n] = exc
+    future = db.group_commit.submit(held)
+    assert started.wait(5)
+    return gate, future
 
-    def failing(tx):
-        tx.execute("INSERT INTO scans (id, code) VALUES (100, 'rolled back')")
-        raise ValueError("a bad op")
 
-    first = threading.Thread(target=run, args=(0, held))
-    first.start()
-    while not db.group_commit._leader.locked():
-        pass
-    others = [threading.Thread(target=run, args=(n, _insert(n))) for n in range(1, 6)]
-    others.append(threading.Thread(target=run, args=(100, failing)))
-    for t in others:
-        t.start()
-    while len(db.group_commit._queue) < 6:
-        threading.Event().wait(0.01)
+def _failing(tx):
+    tx.execute("INSERT INTO scans (id, code) VALUES (100, 'rolled back')")
+    raise ValueError("a bad op")
+
+
+def test_work_queued_behind_the_writer_shares_its_transaction_and_each_gets_its_own_answer(db):
+    gate, first = _hold_writer(db)
+    queued = [db.group_commit.submit(_insert(n)) for n in range(1, 6)]
     gate.set()
-    for t in [first, *others]:
-        t.join(10)
 
-    assert results == {n: n for n in range(6)}
-    assert isinstance(errors[100], ValueError)
+    answers = [f.result(10) for f in queued]
+    assert first.result(10)[0] == 0
+    assert [code for code, _tx in answers] == [1, 2, 3, 4, 5]
+    assert len({id(tx) for _code, tx in answers}) == 1  # the five queued pieces: one transaction
+    assert answers[0][1] is not first.result(10)[1]  # the one holding the writer had its own
     with db.read() as tx:
         assert tx.execute("SELECT id FROM scans ORDER BY id").scalars() == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_failing_piece_is_rolled_back_alone_and_its_caller_gets_the_error(db):
+    gate, first = _hold_writer(db)
+    queued = {n: db.group_commit.submit(_insert(n)) for n in (1, 2)}
+    bad = db.group_commit.submit(_failing)
+    queued[3] = db.group_commit.submit(_insert(3))
+    gate.set()
+
+    assert {n: f.result(10)[0] for n, f in queued.items()} == {1: 1, 2: 2, 3: 3}
+    with pytest.raises(ValueError, match="a bad op"):
+        bad.result(10)
+    first.result(10)
+    with db.read() as tx:
+        assert tx.execute("SELECT id FROM scans ORDER BY id").scalars() == [0, 1, 2, 3]
+
+
+def test_an_awaiting_caller_gets_its_answer_after_the_commit(db):
+    async def insert_and_read():
+        answer = await db.group_commit.run_async(_insert(7))
+        with db.read() as tx:  # committed: another connection sees it
+            return answer[0], tx.execute("SELECT code FROM scans WHERE id = 7").scalar_one()
+
+    assert asyncio.run(insert_and_read()) == (7, "code-7")
+
+
+def test_closing_finishes_queued_work_then_refuses_more(db):
+    gate, first = _hold_writer(db)
+    queued = db.group_commit.submit(_insert(1))
+    closer = threading.Thread(target=db.group_commit.close)
+    closer.start()
+    gate.set()
+    closer.join(10)
+
+    assert queued.result(1)[0] == 1 and first.result(1)[0] == 0
+    with pytest.raises(WriterClosed):
+        db.group_commit.submit(_insert(2))

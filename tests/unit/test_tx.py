@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.db import Database
-from hub.tx import _to_pyformat
+from hub.tx import FEED, LOG, TABLES, _to_pyformat
 
 
 @pytest.mark.parametrize("sql, expected", [
@@ -65,9 +65,12 @@ def test_a_write_that_raises_leaves_nothing_behind_staged_writes_included(db):
         assert tx.execute("SELECT name FROM t WHERE id = 10").scalar_one() == "staged"
 
 
-def test_flushes_marked_last_run_after_the_others(db):
+def test_flushes_run_stage_by_stage_tables_then_feed_then_log(db):
     order = []
     with db.write() as tx:
-        tx.on_flush("feed", lambda t: order.append("feed"), last=True)
+        tx.on_flush("log", lambda t: order.append("log"), stage=LOG)
+        tx.on_flush("feed", lambda t: order.append("feed"), stage=FEED)
         tx.on_flush("state", lambda t: order.append("state"))
-    assert order == ["state", "feed"]
+        tx.flush(through=TABLES)
+        assert order == ["state"]
+    assert order == ["state", "feed", "log"]
