@@ -5,7 +5,14 @@ pages: that commit then also writes those pages into the database file and
 fsyncs it, which made a group commit 3× slower every few groups. The hub's
 connections turn that off (`wal_autocheckpoint` very high, a safety net only) and
 this thread checkpoints a few times a second instead, in PASSIVE mode: it never
-waits for, nor holds up, readers and the writer."""
+waits for, nor holds up, readers and the writer.
+
+A log that is always being written to is never started over, though: a PASSIVE
+checkpoint racing the writer is always a few frames behind. It grew past 200 MB
+in a minute of pushes, and every page read searches the log's index, block by
+block. So once the log passes RESTART_FRAMES, the thread catches up while holding
+the hub's write lock (a few milliseconds: the frames since its last pass), and the
+next write transaction starts the log from its beginning."""
 
 from __future__ import annotations
 
@@ -17,13 +24,15 @@ __all__ = ["Checkpointer", "SAFETY_NET_PAGES"]
 # Only if the thread falls far behind does a commit checkpoint again (~200 MB of log).
 SAFETY_NET_PAGES = 50_000
 INTERVAL_S = 0.25
+RESTART_FRAMES = 8_000  # ~32 MB of log
 
 
 class Checkpointer:
     """A daemon thread with its own connection; started on the first commit."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, write_lock: threading.Lock):
         self._path = path
+        self._write_lock = write_lock
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -53,7 +62,10 @@ class Checkpointer:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames > RESTART_FRAMES:
+                    with self._write_lock:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 # A pause, so the commits meanwhile are copied back together; cut short by close().
                 if self._stopping.wait(INTERVAL_S):
                     break

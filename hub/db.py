@@ -42,14 +42,14 @@ class Database:
         self._write_lock = threading.Lock()
         self.group_commit = GroupCommit(self)
         path = _sqlite_file(self.url)
-        self._checkpointer = Checkpointer(path) if path else None
+        self._checkpointer = Checkpointer(path, self._write_lock) if path else None
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         # A pool of open connections: opening one per request (and running the
         # pragmas, and closing it again) was a large share of a push's time.
-        engine = create_engine(self.url, pool_size=8, max_overflow=16) if ":memory:" not in self.url else create_engine(self.url)
+        engine = create_engine(self.url, pool_size=8, max_overflow=16, pool_use_lifo=True) if ":memory:" not in self.url else create_engine(self.url)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+from pydantic_core import to_json
 
 from hub.tx import FEED, Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
-           "flush", "pull", "head"]
+           "publish_known_orders", "forget_known", "flush", "pull", "head"]
 
 ALL_LOCATIONS = "*"
 
@@ -33,6 +35,27 @@ def emit_order(conn: Tx, order_id: str) -> None:
 def emit_stock(conn: Tx, location: str, bin_code: str, sku: str) -> None:
     """Publish the bin's on-hand of the SKU as it stands when the transaction flushes."""
     _stage(conn, (location, "stock", f"{bin_code}|{sku}"), _AtFlush("stock", bin_code, sku))
+
+
+def publish_known_orders(conn: Tx, snapshots: dict[str, Callable[[], dict[str, Any]]]) -> None:
+    """Orders staged to be read at the flush whose state the caller holds: published
+    from `snapshots[id]()` instead (held orders, just written back). A later
+    `emit_order` (a handler that changed the tables) stages a read again."""
+    staged = conn.staged.get("feed")
+    if not staged:
+        return
+    for order_id, snapshot in snapshots.items():
+        marker = staged.get(("", "order", order_id))
+        if isinstance(marker, _AtFlush):
+            marker.known = snapshot()
+
+
+def forget_known(conn: Tx) -> None:
+    """Read every staged entity back at the flush after all: a handler is about to
+    change tables behind what the stagers held."""
+    for marker in (conn.staged.get("feed") or {}).values():
+        if isinstance(marker, _AtFlush):
+            marker.known = None
 
 
 def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
@@ -61,8 +84,8 @@ def flush(conn: Tx) -> None:
             if entity_key not in resolved:
                 continue
             scope, data = resolved[entity_key]
-        rows.append({"s": scope, "e": entity, "k": key, "d": None if data is None else json.dumps(data)})
-    conn.executemany("INSERT INTO changes (scope, entity, key, data) VALUES (:s, :e, :k, :d)", rows)
+        rows.append((scope, entity, key, None if data is None else to_json(data).decode()))
+    conn.executemany("INSERT INTO changes (scope, entity, key, data) VALUES (?, ?, ?, ?)", rows)
 
 
 def head(conn: Tx) -> int:
@@ -82,10 +105,11 @@ def _stage(conn: Tx, entity_key: tuple[str, str, str], data: Any) -> None:
 class _AtFlush:
     """An entity published as it stands at the flush, read then with the others of its kind."""
 
-    __slots__ = ("kind", "bin", "sku")
+    __slots__ = ("kind", "bin", "sku", "known")
 
     def __init__(self, kind: str, bin_code: str = "", sku: str = ""):
         self.kind, self.bin, self.sku = kind, bin_code, sku
+        self.known: dict[str, Any] | None = None  # its state, if the stager knows it
 
 
 FeedKey = tuple[str, str, str]
@@ -93,11 +117,15 @@ FeedKey = tuple[str, str, str]
 
 def _resolve_at_flush(conn: Tx, staged: dict[FeedKey, Any]) -> dict[FeedKey, tuple[str, dict[str, Any]]]:
     """(scope, data) of every entity staged to be read at the flush: one query per kind."""
-    orders = [k for k, v in staged.items() if isinstance(v, _AtFlush) and v.kind == "order"]
-    stock = [(k, v) for k, v in staged.items() if isinstance(v, _AtFlush) and v.kind == "stock"]
+    markers = [(k, v) for k, v in staged.items() if isinstance(v, _AtFlush)]
+    snapshots = {k[2]: v.known for k, v in markers if v.known is not None}
+    orders = [k for k, v in markers if v.kind == "order"]
+    stock = [(k, v) for k, v in markers if v.kind == "stock"]
     resolved: dict[FeedKey, tuple[str, dict[str, Any]]] = {}
     if orders:
-        snapshots = order_snapshots(conn, [key for _s, _e, key in orders])
+        unknown = [key for _s, _e, key in orders if key not in snapshots]
+        if unknown:
+            snapshots.update(order_snapshots(conn, unknown))
         # An order gone, or not routed to a location yet, is published to nobody.
         resolved.update({k: (snapshots[k[2]]["location"], snapshots[k[2]]) for k in orders
                          if k[2] in snapshots and snapshots[k[2]]["location"] is not None})

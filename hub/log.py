@@ -7,7 +7,6 @@ Device ops keep their own (device_id, device_seq); hub commands use device_id
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -16,9 +15,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from hub.errors import Conflict, Invalid
-from hub.feed import head
+from hub.feed import forget_known, head
 from hub.tx import FEED, TABLES, Tx
 from sync.errors import MalformedPayload, SyncError
 from sync.hlc import HybridClock, Timestamp
@@ -94,6 +94,7 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
         return _rejected(op, exc.code, str(exc))
     if op.kind not in HELD_KINDS:
         conn.flush(through=TABLES)  # held state back in its tables; the feed may stay staged
+        forget_known(conn)  # this handler reads and writes the tables themselves
     outcome = handler(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)
@@ -121,15 +122,11 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
     for ctx, op, result in entries:
         if result.status == OpStatus.APPLIED:
             result.change_seq = top
-        rows.append({
-            "op_id": op.op_id, "device_id": ctx.device_id, "device_seq": op.device_seq, "kind": op.kind,
-            "payload": json.dumps(op.payload), "actor": op.actor, "hlc": op.hlc, "schema_version": op.schema_version,
-            "result": result.model_dump_json(), "applied_at": applied_at, "location": ctx.location,
-        })
+        rows.append((op.op_id, ctx.device_id, op.device_seq, op.kind, to_json(op.payload).decode(), op.actor, op.hlc,
+                     op.schema_version, result.model_dump_json(), applied_at, ctx.location))
     conn.executemany(
         "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
-        "result, applied_at, location) VALUES (:op_id, :device_id, :device_seq, :kind, :payload, :actor, "
-        ":hlc, :schema_version, :result, :applied_at, :location)",
+        "result, applied_at, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

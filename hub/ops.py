@@ -150,8 +150,8 @@ class PushLog:
     def write(self, conn: Tx) -> None:
         conn.staged.pop("push_log", None)
         write_log(conn, self.entries)
-        conn.executemany("UPDATE devices SET last_seq = :s WHERE id = :d",
-                         [{"s": seq, "d": device_id} for device_id, seq in self.last_seq.items()])
+        conn.executemany("UPDATE devices SET last_seq = ? WHERE id = ?",
+                         [(seq, device_id) for device_id, seq in self.last_seq.items()])
 
 
 class _Group:

@@ -19,8 +19,9 @@ Writes go back as absolute values: the transaction holds the hub's write lock
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from hub.feed import emit_stock
+from hub.feed import emit_stock, publish_known_orders
 from hub.stock import Movement
 from hub.tx import Tx
 
@@ -40,6 +41,7 @@ class HeldLine:
     refunded: int
     short_reason: str | None
     reserved: int | None  # None: no reservation row
+    row: dict[str, Any]  # the whole order_lines row as loaded, for the change feed
     changed: bool = False
 
 
@@ -49,6 +51,7 @@ class HeldOrder:
     location: str | None
     status: str
     tote: str | None
+    row: dict[str, Any]  # the whole orders row as loaded, for the change feed
     lines: dict[int, HeldLine] = field(default_factory=dict)
     changed: bool = False
 
@@ -57,6 +60,16 @@ class HeldOrder:
         status = status_after_picking(self.status, [(l.qty, l.picked, l.short) for l in self.lines.values()])
         if status != self.status:
             self.status, self.changed = status, True
+
+    def snapshot(self) -> dict[str, Any]:
+        """The order as `hub.feed.order_snapshot` reads it back from the tables."""
+        order = {**self.row, "status": self.status, "tote": self.tote}
+        order["lines"] = [
+            {**{k: v for k, v in line.row.items() if k != "order_id"},
+             "qty_picked": line.picked, "qty_short": line.short, "short_reason": line.short_reason}
+            for _n, line in sorted(self.lines.items())
+        ]
+        return order
 
 
 def status_after_picking(status: str, lines: list[tuple[int, int, int]]) -> str:
@@ -101,29 +114,32 @@ def stage_movement(conn: Tx, m: Movement) -> None:
 
 def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
     # No FOR UPDATE: every write transaction holds the hub's write lock already.
-    rows = conn.execute(
-        "SELECT o.id, o.location, o.status, o.tote, l.line_no, l.sku, l.qty, l.qty_picked, l.qty_short, "
-        "l.qty_handed_over, l.qty_returned, l.qty_refunded, l.short_reason, r.qty AS reserved "
-        "FROM orders o JOIN order_lines l ON l.order_id = o.id "
+    orders = {
+        r["id"]: HeldOrder(r["id"], r["location"], r["status"], r["tote"], r)
+        for r in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()
+    }
+    lines = conn.execute(
+        "SELECT l.*, r.qty AS reserved FROM order_lines l "
         "LEFT JOIN reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
-        "WHERE o.id IN :ids",
+        "WHERE l.order_id IN :ids",
         {"ids": order_ids},
-    ).all()
-    orders: dict[str, HeldOrder] = {}
-    for r in rows:
-        order = orders.get(r.id)
-        if order is None:
-            order = orders[r.id] = HeldOrder(r.id, r.location, r.status, r.tote)
-        order.lines[r.line_no] = HeldLine(r.sku, r.qty, r.qty_picked, r.qty_short, r.qty_handed_over,
-                                          r.qty_returned, r.qty_refunded, r.short_reason, r.reserved)
+    ).mappings()
+    for r in lines:
+        reserved = r.pop("reserved")
+        orders[r["order_id"]].lines[r["line_no"]] = HeldLine(
+            r["sku"], r["qty"], r["qty_picked"], r["qty_short"], r["qty_handed_over"], r["qty_returned"],
+            r["qty_refunded"], r["short_reason"], reserved, r)
     return orders
 
 
 def _write_back(conn: Tx) -> None:
-    orders: dict[str, HeldOrder | None] = conn.staged.pop("held_orders", {})
+    held: dict[str, HeldOrder | None] = conn.staged.pop("held_orders", {})
     movements: list[Movement] = conn.staged.pop("held_movements", [])
-    _write_orders(conn, [o for o in orders.values() if o is not None])
+    orders = [o for o in held.values() if o is not None]
+    _write_orders(conn, orders)
     _write_movements(conn, movements)
+    # The feed publishes these as written, without reading them back.
+    publish_known_orders(conn, {o.id: o.snapshot for o in orders})
 
 
 def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
@@ -132,38 +148,37 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
             order.settle_status()
     lines = [(o.id, n, l) for o in orders for n, l in o.lines.items() if l.changed]
     conn.executemany(
-        "UPDATE order_lines SET qty_picked = :p, qty_short = :s, short_reason = :r WHERE order_id = :o AND line_no = :n",
-        [{"p": l.picked, "s": l.short, "r": l.short_reason, "o": oid, "n": n} for oid, n, l in lines],
+        "UPDATE order_lines SET qty_picked = ?, qty_short = ?, short_reason = ? WHERE order_id = ? AND line_no = ?",
+        [(l.picked, l.short, l.short_reason, oid, n) for oid, n, l in lines],
     )
     held = [(oid, n, l) for oid, n, l in lines if l.reserved is not None]
     conn.executemany(
-        "UPDATE reservations SET qty = :q WHERE order_id = :o AND line_no = :n",
-        [{"q": l.reserved, "o": oid, "n": n} for oid, n, l in held if l.reserved > 0],
+        "UPDATE reservations SET qty = ? WHERE order_id = ? AND line_no = ?",
+        [(l.reserved, oid, n) for oid, n, l in held if l.reserved > 0],
     )
     conn.executemany(
-        "DELETE FROM reservations WHERE order_id = :o AND line_no = :n",
-        [{"o": oid, "n": n} for oid, n, l in held if l.reserved <= 0],
+        "DELETE FROM reservations WHERE order_id = ? AND line_no = ?",
+        [(oid, n) for oid, n, l in held if l.reserved <= 0],
     )
     conn.executemany(
-        "UPDATE orders SET status = :s, tote = :t WHERE id = :o",
-        [{"s": o.status, "t": o.tote, "o": o.id} for o in orders if o.changed],
+        "UPDATE orders SET status = ?, tote = ? WHERE id = ?",
+        [(o.status, o.tote, o.id) for o in orders if o.changed],
     )
 
 
 def _write_movements(conn: Tx, movements: list[Movement]) -> None:
     conn.executemany(
-        "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
-        "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)",
-        [m.__dict__ for m in movements],
+        "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(m.location, m.bin, m.sku, m.qty, m.reason, m.order_id, m.op_id, m.hlc) for m in movements],
     )
     on_hand: dict[tuple[str, str, str], int] = {}
     for m in movements:
         key = (m.location, m.bin, m.sku)
         on_hand[key] = on_hand.get(key, 0) + m.qty
     conn.executemany(
-        "INSERT INTO stock (location, bin, sku, on_hand) VALUES (:l, :b, :s, :q) "
+        "INSERT INTO stock (location, bin, sku, on_hand) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
-        [{"l": l, "b": b, "s": s, "q": q} for (l, b, s), q in sorted(on_hand.items())],
+        [(l, b, s, q) for (l, b, s), q in sorted(on_hand.items())],
     )
     for location, bin_code, sku in on_hand:
         emit_stock(conn, location, bin_code, sku)

@@ -20,18 +20,20 @@ __all__ = ["Tx", "Result", "TABLES", "FEED", "LOG"]
 # Flush stages, in the order they are written (see Tx).
 TABLES, FEED, LOG = 0, 1, 2
 
-# A quoted string (only its % doubled), a PostgreSQL cast `::`, a `:name` parameter, or a bare %.
-_TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_]\w*)|%")
+# A quoted string (only its % doubled), a PostgreSQL cast `::`, a `:name` parameter, a `?`, or a bare %.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_]\w*)|\?|%")
 
 
 @lru_cache(maxsize=2048)
 def _to_pyformat(sql: str) -> str:
-    """`:name` → `%(name)s` for psycopg, with literal % doubled."""
+    """`:name` → `%(name)s` and `?` → `%s` for psycopg, with literal % doubled."""
 
     def swap(m: re.Match) -> str:
         token = m.group(0)
         if m.group(1):
             return f"%({m.group(1)})s"
+        if token == "?":
+            return "%s"
         return token if token == "::" else token.replace("%", "%%")
 
     return _TOKENS.sub(swap, sql)
@@ -154,7 +156,8 @@ class Tx:
         return self._result(self._cursor)
 
     def executemany(self, sql: str, rows: Sequence[dict[str, Any]] | Sequence[Sequence[Any]]) -> None:
-        """Run `sql` once per row of parameters (no results)."""
+        """Run `sql` once per row of parameters (no results): dicts for `:name`
+        parameters, or tuples for `?` ones (the hot inserts: half the binding cost)."""
         if not rows:
             return
         self._cursor.executemany(sql if self.is_sqlite else _to_pyformat(sql), rows)

@@ -14,6 +14,8 @@ from hub.tx import FEED, LOG, TABLES, _to_pyformat
     ("SELECT ':not_a_param' FROM t WHERE c = :c", "SELECT ':not_a_param' FROM t WHERE c = %(c)s"),
     ("SELECT a FROM t WHERE r LIKE 'count%' AND n % 2 = :z", "SELECT a FROM t WHERE r LIKE 'count%%' AND n %% 2 = %(z)s"),
     ("SELECT 'it''s :x' FROM t", "SELECT 'it''s :x' FROM t"),
+    ("INSERT INTO t (a, b) VALUES (?, ?)", "INSERT INTO t (a, b) VALUES (%s, %s)"),
+    ("SELECT 'why?' FROM t WHERE a = ?", "SELECT 'why?' FROM t WHERE a = %s"),
 ])
 def test_named_parameters_become_pyformat_and_literal_percents_are_doubled(sql, expected):
     assert _to_pyformat(sql) == expected
@@ -42,6 +44,13 @@ def test_a_list_parameter_expands_into_an_in_list(db):
     with db.read() as tx:
         assert tx.execute("SELECT id FROM t WHERE id IN :ids ORDER BY id", {"ids": [4, 1]}).scalars() == [1, 4]
         assert tx.execute("SELECT id FROM t WHERE id IN :ids", {"ids": []}).all() == []
+
+
+def test_rows_of_positional_parameters_are_written_like_named_ones(db):
+    with db.write() as tx:
+        tx.executemany("INSERT INTO t (id, name) VALUES (?, ?)", [(20, "twenty"), (21, "twenty-one")])
+    with db.read() as tx:
+        assert tx.execute("SELECT name FROM t WHERE id IN :ids ORDER BY id", {"ids": [20, 21]}).scalars() == ["twenty", "twenty-one"]
 
 
 def test_one_names_how_many_rows_there_were(db):
