@@ -157,6 +157,11 @@ def load(db: Database, store: Store) -> int:
         insert(conn, "changes", ("scope", "entity", "key", "data"), _feed(store))
         # Read the snapshots before COPY starts: the connection serves one statement at a time.
         insert(conn, "changes", ("scope", "entity", "key", "data"), order_changes(conn, [o[0] for o in store.orders]))
+    if not db.is_sqlite:
+        # A hub that received this store over days would have planner statistics
+        # (autovacuum); a bulk load has none until someone asks.
+        with db.write() as conn:
+            conn.execute("ANALYZE")
     return store.feed_rows
 
 

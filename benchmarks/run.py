@@ -20,6 +20,7 @@ from benchmarks import raw
 from benchmarks.data import FULL, LOCATION, QUICK, Store, add_devices, device_token, generate, insert, load, order_changes
 from benchmarks.hubs import Backend, HubServer, pg_available, pg_checkpoint, pg_version
 from benchmarks.report import Row, percentile, render, write_doc
+from edge_app.outbox import new_op_id
 from hub.db import Database
 from hub.devices import create_enrollment_code
 from sync.kinds import SCHEMA_VERSION
@@ -54,7 +55,12 @@ def machine() -> dict[str, str]:
 
 
 def workload(store: Store, devices: list[str]) -> list[dict]:
-    """Each device's pick.confirmed ops (one per unit) in batches, orders dealt round-robin."""
+    """Each device's pick.confirmed ops (one per unit) in batches, orders dealt round-robin.
+
+    Op ids are UUIDv7 as the edge makes them (`edge_app.outbox.new_op_id`), handed
+    out in the order the batches will be pushed (every device's first batch, then
+    every device's second…): on a real floor an op is pushed moments after it is
+    made, so ids reach the hub in about the order they were made."""
     per_device: list[list[dict]] = [[] for _ in devices]
     lines: dict[str, list[tuple]] = {}
     for line in store.lines:
@@ -67,12 +73,16 @@ def workload(store: Store, devices: list[str]) -> list[dict]:
             if pick_bin is None:
                 continue
             for _ in range(qty):
-                ops.append({"op_id": str(uuid.uuid4()), "device_id": device, "device_seq": len(ops) + 1,
+                ops.append({"op_id": "", "device_id": device, "device_seq": len(ops) + 1,
                             "kind": "pick.confirmed", "actor": f"device:{device}", "schema_version": SCHEMA_VERSION,
                             "hlc": f"{wall:015d}:{len(ops):06d}:{device}",
                             "payload": {"order_id": order_id, "line_no": line_no, "bin": pick_bin, "sku": sku, "qty": 1}})
-    return [{"token": device_token(n), "batches": [ops[i:i + BATCH] for i in range(0, len(ops), BATCH)]}
-            for n, ops in enumerate(per_device)]
+    batched = [[ops[i:i + BATCH] for i in range(0, len(ops), BATCH)] for ops in per_device]
+    for n in range(max(map(len, batched), default=0)):
+        for batches in batched:
+            for op in batches[n] if n < len(batches) else ():
+                op["op_id"] = new_op_id()
+    return [{"token": device_token(n), "batches": batches} for n, batches in enumerate(batched)]
 
 
 def run_loadgen(mode: str, spec: dict, work: Path) -> dict:

@@ -18,6 +18,7 @@ from sync.models import Op, OpResult, OpStatus
 __all__ = [
     "PendingEffect",
     "record_op",
+    "new_op_id",
     "pending_ops",
     "depth",
     "apply_results",
@@ -70,6 +71,23 @@ def observe_hub_clock(conn: sqlite3.Connection, hub_stamp: str) -> None:
     _set_meta(conn, "hlc", clock.observe(Timestamp.decode(hub_stamp), int(time.time() * 1000)).encode())
 
 
+def new_op_id() -> str:
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    Ids made later sort later, so the hub's unique index on op ids grows at its
+    right edge instead of taking a random page per op: that was a third of the
+    pages a pushed pick wrote to the hub's log. The random bits come from uuid4,
+    which the simulator seeds."""
+    ms = time.time_ns() // 1_000_000 & _MS_MASK
+    rand = uuid.uuid4().int
+    value = ms << 80 | 0x7 << 76 | (rand >> 64 & 0xFFF) << 64 | 0b10 << 62 | rand & _RAND_B_MASK
+    return str(uuid.UUID(int=value))
+
+
+_MS_MASK = (1 << 48) - 1
+_RAND_B_MASK = (1 << 62) - 1
+
+
 def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], actor: str, effect: PendingEffect) -> Op:
     """Append an op and its pending effect. Call inside the action's transaction."""
     # A malformed op would be refused by the hub after the person walked away:
@@ -78,7 +96,7 @@ def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], acto
     device_id = _meta(conn, "device_id", "")
     seq = int(_meta(conn, "next_seq", "1"))
     op = Op(
-        op_id=str(uuid.uuid4()),
+        op_id=new_op_id(),
         device_id=device_id,
         device_seq=seq,
         kind=kind,

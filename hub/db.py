@@ -16,7 +16,7 @@ from hub.tx import Tx
 
 __all__ = ["Database", "Tx", "normalise_url"]
 
-CACHE_KIB = 64 * 1024  # page cache per SQLite connection
+WRITER_CACHE_KIB = 64 * 1024  # the SQLite write connection's page cache
 
 # Any constant works; it only has to be the same in every hub process.
 _FEED_LOCK_KEY = 0x6261636B726F6F6D
@@ -37,6 +37,7 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.engine = self._create_engine()
+        self._write_engine = self._create_write_engine()
         # SQLite has one writer at a time anyway; queueing writers in-process
         # avoids busy-timeouts between our own threads.
         self._write_lock = threading.Lock()
@@ -49,8 +50,20 @@ class Database:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         # A pool of open connections: opening one per request (and running the
         # pragmas, and closing it again) was a large share of a push's time.
-        engine = create_engine(self.url, pool_size=8, max_overflow=16, pool_use_lifo=True) if ":memory:" not in self.url else create_engine(self.url)
+        engine = create_engine(self.url, pool_size=8, max_overflow=16) if ":memory:" not in self.url else create_engine(self.url)
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+
+    def _create_write_engine(self) -> Engine:
+        """SQLite: every write on one connection of its own, whose page cache (64 MB)
+        stays warm with what the writes touch; readers taking turns on it left the
+        writer reading the same index pages back from the OS group after group."""
+        if _sqlite_file(self.url) is None:
+            return self.engine  # PostgreSQL; or an in-memory database, which lives in its one connection
+        engine = create_engine(self.url, pool_size=1, max_overflow=0)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", _sqlite_writer_cache)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
 
@@ -80,7 +93,7 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
+        with self._write_lock, self._write_engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -105,6 +118,7 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.close()
         self.engine.dispose()
+        self._write_engine.dispose()
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -132,7 +146,10 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     # Checkpoints run in hub.checkpoint's thread, not inside a commit.
     cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+    cur.close()
+
+
+def _sqlite_writer_cache(dbapi_conn, _record) -> None:
     # A group commit touches a few thousand pages of indexes; SQLite's default
     # 2 MB cache made it read them back from the OS again and again.
-    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    cur.close()
+    dbapi_conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")

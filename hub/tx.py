@@ -15,6 +15,8 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Sequence
 
+from hub.bulk import write_rows
+
 __all__ = ["Tx", "Result", "TABLES", "FEED", "LOG"]
 
 # Flush stages, in the order they are written (see Tx).
@@ -157,8 +159,11 @@ class Tx:
 
     def executemany(self, sql: str, rows: Sequence[dict[str, Any]] | Sequence[Sequence[Any]]) -> None:
         """Run `sql` once per row of parameters (no results): dicts for `:name`
-        parameters, or tuples for `?` ones (the hot inserts: half the binding cost)."""
+        parameters, or tuples for `?` ones (the hot inserts: half the binding cost;
+        on PostgreSQL, the shapes hub.bulk knows go as one statement)."""
         if not rows:
+            return
+        if not self.is_sqlite and isinstance(rows[0], tuple) and write_rows(self._cursor, sql, rows):
             return
         self._cursor.executemany(sql if self.is_sqlite else _to_pyformat(sql), rows)
 
