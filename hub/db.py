@@ -56,11 +56,15 @@ class Database:
         return engine
 
     def _create_write_engine(self) -> Engine:
-        """SQLite: every write on one connection of its own, whose page cache (64 MB)
-        stays warm with what the writes touch; readers taking turns on it left the
-        writer reading the same index pages back from the OS group after group."""
+        """Every write on one connection of its own: writes take turns anyway (SQLite's
+        single writer, PostgreSQL's feed lock). On SQLite its page cache (64 MB) stays
+        warm with what the writes touch; readers taking turns on it left the writer
+        reading the same index pages back from the OS group after group. On
+        PostgreSQL its prepared statements and column types stay with it."""
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
         if _sqlite_file(self.url) is None:
-            return self.engine  # PostgreSQL; or an in-memory database, which lives in its one connection
+            return self.engine  # an in-memory database lives in its one connection
         engine = create_engine(self.url, pool_size=1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "connect", _sqlite_writer_cache)
@@ -90,7 +94,7 @@ class Database:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         if not self.is_sqlite:
-            with self.engine.begin() as conn:
+            with self._write_engine.begin() as conn:
                 yield conn
             return
         with self._write_lock, self._write_engine.begin() as conn:
