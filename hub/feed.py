@@ -29,6 +29,11 @@ def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | Non
 
 def emit_order(conn: Tx, order_id: str) -> None:
     """Publish the order as it stands when the transaction flushes, to its location's devices."""
+    staged = conn.staged.get("feed")
+    if staged is not None:
+        marker = staged.get(("", "order", order_id))
+        if isinstance(marker, _AtFlush) and marker.known is None:
+            return  # staged to be read at the flush already (the pick path calls this once a unit)
     _stage(conn, ("", "order", order_id), _AtFlush("order"))
 
 

@@ -46,4 +46,9 @@ def settled(conn: Tx, ctx: Context, op: Op, decision: Decision, location: str | 
     """The handler's outcome for a decision, with its follow-ups recorded."""
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
+    if not decision.tasks and decision.conflict is None:
+        return _PLAIN if not decision.message else Outcome(message=decision.message)
     return Outcome(message=decision.message, compensations=record_followups(conn, ctx, op, decision, location, order_id))
+
+
+_PLAIN = Outcome()  # applied, nothing to follow up (handlers only read it)

@@ -38,7 +38,7 @@ class Context:
     location: str | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """A handler's verdict: `refusal` set means refused; otherwise applied."""
 

@@ -169,7 +169,7 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
 def _write_movements(conn: Tx, movements: list[Movement]) -> None:
     conn.executemany(
         "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(m.location, m.bin, m.sku, m.qty, m.reason, m.order_id, m.op_id, m.hlc) for m in movements],
+        movements,
     )
     on_hand: dict[tuple[str, str, str], int] = {}
     for m in movements:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from hub.errors import InvariantBroken
 from hub.feed import emit_stock
@@ -14,8 +14,9 @@ from hub.tx import Tx
 __all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin"]
 
 
-@dataclass(frozen=True)
-class Movement:
+class Movement(NamedTuple):
+    """One line of the stock ledger (a tuple: a pushed pick makes one per unit)."""
+
     location: str
     bin: str
     sku: str
@@ -31,12 +32,12 @@ def move(conn: Tx, m: Movement) -> int:
     conn.execute(
         "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
         "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)",
-        m.__dict__,
+        m._asdict(),
     )
     conn.execute(
         "INSERT INTO stock (location, bin, sku, on_hand) VALUES (:location, :bin, :sku, :qty) "
         "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
-        m.__dict__,
+        m._asdict(),
     )
     return emit_stock(conn, m.location, m.bin, m.sku)
 
