@@ -23,6 +23,7 @@ from hub.migrations import migrate
 from hub.ops import push
 from hub.orders import accept_order, get_order, list_orders
 from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
+from hub.writer import WriterClient
 from sync.models import (
     CancelRequest,
     Enrollment,
@@ -37,12 +38,15 @@ from sync.models import (
 __all__ = ["create_app"]
 
 
-def create_app(db: Database, *, run_migrations: bool = True) -> FastAPI:
-    """The hub API over `db`. Migrations run at start-up unless told not to."""
+def create_app(db: Database, *, run_migrations: bool = True, writer: str | None = None) -> FastAPI:
+    """The hub API over `db`. Migrations run at start-up unless told not to.
+    `writer`: the socket of a writer process that applies pushed ops (hub.writer);
+    without one they are applied in this process."""
     if run_migrations:
         migrate(db)
     app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.")
     app.state.db = db
+    app.state.writer = WriterClient(writer) if writer else None
     app.state.callers = {}  # token -> (expires, Device | ApiClient)
     _install_error_handlers(app)
     _install_routes(app)
@@ -202,10 +206,13 @@ def _install_routes(app: FastAPI) -> None:
         # The body is validated here in one pass from the raw bytes: FastAPI would
         # parse the JSON into Python objects first and validate those (twice the work).
         device = _device(who)
-        body = _push_request(await request.body())
+        raw = await request.body()
+        body = _push_request(raw)
         for i, op in enumerate(body.ops):
             if op.device_id != device.id:
                 raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
+        if request.app.state.writer is not None:
+            return Response(await request.app.state.writer.push(device, raw), media_type="application/json")
         answer = PushResponse(results=await push(_db(request), device, body.ops))
         # Serialised once: returned as a model, FastAPI would validate it all over again.
         return Response(answer.model_dump_json(), media_type="application/json")

@@ -1,6 +1,7 @@
 """ASGI entry for uvicorn workers: `uvicorn --factory hub.asgi:app_from_env`.
-The database URL comes from BACKROOM_HUB_DB; `backroom hub serve` migrates before
-starting workers, so workers don't race each other to migrate."""
+The database URL comes from BACKROOM_HUB_DB, the writer process's socket (if
+any) from BACKROOM_HUB_WRITER; `backroom hub serve` migrates and starts the
+writer before starting workers, so workers don't race each other to migrate."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from hub.app import create_app
 from hub.db import Database
+from hub.writer import SOCKET_ENV
 
 __all__ = ["app_from_env", "DB_ENV"]
 
@@ -17,4 +19,4 @@ DB_ENV = "BACKROOM_HUB_DB"
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Database(os.environ[DB_ENV]), run_migrations=False)
+    return create_app(Database(os.environ[DB_ENV]), run_migrations=False, writer=os.environ.get(SOCKET_ENV))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from typing import Callable, ContextManager
 
 __all__ = ["Checkpointer", "SAFETY_NET_PAGES"]
 
@@ -30,9 +31,9 @@ RESTART_FRAMES = 8_000  # ~32 MB of log
 class Checkpointer:
     """A daemon thread with its own connection; started on the first commit."""
 
-    def __init__(self, path: str, write_lock: threading.Lock):
+    def __init__(self, path: str, writing: Callable[[], ContextManager]):
         self._path = path
-        self._write_lock = write_lock
+        self._writing = writing
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -64,7 +65,7 @@ class Checkpointer:
                 self._wake.clear()
                 _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames > RESTART_FRAMES:
-                    with self._write_lock:
+                    with self._writing():
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 # A pause, so the commits meanwhile are copied back together; cut short by close().
                 if self._stopping.wait(INTERVAL_S):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 
@@ -36,18 +38,30 @@ def hub() -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8700, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, help="Worker processes (use PostgreSQL for more than one).")
-def serve(db_url: str, host: str, port: int, workers: int) -> None:
-    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+@click.option("--workers", default=1, show_default=True, help="HTTP worker processes.")
+@click.option("--writer", type=click.Choice(["process", "thread"]), default="process", show_default=True,
+              help="Apply pushed ops in a writer process of their own, or in each HTTP worker.")
+def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
+    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs).
+
+    Pushed ops are applied in a writer process beside the HTTP workers: in one
+    process they would share one GIL with the HTTP work (see docs/benchmarks.md)."""
     import uvicorn
 
     from hub.asgi import DB_ENV
+    from hub.writer import SOCKET_ENV, writer_process
 
-    if workers > 1 and db_url.startswith("sqlite"):
-        raise click.UsageError("--workers > 1 needs PostgreSQL: SQLite allows one writer process")
     open_db(db_url).dispose()
     os.environ[DB_ENV] = db_url
-    uvicorn.run("hub.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    with writer_process(db_url) if writer == "process" else _no_writer() as socket_path:
+        if socket_path:
+            os.environ[SOCKET_ENV] = socket_path
+        uvicorn.run("hub.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+@contextmanager
+def _no_writer() -> Iterator[None]:
+    yield None
 
 
 @hub.command("migrate")

@@ -3,6 +3,8 @@ transactions that keep the change feed in commit order on both."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -43,7 +45,9 @@ class Database:
         self._write_lock = threading.Lock()
         self.group_commit = GroupCommit(self)
         path = _sqlite_file(self.url)
-        self._checkpointer = Checkpointer(path, self._write_lock) if path else None
+        self._lock_path = path + "-writers.lock" if path else None
+        self._lock_fd: int | None = None
+        self._checkpointer = Checkpointer(path, self.writing) if path else None
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
@@ -97,8 +101,24 @@ class Database:
             with self._write_engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self._write_engine.begin() as conn:
+        with self._write_lock, self._between_processes(), self._write_engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        """SQLite: writers of other processes (the writer process, HTTP workers, the
+        CLI) wait on an flock beside the database, woken the moment it is free;
+        SQLite's own busy wait sleeps 1, 2, 5, 10… ms between tries."""
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -123,6 +143,15 @@ class Database:
             self._checkpointer.close()
         self.engine.dispose()
         self._write_engine.dispose()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold off every other writer, in this process and in others (SQLite)."""
+        with self._write_lock, self._between_processes():
+            yield
 
 
 def _sqlite_file(url: str) -> str | None:

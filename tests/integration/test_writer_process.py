@@ -1,0 +1,101 @@
+"""hub.writer: pushes handed to a writer process are applied exactly once and
+answered as in-process pushes are; a gone writer is a 503 the device retries,
+and the writer does not outlive the hub that started it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from hub.app import create_app
+from hub.db import Database
+from hub.writer import writer_process
+from tests.integration.conftest import HUB_URL
+from tests.integration.test_hub_api import count, pick_op
+from tests.integration.test_pick_slice import order_body, post_order
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def worker(hub):
+    """An HTTP worker's app over the hub's database, pushing through a writer process."""
+    with writer_process(hub.db.url) as socket_path:
+        db = Database(hub.db.url)
+        yield create_app(db, run_migrations=False, writer=socket_path), socket_path
+        db.dispose()
+
+
+def _client(app, device) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=HUB_URL, transport=httpx.ASGITransport(app=app),
+                             headers={"Authorization": f"Bearer {device.replica.get_meta('token')}"})
+
+
+async def test_a_push_through_the_writer_process_is_applied_once_and_a_resend_is_a_duplicate(hub, worker, tmp_path):
+    app, _socket = worker
+    order = await post_order(hub, order_body("W-1", [("MILK-1L", 2)]))
+    device = await hub.device(tmp_path / "d")
+    ops = [pick_op(device.replica.get_meta("device_id"), seq, order) for seq in (1, 2)]
+    async with _client(app, device) as client:
+        first = (await client.post("/v1/ops", json={"ops": ops})).json()["results"]
+        again = (await client.post("/v1/ops", json={"ops": ops})).json()["results"]
+    assert [r["status"] for r in first] == ["applied", "applied"]
+    assert [r["status"] for r in again] == ["duplicate", "duplicate"]
+    assert [r["change_seq"] for r in again] == [r["change_seq"] for r in first] != [0, 0]
+    assert await count(hub, f"movements WHERE order_id = '{order['id']}'") == 2
+
+
+async def test_bad_push_bodies_are_refused_by_the_http_worker_before_the_writer_sees_them(hub, worker, tmp_path):
+    app, _socket = worker
+    device = await hub.device(tmp_path / "d")
+    async with _client(app, device) as client:
+        response = await client.post("/v1/ops", json={"ops": [{"op_id": "x"}]})
+    assert response.status_code == 422 and "ops.0.op_id" in response.json()["detail"]
+
+
+async def test_a_push_while_the_writer_is_gone_is_a_503_and_nothing_is_written(hub, tmp_path):
+    order = await post_order(hub, order_body("W-2", [("MILK-1L", 1)]))
+    device = await hub.device(tmp_path / "d")
+    with writer_process(hub.db.url) as socket_path:
+        db = Database(hub.db.url)
+        app = create_app(db, run_migrations=False, writer=socket_path)
+    async with _client(app, device) as client:  # the writer has been stopped
+        response = await client.post("/v1/ops", json={"ops": [pick_op(device.replica.get_meta("device_id"), 1, order)]})
+    db.dispose()
+    assert response.status_code == 503 and "writer" in response.json()["detail"]
+    assert await count(hub, "op_log WHERE device_id <> 'hub'") == 0
+
+
+def test_the_writer_process_ends_when_the_hub_that_started_it_is_killed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    script = (
+        "import multiprocessing, sys, time\n"
+        "from hub.cli import open_db\n"
+        "from hub.writer import writer_process\n"
+        f"open_db({url!r}).dispose()\n"
+        f"with writer_process({url!r}):\n"
+        "    print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    hub = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    writer_pid = int(hub.stdout.readline())
+    os.kill(hub.pid, signal.SIGKILL)
+    hub.wait(10)
+    deadline = time.monotonic() + 10
+    while _alive(writer_pid):
+        assert time.monotonic() < deadline, "the writer process outlived the hub by 10 s"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
