@@ -1,4 +1,4 @@
-"""Many rows in one statement on PostgreSQL.
+"""Many rows in one statement (PostgreSQL; and INSERT … RETURNING on both).
 
 psycopg's executemany sends one Bind/Execute per row and spends ~14 µs of Python
 on each; a group commit writes a few thousand rows, so that was most of its
@@ -20,7 +20,7 @@ import re
 import weakref
 from typing import Any, Sequence
 
-__all__ = ["write_rows"]
+__all__ = ["write_rows", "returning_rows"]
 
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)(.*)", re.S)
 _UPDATE = re.compile(r"UPDATE (\w+) SET ((?:\w+ = \?, )*\w+ = \?) WHERE ((?:\w+ = \? AND )*\w+ = \?)", re.S)
@@ -48,6 +48,44 @@ def write_rows(cursor, sql: str, rows: Sequence[tuple]) -> bool:
         keys = _assigned(m.group(2), " AND ")
         return _unnest_delete(cursor, m.group(1), keys, rows) if _unique(rows, range(len(keys))) else False
     return False
+
+
+# SQLite: rows per multi-row VALUES statement, well within its 32,766 parameters.
+_SQLITE_ROWS = 256
+
+
+def returning_rows(cursor, sql: str, rows: Sequence[tuple], is_sqlite: bool) -> list[tuple]:
+    """Run `INSERT INTO t (…) VALUES (?, …) [ON CONFLICT (…) …] RETURNING …` for every
+    row and return what it returned: multi-row VALUES on SQLite (3.35+), one unnest'ed
+    statement on PostgreSQL; row by row for other shapes or a repeated conflict key."""
+    m = _INSERT.fullmatch(sql)
+    if m and " RETURNING " in m.group(3):
+        table, columns, tail = m.group(1), _names(m.group(2)), m.group(3)
+        conflict = _CONFLICT.match(tail)
+        if not conflict or _unique(rows, [columns.index(c) for c in _names(conflict.group(1)) if c in columns]):
+            if is_sqlite:
+                return _sqlite_values_returning(cursor, table, columns, tail, rows)
+            found = _arrays(cursor, table, columns, rows)
+            if found is not None:
+                cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {found[0]}{tail.replace('%', '%%')}",
+                               found[1])
+                return cursor.fetchall()
+    out: list[tuple] = []
+    for row in rows:
+        cursor.execute(sql if is_sqlite else sql.replace("?", "%s"), row)
+        out.extend(cursor.fetchall())
+    return out
+
+
+def _sqlite_values_returning(cursor, table: str, columns: list[str], tail: str, rows: Sequence[tuple]) -> list[tuple]:
+    row_marks = "(" + ", ".join("?" * len(columns)) + ")"
+    out: list[tuple] = []
+    for start in range(0, len(rows), _SQLITE_ROWS):
+        chunk = rows[start:start + _SQLITE_ROWS]
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_marks] * len(chunk))}{tail}",
+                       [v for row in chunk for v in row])
+        out.extend(cursor.fetchall())
+    return out
 
 
 def _names(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from hub.tx import FEED, Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
-           "publish_known_orders", "forget_known", "flush", "pull", "head"]
+           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head"]
 
 ALL_LOCATIONS = "*"
 
@@ -53,6 +53,14 @@ def publish_known_orders(conn: Tx, snapshots: dict[str, Callable[[], dict[str, A
         marker = staged.get(("", "order", order_id))
         if isinstance(marker, _AtFlush):
             marker.known = snapshot()
+
+
+def publish_known_stock(conn: Tx, rows: list[tuple[str, str, str, int]]) -> None:
+    """Publish (location, bin, sku, on_hand) rows the caller has just written, as they are."""
+    for location, bin_code, sku, on_hand in rows:
+        marker = _AtFlush("stock", bin_code, sku)
+        marker.known = {"location": location, "bin": bin_code, "sku": sku, "on_hand": on_hand}
+        _stage(conn, (location, "stock", f"{bin_code}|{sku}"), marker)
 
 
 def forget_known(conn: Tx) -> None:
@@ -123,10 +131,11 @@ FeedKey = tuple[str, str, str]
 def _resolve_at_flush(conn: Tx, staged: dict[FeedKey, Any]) -> dict[FeedKey, tuple[str, dict[str, Any]]]:
     """(scope, data) of every entity staged to be read at the flush: one query per kind."""
     markers = [(k, v) for k, v in staged.items() if isinstance(v, _AtFlush)]
-    snapshots = {k[2]: v.known for k, v in markers if v.known is not None}
+    snapshots = {k[2]: v.known for k, v in markers if v.known is not None and v.kind == "order"}
     orders = [k for k, v in markers if v.kind == "order"]
-    stock = [(k, v) for k, v in markers if v.kind == "stock"]
-    resolved: dict[FeedKey, tuple[str, dict[str, Any]]] = {}
+    resolved: dict[FeedKey, tuple[str, dict[str, Any]]] = {
+        k: (k[0], v.known) for k, v in markers if v.kind == "stock" and v.known is not None}
+    stock = [(k, v) for k, v in markers if v.kind == "stock" and v.known is None]
     if orders:
         unknown = [key for _s, _e, key in orders if key not in snapshots]
         if unknown:

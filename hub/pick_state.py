@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.feed import emit_stock, publish_known_orders
+from hub.feed import publish_known_orders, publish_known_stock
 from hub.stock import Movement
 from hub.tx import Tx
 
@@ -175,10 +175,10 @@ def _write_movements(conn: Tx, movements: list[Movement]) -> None:
     for m in movements:
         key = (m.location, m.bin, m.sku)
         on_hand[key] = on_hand.get(key, 0) + m.qty
-    conn.executemany(
+    written = conn.executemany_returning(
         "INSERT INTO stock (location, bin, sku, on_hand) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
+        "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand "
+        "RETURNING location, bin, sku, on_hand",
         [(l, b, s, q) for (l, b, s), q in sorted(on_hand.items())],
     )
-    for location, bin_code, sku in on_hand:
-        emit_stock(conn, location, bin_code, sku)
+    publish_known_stock(conn, written)  # as the upsert left it: no reading back at the flush

@@ -15,7 +15,7 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Sequence
 
-from hub.bulk import write_rows
+from hub.bulk import returning_rows, write_rows
 
 __all__ = ["Tx", "Result", "TABLES", "FEED", "LOG"]
 
@@ -166,6 +166,10 @@ class Tx:
         if not self.is_sqlite and isinstance(rows[0], tuple) and write_rows(self._cursor, sql, rows):
             return
         self._cursor.executemany(sql if self.is_sqlite else _to_pyformat(sql), rows)
+
+    def executemany_returning(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple]:
+        """`INSERT … VALUES (?, …) … RETURNING …` for every row (tuples); what it returned."""
+        return returning_rows(self._cursor, sql, rows, self.is_sqlite) if rows else []
 
     def exec_driver_sql(self, sql: str, params: Sequence[Any] | None = None) -> Result:
         """Run `sql` exactly as the driver takes it (its own parameter style)."""

@@ -84,3 +84,15 @@ def test_known_shapes_go_as_one_statement_on_postgres(db, sql, rows):
         pytest.skip("hub.bulk is PostgreSQL's")
     with db.write() as tx:
         assert write_rows(tx._cursor, sql, rows) is True
+
+
+def test_an_upsert_returns_every_row_as_it_left_it(db):
+    sql = ("INSERT INTO shelf (loc, code, qty) VALUES (?, ?, ?) "
+           "ON CONFLICT (loc, code) DO UPDATE SET qty = shelf.qty + excluded.qty RETURNING loc, code, qty")
+    with db.write() as tx:
+        tx.executemany("INSERT INTO shelf (loc, code, qty, note) VALUES (?, ?, ?, ?)", [("S1", "A", 5, None)])
+        many = tx.executemany_returning(sql, [("S1", "A", -2)] + [("S1", f"N-{n:03d}", n) for n in range(300)])
+        repeated = tx.executemany_returning(sql, [("S1", "A", 1), ("S1", "A", 1)])  # the same key twice: row by row
+    assert sorted(tuple(r) for r in many) == sorted([("S1", "A", 3)] + [("S1", f"N-{n:03d}", n) for n in range(300)])
+    assert [tuple(r) for r in repeated] == [("S1", "A", 4), ("S1", "A", 5)]
+    assert _rows(db)[0] == ("S1", "A", 5, None)
