@@ -2,10 +2,12 @@
 `python -m benchmarks.loadgen push|pull SPEC.json` prints one JSON line.
 
 push: every simulated device pushes its pre-built batches in device order, one
-request in flight per device, at most `concurrency` requests in flight in all,
-until the ops run out or `seconds` pass. Latency is measured from send to answer
-(waiting for a free slot is not counted). pull: one device reads the whole feed
-page by page, as a bootstrapping device does, without applying it.
+request in flight per device, until the ops run out or `seconds` pass: back to
+back with at most `concurrency` requests in flight in all (saturation), or paced
+so that all devices together offer `rate` ops/s (latency at that rate; `behind`
+lists how late pushes went out when answers came slower than the pace). Latency
+is measured from send to answer. pull: one device reads the whole feed page by
+page, as a bootstrapping device does, without applying it.
 
 The push side speaks HTTP/1.1 over plain asyncio streams, one keep-alive
 connection per slot: with httpx the generator used more CPU than the hub it
@@ -27,6 +29,8 @@ RETRY_PAUSE_S = 0.05
 
 
 class _Device:
+    """A device's pushes, ready to send, and how many it has had answered."""
+
     __slots__ = ("requests", "next")
 
     def __init__(self, requests: list[bytes]):
@@ -60,27 +64,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length)
 
 
-class _Slot:
-    """One keep-alive connection, sending the next ready device's next batch."""
+class _Connection:
+    """One keep-alive connection: sends a push, counts the answers, times it."""
 
-    def __init__(self, host: str, port: int, ready: deque, out: dict, deadline: float):
-        self.host, self.port = host, port
-        self.ready, self.out, self.deadline = ready, out, deadline
+    def __init__(self, host: str, port: int, out: dict):
+        self.host, self.port, self.out = host, port, out
         self.reader = self.writer = None
 
-    async def run(self) -> None:
-        while self.ready and time.perf_counter() < self.deadline:
-            device = self.ready.popleft()
-            if await self._send(device.requests[device.next]):
-                device.next += 1
-            else:
-                await asyncio.sleep(RETRY_PAUSE_S)  # a failed push is sent again, as a device would
-            if device.next < len(device.requests):
-                self.ready.append(device)
-        if self.writer is not None:
-            self.writer.close()
-
-    async def _send(self, request: bytes) -> bool:
+    async def send(self, request: bytes) -> bool:
         out = self.out
         try:
             if self.writer is None:
@@ -92,9 +83,7 @@ class _Slot:
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             out["errors"] += 1
             out["last_error"] = f"{exc.__class__.__name__}: {exc}"
-            if self.writer is not None:
-                self.writer.close()
-            self.reader = self.writer = None
+            self.close()
             return False
         if status != 200:
             out["errors"] += 1
@@ -104,17 +93,68 @@ class _Slot:
             out[result["status"]] = out.get(result["status"], 0) + 1
         return True
 
+    async def send_until_answered(self, request: bytes, deadline: float) -> bool:
+        # A failed push is sent again, as a device would: what the hub had applied comes back `duplicate`.
+        while time.perf_counter() < deadline:
+            if await self.send(request):
+                return True
+            await asyncio.sleep(RETRY_PAUSE_S)
+        return False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _slot(connection: _Connection, ready: deque, deadline: float) -> None:
+    """Back to back: the next ready device's next batch, as soon as the last is answered."""
+    while ready and time.perf_counter() < deadline:
+        device = ready.popleft()
+        if not await connection.send_until_answered(device.requests[device.next], deadline):
+            break
+        device.next += 1
+        if device.next < len(device.requests):
+            ready.append(device)  # a device is never in two slots at once
+    connection.close()
+
+
+async def _paced(connection: _Connection, device: _Device, first: float, period: float, deadline: float,
+                 out: dict) -> None:
+    """A device pushing a batch every `period` seconds from `first` (devices start
+    staggered); if an answer comes late, the next batch goes as soon as it comes
+    (one push in flight per device)."""
+    for k, request in enumerate(device.requests):
+        wait = first + k * period - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        else:
+            out["behind"].append(-wait)
+        if not await connection.send_until_answered(request, deadline):
+            break
+    connection.close()
+
 
 async def push(spec: dict) -> dict:
+    """Closed loop (`concurrency` pushes in flight) or, with `rate`, paced: every
+    device pushes its batches evenly spread so that all of them offer `rate` ops/s."""
     url = urlsplit(spec["url"])
     host = f"{url.hostname}:{url.port}"
-    ready = deque(_Device(_requests(host, d["token"], d["batches"])) for d in spec["devices"] if d["batches"])
-    out: dict = {"latency": [], "errors": 0}
-    # A device is never in two slots at once: it goes back to the queue only once answered.
-    slots = min(spec["concurrency"], len(ready))
+    devices = [_Device(_requests(host, d["token"], d["batches"])) for d in spec["devices"] if d["batches"]]
+    out: dict = {"latency": [], "behind": [], "errors": 0}
     started = time.perf_counter()
     deadline = started + spec["seconds"]
-    await asyncio.gather(*(_Slot(url.hostname, url.port, ready, out, deadline).run() for _ in range(slots)))
+    if spec.get("rate"):
+        # Every device spreads its batches over the same span, so the offer stays at `rate` to the end.
+        span = sum(len(b) for d in spec["devices"] for b in d["batches"]) / spec["rate"]
+        await asyncio.gather(*(
+            _paced(_Connection(url.hostname, url.port, out), d, started + n / len(devices) * span / len(d.requests),
+                   span / len(d.requests), deadline, out)
+            for n, d in enumerate(devices)))
+    else:
+        ready = deque(devices)
+        slots = min(spec["concurrency"], len(ready))
+        await asyncio.gather(*(_slot(_Connection(url.hostname, url.port, out), ready, deadline) for _ in range(slots)))
     out["seconds"] = time.perf_counter() - started
     return out
 
