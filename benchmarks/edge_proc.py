@@ -18,6 +18,7 @@ from pathlib import Path
 from edge_app.agent import RoundReport, SyncAgent, hub_client
 from edge_app.enroll import enroll
 from edge_app.picking import BIN_PREFIX, PickSession, open_orders
+from edge_app.process import settle_after_start
 from edge_app.replica import Replica
 
 
@@ -66,6 +67,7 @@ def scan_samples(replica: Replica, orders: int) -> list[float]:
 
 async def main(hub_url: str, code: str, data_dir: str, orders: int) -> None:
     replica = Replica(data_dir)
+    settle_after_start()  # as `backroom edge serve` and `edge sync` do once started
     await enroll(replica, hub_url, code, "bench edge")
     async with hub_client(replica, timeout=120.0) as client:
         agent = SyncAgent(replica, client)

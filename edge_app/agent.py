@@ -4,6 +4,7 @@ through httpx.ASGITransport."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -92,23 +93,38 @@ class SyncAgent:
                 return  # the hub stopped at a gap; sending more now would only repeat it
 
     async def pull(self, report: RoundReport) -> None:
-        more = True
-        while more:
-            page = PullResponse.model_validate_json(
-                await self._call("GET", "/v1/changes", raw=True, params={"since": self.replica.cursor, "limit": self.page_size})
+        # The next page travels while this one is applied (in a thread: SQLite lets go
+        # of the GIL while it writes), so a bootstrap waits on the slower of the two.
+        fetching = asyncio.ensure_future(self._page(self.replica.cursor))
+        try:
+            while True:
+                page = await fetching
+                if page.more:
+                    fetching = asyncio.ensure_future(self._page(page.cursor))
+                await asyncio.to_thread(self._apply_page, page)
+                report.pulled += len(page.changes)
+                if not page.more:
+                    return
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
+
+    async def _page(self, since: int) -> PullResponse:
+        raw = await self._call("GET", "/v1/changes", raw=True, params={"since": since, "limit": self.page_size})
+        return PullResponse.model_validate_json(raw)
+
+    def _apply_page(self, page: PullResponse) -> None:
+        with self.replica.transaction() as conn:
+            apply_changes(conn, page.changes)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('cursor', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(page.cursor),),
             )
-            with self.replica.transaction() as conn:
-                apply_changes(conn, page.changes)
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('cursor', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(page.cursor),),
-                )
-                outbox.settle_effects(conn, page.cursor)
-                if page.hlc:
-                    outbox.observe_hub_clock(conn, page.hlc)
-            report.pulled += len(page.changes)
-            more = page.more
+            outbox.settle_effects(conn, page.cursor)
+            if page.hlc:
+                outbox.observe_hub_clock(conn, page.hlc)
 
     def _tally(self, report: RoundReport, answer: PushResponse) -> None:
         for r in answer.results:

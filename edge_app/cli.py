@@ -45,9 +45,11 @@ def enroll(hub_url: str, code: str, data_dir: str, name: str) -> None:
 def sync(data_dir: str, as_json: bool, batch_size: int) -> None:
     """Run one sync round: push the outbox, pull hub changes. Exits 1 if the hub is unreachable."""
     from edge_app.agent import SyncAgent, hub_client
+    from edge_app.process import settle_after_start
     from edge_app.replica import Replica
 
     replica = Replica(data_dir)
+    settle_after_start()
 
     async def round_():
         async with hub_client(replica) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from pydantic_core import to_json
 
@@ -166,8 +166,7 @@ def _stock_at_flush(conn: Tx, staged: list[tuple[FeedKey, _AtFlush]]) -> dict[Fe
     return resolved
 
 
-@dataclass
-class FeedRow:
+class FeedRow(NamedTuple):
     """One change as stored: its data is JSON text, passed on without parsing."""
 
     seq: int
@@ -202,7 +201,7 @@ class Page:
 def pull(conn: Tx, location: str, since: int, limit: int, device_scope: str = "") -> Page:
     """Changes for `location` (and the device's own scope) after `since`, oldest first, at most `limit`."""
     rows, cursor, more = _page(conn, location, since, limit, device_scope)
-    return Page([FeedRow(r.seq, r.entity, r.key, r.data) for r in rows], cursor, more)
+    return Page(list(map(FeedRow._make, rows)), cursor, more)
 
 
 def _page(conn: Tx, location: str, since: int, limit: int, device_scope: str):
@@ -214,9 +213,9 @@ def _page(conn: Tx, location: str, since: int, limit: int, device_scope: str):
         "SELECT seq, entity, key, data FROM changes "
         "WHERE seq > :since AND seq <= :top AND scope IN (:loc, :all, :dev) ORDER BY seq LIMIT :lim",
         {"since": since, "top": top, "loc": location, "all": ALL_LOCATIONS, "dev": device_scope, "lim": limit + 1},
-    ).all()
+    ).tuples()
     more = len(rows) > limit
     rows = rows[:limit]
     # With nothing more to send, skip the device past other locations' changes too.
-    cursor = rows[-1].seq if more else max(top, since)
+    cursor = rows[-1][0] if more else max(top, since)
     return rows, cursor, more

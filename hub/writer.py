@@ -16,6 +16,7 @@ answer   {"id": 7, "status": 200} + PushResponse JSON, or status 500 + why."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -67,6 +68,7 @@ async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
     running: set[asyncio.Task] = set()
     server = await asyncio.start_unix_server(lambda r, w: _session(db, r, w, running), path=socket_path)
     os.chmod(socket_path, 0o600)
+    gc.freeze()  # as hub.asgi does: the long-lived objects are out of the collector's reach
     try:
         # Gone with the hub: a killed parent leaves this process to init, and it must not linger.
         while os.getppid() == parent_pid:

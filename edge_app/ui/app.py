@@ -11,6 +11,7 @@ import os
 import flet as ft
 
 from edge_app.picking import OrderSummary
+from edge_app.process import settle_after_start
 from edge_app.sync_loop import SyncStatus
 from edge_app.ui import theme
 from edge_app.ui.enroll_view import EnrollView
@@ -36,6 +37,7 @@ def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8550, sync_interva
 
 async def _serve(data_dir: str, host: str, port: int, sync_interval: float) -> None:
     runtime = FloorRuntime(data_dir, sync_interval)
+    settle_after_start()
     runtime.start_sync()
     ticker = asyncio.create_task(runtime.tick(), name="backroom-status-ticker")
 
