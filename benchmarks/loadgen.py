@@ -26,6 +26,9 @@ from urllib.parse import urlsplit
 import httpx
 
 RETRY_PAUSE_S = 0.05
+# uvicorn closes a connection idle for 5 s; a device's HTTP client opens a new one
+# rather than write into a closed one, and so does this (a paced device can idle 10 s).
+IDLE_REOPEN_S = 4.0
 
 
 class _Device:
@@ -70,16 +73,20 @@ class _Connection:
     def __init__(self, host: str, port: int, out: dict):
         self.host, self.port, self.out = host, port, out
         self.reader = self.writer = None
+        self.last_answer = 0.0
 
     async def send(self, request: bytes) -> bool:
         out = self.out
         try:
+            if self.writer is not None and time.perf_counter() - self.last_answer > IDLE_REOPEN_S:
+                self.close()
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             started = time.perf_counter()
             self.writer.write(request)
             status, body = await _read_response(self.reader)
-            out["latency"].append(time.perf_counter() - started)
+            self.last_answer = time.perf_counter()
+            out["latency"].append(self.last_answer - started)
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             out["errors"] += 1
             out["last_error"] = f"{exc.__class__.__name__}: {exc}"
@@ -125,7 +132,10 @@ async def _paced(connection: _Connection, device: _Device, first: float, period:
     staggered); if an answer comes late, the next batch goes as soon as it comes
     (one push in flight per device)."""
     for k, request in enumerate(device.requests):
-        wait = first + k * period - time.perf_counter()
+        due = first + k * period
+        if due > deadline:
+            break
+        wait = due - time.perf_counter()
         if wait > 0:
             await asyncio.sleep(wait)
         else:

@@ -32,9 +32,10 @@ __all__ = ["GroupCommit", "WriterClosed"]
 
 T = TypeVar("T")
 
-# Pieces per transaction: enough to amortise the commit over a busy moment, few
-# enough that the first of them is not kept waiting long.
-MAX_PIECES = 64
+# Pieces per transaction: enough to amortise the commit and the statements of a
+# group over a busy moment (128 pushes of 20 picks: ~20 % more ops/s than 64 on
+# SQLite), few enough that the first of them is not kept waiting long.
+MAX_PIECES = 128
 # While pushes keep coming (the last group had company), the writer waits up to
 # GATHER_S for GATHER_PIECES before it starts: pushes handed over one by one by
 # the HTTP workers made groups of ~5, each paying a commit and a dozen statements.
