@@ -3,9 +3,9 @@ goes while 500 devices push back to back.
 
 Runs `python -m benchmarks.run --only LABEL` and, as soon as its load generator
 starts the saturation run, samples the hub for SECONDS (default 8) with py-spy
-(`--subprocesses`: the HTTP process, its workers, the writer process) and counts
-the CPU every process on the machine used meanwhile (/proc). Prints the CPU share
-of each kind of process (on 2 cores, 200 % is everything), the writer thread's
+(`--subprocesses`: the HTTP process, its workers, the writer process) and reads
+every process's scheduler counters meanwhile (/proc/*/task/*/schedstat). Prints, per
+kind of process, the CPU it ran and the time it was runnable but had no core, the writer thread's
 time by phase of a group, and its top functions; keeps py-spy's raw stacks in
 /tmp for flame graphs. Measures, asserts nothing."""
 
@@ -42,18 +42,20 @@ def main(argv: list[str]) -> int:
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         hub = _wait_for_push(bench)
-        before = _cpu_by_role()
+        before, machine_before = _cpu_by_role(), _machine_ticks()
         started = time.perf_counter()
         subprocess.run([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(hub), "--subprocesses",
                         "--rate", "200", "--duration", f"{seconds:.0f}", "--nonblocking", "--format", "raw",
                         "-o", str(raw)], check=True, capture_output=True)
         cpu = _cpu_delta(before, _cpu_by_role(), time.perf_counter() - started)
+        busy = _busy_share(machine_before, _machine_ticks())
     finally:
         bench.wait()
     print(f"hub under push load ({label}, saturation run, {seconds:.0f} s)\n")
-    print("CPU by process (% of one core; the machine has", os.cpu_count(), "cores):")
-    for role, share in sorted(cpu.items(), key=lambda kv: -kv[1]):
-        print(f"  {share:6.1f} %  {role}")
+    print(f"CPU by process, % of one core (the machine has {os.cpu_count()}): ran / runnable but waiting for a core")
+    for role, (ran, waited) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
+        print(f"  {ran:6.1f} % / {waited:6.1f} %  {role}")
+    print(f"  the machine's cores were busy {busy:.0f} % of the time (/proc/stat; the rest idle or waiting for the disk)")
     _print_writer(raw)
     print(f"\nraw stacks: {raw}")
     return 0
@@ -93,15 +95,29 @@ def _role(cmd: str) -> str:
     return "other"
 
 
-def _cpu_by_role() -> dict[int, tuple[str, int]]:
-    ticks = {}
+def _cpu_by_role() -> dict[int, tuple[str, int, int]]:
+    """Per process: its role, ns on a CPU and ns runnable but waiting for one (all its threads)."""
+    out = {}
     for pid, cmd in _cmdlines().items():
+        ran = waited = 0
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                on_cpu, on_queue, _slices = (task / "schedstat").read_text().split()
+                ran, waited = ran + int(on_cpu), waited + int(on_queue)
         except OSError:
             continue
-        ticks[pid] = (_role(cmd or _comm(pid)), int(fields[11]) + int(fields[12]))
-    return ticks
+        out[pid] = (_role(cmd or _comm(pid)), ran, waited)
+    return out
+
+
+def _machine_ticks() -> list[int]:
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def _busy_share(before: list[int], after: list[int]) -> float:
+    spent = [b - a for a, b in zip(before, after)]
+    idle = spent[3] + spent[4]  # idle, iowait
+    return 100 * (1 - idle / max(sum(spent[:8]), 1))
 
 
 def _comm(pid: int) -> str:
@@ -111,12 +127,15 @@ def _comm(pid: int) -> str:
         return ""
 
 
-def _cpu_delta(before: dict, after: dict, seconds: float) -> dict[str, float]:
-    hz = os.sysconf("SC_CLK_TCK")
-    shares: Counter = Counter()
-    for pid, (role, ticks) in after.items():
-        shares[role] += (ticks - before.get(pid, (role, 0))[1]) / hz / seconds * 100
-    return {role: share for role, share in shares.items() if share >= 0.5}
+def _cpu_delta(before: dict, after: dict, seconds: float) -> dict[str, tuple[float, float]]:
+    """% of one core each role ran, and waited for a core while it could have run."""
+    ran: Counter = Counter()
+    waited: Counter = Counter()
+    for pid, (role, on_cpu, on_queue) in after.items():
+        _role0, cpu0, queue0 = before.get(pid, (role, 0, 0))
+        ran[role] += (on_cpu - cpu0) / 1e9 / seconds * 100
+        waited[role] += (on_queue - queue0) / 1e9 / seconds * 100
+    return {role: (ran[role], waited[role]) for role in ran if ran[role] + waited[role] >= 0.5}
 
 
 def _print_writer(raw: Path) -> None:
