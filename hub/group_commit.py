@@ -34,7 +34,8 @@ T = TypeVar("T")
 
 # Pieces per transaction: enough to amortise the commit and the statements of a
 # group over a busy moment (128 pushes of 20 picks: ~20 % more ops/s than 64 on
-# SQLite), few enough that the first of them is not kept waiting long.
+# SQLite one day, no difference another), few enough that the first of them is not
+# kept waiting long.
 MAX_PIECES = 128
 # While pushes keep coming (the last group had company), the writer waits up to
 # GATHER_S for GATHER_PIECES before it starts: pushes handed over one by one by
