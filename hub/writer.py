@@ -76,6 +76,16 @@ async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
     finally:
         server.close()
         db.dispose()
+        _remove_socket(socket_path)
+
+
+def _remove_socket(socket_path: str) -> None:
+    # A hub killed outright never gets to clean up after its writer; the writer does.
+    for leftover, remove in ((socket_path, os.remove), (os.path.dirname(socket_path), os.rmdir)):
+        try:
+            remove(leftover)
+        except OSError:
+            pass
 
 
 async def _session(db: Database, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

@@ -79,18 +79,20 @@ def test_the_writer_process_ends_when_the_hub_that_started_it_is_killed(tmp_path
         "from hub.cli import open_db\n"
         "from hub.writer import writer_process\n"
         f"open_db({url!r}).dispose()\n"
-        f"with writer_process({url!r}):\n"
-        "    print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        f"with writer_process({url!r}) as socket_path:\n"
+        "    print(multiprocessing.active_children()[0].pid, socket_path, flush=True)\n"
         "    time.sleep(60)\n"
     )
     hub = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
-    writer_pid = int(hub.stdout.readline())
+    pid, socket_path = hub.stdout.readline().split()
+    writer_pid = int(pid)
     os.kill(hub.pid, signal.SIGKILL)
     hub.wait(10)
     deadline = time.monotonic() + 10
     while _alive(writer_pid):
         assert time.monotonic() < deadline, "the writer process outlived the hub by 10 s"
         time.sleep(0.1)
+    assert not os.path.exists(os.path.dirname(socket_path)), "the writer left its socket folder behind"
 
 
 def _alive(pid: int) -> bool:
