@@ -64,8 +64,9 @@ def main(argv: list[str]) -> int:
 def _wait_for_push(bench: subprocess.Popen) -> int:
     """The pid of `backroom hub serve` once the load generator's push has started."""
     while bench.poll() is None:
-        if any("benchmarks.loadgen push" in cmd for cmd in _cmdlines().values()):
-            hubs = [pid for pid, cmd in _cmdlines().items() if "hub serve" in cmd]
+        running = _cmdlines()
+        if any("benchmarks.loadgen push" in cmd for cmd in running.values()):
+            hubs = [pid for pid, cmd in running.items() if "hub serve" in cmd]
             if hubs:
                 return min(hubs)
         time.sleep(0.1)

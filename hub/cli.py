@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import nullcontext
 
 import click
 
@@ -53,15 +52,10 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
 
     open_db(db_url).dispose()
     os.environ[DB_ENV] = db_url
-    with writer_process(db_url) if writer == "process" else _no_writer() as socket_path:
+    with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
         uvicorn.run("hub.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
-
-
-@contextmanager
-def _no_writer() -> Iterator[None]:
-    yield None
 
 
 @hub.command("migrate")

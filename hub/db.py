@@ -122,7 +122,7 @@ class Database:
             with self._write_engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self._between_processes(), self._write_engine.begin() as conn:
+        with self.writing(), self._write_engine.begin() as conn:
             yield conn
 
     @contextmanager

@@ -80,7 +80,8 @@ async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
 
 
 def _remove_socket(socket_path: str) -> None:
-    # A hub killed outright never gets to clean up after its writer; the writer does.
+    # By the hub when it stops its writer, and by the writer itself when it outlives a
+    # hub killed outright (which never got to clean up).
     for leftover, remove in ((socket_path, os.remove), (os.path.dirname(socket_path), os.rmdir)):
         try:
             remove(leftover)
@@ -131,11 +132,7 @@ def writer_process(db_url: str, start_timeout: float = 60.0) -> Iterator[str]:
     finally:
         child.terminate()
         child.join(10)
-        for leftover in (path, folder):
-            try:
-                os.remove(leftover) if leftover == path else os.rmdir(leftover)
-            except OSError:
-                pass
+        _remove_socket(path)
 
 
 # The HTTP worker side -----------------------------------------------------------
