@@ -10,6 +10,7 @@ worth of rows, never a stream."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import namedtuple
 from functools import lru_cache
@@ -42,22 +43,39 @@ def _to_pyformat(sql: str) -> str:
 
 
 def _expand_lists(sql: str, params: dict[str, Any], as_array: bool) -> tuple[str, dict[str, Any]]:
-    """`x IN :ids` with a list value → `x IN (:ids_0, :ids_1, …)`, or with
-    `as_array` (PostgreSQL) `x = ANY(:ids)` (`NOT IN`: `<> ALL`) with the list sent as one array: one
-    statement text whatever the length, so the server prepares it once."""
+    """`x IN :ids` with a list value, as one statement text whatever the list's
+    length, so the database prepares it once: on PostgreSQL (`as_array`)
+    `x = ANY(:ids)` (`NOT IN`: `<> ALL`) with the list sent as one array; on SQLite
+    `x IN (SELECT value FROM json_each(:ids))` with the list sent as JSON text.
+
+    SQLite used to get `x IN (:ids_0, :ids_1, …)`: it matches each `:name` against
+    those before it, so 2,560 op ids took 12 ms to look up instead of 3 ms.
+    Lists JSON can't carry as SQLite values (dates, bytes) still go that way."""
     for name, value in list(params.items()):
-        if isinstance(value, (list, tuple)):
-            if as_array and value:
-                sql, found = re.subn(rf"\b(NOT\s+)?IN\s+:{name}\b",
-                                     lambda m: f"<> ALL(:{name})" if m.group(1) else f"= ANY(:{name})", sql, flags=re.IGNORECASE)
-                if found:
-                    params[name] = list(value)
-                    continue
-            names = [f"{name}_{i}" for i in range(len(value))] or [name + "_none"]
-            params.update(zip(names, value) if value else [(names[0], None)])
-            del params[name]
-            sql = re.sub(rf":{name}\b", "(" + ", ".join(":" + n for n in names) + ")", sql)
+        if not isinstance(value, (list, tuple)):
+            continue
+        pattern = rf"\b(NOT\s+)?IN\s+:{name}\b"
+        if as_array and value:
+            sql, found = re.subn(pattern, lambda m: f"<> ALL(:{name})" if m.group(1) else f"= ANY(:{name})", sql,
+                                 flags=re.IGNORECASE)
+            if found:
+                params[name] = list(value)
+                continue
+        if not as_array and all(type(v) in _JSON_SAFE for v in value):
+            sql, found = re.subn(pattern, lambda m: f"{m.group(1) or ''}IN (SELECT value FROM json_each(:{name}))",
+                                 sql, flags=re.IGNORECASE)
+            if found:
+                params[name] = json.dumps(value)
+                continue
+        names = [f"{name}_{i}" for i in range(len(value))] or [name + "_none"]
+        params.update(zip(names, value) if value else [(names[0], None)])
+        del params[name]
+        sql = re.sub(rf":{name}\b", "(" + ", ".join(":" + n for n in names) + ")", sql)
     return sql, params
+
+
+# Values that come back out of json_each as the same SQLite value they would bind as.
+_JSON_SAFE = (str, int)
 
 
 @lru_cache(maxsize=1024)

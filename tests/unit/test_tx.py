@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.db import Database
-from hub.tx import FEED, LOG, TABLES, _to_pyformat
+from hub.tx import FEED, LOG, TABLES, _expand_lists, _to_pyformat
 
 
 @pytest.mark.parametrize("sql, expected", [
@@ -43,7 +43,20 @@ def test_rows_read_by_column_name_index_and_as_dicts(db):
 def test_a_list_parameter_expands_into_an_in_list(db):
     with db.read() as tx:
         assert tx.execute("SELECT id FROM t WHERE id IN :ids ORDER BY id", {"ids": [4, 1]}).scalars() == [1, 4]
+        assert tx.execute("SELECT id FROM t WHERE name IN :n ORDER BY id", {"n": ("n5", "n2", "x")}).scalars() == [2, 5]
+        assert tx.execute("SELECT id FROM t WHERE id NOT IN :ids ORDER BY id", {"ids": [1, 2, 3]}).scalars() == [4, 5]
         assert tx.execute("SELECT id FROM t WHERE id IN :ids", {"ids": []}).all() == []
+        assert len(tx.execute("SELECT id FROM t WHERE id NOT IN :ids", {"ids": []}).all()) == 5
+        # bytes have no JSON form: such a list still goes as one parameter per value
+        assert tx.execute("SELECT id FROM t WHERE CAST(name AS BLOB) IN :b", {"b": [b"n3"]}).scalars() == [3]
+
+
+def test_a_list_on_sqlite_is_one_statement_text_whatever_its_length():
+    # SQLite matches each :name against those before it: thousands of them took 4x the look-up itself
+    short = _expand_lists("SELECT 1 WHERE x IN :ids", {"ids": ["a"]}, as_array=False)
+    long = _expand_lists("SELECT 1 WHERE x IN :ids", {"ids": [str(i) for i in range(3000)]}, as_array=False)
+    assert short[0] == long[0] == "SELECT 1 WHERE x IN (SELECT value FROM json_each(:ids))"
+    assert long[1]["ids"].startswith('["0", "1",')
 
 
 def test_rows_of_positional_parameters_are_written_like_named_ones(db):
