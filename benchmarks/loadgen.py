@@ -5,8 +5,9 @@ push: every simulated device pushes its pre-built batches in device order, one
 request in flight per device, until the ops run out or `seconds` pass: back to
 back with at most `concurrency` requests in flight in all (saturation), or paced
 so that all devices together offer `rate` ops/s (latency at that rate; `behind`
-lists how late pushes went out when answers came slower than the pace). Latency
-is measured from send to answer. pull: one device reads the whole feed page by
+lists how late pushes went out when answers came slower than the pace). Before
+the clock starts, every device connects and makes an empty push (a floor
+mid-shift, not a connect storm). Latency is measured from send to answer. pull: one device reads the whole feed page by
 page, as a bootstrapping device does, without applying it.
 
 The push side speaks HTTP/1.1 over plain asyncio streams, one keep-alive
@@ -145,26 +146,48 @@ async def _paced(connection: _Connection, device: _Device, first: float, period:
     connection.close()
 
 
+async def _connect(connections: list[_Connection], empty_pushes: list[bytes]) -> None:
+    """Before the clock starts, every connection is open and every device known to
+    the hub (an empty push each, a few at a time), as on a floor mid-shift: the
+    figures are for pushes, not for 500 devices connecting in the same second."""
+    out = connections[0].out
+    gate = asyncio.Semaphore(50)
+
+    async def one(connection: _Connection, requests: list[bytes]) -> None:
+        async with gate:
+            for request in requests:  # one at a time: a connection has one push in flight
+                await connection.send(request)
+
+    await asyncio.gather(*(one(c, empty_pushes[n::len(connections)]) for n, c in enumerate(connections)))
+    out["latency"].clear()
+    if out["errors"]:
+        raise RuntimeError(f"{out['errors']} devices could not connect: {out.get('last_error')}")
+
+
 async def push(spec: dict) -> dict:
     """Closed loop (`concurrency` pushes in flight) or, with `rate`, paced: every
     device pushes its batches evenly spread so that all of them offer `rate` ops/s."""
     url = urlsplit(spec["url"])
     host = f"{url.hostname}:{url.port}"
-    devices = [_Device(_requests(host, d["token"], d["batches"])) for d in spec["devices"] if d["batches"]]
+    with_batches = [d for d in spec["devices"] if d["batches"]]
+    devices = [_Device(_requests(host, d["token"], d["batches"])) for d in with_batches]
     out: dict = {"latency": [], "behind": [], "errors": 0}
+    paced = bool(spec.get("rate"))
+    slots = len(devices) if paced else min(spec["concurrency"], len(devices))
+    connections = [_Connection(url.hostname, url.port, out) for _ in range(slots)]
+    await _connect(connections, [_requests(host, d["token"], [[]])[0] for d in with_batches])
     started = time.perf_counter()
     deadline = started + spec["seconds"]
-    if spec.get("rate"):
+    if paced:
         # Every device spreads its batches over the same span, so the offer stays at `rate` to the end.
         span = sum(len(b) for d in spec["devices"] for b in d["batches"]) / spec["rate"]
         await asyncio.gather(*(
-            _paced(_Connection(url.hostname, url.port, out), d, started + n / len(devices) * span / len(d.requests),
-                   span / len(d.requests), deadline, out)
-            for n, d in enumerate(devices)))
+            _paced(connection, d, started + n / len(devices) * span / len(d.requests), span / len(d.requests),
+                   deadline, out)
+            for n, (connection, d) in enumerate(zip(connections, devices))))
     else:
         ready = deque(devices)
-        slots = min(spec["concurrency"], len(ready))
-        await asyncio.gather(*(_slot(_Connection(url.hostname, url.port, out), ready, deadline) for _ in range(slots)))
+        await asyncio.gather(*(_slot(connection, ready, deadline) for connection in connections))
     out["seconds"] = time.perf_counter() - started
     return out
 

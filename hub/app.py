@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -66,8 +67,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 # Who holds a token is looked up once per device per few seconds, not on every
-# push and pull; a device's identity, location and role never change.
+# push and pull; a device's identity, location and role never change. Each entry
+# lives a slightly different time: devices that started together (a shift, a hub
+# restart) would otherwise all be looked up again in the same instant, every time.
 _CALLER_TTL_S = 5.0
+_CALLER_TTL_SPREAD = 0.2  # ± this share of the TTL
 _CALLER_CACHE_SIZE = 10_000
 
 
@@ -86,7 +90,7 @@ async def _caller(request: Request, authorization: Annotated[str | None, Header(
     who = await run_in_threadpool(_authenticate, _db(request), token)
     if len(cache) >= _CALLER_CACHE_SIZE:
         cache.clear()
-    cache[token] = (now + _CALLER_TTL_S, who)
+    cache[token] = (now + _CALLER_TTL_S * random.uniform(1 - _CALLER_TTL_SPREAD, 1 + _CALLER_TTL_SPREAD), who)
     return who
 
 
