@@ -22,6 +22,7 @@ from hub.feed import pull
 from hub.log import hub_hlc, run_hub_command
 from hub.migrations import migrate
 from hub.ops import push
+from hub.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.orders import accept_order, get_order, list_orders
 from hub.reads import conflict_rows, movement_rows, stock_rows, task_rows
 from hub.writer import WriterClient
@@ -51,6 +52,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.state.callers = {}  # token -> (expires, Device | ApiClient)
     _install_error_handlers(app)
     _install_routes(app)
+    app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     _publish_push_schema(app)
     return app
 
@@ -62,8 +64,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(problems), "errors": exc.errors()}, status_code=422)
+        return JSONResponse(refusal_of(exc), status_code=422)
+
+
+def refusal_of(exc: RequestValidationError) -> dict[str, Any]:
+    """A 422's body: every problem, located, in one line, and the details."""
+    problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
+    return {"detail": "; ".join(problems), "errors": exc.errors()}
 
 
 # Who holds a token is looked up once per device per few seconds, not on every
@@ -80,14 +87,19 @@ def _db(request: Request) -> Database:
 
 
 async def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
+    return await caller(request.app, authorization)
+
+
+async def caller(app: FastAPI, authorization: str | None) -> Device | ApiClient:
+    """Who holds the bearer token of this Authorization header; raises Unauthorized."""
     # async: a cache hit costs no trip to the thread pool; a miss reads the database there.
     token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
-    cache: dict = request.app.state.callers
+    cache: dict = app.state.callers
     now = time.monotonic()
     hit = cache.get(token)
     if hit is not None and hit[0] > now:
         return hit[1]
-    who = await run_in_threadpool(_authenticate, _db(request), token)
+    who = await run_in_threadpool(_authenticate, app.state.db, token)
     if len(cache) >= _CALLER_CACHE_SIZE:
         cache.clear()
     cache[token] = (now + _CALLER_TTL_S * random.uniform(1 - _CALLER_TTL_SPREAD, 1 + _CALLER_TTL_SPREAD), who)
@@ -207,14 +219,10 @@ def _install_routes(app: FastAPI) -> None:
 
     @app.post("/v1/ops", tags=["sync"], response_model=PushResponse, openapi_extra=_PUSH_BODY)
     async def push_ops(request: Request, who: Caller) -> Response:
-        # The body is validated here in one pass from the raw bytes: FastAPI would
-        # parse the JSON into Python objects first and validate those (twice the work).
-        device = _device(who)
+        # With a writer process, hub.push_lane answers pushes before they get here
+        # (this route is what the lane does, the long way round).
         raw = await request.body()
-        body = _push_request(raw)
-        for i, op in enumerate(body.ops):
-            if op.device_id != device.id:
-                raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
+        device, body = checked_push(who, raw)
         if request.app.state.writer is not None:
             return Response(await request.app.state.writer.push(device, raw), media_type="application/json")
         answer = PushResponse(results=await push(_db(request), device, body.ops))
@@ -240,6 +248,26 @@ def _install_routes(app: FastAPI) -> None:
 
 _PUSH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/PushRequest"}}}}}
+
+
+def checked_push(who: Device | ApiClient, raw: bytes) -> tuple[Device, PushRequest]:
+    """The pushing device and its batch, once the batch is valid and all its own."""
+    device = _device(who)
+    if len(raw) > MAX_PUSH_BYTES:
+        raise too_large()
+    # Validated in one pass from the raw bytes: FastAPI would parse the JSON into
+    # Python objects first and validate those (twice the work).
+    body = _push_request(raw)
+    for i, op in enumerate(body.ops):
+        if op.device_id != device.id:
+            raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
+    return device, body
+
+
+async def forward_push(app: FastAPI, authorization: str | None, raw: bytes) -> bytes:
+    """The writer process's answer (PushResponse JSON) to a checked push."""
+    device, _batch = checked_push(await caller(app, authorization), raw)
+    return await app.state.writer.push(device, raw)
 
 
 def _push_request(raw: bytes) -> PushRequest:

@@ -97,6 +97,14 @@ async def test_malformed_op_envelope_gets_422_naming_the_field_and_writes_nothin
     assert await count(hub, "op_log WHERE device_id <> 'hub'") == 0
 
 
+async def test_a_push_past_the_size_limit_gets_413_and_writes_nothing(hub, tmp_path):
+    device = await hub.device(tmp_path / "d")
+    async with device_client(hub, device) as client:
+        response = await client.post("/v1/ops", content=b'{"ops": [' + b" " * (9 * 1024 * 1024) + b"]}")
+    assert response.status_code == 413 and "smaller batches" in response.json()["detail"]
+    assert await count(hub, "op_log WHERE device_id <> 'hub'") == 0
+
+
 @pytest.mark.parametrize(
     "mutate, field",
     [

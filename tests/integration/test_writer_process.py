@@ -59,6 +59,26 @@ async def test_bad_push_bodies_are_refused_by_the_http_worker_before_the_writer_
     assert response.status_code == 422 and "ops.0.op_id" in response.json()["detail"]
 
 
+async def test_the_push_lane_refuses_as_the_route_does_and_leaves_other_calls_to_the_app(hub, worker, tmp_path):
+    # hub.push_lane answers pushes past FastAPI; its refusals must read as the route's
+    app, _socket = worker
+    order = await post_order(hub, order_body("W-3", [("MILK-1L", 1)]))
+    device = await hub.device(tmp_path / "d")
+    other = await hub.device(tmp_path / "e")
+    async with _client(app, device) as client:
+        stranger = await client.post("/v1/ops", json={"ops": []}, headers={"Authorization": "Bearer nope"})
+        not_mine = await client.post("/v1/ops", json={"ops": [pick_op(other.replica.get_meta("device_id"), 1, order)]})
+        huge = await client.post("/v1/ops", content=b'{"ops": [' + b" " * (9 * 1024 * 1024) + b"]}")
+        empty = await client.post("/v1/ops", json={"ops": []})
+        pulled = await client.get("/v1/changes", params={"since": 0, "limit": 1})
+    assert stranger.status_code == 401 and stranger.json()["detail"]
+    assert not_mine.status_code == 403 and "ops[0].device_id" in not_mine.json()["detail"]
+    assert huge.status_code == 413 and "smaller batches" in huge.json()["detail"]
+    assert empty.status_code == 200 and empty.json() == {"results": []}
+    assert pulled.status_code == 200 and len(pulled.json()["changes"]) == 1
+    assert await count(hub, "op_log WHERE device_id <> 'hub'") == 0
+
+
 async def test_a_push_while_the_writer_is_gone_is_a_503_and_nothing_is_written(hub, tmp_path):
     order = await post_order(hub, order_body("W-2", [("MILK-1L", 1)]))
     device = await hub.device(tmp_path / "d")
