@@ -7,7 +7,8 @@ back with at most `concurrency` requests in flight in all (saturation), or paced
 so that all devices together offer `rate` ops/s (latency at that rate; `behind`
 lists how late pushes went out when answers came slower than the pace). Before
 the clock starts, every device connects and makes an empty push (a floor
-mid-shift, not a connect storm). Latency is measured from send to answer. pull: one device reads the whole feed page by
+mid-shift, not a connect storm). Latency is measured from send to answer;
+`sent` says when each push went, in seconds from the start. pull: one device reads the whole feed page by
 page, as a bootstrapping device does, without applying it.
 
 The push side speaks HTTP/1.1 over plain asyncio streams, one keep-alive
@@ -88,6 +89,7 @@ class _Connection:
             status, body = await _read_response(self.reader)
             self.last_answer = time.perf_counter()
             out["latency"].append(self.last_answer - started)
+            out["sent"].append(started)
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             out["errors"] += 1
             out["last_error"] = f"{exc.__class__.__name__}: {exc}"
@@ -160,6 +162,7 @@ async def _connect(connections: list[_Connection], empty_pushes: list[bytes]) ->
 
     await asyncio.gather(*(one(c, empty_pushes[n::len(connections)]) for n, c in enumerate(connections)))
     out["latency"].clear()
+    out["sent"].clear()
     if out["errors"]:
         raise RuntimeError(f"{out['errors']} devices could not connect: {out.get('last_error')}")
 
@@ -171,7 +174,7 @@ async def push(spec: dict) -> dict:
     host = f"{url.hostname}:{url.port}"
     with_batches = [d for d in spec["devices"] if d["batches"]]
     devices = [_Device(_requests(host, d["token"], d["batches"])) for d in with_batches]
-    out: dict = {"latency": [], "behind": [], "errors": 0}
+    out: dict = {"latency": [], "sent": [], "behind": [], "errors": 0}
     paced = bool(spec.get("rate"))
     slots = len(devices) if paced else min(spec["concurrency"], len(devices))
     connections = [_Connection(url.hostname, url.port, out) for _ in range(slots)]
@@ -189,6 +192,7 @@ async def push(spec: dict) -> dict:
         ready = deque(devices)
         await asyncio.gather(*(_slot(connection, ready, deadline) for connection in connections))
     out["seconds"] = time.perf_counter() - started
+    out["sent"] = [t - started for t in out["sent"]]
     return out
 
 
