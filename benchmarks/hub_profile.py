@@ -2,7 +2,8 @@
 goes while 500 devices push back to back.
 
 Runs `python -m benchmarks.run --only LABEL` and, as soon as its load generator
-starts the saturation run, samples the hub for SECONDS (default 8) with py-spy
+starts the saturation run, samples the hub for SECONDS (default 2: the run must
+outlast the sampling, and on a fast day 44,690 ops take ~3 s) with py-spy
 (`--subprocesses`: the HTTP process, its workers, the writer process) and reads
 every process's scheduler counters meanwhile (/proc/*/task/*/schedstat). Prints, per
 kind of process, the CPU it ran and the time it was runnable but had no core, the writer thread's
@@ -36,7 +37,7 @@ PHASES = [
 
 def main(argv: list[str]) -> int:
     label = argv[0] if argv else "sqlite"
-    seconds = float(argv[1]) if len(argv) > 1 else 8.0
+    seconds = float(argv[1]) if len(argv) > 1 else 2.0
     raw = Path(tempfile.gettempdir()) / f"backroom-hub-profile-{label}.txt"
     bench = subprocess.Popen([sys.executable, "-m", "benchmarks.run", "--only", label],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
