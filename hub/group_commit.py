@@ -42,8 +42,8 @@ MAX_PIECES = 128
 # the HTTP workers made groups of ~5, each paying a commit and a dozen statements.
 # Only a few, though: waiting for 16 left the writer idle ~4 ms before most groups
 # under 10,000 ops/s (16 pushes take 32 ms to arrive), a fifth of its time with
-# pushes queued. With 4, SQLite took 14,200 ops/s instead of 12,400, and the p99 at
-# 10,000 ops/s was 70-90 ms in five runs where it had been 60-320 ms.
+# pushes queued. With 4, SQLite took 13,900-14,200 ops/s instead of 12,000-12,400,
+# and the p99 at 10,000 ops/s was 61-129 ms over nine runs, where it had been 60-320 ms.
 GATHER_PIECES = 4
 GATHER_S = 0.004
 
