@@ -31,6 +31,10 @@ PULL_PAGE = 5000  # what SyncAgent asks for
 GOAL_RATE = {"sqlite": 10_000, "pg1": 5_000, "pg2": 5_000}  # ops/s the issue asks of each hub
 BELOW_SATURATION = 0.8  # a second paced run, at this share of the measured saturation rate
 BUSY_FLOOR = 1_000  # ops/s: 500 devices each pushing 20 picks every 10 s
+# The goal-rate run lasts ~4.5 s (the store's 44,690 picks), so its p99 is the worst ~20
+# pushes and moves from run to run: it runs this many times, each on a fresh hub, and
+# the row is the run with the median p99, with the range beside it.
+GOAL_RUNS = 3
 
 
 class Plan:
@@ -39,6 +43,7 @@ class Plan:
         self.scale = QUICK if quick else FULL
         self.devices = 10 if quick else 500
         self.push_seconds = 1 if quick else 20
+        self.goal_runs = 1 if quick else GOAL_RUNS
         self.scan_orders = 10 if quick else 300
         self.pull_changes = 1_000 if quick else 10_000
         self.raw_rows = 5_000 if quick else 50_000
@@ -127,9 +132,12 @@ def hub_run(backend: Backend, label: str, workers: int, plan: Plan, devices: lis
     rates = {"goal": GOAL_RATE[label], "below": pushes["saturation"]["ops_per_s"] * BELOW_SATURATION,
              "floor": BUSY_FLOOR * plan.devices / 500}
     for name, rate in rates.items():
-        with HubServer(backend.copy(f"{label}_{name}"), work / "logs", workers=workers) as hub:
-            pushes[name] = _push(hub, label, {"rate": rate}, plan, devices, work)
-            pushes[name]["offered"] = rate
+        runs = []
+        for n in range(plan.goal_runs if name == "goal" else 1):
+            with HubServer(backend.copy(f"{label}_{name}{n}"), work / "logs", workers=workers) as hub:
+                runs.append({**_push(hub, label, {"rate": rate}, plan, devices, work), "offered": rate})
+        runs.sort(key=lambda run: percentile(run["latency"], 99))
+        pushes[name] = {**runs[len(runs) // 2], "p99_runs_ms": [percentile(run["latency"], 99) * 1000 for run in runs]}
     return pulled, pushes
 
 
@@ -315,7 +323,10 @@ def _push_rows(plan: Plan, label: str, runs: dict, name: str, goal: str, limit: 
                   f"{_rate(p['ops_per_s'], 'ops/s')} answered, pushes up to {behind:.0f} ms behind their pace"
                   + (f"; p99 of the pushes after the first second {_ms(percentile(steady, 99))}" if steady else "")
                   + f" ({counts})")
-        out.append(Row(figure, f"p50 {_ms(percentile(lat, 50))}", _ms(percentile(lat, 95)), _ms(percentile(lat, 99)),
+        p99 = _ms(percentile(lat, 99))
+        if len(p["p99_runs_ms"]) > 1:
+            p99 += f" (median of {len(p['p99_runs_ms'])} runs: " + ", ".join(_ms(x) for x in p["p99_runs_ms"]) + ")"
+        out.append(Row(figure, f"p50 {_ms(percentile(lat, 50))}", _ms(percentile(lat, 95)), p99,
                        "p99 ≤ 100 ms" if run == "goal" else ""))
     return out
 
