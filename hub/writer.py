@@ -20,6 +20,7 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
 import struct
 import tempfile
 import time
@@ -69,10 +70,22 @@ async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
     server = await asyncio.start_unix_server(lambda r, w: _session(db, r, w, running), path=socket_path)
     os.chmod(socket_path, 0o600)
     gc.freeze()  # as hub.asgi does: the long-lived objects are out of the collector's reach
+    # A service manager stops the hub by sending SIGTERM to all its processes at once
+    # (systemd's default), and uvicorn then ends the hub by that same signal before its
+    # clean-up runs: so the writer stops on SIGTERM as on its hub's end, finishing what
+    # is queued and removing its socket.
+    stopping = asyncio.Event()
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    except NotImplementedError:  # Windows event loops: no signal handlers
+        pass
     try:
         # Gone with the hub: a killed parent leaves this process to init, and it must not linger.
-        while os.getppid() == parent_pid:
-            await asyncio.sleep(_PARENT_CHECK_S)
+        while os.getppid() == parent_pid and not stopping.is_set():
+            try:
+                await asyncio.wait_for(stopping.wait(), _PARENT_CHECK_S)
+            except asyncio.TimeoutError:
+                pass
     finally:
         server.close()
         db.dispose()

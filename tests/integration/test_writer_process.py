@@ -4,10 +4,13 @@ and the writer does not outlive the hub that started it."""
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -113,6 +116,38 @@ def test_the_writer_process_ends_when_the_hub_that_started_it_is_killed(tmp_path
         assert time.monotonic() < deadline, "the writer process outlived the hub by 10 s"
         time.sleep(0.1)
     assert not os.path.exists(os.path.dirname(socket_path)), "the writer left its socket folder behind"
+
+
+def test_sigterm_to_the_whole_hub_leaves_no_writer_socket_behind(tmp_path):
+    # systemd stops a service with SIGTERM to every process of it; uvicorn then ends the
+    # hub by re-raising the signal, before the hub's own clean-up runs
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "backroom-writer-*")))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hub = subprocess.Popen([sys.executable, "-m", "backroom_cli", "hub", "serve", "--db", f"sqlite:///{tmp_path / 'hub.db'}",
+                            "--port", str(port)], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline and hub.poll() is None, "the hub did not come up"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        started = set(glob.glob(os.path.join(tempfile.gettempdir(), "backroom-writer-*"))) - before
+        assert len(started) == 1
+        folder = started.pop()
+        os.killpg(hub.pid, signal.SIGTERM)
+        hub.wait(20)
+        deadline = time.monotonic() + 10
+        while os.path.exists(folder):
+            assert time.monotonic() < deadline, "the writer's socket folder outlived the hub by 10 s"
+            time.sleep(0.1)
+    finally:
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
