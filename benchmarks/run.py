@@ -136,8 +136,8 @@ def hub_run(backend: Backend, label: str, workers: int, plan: Plan, devices: lis
         for n in range(plan.goal_runs if name == "goal" else 1):
             with HubServer(backend.copy(f"{label}_{name}{n}"), work / "logs", workers=workers) as hub:
                 runs.append({**_push(hub, label, {"rate": rate}, plan, devices, work), "offered": rate})
-        runs.sort(key=lambda run: percentile(run["latency"], 99))
-        pushes[name] = {**runs[len(runs) // 2], "p99_runs_ms": [percentile(run["latency"], 99) * 1000 for run in runs]}
+        p99s = sorted((percentile(run["latency"], 99) * 1000, n) for n, run in enumerate(runs))
+        pushes[name] = {**runs[p99s[len(p99s) // 2][1]], "p99_runs_ms": [p99 for p99, _n in p99s]}
     return pulled, pushes
 
 
@@ -317,7 +317,7 @@ def _push_rows(plan: Plan, label: str, runs: dict, name: str, goal: str, limit: 
                            f"{p['ops_per_s'] / max(limit, 1e-9):.1%}"))
             continue
         at = {"goal": "the goal rate", "below": f"{BELOW_SATURATION:.0%} of saturation", "floor": "a busy floor's rate"}[run]
-        behind = percentile(p["behind"], 99) * 1000 if p["behind"] else 0.0
+        behind = percentile(p["behind"], 99) * 1000
         steady = _after_first_second(lat, p["sent"])
         figure = (f"hub: push latency, {name}, {plan.devices} devices paced at {at} ({_rate(p['offered'], 'ops/s')}): "
                   f"{_rate(p['ops_per_s'], 'ops/s')} answered, pushes up to {behind:.0f} ms behind their pace"

@@ -75,10 +75,7 @@ async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
     # clean-up runs: so the writer stops on SIGTERM as on its hub's end, finishing what
     # is queued and removing its socket.
     stopping = asyncio.Event()
-    try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-    except NotImplementedError:  # Windows event loops: no signal handlers
-        pass
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)  # Unix, as the socket is
     try:
         # Gone with the hub: a killed parent leaves this process to init, and it must not linger.
         while os.getppid() == parent_pid and not stopping.is_set():
