@@ -5,8 +5,9 @@ under 500 pushing devices the writer spent a third of its time waiting for it
 (`/proc/…/schedstat`), and every push waits for the writer. `backroom hub serve`
 therefore starts this process before its HTTP workers; they check each push
 (token, body, device) and hand its raw body over a Unix socket; here it is
-applied with `hub.ops.push` under the same group commit, and the answer goes
-back as the JSON the device receives. Nothing else moves here: reads and the
+applied with `hub.ops.push` under the same group commit, written in this process's
+one thread between turns of its event loop (`GroupCommit.write_on_loop`), and the
+answer goes back as the JSON the device receives. Nothing else moves here: reads and the
 other (rare) writes stay in the HTTP workers, behind the database's write lock.
 
 A frame is two big-endian lengths, a JSON header, then the body:
@@ -66,6 +67,7 @@ def run_writer(db_url: str, socket_path: str, parent_pid: int) -> None:
 
 async def _serve(db_url: str, socket_path: str, parent_pid: int) -> None:
     db = Database(db_url)
+    db.group_commit.write_on_loop(asyncio.get_running_loop())  # this process's one job: no second thread
     running: set[asyncio.Task] = set()
     server = await asyncio.start_unix_server(lambda r, w: _session(db, r, w, running), path=socket_path)
     os.chmod(socket_path, 0o600)

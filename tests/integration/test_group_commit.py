@@ -97,3 +97,46 @@ def test_closing_finishes_queued_work_then_refuses_more(db):
     assert queued.result(1)[0] == 1 and first.result(1)[0] == 0
     with pytest.raises(WriterClosed):
         db.group_commit.submit(_insert(2))
+
+
+def test_on_the_loop_pieces_queued_in_one_turn_share_a_transaction_and_no_writer_thread_starts(db):
+    async def queue_five():
+        db.group_commit.write_on_loop(asyncio.get_running_loop())
+        return await asyncio.gather(*(db.group_commit.run_async(_insert(n)) for n in range(1, 6)))
+
+    answers = asyncio.run(queue_five())
+
+    assert [code for code, _tx in answers] == [1, 2, 3, 4, 5]
+    assert len({id(tx) for _code, tx in answers}) == 1
+    assert "hub-writer" not in {t.name for t in threading.enumerate()}
+    with db.read() as tx:
+        assert tx.execute("SELECT id FROM scans ORDER BY id").scalars() == [1, 2, 3, 4, 5]
+
+
+def test_on_the_loop_a_failing_piece_is_rolled_back_alone(db):
+    async def queue_with_a_bad_one():
+        db.group_commit.write_on_loop(asyncio.get_running_loop())
+        works = [_insert(1), _failing, _insert(2)]
+        return await asyncio.gather(*(db.group_commit.run_async(w) for w in works), return_exceptions=True)
+
+    good, bad, also_good = asyncio.run(queue_with_a_bad_one())
+
+    assert (good[0], also_good[0]) == (1, 2)
+    assert isinstance(bad, ValueError) and str(bad) == "a bad op"
+    with db.read() as tx:
+        assert tx.execute("SELECT id FROM scans ORDER BY id").scalars() == [1, 2]
+
+
+def test_on_the_loop_closing_writes_what_is_queued_before_the_loop_got_to_it(db):
+    async def queue_then_close():
+        db.group_commit.write_on_loop(asyncio.get_running_loop())
+        queued = asyncio.ensure_future(db.group_commit.run_async(_insert(1)))
+        await asyncio.sleep(0)  # queued, and its group due on the loop's next turn
+        db.group_commit.close()  # as the writer process does on its way out
+        return await queued
+
+    assert asyncio.run(queue_then_close())[0] == 1
+    with db.read() as tx:
+        assert tx.execute("SELECT id FROM scans").scalars() == [1]
+    with pytest.raises(WriterClosed):
+        db.group_commit.submit(_insert(2))
