@@ -6,7 +6,7 @@ starts the saturation run, samples the hub for SECONDS (default 2: the run must
 outlast the sampling, and on a fast day 44,690 ops take ~3 s) with py-spy
 (`--subprocesses`: the HTTP process, its workers, the writer process) and reads
 every process's scheduler counters meanwhile (/proc/*/task/*/schedstat). Prints, per
-kind of process, the CPU it ran and the time it was runnable but had no core, the writer thread's
+kind of process, the CPU it ran and the time it was runnable but had no core, the writer's
 time by phase of a group, and its top functions; keeps py-spy's raw stacks in
 /tmp for flame graphs. Measures, asserts nothing."""
 
@@ -153,9 +153,9 @@ def _print_writer(raw: Path) -> None:
         phases[next((name for name, mark in PHASES if mark in stack), "other")] += n
         own[_short(stack.rsplit(";", 1)[-1])] += n
     if not total:
-        print("\nno samples of the writer thread")
+        print("\nno samples of the writer writing a group")
         return
-    print(f"\nthe writer thread ({total} samples at 200 Hz), by phase of a group:")
+    print(f"\nthe writer, writing groups ({total} samples at 200 Hz), by phase of a group:")
     for name, n in phases.most_common():
         print(f"  {100 * n / total:5.1f} %  {name}")
     print("its top functions (own time; C calls count in their caller):")

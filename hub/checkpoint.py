@@ -15,8 +15,8 @@ the hub's write lock, and the next write transaction starts the log from its
 beginning. Under 10,000 ops/s that lock was held 10-35 ms every half second,
 copying the quarter second of frames since the last pass. Passes without the lock
 first, until one finds only a few new frames, leave the pass under it a few
-milliseconds' frames to copy: held 3-13 ms, median 7 (median 10 and a third of
-them over 20 ms with a single pass before; thirty restarts each, 10,000 ops/s)."""
+milliseconds' frames to copy: held a median 7 ms, 2 restarts in 29 over 20 ms (with a
+single pass before: median 10 ms, 9 in 30 over 20; 10,000 ops/s)."""
 
 from __future__ import annotations
 
