@@ -72,7 +72,7 @@ class ScanField:
                 # since: alternate "" and None so every clear differs and is sent.
                 self._cleared_to_none = not self._cleared_to_none
                 self.field.value = None if self._cleared_to_none else ""
-                self.feed.cleared()
+                self.feed.cleared(now)
                 if self.field.page is not None:
                     self.field.update()
                 return

@@ -44,3 +44,34 @@ def test_a_value_replaced_by_the_app_is_read_as_new_input():
     feed = TextFieldFeed()
     feed.on_submit("TOTE:T1", 0.0)
     assert [b.text for b in feed.on_submit("BIN:Z9", 1.0)] == ["BIN:Z9"]
+
+
+def _codes(bursts) -> list[str]:
+    return [b.text for b in bursts]
+
+
+def test_a_scan_begun_before_the_clear_reached_the_field_is_read_whole_and_once():
+    # The app clears after TOTE:T2; the next scan's first characters are typed onto the
+    # old value before the clear arrives, the rest into the cleared field.
+    feed = TextFieldFeed(quiet_before_clear=0.6)
+    bursts = feed.on_change("TOTE:T2\n", 0.0)
+    feed.cleared(0.6)
+    bursts += feed.on_change("TOTE:T2\nBIN:A-0", 0.65)
+    bursts += feed.on_change("2-1\n", 0.7)
+    assert _codes(bursts) == ["TOTE:T2", "BIN:A-02-1"]
+
+
+def test_the_same_code_scanned_again_once_the_clear_has_landed_is_a_new_scan():
+    feed = TextFieldFeed(quiet_before_clear=0.6)
+    bursts = feed.on_change("0123456789012\n", 0.0)
+    feed.cleared(0.6)
+    bursts += feed.on_change("0123456789012\n", 1.5)
+    assert _codes(bursts) == ["0123456789012", "0123456789012"]
+
+
+def test_past_the_landing_window_a_value_starting_with_the_cleared_one_is_all_new():
+    feed = TextFieldFeed(quiet_before_clear=0.6, landing_window=2.0)
+    bursts = feed.on_change("TOTE:T2\n", 0.0)
+    feed.cleared(0.6)
+    bursts += feed.on_change("TOTE:T2\nBIN:B1\n", 5.0)
+    assert _codes(bursts) == ["TOTE:T2", "TOTE:T2", "BIN:B1"]
