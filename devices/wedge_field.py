@@ -48,25 +48,18 @@ class TextFieldFeed:
 
     def on_change(self, value: str, at: float) -> list[Burst]:
         """The field now holds ``value``; feed what was added since the last call."""
-        if self._before_clear is not None:
-            if self._typed_before_the_clear_landed(value, at):
-                return self._added(value, at)
+        if self._before_clear is not None and not self._typed_before_the_clear_landed(value, at):
             # The clear has landed: the field holds only what was typed since, all of it new
             # (a scan begun on the old value goes on where its first characters left off).
-            self._before_clear = None
-            self._seen, self._last_at = value, at
-            return self.reader.feed_text(value, at)
-        return self._added(value, at)
-
-    def _typed_before_the_clear_landed(self, value: str, at: float) -> bool:
-        old = self._before_clear or ""
-        return len(value) > len(old) and value.startswith(old) and at - self._cleared_at <= self.landing_window
-
-    def _added(self, value: str, at: float) -> list[Burst]:
+            self._before_clear, self._seen = None, ""
         common = _common_prefix(self._seen, value)
         self.reader.retract(len(self._seen) - common)
         self._seen, self._last_at = value, at
         return self.reader.feed_text(value[common:], at)
+
+    def _typed_before_the_clear_landed(self, value: str, at: float) -> bool:
+        old = self._before_clear
+        return len(value) > len(old) and value.startswith(old) and at - self._cleared_at <= self.landing_window
 
     def on_submit(self, value: str, at: float) -> list[Burst]:
         """Enter was pressed (or sent by the scanner) with ``value`` in the field."""

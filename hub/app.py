@@ -219,12 +219,9 @@ def _install_routes(app: FastAPI) -> None:
 
     @app.post("/v1/ops", tags=["sync"], response_model=PushResponse, openapi_extra=_PUSH_BODY)
     async def push_ops(request: Request, who: Caller) -> Response:
-        # With a writer process, hub.push_lane answers pushes before they get here
-        # (this route is what the lane does, the long way round).
-        raw = await request.body()
-        device, body = checked_push(who, raw)
-        if request.app.state.writer is not None:
-            return Response(await request.app.state.writer.push(device, raw), media_type="application/json")
+        # With a writer process, hub.push_lane answers pushes (forward_push) before they
+        # get here: this route applies them in-process, and is what OpenAPI documents.
+        device, body = checked_push(who, await request.body())
         answer = PushResponse(results=await push(_db(request), device, body.ops))
         # Serialised once: returned as a model, FastAPI would validate it all over again.
         return Response(answer.model_dump_json(), media_type="application/json")

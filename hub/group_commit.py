@@ -136,7 +136,7 @@ class GroupCommit:
         """On the loop (write_on_loop): one group of what is queued."""
         with self._wake:
             self._drain_due = False
-            pieces = [self._queue.popleft() for _ in range(min(MAX_PIECES, len(self._queue)))]
+            pieces = self._take()
             if self._queue and not self._closed:  # the rest once the loop has sent these answers
                 self._drain_due = True
                 self._loop.call_soon(self._drain)
@@ -153,9 +153,13 @@ class GroupCommit:
                     return
                 if last > 1:  # busy: let a few more join before the commit they will share
                     self._gather()
-                pieces = [self._queue.popleft() for _ in range(min(MAX_PIECES, len(self._queue)))]
+                pieces = self._take()
                 last = len(pieces)
             self._write_group(pieces)
+
+    def _take(self) -> list[tuple[Callable[[Tx], Any], Future]]:
+        """The next group's pieces (holding `_wake`): the oldest, up to MAX_PIECES."""
+        return [self._queue.popleft() for _ in range(min(MAX_PIECES, len(self._queue)))]
 
     def _write_group(self, pieces: list[tuple[Callable[[Tx], Any], Future]]) -> None:
         self.busy.set()
