@@ -83,6 +83,8 @@ class Backend:
             for suffix in ("", "-wal", "-shm"):
                 if Path(str(src) + suffix).exists():
                     shutil.copyfile(str(src) + suffix, str(dst) + suffix)
+                else:  # a used label's old WAL would be replayed onto the fresh copy: a malformed database
+                    Path(str(dst) + suffix).unlink(missing_ok=True)
             os.sync()  # the copy's dirty pages go out now, not in the middle of the run
             return f"sqlite:///{dst}"
         name = f"backroom_bench_{label}_{uuid.uuid4().hex[:8]}"

@@ -3,10 +3,14 @@ no figure is asserted, just that every row of the table is there."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from benchmarks import run
-from benchmarks.hubs import pg_available
+from benchmarks.hubs import Backend, pg_available
+from hub.db import Database
 
 
 @pytest.mark.timeout(180)
@@ -24,3 +28,23 @@ def test_quick_benchmark_writes_a_table_with_every_row(tmp_path, capsys):
                      "hub: pull served, PostgreSQL", "raw: PostgreSQL executemany"]
     missing = [name for name in expected if name not in table]
     assert not missing, f"rows missing from the table: {missing}\n{table}"
+
+
+def test_a_copy_under_a_used_label_is_not_given_the_old_copys_wal(tmp_path):
+    # A hub that ran on a copy can leave its -wal beside it; SQLite would replay it
+    # onto the next copy under that name and find a malformed database.
+    backend = Backend("sqlite", tmp_path)
+    backend.open_base().dispose()
+    first = backend.copy("same")[len("sqlite:///"):]
+    db = Database(f"sqlite:///{first}")
+    with db.write() as tx:
+        tx.execute("INSERT INTO locations (code, name, kind) VALUES ('X1', 'left behind', 'store')")
+    (tmp_path / "stale-wal").write_bytes(Path(first + "-wal").read_bytes())  # as a killed hub leaves it
+    db.dispose()
+    Path(first + "-wal").write_bytes((tmp_path / "stale-wal").read_bytes())
+    again = backend.copy("same")[len("sqlite:///"):]
+    assert not Path(again + "-wal").exists()
+    conn = sqlite3.connect(again)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("SELECT COUNT(*) FROM locations WHERE code = 'X1'").fetchone() == (0,)
+    conn.close()
