@@ -3,11 +3,12 @@ turn of the feed lock) answers many of them.
 
 One writer thread per database takes everything queued, runs each piece of work
 in one write transaction and commits, then answers them all (in the writer
-process, the event loop's own thread does, between its turns: `write_on_loop`). Work whose class
-has a `prepare_group(tx, works)` gets to load what the whole group needs in bulk
-first; what the pieces staged (held orders, the change feed, the op log) is
-written once for the whole group, in a handful of statements. While the writer waits on the disk, the event
-loop goes on reading and checking the next requests.
+process on SQLite, the event loop's own thread does, between its turns:
+`write_on_loop`). Work whose class has a `prepare_group(tx, works)` gets to load
+what the whole group needs in bulk first; what the pieces staged (held orders,
+the change feed, the op log) is written once for the whole group, in a handful
+of statements. While a writer thread waits on the disk or on PostgreSQL, the
+event loop goes on reading and checking the next requests.
 
 If any piece raises, or the commit fails, the whole transaction rolls back and
 each piece runs again in a transaction of its own: the good ones stand, and the
