@@ -116,7 +116,28 @@ def _arrays(cursor, table: str, columns: list[str], rows: Sequence[tuple]) -> tu
         if any(c not in types for c in columns):
             return None
     casts = ", ".join(f"%s::{types[c]}[]" for c in columns)
-    return f"unnest({casts}) AS v({', '.join(columns)})", [list(col) for col in zip(*rows)]
+    return f"unnest({casts}) AS v({', '.join(columns)})", [_array(col, types[c]) for c, col in zip(columns, zip(*rows))]
+
+
+_INTEGERS = {"integer", "bigint", "smallint"}
+_TEXTS = ("character varying", "text", "character")
+
+
+def _array(values: tuple, pg_type: str) -> Any:
+    """One column's values as a PostgreSQL array literal for the `::type[]` cast, where
+    the type is text or an integer and every value is of that kind (None is NULL);
+    anything else as a list, for psycopg to adapt.
+
+    psycopg adapts a list element by element in Python (~1.2 µs each here): a group's
+    arrays held ~28,000 of them, ~15 µs of the writer's ~90 µs of Python per pick. The
+    literal is one join: each text element in double quotes, with its backslashes and
+    double quotes escaped (nothing else is special inside the quotes)."""
+    if pg_type in _INTEGERS and all(type(v) is int or v is None for v in values):
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    if pg_type.startswith(_TEXTS) and all(type(v) is str or v is None for v in values):
+        return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                              for v in values) + "}"
+    return list(values)
 
 
 def _unnest_insert(cursor, table: str, columns: list[str], tail: str, rows: Sequence[tuple]) -> bool:

@@ -54,6 +54,24 @@ def test_updates_and_deletes_by_a_two_column_key(db):
     assert _rows(db) == [("S1", "A", 10, ODD), ("S2", "A", 30, None)]
 
 
+def test_text_that_array_literals_treat_specially_arrives_as_written(db):
+    # The unnest'ed statements send text columns as array literals: quoting must keep
+    # these as the strings they are (not NULL, not split, not trimmed).
+    notes = ["NULL", "null", "", "  spaced  ", "{a,b}", "a,b", '"', "\\", '\\"', "x\\", ODD, None]
+    rows = [("S1", f"K-{n:02d}", n, None) for n in range(len(notes))]
+    with db.write() as tx:
+        tx.executemany("INSERT INTO shelf (loc, code, qty, note) VALUES (?, ?, ?, ?)", rows)
+        tx.executemany("UPDATE shelf SET note = ?, qty = ? WHERE loc = ? AND code = ?",
+                       [(note, -n, "S1", f"K-{n:02d}") for n, note in enumerate(notes)])
+        returned = tx.executemany_returning(
+            "INSERT INTO shelf (loc, code, qty, note) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (loc, code) DO UPDATE SET note = excluded.note RETURNING code, note",
+            [("S2", f"K-{n:02d}", n, note) for n, note in enumerate(notes)])
+    assert _rows(db) == sorted([("S1", f"K-{n:02d}", -n, note) for n, note in enumerate(notes)]
+                               + [("S2", f"K-{n:02d}", n, note) for n, note in enumerate(notes)])
+    assert sorted(tuple(r) for r in returned) == [(f"K-{n:02d}", note) for n, note in enumerate(notes)]
+
+
 def test_a_batch_naming_one_key_twice_is_applied_row_by_row(db):
     with db.write() as tx:
         tx.executemany("INSERT INTO shelf (loc, code, qty, note) VALUES (?, ?, ?, ?)", [("S1", "A", 1, None)])
