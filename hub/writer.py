@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import struct
 import tempfile
 import time
@@ -139,10 +140,49 @@ async def _answer(db: Database, header: dict, body: bytes, writer: asyncio.Strea
         writer.write(_frame({"id": header["id"], "status": status}, answer))
 
 
+_FOLDER_PREFIX = "backroom-writer-"
+# A folder without a socket yet is a writer starting up, unless it is older than this.
+_STARTING_S = 300.0
+
+
+def sweep_stale_folders(parent: str | None = None) -> list[str]:
+    """Remove the socket folders of writers that are gone; returns what was removed.
+
+    A hub killed outright with its writer (SIGKILL to the whole service, the OOM
+    killer) never cleans up, and each start made a new folder in /tmp. A folder is
+    stale when its socket refuses a connection (nothing listens on it any more), or
+    when it has had no socket for `_STARTING_S`. Live writers' folders are left alone."""
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    for name in os.listdir(parent):
+        folder = os.path.join(parent, name)
+        if name.startswith(_FOLDER_PREFIX) and os.path.isdir(folder) and _is_stale(folder):
+            _remove_socket(os.path.join(folder, "writer.sock"))
+            if not os.path.exists(folder):
+                removed.append(folder)
+    return removed
+
+
+def _is_stale(folder: str) -> bool:
+    path = os.path.join(folder, "writer.sock")
+    try:
+        if not os.path.exists(path):
+            return time.time() - os.stat(folder).st_mtime > _STARTING_S
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1)
+            probe.connect(path)
+        return False
+    except (ConnectionRefusedError, FileNotFoundError):
+        return True
+    except OSError:  # another user's folder, a full backlog: not ours to judge
+        return False
+
+
 @contextmanager
 def writer_process(db_url: str, start_timeout: float = 60.0) -> Iterator[str]:
     """Start the writer process; yields the socket path the HTTP workers use."""
-    folder = tempfile.mkdtemp(prefix="backroom-writer-")
+    sweep_stale_folders()
+    folder = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)
     path = os.path.join(folder, "writer.sock")
     child = multiprocessing.get_context("spawn").Process(
         target=run_writer, args=(db_url, path, os.getpid()), name="backroom-hub-writer", daemon=True)

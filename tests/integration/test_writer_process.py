@@ -18,7 +18,7 @@ import pytest
 
 from hub.app import create_app
 from hub.db import Database
-from hub.writer import writer_process
+from hub.writer import sweep_stale_folders, writer_process
 from tests.integration.conftest import HUB_URL
 from tests.integration.test_hub_api import count, pick_op
 from tests.integration.test_pick_slice import order_body, post_order
@@ -156,3 +156,29 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_new_writer_sweeps_away_the_folders_of_writers_that_are_gone(tmp_path):
+    # A hub killed outright with its writer never cleans up: its socket stays, with nothing listening.
+    gone = tmp_path / "backroom-writer-gone"
+    gone.mkdir()
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(gone / "writer.sock"))
+    live = tmp_path / "backroom-writer-live"
+    live.mkdir()
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(live / "writer.sock"))
+    listening.listen()
+    starting = tmp_path / "backroom-writer-starting"  # no socket yet, just made
+    starting.mkdir()
+    abandoned = tmp_path / "backroom-writer-abandoned"  # no socket, made long ago
+    abandoned.mkdir()
+    os.utime(abandoned, (time.time() - 3600, time.time() - 3600))
+    other = tmp_path / "not-a-writer"
+    other.mkdir()
+    try:
+        removed = sweep_stale_folders(str(tmp_path))
+    finally:
+        listening.close()
+    assert sorted(removed) == sorted([str(gone), str(abandoned)])
+    assert live.exists() and starting.exists() and other.exists()
