@@ -120,7 +120,7 @@ def _arrays(cursor, table: str, columns: list[str], rows: Sequence[tuple]) -> tu
 
 
 _INTEGERS = {"integer", "bigint", "smallint"}
-_TEXTS = ("character varying", "text", "character")
+_TEXTS = ("character", "text")  # "character" also starts "character varying(n)"
 
 
 def _array(values: tuple, pg_type: str) -> Any:

@@ -185,7 +185,8 @@ class _Group:
 
     def _look_up_earlier(self, ops: list[Op]) -> None:
         """What op_log holds at these seqs (only those up to the device's last can
-        be there) and under these op ids, unless the group read it already."""
+        be there) and under these op ids (unless the group read them already, or leaves
+        them to the op log's unique index)."""
         self.log.read_committed_seqs(self.conn, [self.device.id])
         if self.log.look_up_op_ids:
             self.log.read_logged_ids(self.conn, [op.op_id for op in ops])

@@ -141,6 +141,7 @@ async def _answer(db: Database, header: dict, body: bytes, writer: asyncio.Strea
 
 
 _FOLDER_PREFIX = "backroom-writer-"
+_SOCKET_NAME = "writer.sock"
 # A folder without a socket yet is a writer starting up, unless it is older than this.
 _STARTING_S = 300.0
 
@@ -157,14 +158,14 @@ def sweep_stale_folders(parent: str | None = None) -> list[str]:
     for name in os.listdir(parent):
         folder = os.path.join(parent, name)
         if name.startswith(_FOLDER_PREFIX) and os.path.isdir(folder) and _is_stale(folder):
-            _remove_socket(os.path.join(folder, "writer.sock"))
+            _remove_socket(os.path.join(folder, _SOCKET_NAME))
             if not os.path.exists(folder):
                 removed.append(folder)
     return removed
 
 
 def _is_stale(folder: str) -> bool:
-    path = os.path.join(folder, "writer.sock")
+    path = os.path.join(folder, _SOCKET_NAME)
     try:
         if not os.path.exists(path):
             return time.time() - os.stat(folder).st_mtime > _STARTING_S
@@ -183,7 +184,7 @@ def writer_process(db_url: str, start_timeout: float = 60.0) -> Iterator[str]:
     """Start the writer process; yields the socket path the HTTP workers use."""
     sweep_stale_folders()
     folder = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)
-    path = os.path.join(folder, "writer.sock")
+    path = os.path.join(folder, _SOCKET_NAME)
     child = multiprocessing.get_context("spawn").Process(
         target=run_writer, args=(db_url, path, os.getpid()), name="backroom-hub-writer", daemon=True)
     child.start()
