@@ -110,6 +110,9 @@ def handed_to_carrier(conn: Tx, ctx: Context, op: Op, p: HandedToCarrier) -> Out
         conn.execute("UPDATE cartons SET status = 'shipped' WHERE carton_id = :c", {"c": carton_id})
     if status is not None:
         conn.execute("UPDATE orders SET status = :s, tote = NULL WHERE id = :o", {"s": status, "o": p.order_id})
+        # Gone to the carrier: nothing more will be picked for it (its lines' holds are at 0
+        # once picked; hub.pick_state keeps them until the order closes).
+        conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

@@ -151,14 +151,12 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
         "UPDATE order_lines SET qty_picked = ?, qty_short = ?, short_reason = ? WHERE order_id = ? AND line_no = ?",
         [(l.picked, l.short, l.short_reason, oid, n) for oid, n, l in lines],
     )
-    held = [(oid, n, l) for oid, n, l in lines if l.reserved is not None]
+    # A line's reservation counts down to 0 and stays until its order's go (handover,
+    # cancel, expiry): deleting it at 0 touched three B-trees, one of them keyed by
+    # (location, sku) at a random place, for ~a seventh of the log pages a pick writes.
     conn.executemany(
         "UPDATE reservations SET qty = ? WHERE order_id = ? AND line_no = ?",
-        [(l.reserved, oid, n) for oid, n, l in held if l.reserved > 0],
-    )
-    conn.executemany(
-        "DELETE FROM reservations WHERE order_id = ? AND line_no = ?",
-        [(oid, n) for oid, n, l in held if l.reserved <= 0],
+        [(max(l.reserved, 0), oid, n) for oid, n, l in lines if l.reserved is not None],
     )
     conn.executemany(
         "UPDATE orders SET status = ?, tote = ? WHERE id = ?",

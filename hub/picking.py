@@ -100,11 +100,10 @@ def _release(conn: Tx, order_id: str, line_no: int, qty: int) -> None:
     """Picked or shorted units no longer need holding."""
     if qty <= 0:
         return
-    conn.execute(
-        "UPDATE reservations SET qty = qty - :q WHERE order_id = :o AND line_no = :n",
+    conn.execute(  # down to 0, not deleted: see hub.pick_state._write_orders
+        "UPDATE reservations SET qty = CASE WHEN qty > :q THEN qty - :q ELSE 0 END WHERE order_id = :o AND line_no = :n",
         {"q": qty, "o": order_id, "n": line_no},
     )
-    conn.execute("DELETE FROM reservations WHERE order_id = :o AND qty <= 0", {"o": order_id})
 
 
 def settle_order_status(conn: Tx, order_id: str) -> None:

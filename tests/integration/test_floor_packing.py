@@ -36,6 +36,11 @@ async def two_ship_orders(hub) -> list[dict]:
             await post_order(hub, order_body("S-2", [("MILK-1L", 1)], fulfilment="ship", location=DEMO_LOCATION))]
 
 
+def held(hub, order_id: str) -> list[int]:
+    with hub.db.read() as conn:
+        return conn.execute(text("SELECT qty FROM reservations WHERE order_id = :o ORDER BY line_no"), {"o": order_id}).scalars().all()
+
+
 def walk(session: BatchPickSession) -> None:
     """Pick every line: bin, each unit, the tote."""
     while session.current is not None:
@@ -81,6 +86,7 @@ async def test_batch_pick_pack_and_ship_moves_orders_to_shipped_on_the_hub(hub, 
     await picker.sync()
     first = await get_order(hub, orders[0]["id"])
     assert first["status"] == "picked" and first["tote"] == "T1"
+    assert held(hub, orders[0]["id"]) == [0, 0]  # picked lines hold nothing, until the order goes
 
     await packer.sync()
     k1 = sign_in_pin(packer.replica, "K1", "2222")
@@ -101,6 +107,7 @@ async def test_batch_pick_pack_and_ship_moves_orders_to_shipped_on_the_hub(hub, 
     assert pack.hand_to_carrier("DHL").ok
     await packer.sync()
     assert (await get_order(hub, orders[0]["id"]))["status"] == "shipped"
+    assert held(hub, orders[0]["id"]) == []
     with hub.db.read() as conn:
         actors = dict(conn.execute(text("SELECT kind, actor FROM op_log WHERE kind IN "
                                         "('pick.confirmed', 'pack.carton_closed', 'shipment.handed_to_carrier')")).all())
