@@ -10,7 +10,7 @@ from hub.feed import emit, emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
 from hub.picking import line_state, refuse_line
-from hub.stock import Movement, move
+from hub.stock import Movement, move, release_order
 from hub.tx import Tx
 from sync.kinds import (
     CountRecorded,
@@ -63,7 +63,7 @@ def pickup_handed_over(conn: Tx, ctx: Context, op: Op, p: PickupHandedOver) -> O
     ).one()
     new_status = "partly_handed_over" if totals.held > 0 else "handed_over" if totals.handed > 0 else "refused"
     conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": new_status, "o": p.order_id})
-    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
+    release_order(conn, p.order_id)
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

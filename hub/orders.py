@@ -14,7 +14,7 @@ from hub.feed import emit_order, order_snapshot
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
 from hub.pickups import assign_pickup
-from hub.stock import available, on_hand_by_bin, promising
+from hub.stock import available, on_hand_by_bin, promising, release_order
 from hub.tx import Tx
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
@@ -112,7 +112,7 @@ def order_cancelled(conn: Tx, ctx: Context, op: Op, p: OrderCancelled) -> Outcom
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
     conn.execute("UPDATE orders SET status = 'cancelled' WHERE id = :o", {"o": p.order_id})
-    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
+    release_order(conn, p.order_id)
     outcome = settled(conn, ctx, op, decision, order["location"], p.order_id)
     emit_order(conn, p.order_id)
     return outcome

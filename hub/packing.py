@@ -11,6 +11,7 @@ import json
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, register
+from hub.stock import release_order
 from hub.tx import Tx
 from sync.kinds import CartonClosed, HandedToCarrier
 from sync.models import Op
@@ -110,9 +111,7 @@ def handed_to_carrier(conn: Tx, ctx: Context, op: Op, p: HandedToCarrier) -> Out
         conn.execute("UPDATE cartons SET status = 'shipped' WHERE carton_id = :c", {"c": carton_id})
     if status is not None:
         conn.execute("UPDATE orders SET status = :s, tote = NULL WHERE id = :o", {"s": status, "o": p.order_id})
-        # Gone to the carrier: nothing more will be picked for it (its lines' holds are at 0
-        # once picked; hub.pick_state keeps them until the order closes).
-        conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
+        release_order(conn, p.order_id)  # gone to the carrier
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

@@ -151,10 +151,9 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
         "UPDATE order_lines SET qty_picked = ?, qty_short = ?, short_reason = ? WHERE order_id = ? AND line_no = ?",
         [(l.picked, l.short, l.short_reason, oid, n) for oid, n, l in lines],
     )
-    # A line's reservation counts down to 0 and stays until its order goes (handover,
-    # shipping, cancel, expiry): deleting it at 0 touched three B-trees, one of them keyed
-    # by (location, sku) at a random place, a seventh to a fifth of the log pages a pick
-    # wrote. Every reader sums reservations, so a row at 0 holds nothing.
+    # Down to 0, not deleted, until the order goes (hub.stock.release_order): a delete
+    # wrote three B-trees, one keyed by (location, sku) at a random place, a seventh to a
+    # fifth of the log pages a pick wrote.
     conn.executemany(
         "UPDATE reservations SET qty = ? WHERE order_id = ? AND line_no = ?",
         [(max(l.reserved, 0), oid, n) for oid, n, l in lines if l.reserved is not None],

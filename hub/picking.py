@@ -100,7 +100,7 @@ def _release(conn: Tx, order_id: str, line_no: int, qty: int) -> None:
     """Picked or shorted units no longer need holding."""
     if qty <= 0:
         return
-    conn.execute(  # down to 0, not deleted: see hub.pick_state._write_orders
+    conn.execute(  # down to 0, not deleted: see hub.stock.release_order
         "UPDATE reservations SET qty = CASE WHEN qty > :q THEN qty - :q ELSE 0 END WHERE order_id = :o AND line_no = :n",
         {"q": qty, "o": order_id, "n": line_no},
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from hub.feed import emit_order
 from hub.followups import settled
 from hub.log import Context, Outcome, hub_payload, register, run_hub_command
+from hub.stock import release_order
 from hub.tx import Tx
 from sync.kinds import PickupExtended
 from sync.models import Op
@@ -98,7 +99,7 @@ def pickup_expired(conn: Tx, ctx: Context, op: Op, p: PickupExpired) -> Outcome:
     if decision.refusal:
         return Outcome.refused(decision.refusal, decision.message)
     conn.execute("UPDATE orders SET status = 'expired' WHERE id = :o", {"o": p.order_id})
-    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": p.order_id})
+    release_order(conn, p.order_id)
     outcome = settled(conn, ctx, op, decision, order.location, p.order_id)
     emit_order(conn, p.order_id)
     return outcome

@@ -11,7 +11,8 @@ from hub.errors import InvariantBroken
 from hub.feed import emit_stock
 from hub.tx import Tx
 
-__all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin"]
+__all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin",
+           "release_order"]
 
 
 class Movement(NamedTuple):
@@ -99,3 +100,11 @@ def on_hand_by_bin(conn: Tx, location: str, sku: str) -> list[tuple[str, int, in
         {"l": location, "s": sku},
     ).all()
     return [(r.bin, r.seq, r.on_hand) for r in rows]
+
+
+def release_order(conn: Tx, order_id: str) -> None:
+    """The order has gone (handed over, shipped, cancelled, expired): its lines hold
+    nothing any more. Until then a line's reservation counts down to 0 as it is picked
+    or shorted and stays (hub.pick_state): deleting it there cost three B-tree writes
+    a pick, and every reader sums reservations, so a row at 0 holds nothing."""
+    conn.execute("DELETE FROM reservations WHERE order_id = :o", {"o": order_id})
