@@ -16,7 +16,14 @@ import statistics
 import time
 from typing import Callable, Iterable
 
-from devices.corpus import DEGRADATIONS, FRAME, place_in_frame, decode_rates, generate_corpus, render_code
+from devices.corpus import (
+    DEGRADATIONS,
+    FRAME,
+    decode_rates,
+    generate_corpus,
+    place_in_frame,
+    render_code,
+)
 from devices.decoders import SITE_FORMATS, DecoderConfig, make_decoder
 from devices.parse import parse_scan
 from devices.scan import Symbology

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from hub.db import Database, Tx
+from hub.store.db import Database
+from hub.store.tx import Tx
 
 __all__ = ["Scale", "FULL", "QUICK", "Store", "generate", "load", "add_devices", "device_token", "LOCATION", "ean13"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from hub.db import Database
+from hub.store.db import Database
 
 __all__ = ["PG_ADMIN_URL", "pg_available", "pg_checkpoint", "pg_version", "Backend", "HubServer", "free_port"]
 
@@ -69,7 +69,7 @@ class Backend:
         return _pg_url(name)
 
     def open_base(self) -> Database:
-        from hub.migrations import migrate
+        from hub.store.migrations import migrate
 
         db = Database(self.base_url)
         migrate(db)

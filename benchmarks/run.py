@@ -17,12 +17,23 @@ import uuid
 from pathlib import Path
 
 from benchmarks import raw
-from benchmarks.data import FULL, LOCATION, QUICK, Store, add_devices, device_token, generate, insert, load, order_changes
+from benchmarks.data import (
+    FULL,
+    LOCATION,
+    QUICK,
+    Store,
+    add_devices,
+    device_token,
+    generate,
+    insert,
+    load,
+    order_changes,
+)
 from benchmarks.hubs import Backend, HubServer, pg_available, pg_checkpoint, pg_version
 from benchmarks.report import Row, percentile, render, write_doc
 from edge_app.outbox import new_op_id
-from hub.db import Database
-from hub.devices import create_enrollment_code
+from hub.credentials import create_enrollment_code
+from hub.store.db import Database
 from sync.kinds import SCHEMA_VERSION
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -1,7 +1,7 @@
 """`python -m benchmarks.statements [sqlite|pg] [PUSHES]`: the push path without
 HTTP, statement by statement.
 
-Loads the benchmark store, then calls `hub.ops.push` directly for PUSHES pushes of
+Loads the benchmark store, then calls `hub.api.push.push` directly for PUSHES pushes of
 20 `pick.confirmed` ops (500 devices, round-robin, as in `make bench`) and prints
 ops/s, µs per op, and the time each SQL statement took per op, slowest first.
 For finding what the hub spends an op on; it measures, it asserts nothing."""
@@ -18,10 +18,10 @@ from pathlib import Path
 from benchmarks.data import FULL, LOCATION, add_devices, generate, load
 from benchmarks.hubs import Backend
 from benchmarks.run import workload
-from hub import tx as tx_module
-from hub.db import Database
-from hub.devices import Device
-from hub.ops import push
+from hub.api.push import push
+from hub.credentials import Device
+from hub.store import tx as tx_module
+from hub.store.db import Database
 from sync.models import Op
 
 

@@ -27,9 +27,12 @@ from pathlib import Path
 from benchmarks.data import FULL, LOCATION, add_devices, generate, load
 from benchmarks.hubs import Backend
 from benchmarks.run import workload
-from hub import feed, group_commit, log, ops, pick_state
-from hub.db import Database
-from hub.devices import Device
+from hub import feed
+from hub.api import push as ops
+from hub.credentials import Device
+from hub.domain import pick_state
+from hub.store import group_commit
+from hub.store.db import Database
 from sync.models import PushRequest
 
 _PHASES = {"prepare: bulk reads": (group_commit, "_prepare"), "write-back: orders": (pick_state, "_write_orders"),

@@ -7,8 +7,8 @@ from contextlib import nullcontext
 
 import click
 
-from hub.db import Database
 from hub.errors import HubError
+from hub.store.db import Database
 
 DEFAULT_DB = "sqlite:///.backroom/hub.db"
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="BACKROOM_HUB_DB",
@@ -17,7 +17,7 @@ db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True
 
 def open_db(db_url: str) -> Database:
     """Open and migrate the hub database, creating the SQLite file's folder."""
-    from hub.migrations import migrate
+    from hub.store.migrations import migrate
 
     if db_url.startswith("sqlite:///"):
         folder = os.path.dirname(db_url[len("sqlite:///"):])
@@ -47,22 +47,22 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
     process they would share one GIL with the HTTP work (see docs/benchmarks.md)."""
     import uvicorn
 
-    from hub.asgi import DB_ENV
-    from hub.writer import SOCKET_ENV, writer_process
+    from hub.api.asgi import DB_ENV
+    from hub.api.writer import SOCKET_ENV, writer_process
 
     open_db(db_url).dispose()
     os.environ[DB_ENV] = db_url
     with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
-        uvicorn.run("hub.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 @hub.command("migrate")
 @db_option
 def migrate_cmd(db_url: str) -> None:
     """Bring the database schema up to date."""
-    from hub.migrations import migrate
+    from hub.store.migrations import migrate
 
     db = open_db(db_url)
     click.echo(f"schema up to date ({', '.join(migrate(db)) or 'nothing to do'})")
@@ -88,7 +88,7 @@ def seed(db_url: str, demo: bool) -> None:
 @click.option("--role", default="picker", show_default=True, help="picker, packer, associate, supervisor or terminal.")
 def enroll(db_url: str, location: str, role: str) -> None:
     """Create a one-time enrollment code; it is printed alone on the last line."""
-    from hub.devices import create_enrollment_code
+    from hub.credentials import create_enrollment_code
 
     with open_db(db_url).write() as conn:
         code = _hub_call(create_enrollment_code, conn, location, role)
@@ -102,7 +102,7 @@ def enroll(db_url: str, location: str, role: str) -> None:
 @click.option("--name", default="cli", show_default=True, help="Who the token is for.")
 def token(db_url: str, role: str, name: str) -> None:
     """Issue an API token (admin: reads everything; intake: posts orders). Printed once, on the last line."""
-    from hub.devices import create_api_token
+    from hub.credentials import create_api_token
 
     with open_db(db_url).write() as conn:
         click.echo(_hub_call(create_api_token, conn, role, name))
@@ -146,8 +146,7 @@ def sweep(db_url: str, now_iso: str | None) -> None:
     """Expire ready pickup orders nobody collected by their pickup-by time; their units get put-back tasks."""
     from datetime import datetime, timezone
 
-    from hub import handlers  # noqa: F401  (registers the pickup commands)
-    from hub.pickups import sweep as sweep_pickups
+    from hub.actions import sweep_pickups
 
     try:
         now = datetime.fromisoformat(now_iso) if now_iso else datetime.now(timezone.utc)
@@ -172,8 +171,8 @@ def operator() -> None:
 @click.option("--pin", required=True, help="4-8 digits; stored hashed with a salt, never as typed.")
 def operator_add(db_url: str, location: str, operator_id: str, name: str, role: str, pin: str) -> None:
     """Add an operator, or change one's name, role or PIN; devices get it on their next sync."""
+    from hub.commands import operator_payload
     from hub.log import run_hub_command
-    from hub.operators import operator_payload
 
     try:
         payload = operator_payload(operator_id, name, role, location, pin)

@@ -9,13 +9,18 @@ from typing import Any, Callable, NamedTuple
 
 from pydantic_core import to_json
 
-from hub.tx import FEED, Tx
+from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
+__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
            "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head"]
 
 ALL_LOCATIONS = "*"
+
+
+def device_scope(device_id: str) -> str:
+    """The change-feed scope of one device's own rows (its allotments)."""
+    return f"device:{device_id}"
 
 
 def emit(conn: Tx, scope: str, entity: str, key: str, data: dict[str, Any] | None) -> None:

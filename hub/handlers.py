@@ -1,6 +1,96 @@
-"""Imports every module that registers op handlers, so the log knows them all.
-Importing registers functions only: no I/O."""
+"""The handler table: every op kind the hub applies → its handler, how its payload
+is parsed, and what the handler needs loaded. One screen, no registration by
+import: adding a kind means adding a row here (and its payload model: device
+kinds in sync.kinds, hub commands in hub.commands).
 
-from hub import catalogue, escrow, floor, pickups, operators, orders, packing, picking  # noqa: F401
+- `parse`: hub commands parse with their model here; device kinds parse through
+  `sync.kinds.parse_payload`, which also upcasts older schema versions.
+- `held`: the handler works on state held in the transaction (hub.domain.pick_state);
+  before any other kind runs, what is held is written back to its tables.
+- `prefetch(tx, payloads)`: what the handler will read, loaded in bulk for a whole
+  group commit from the group's raw (not yet validated) payloads."""
 
-__all__ = ["catalogue", "escrow", "floor", "pickups", "operators", "orders", "packing", "picking"]
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from hub import commands
+from hub.domain import (
+    catalogue,
+    escrow,
+    operators,
+    orders,
+    packing,
+    picking,
+    pickups,
+    returns,
+    stock,
+    tasks,
+)
+from hub.outcome import Context, Outcome
+from hub.store.tx import Tx
+from sync.errors import MalformedPayload
+from sync.models import Op
+
+__all__ = ["Handler", "HANDLERS", "hub_payload"]
+
+Apply = Callable[[Tx, Context, Op, Any], Outcome]
+
+
+def hub_payload(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
+    """A payload parser for a hub command; bad payloads raise MalformedPayload."""
+
+    def parse(payload: dict[str, Any]) -> Any:
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise MalformedPayload(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Handler:
+    apply: Apply
+    parse: Callable[[dict[str, Any]], Any] | None = None  # None: a device kind (sync.kinds)
+    held: bool = False
+    prefetch: Callable[[Tx, list[dict[str, Any]]], None] | None = None
+
+
+def _hub(apply: Apply, model: type[BaseModel]) -> Handler:
+    return Handler(apply, hub_payload(model))
+
+
+HANDLERS: dict[str, Handler] = {
+    # -- device ops: facts and requests from the floor --------------------------------
+    "pick.confirmed": Handler(picking.pick_confirmed, held=True, prefetch=picking.hold_picked_orders),
+    "pick.shorted": Handler(picking.pick_shorted),
+    "pack.carton_closed": Handler(packing.carton_closed),
+    "shipment.handed_to_carrier": Handler(packing.handed_to_carrier),
+    "pickup.handed_over": Handler(pickups.pickup_handed_over),
+    "pickup.extended": Handler(pickups.pickup_extended),
+    "order.staging_set": Handler(pickups.staging_set),
+    "return.received": Handler(returns.return_received),
+    "refund.requested": Handler(returns.refund_requested),
+    "count.recorded": Handler(stock.count_recorded),
+    "stock.moved": Handler(stock.stock_moved),
+    "task.done": Handler(tasks.task_done),
+    "reservation.requested": Handler(escrow.reservation_requested),
+    "allotment.released": Handler(escrow.allotment_released),
+    # -- hub commands -------------------------------------------------------------------
+    "catalogue.item_upserted": _hub(catalogue.item_upserted, commands.ItemUpserted),
+    "location.added": _hub(catalogue.location_added, commands.LocationAdded),
+    "bin.added": _hub(catalogue.bin_added, commands.BinAdded),
+    "stock.received": _hub(stock.stock_received, commands.StockReceived),
+    "stock.policy_set": _hub(escrow.policy_set, commands.PolicySet),
+    "allotment.granted": _hub(escrow.allotment_granted, commands.AllotmentGranted),
+    "allotment.reclaimed": _hub(escrow.allotment_reclaimed, commands.AllotmentReclaimed),
+    "order.accepted": _hub(orders.order_accepted, commands.OrderAccepted),
+    "order.cancelled": _hub(orders.order_cancelled, commands.OrderCancelled),
+    "pickup.expired": _hub(pickups.pickup_expired, commands.PickupExpired),
+    "operator.upserted": _hub(operators.operator_upserted, commands.OperatorUpserted),
+}

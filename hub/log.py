@@ -3,99 +3,46 @@ op appended here and applied by the same handlers. Hub state is a fold over it,
 which is what `backroom hub verify` replays.
 
 Device ops keep their own (device_id, device_seq); hub commands use device_id
-`hub` and the hub's own gap-free sequence."""
+`hub` and the hub's own gap-free sequence. This module is the only writer of
+`op_log` and of the devices' sequence records (`devices.last_seq`)."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from hub.errors import Conflict, Invalid
 from hub.feed import forget_known, head
-from hub.tx import FEED, TABLES, Tx
-from sync.errors import MalformedPayload, SyncError
+from hub.handlers import HANDLERS
+from hub.outcome import HUB_DEVICE, Context
+from hub.store.tx import FEED, TABLES, Tx
+from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["HUB_DEVICE", "Context", "Outcome", "register", "apply_op", "log_ops", "write_log", "PREFETCH", "run_hub_command", "hub_payload", "hub_hlc", "observe_hlc", "HANDLERS"]
-
-HUB_DEVICE = "hub"
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who an op came from: a device at a location, or the hub (location None)."""
-
-    device_id: str
-    location: str | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A handler's verdict: `refusal` set means refused; otherwise applied."""
-
-    refusal: str | None = None
-    message: str = ""
-    compensations: list[dict[str, Any]] | None = None
-
-    @classmethod
-    def refused(cls, code: str, message: str) -> "Outcome":
-        return cls(refusal=code, message=message)
-
-
-Handler = Callable[[Tx, Context, Op, Any], Outcome]
-HANDLERS: dict[str, tuple[Handler, Callable[[dict[str, Any]], Any]]] = {}
-
-
-# Kinds whose handlers work on state held in the transaction (hub.pick_state);
-# every other handler reads the tables, so what is held is written back first.
-HELD_KINDS: set[str] = set()
-
-
-# What a kind's handler will read, loaded in bulk for a whole group commit:
-# `prefetch(conn, payloads)` gets the raw (not yet validated) payloads of the group.
-PREFETCH: dict[str, Callable[[Tx, list[dict[str, Any]]], None]] = {}
-
-
-def register(kind: str, parse: Callable[[dict[str, Any]], Any] | None = None, held: bool = False,
-             prefetch: Callable[[Tx, list[dict[str, Any]]], None] | None = None):
-    """Register a handler for an op kind. Device kinds parse through sync.kinds;
-    hub command kinds pass their own payload parser. `held`: see HELD_KINDS;
-    `prefetch`: see PREFETCH."""
-
-    def wrap(handler: Handler) -> Handler:
-        HANDLERS[kind] = (handler, parse)
-        if held:
-            HELD_KINDS.add(kind)
-        if prefetch is not None:
-            PREFETCH[kind] = prefetch
-        return handler
-
-    return wrap
+__all__ = ["apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
+           "observe_hlc"]
 
 
 def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
     """Validate and apply one op; a refusal writes nothing but the answer."""
-    try:
-        handler, parse = HANDLERS[op.kind]
-    except KeyError:
+    handler = HANDLERS.get(op.kind)
+    if handler is None:
         return _rejected(op, "unknown_kind", f"unknown op kind {op.kind!r}")
     try:
-        payload = parse(op.payload) if parse else parse_payload(op.kind, op.schema_version, op.payload)
+        payload = handler.parse(op.payload) if handler.parse else parse_payload(op.kind, op.schema_version, op.payload)
     except SyncError as exc:
         return _rejected(op, exc.code, str(exc))
-    if op.kind not in HELD_KINDS:
+    if not handler.held:
         conn.flush(through=TABLES)  # held state back in its tables; the feed may stay staged
         forget_known(conn)  # this handler reads and writes the tables themselves
-    outcome = handler(conn, ctx, op, payload)
+    outcome = handler.apply(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)
     return OpResult(
@@ -105,6 +52,17 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
         message=outcome.message or None,
         compensations=outcome.compensations or [],
     )
+
+
+def prefetch(conn: Tx, ops: list[Op]) -> None:
+    """Load in bulk what the handlers of these ops will read (a group commit's ops)."""
+    payloads: dict[str, list[dict[str, Any]]] = {}
+    for op in ops:
+        handler = HANDLERS.get(op.kind)
+        if handler is not None and handler.prefetch is not None:
+            payloads.setdefault(op.kind, []).append(op.payload)
+    for kind, same in payloads.items():
+        HANDLERS[kind].prefetch(conn, same)  # type: ignore[misc]
 
 
 def log_ops(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
@@ -129,6 +87,12 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         "result, applied_at, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+
+
+def record_device_seqs(conn: Tx, last_seq: dict[str, int]) -> None:
+    """Each device's last applied sequence number, written with its ops' log rows."""
+    conn.executemany("UPDATE devices SET last_seq = ? WHERE id = ?",
+                     [(seq, device_id) for device_id, seq in last_seq.items()])
 
 
 _clock = HybridClock(HUB_DEVICE)
@@ -174,16 +138,3 @@ def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "
 
 def _rejected(op: Op, code: str, message: str) -> OpResult:
     return OpResult(op_id=op.op_id, device_seq=op.device_seq, status=OpStatus.REJECTED, reason_code=code, message=message)
-
-
-def hub_payload(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
-    """A payload parser for a hub command; bad payloads raise MalformedPayload."""
-
-    def parse(payload: dict[str, Any]) -> Any:
-        try:
-            return model.model_validate(payload)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise MalformedPayload(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
-
-    return parse

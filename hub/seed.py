@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from hub import handlers  # noqa: F401  (registers the commands seeding uses)
-from hub.db import Database, Tx
+from hub.actions import accept_order
 from hub.log import run_hub_command
-from hub.orders import accept_order
+from hub.store.db import Database
+from hub.store.tx import Tx
 from sync.models import OrderIn
 
 __all__ = ["DEMO_LOCATION", "DARK_STORE", "DARK_STORE_RANGE", "DEMO_ITEMS", "DEMO_OPERATORS", "seed_demo", "ean13"]
@@ -101,7 +101,7 @@ def _seed_operators(conn: Tx) -> None:
 def _demo_operator(operator_id: str, name: str, role: str, pin: str) -> tuple[tuple[str, str], ...]:
     # Hashing a PIN takes scrypt's ~50 ms on purpose; a process that seeds many demo
     # stores (the simulator, the tests) hashes each demo PIN once.
-    from hub.operators import operator_payload
+    from hub.commands import operator_payload
 
     return tuple(operator_payload(operator_id, name, role, DEMO_LOCATION, pin).items())
 

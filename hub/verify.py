@@ -9,10 +9,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub import handlers  # noqa: F401  (registers every op handler)
-from hub.db import Database, Tx
-from hub.log import Context, apply_op, log_ops
-from hub.migrations import migrate
+from hub.log import apply_op, log_ops
+from hub.outcome import Context
+from hub.store.db import Database
+from hub.store.migrations import migrate
+from hub.store.tx import Tx
 from sync.models import Op, OpResult
 
 __all__ = ["DOMAIN_TABLES", "state_digest", "replay", "Verdict"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from hub.stock import commitments
+from hub.domain.stock import commitments
 from hub.verify import replay
 from simulator.world import SimDevice, SimHub
 

@@ -12,10 +12,10 @@ import httpx
 from edge_app.agent import SyncAgent
 from edge_app.enroll import enroll
 from edge_app.replica import Replica
-from hub.app import create_app
-from hub.db import Database
-from hub.devices import create_api_token, create_enrollment_code
+from hub.api.app import create_app
+from hub.credentials import create_api_token, create_enrollment_code
 from hub.seed import seed_demo
+from hub.store.db import Database
 from simulator.network import Network
 
 __all__ = ["HubTemplate", "SimHub", "SimDevice", "HUB_URL"]

@@ -220,7 +220,7 @@ class AllotmentReleased(_Payload):
     qty: int = Field(gt=0)
 
 
-# -- packing (floor app part A) ------------------------------------------------------
+# -- packing ------------------------------------------------------------------------
 class PackedLine(_Payload):
     line_no: int = Field(ge=1)
     sku: str = Field(min_length=1)
@@ -245,7 +245,7 @@ class HandedToCarrier(_Payload):
     cartons: list[str] = Field(min_length=1, max_length=100)
 
 
-# -- floor app part B: pickups, stock moves, tasks ---------------------------------
+# -- pickups, returns, stock moves, tasks ------------------------------------------
 class PickupExtended(_Payload):
     """A supervisor asks to keep a pickup order waiting until `pickup_by` (ISO 8601)."""
 

@@ -8,7 +8,6 @@ Every decision is a workflow's; these modules only show what it said."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, Awaitable, Callable
 
 import flet as ft

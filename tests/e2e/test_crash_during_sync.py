@@ -22,7 +22,14 @@ from edge_app.picking import PickSession
 from edge_app.replica import Replica
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
-from tests.e2e.procs import EdgeDevice, HubProcess, Proc, Processes, free_port, wait_until
+from tests.e2e.procs import (
+    EdgeDevice,
+    HubProcess,
+    Proc,
+    Processes,
+    free_port,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 

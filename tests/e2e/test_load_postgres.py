@@ -15,12 +15,11 @@ import httpx
 import psycopg
 import pytest
 
-from hub import handlers  # noqa: F401  (registers every op handler)
-from hub.db import Database
-from hub.devices import enroll_device, create_enrollment_code
+from hub.actions import accept_order
+from hub.credentials import create_enrollment_code, enroll_device
 from hub.log import run_hub_command
-from hub.migrations import migrate
-from hub.orders import accept_order
+from hub.store.db import Database
+from hub.store.migrations import migrate
 from sync.kinds import SCHEMA_VERSION
 from sync.models import OrderIn
 from tests.e2e.procs import Processes, free_port, run_backroom, wait_for_http

@@ -9,10 +9,10 @@ import pytest
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.enroll import enroll
 from edge_app.replica import Replica
-from hub.app import create_app
-from hub.db import Database
-from hub.devices import create_api_token, create_enrollment_code
+from hub.api.app import create_app
+from hub.credentials import create_api_token, create_enrollment_code
 from hub.seed import DEMO_LOCATION, seed_demo
+from hub.store.db import Database
 
 HUB_URL = "http://hub.test"
 

@@ -1,4 +1,4 @@
-"""Tx.executemany with `?` rows: on PostgreSQL the shapes hub.bulk knows go as
+"""Tx.executemany with `?` rows: on PostgreSQL the shapes hub.store.bulk knows go as
 one statement (COPY, or unnest'ed arrays); the rows written must be exactly
 what executemany would write, odd characters and all."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.bulk import write_rows
-from hub.db import Database
+from hub.store.bulk import write_rows
+from hub.store.db import Database
 
 ODD = "tab\there, new\nline, back\\slash, 'quote', \"dq\", 100% ✓"
 
@@ -86,7 +86,7 @@ def test_a_batch_naming_one_key_twice_is_applied_row_by_row(db):
 ])
 def test_statements_of_other_shapes_are_left_to_executemany(db, sql, rows):
     if db.is_sqlite:
-        pytest.skip("hub.bulk is PostgreSQL's")
+        pytest.skip("hub.store.bulk is PostgreSQL's")
     with db.write() as tx:
         assert write_rows(tx._cursor, sql, rows) is False
 
@@ -99,7 +99,7 @@ def test_statements_of_other_shapes_are_left_to_executemany(db, sql, rows):
 ])
 def test_known_shapes_go_as_one_statement_on_postgres(db, sql, rows):
     if db.is_sqlite:
-        pytest.skip("hub.bulk is PostgreSQL's")
+        pytest.skip("hub.store.bulk is PostgreSQL's")
     with db.write() as tx:
         assert write_rows(tx._cursor, sql, rows) is True
 

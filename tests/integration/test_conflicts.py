@@ -10,7 +10,7 @@ from edge_app import outbox
 from edge_app.picking import PickSession
 from hub.verify import replay
 from sync.kinds import ShortReason
-from tests.integration.test_pick_slice import BARCODE, order_body, post_order
+from tests.integration.test_pick_slice import order_body, post_order
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from edge_app.quick_orders import headroom, release_excess, take_order
-from hub.escrow import LEASE, RECLAIM_GRACE, rebalance
-from hub.devices import Device
+from hub.actions import LEASE, RECLAIM_GRACE, rebalance
+from hub.credentials import Device
+from hub.domain.stock import commitments
 from hub.seed import DARK_STORE
-from hub.stock import commitments
 from hub.verify import replay
 from tests.integration.test_pick_slice import order_body
 

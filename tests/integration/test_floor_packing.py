@@ -14,9 +14,9 @@ from sqlalchemy import text
 from edge_app.batch_picking import BatchPickSession
 from edge_app.packing import PackSession, find_order, orders_to_pack
 from edge_app.signin import sign_in_badge, sign_in_pin
+from hub.commands import operator_payload
 from hub.log import run_hub_command
-from hub.operators import operator_payload
-from hub.seed import DEMO_ITEMS, DEMO_LOCATION, DARK_STORE, ean13
+from hub.seed import DARK_STORE, DEMO_ITEMS, DEMO_LOCATION, ean13
 from hub.verify import replay
 from tests.integration.test_pick_slice import order_body, post_order
 
@@ -154,7 +154,7 @@ def test_cli_operator_add_stores_a_salted_hash_and_refuses_a_bad_pin(tmp_path):
     from click.testing import CliRunner
 
     from backroom_cli import cli
-    from hub.db import Database
+    from hub.store.db import Database
 
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     runner = CliRunner()

@@ -14,7 +14,8 @@ from edge_app.pickups import PickupSession, extend_pickup, find_pickup, ready_pi
 from edge_app.returns import ReturnSession, find_order
 from edge_app.stock_floor import CountSession, MoveSession, look_up
 from edge_app.tasks import mark_done, open_tasks
-from hub.pickups import pickup_code, sweep
+from hub.actions import sweep_pickups as sweep
+from hub.domain.pickups import pickup_code
 from hub.verify import replay
 from sync.kinds import Condition, CountReason, Disposition, RefusalReason
 from tests.integration.test_pick_slice import BARCODE

@@ -1,4 +1,4 @@
-"""hub.group_commit: work queued behind the writer shares one transaction; a
+"""hub.store.group_commit: work queued behind the writer shares one transaction; a
 piece that fails is rolled back alone and the others stand."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from hub.db import Database
-from hub.group_commit import WriterClosed
+from hub.store.db import Database
+from hub.store.group_commit import WriterClosed
 
 
 @pytest.fixture

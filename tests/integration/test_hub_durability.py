@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.db import Database
+from hub.store.db import Database
 
 SQLITE_SYNCHRONOUS_FULL = 2
 

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from hub import ops
-from hub.devices import Device
+from hub.api import push as ops
+from hub.credentials import Device
 from hub.seed import DEMO_LOCATION
 from sync.models import Op
 from tests.integration.test_hub_api import count, pick_op

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from hub.db import Database
-from hub.migrations import migrate
+from hub.store.db import Database
+from hub.store.migrations import migrate
 
 pytestmark = pytest.mark.postgres
 
-LOOK_UP = "SELECT device_id, device_seq, op_id, result FROM op_log WHERE op_id IN :ids"  # as hub.ops asks
+LOOK_UP = "SELECT device_id, device_seq, op_id, result FROM op_log WHERE op_id IN :ids"  # as hub.api.push asks
 
 
 @pytest.fixture

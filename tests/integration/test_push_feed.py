@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from hub.devices import Device
+from hub.api.push import push
+from hub.credentials import Device
 from hub.feed import order_snapshot
-from hub.ops import push
 from sync.models import Op, OpStatus
 from tests.integration.test_hub_api import pick_op
 from tests.integration.test_pick_slice import order_body, post_order

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub import ops
-from hub.devices import Device
+from hub.api import push as ops
+from hub.credentials import Device
 from hub.seed import DEMO_LOCATION
 from sync.models import Op
 from tests.integration.test_hub_api import pick_op

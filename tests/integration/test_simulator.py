@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import os
 
-import pytest
 
+import hub.domain.picking
 import hub.feed
-import hub.picking
 from simulator.run import run_many, run_schedule
 
 SCHEDULES = int(os.environ.get("BACKROOM_SIM_SCHEDULES", "300"))
@@ -35,13 +34,13 @@ def test_a_schedule_replays_the_same_steps_from_its_seed():
 
 
 def test_checks_catch_a_hub_that_applies_a_pick_twice(monkeypatch):
-    real_move = hub.picking.stage_movement
+    real_move = hub.domain.picking.stage_movement
 
     def move_twice(conn, movement):
         real_move(conn, movement)
         return real_move(conn, movement)
 
-    monkeypatch.setattr(hub.picking, "stage_movement", move_twice)
+    monkeypatch.setattr(hub.domain.picking, "stage_movement", move_twice)
     results = run_many(seed=1, schedules=10, devices=4, steps=60)
     assert any("moved stock 2 times" in v for r in results for v in r.violations)
 
@@ -56,6 +55,6 @@ def test_checks_catch_a_change_feed_that_loses_a_change(monkeypatch):
             page.changes.remove(stock[-1])
         return page
 
-    monkeypatch.setattr("hub.app.pull", lossy_pull)
+    monkeypatch.setattr("hub.api.app.pull", lossy_pull)
     results = run_many(seed=1, schedules=10, devices=4, steps=60)
     assert any("stock differ from hub" in v for r in results for v in r.violations)

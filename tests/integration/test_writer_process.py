@@ -1,4 +1,4 @@
-"""hub.writer: pushes handed to a writer process are applied exactly once and
+"""hub.api.writer: pushes handed to a writer process are applied exactly once and
 answered as in-process pushes are; a gone writer is a 503 the device retries,
 and the writer does not outlive the hub that started it."""
 
@@ -16,9 +16,9 @@ import time
 import httpx
 import pytest
 
-from hub.app import create_app
-from hub.db import Database
-from hub.writer import sweep_stale_folders, writer_process
+from hub.api.app import create_app
+from hub.api.writer import sweep_stale_folders, writer_process
+from hub.store.db import Database
 from tests.integration.conftest import HUB_URL
 from tests.integration.test_hub_api import count, pick_op
 from tests.integration.test_pick_slice import order_body, post_order
@@ -63,7 +63,7 @@ async def test_bad_push_bodies_are_refused_by_the_http_worker_before_the_writer_
 
 
 async def test_the_push_lane_refuses_as_the_route_does_and_leaves_other_calls_to_the_app(hub, worker, tmp_path):
-    # hub.push_lane answers pushes past FastAPI; its refusals must read as the route's
+    # hub.api.push_lane answers pushes past FastAPI; its refusals must read as the route's
     app, _socket = worker
     order = await post_order(hub, order_body("W-3", [("MILK-1L", 1)]))
     device = await hub.device(tmp_path / "d")
@@ -100,7 +100,7 @@ def test_the_writer_process_ends_when_the_hub_that_started_it_is_killed(tmp_path
     script = (
         "import multiprocessing, sys, time\n"
         "from hub.cli import open_db\n"
-        "from hub.writer import writer_process\n"
+        "from hub.api.writer import writer_process\n"
         f"open_db({url!r}).dispose()\n"
         f"with writer_process({url!r}) as socket_path:\n"
         "    print(multiprocessing.active_children()[0].pid, socket_path, flush=True)\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from edge_app.hub_state import apply_change
 from edge_app.replica import Replica
-from hub.operators import operator_payload
+from hub.commands import operator_payload
 from sync.models import Change
 
 MILK, COFFEE, SOAP, CHOC = "4006381333931", "4006381333955", "4006381334013", "4006381334044"

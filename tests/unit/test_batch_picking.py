@@ -10,7 +10,7 @@ from edge_app.batch_picking import BatchPickSession
 from edge_app.packing import find_order
 from edge_app.replica import Replica
 from sync.kinds import ShortReason
-from tests.unit.floor_store import COFFEE, MILK, SOAP, order, ops, store
+from tests.unit.floor_store import COFFEE, MILK, SOAP, ops, order, store
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import run
 from benchmarks.hubs import Backend, pg_available
-from hub.db import Database
+from hub.store.db import Database
 
 
 @pytest.mark.timeout(180)

@@ -12,7 +12,7 @@ from edge_app.pack_labels import carton_label_png, packing_slip_png
 from edge_app.packing import PackSession, find_order, orders_to_pack, orders_to_ship
 from edge_app.replica import Replica
 from sync.models import OpResult, OpStatus
-from tests.unit.floor_store import CHOC, COFFEE, MILK, SOAP, order, ops, store
+from tests.unit.floor_store import CHOC, COFFEE, MILK, SOAP, ops, order, store
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from edge_app.replica import Replica
 from edge_app.returns import ReturnSession, find_order, search_orders
 from edge_app.stock_floor import look_up
 from sync.kinds import Condition, Disposition
-from tests.unit.floor_store import MILK, SOAP, order, ops, store
+from tests.unit.floor_store import MILK, SOAP, ops, order, store
 
 
 @pytest.fixture

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from edge_app.signin import IdleTimer, SignInRefused, operators_known, queue_counts, sign_in_badge, sign_in_pin, verify_pin
 from edge_app.replica import Replica
-from hub.operators import hash_pin, operator_payload
+from edge_app.signin import (
+    IdleTimer,
+    SignInRefused,
+    operators_known,
+    queue_counts,
+    sign_in_badge,
+    sign_in_pin,
+    verify_pin,
+)
+from hub.commands import hash_pin, operator_payload
 from tests.unit.floor_store import order, put, store
 
 

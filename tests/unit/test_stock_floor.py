@@ -10,7 +10,7 @@ from edge_app.replica import Replica
 from edge_app.stock_floor import CountSession, MoveSession, look_up
 from edge_app.tasks import mark_done, open_tasks
 from sync.kinds import CountReason
-from tests.unit.floor_store import COFFEE, MILK, order, ops, put, store
+from tests.unit.floor_store import COFFEE, MILK, ops, order, put, store
 
 
 @pytest.fixture

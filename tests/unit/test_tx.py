@@ -1,11 +1,11 @@
-"""hub.tx: the hub's SQL goes to the driver as written, parameters and all."""
+"""hub.store.tx: the hub's SQL goes to the driver as written, parameters and all."""
 
 from __future__ import annotations
 
 import pytest
 
-from hub.db import Database
-from hub.tx import FEED, LOG, TABLES, _expand_lists, _to_pyformat
+from hub.store.db import Database
+from hub.store.tx import FEED, LOG, TABLES, _expand_lists, _to_pyformat
 
 
 @pytest.mark.parametrize("sql, expected", [

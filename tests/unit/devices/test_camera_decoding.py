@@ -3,7 +3,14 @@
 import pytest
 
 from devices.camera import CameraScanner, Debouncer, OpenCVCamera
-from devices.corpus import DEGRADATIONS, decode_rates, decoded_correctly, generate_corpus, render_code, write_corpus
+from devices.corpus import (
+    DEGRADATIONS,
+    decode_rates,
+    decoded_correctly,
+    generate_corpus,
+    render_code,
+    write_corpus,
+)
 from devices.decoders import BACKENDS, DecoderConfig, make_decoder
 from devices.errors import CameraUnavailable, DecoderError, MalformedLabel
 from devices.scan import BinLabel, Symbology, ToteLabel

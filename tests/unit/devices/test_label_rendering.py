@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from devices.codes import badge_data, bin_label_data, order_data, pickup_data, tote_label_data
+from devices.codes import (
+    badge_data,
+    bin_label_data,
+    order_data,
+    pickup_data,
+    tote_label_data,
+)
 from devices.decoders import BACKENDS, DecoderConfig, make_decoder
 from devices.errors import LabelError
 from devices.gs1 import make_sscc

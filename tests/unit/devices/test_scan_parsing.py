@@ -17,7 +17,17 @@ from devices.errors import (
     TruncatedGS1,
     UnknownAI,
 )
-from devices.scan import Badge, BinLabel, GS1Data, Item, OrderNumber, PickupCode, ShippingContainer, Text, ToteLabel
+from devices.scan import (
+    Badge,
+    BinLabel,
+    GS1Data,
+    Item,
+    OrderNumber,
+    PickupCode,
+    ShippingContainer,
+    Text,
+    ToteLabel,
+)
 
 GS = "\x1d"
 

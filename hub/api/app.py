@@ -1,0 +1,307 @@
+"""The hub's HTTP API. Library errors become HTTP answers here and only here."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+
+from hub import credentials
+from hub.actions import ESCROW_ROLES, accept_order, rebalance
+from hub.api.push import push
+from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
+from hub.api.reads import (
+    conflict_rows,
+    get_order,
+    list_devices,
+    list_orders,
+    movement_rows,
+    stock_rows,
+    task_rows,
+)
+from hub.api.writer import WriterClient
+from hub.credentials import ApiClient, Device, authenticate, require_location
+from hub.errors import Forbidden, HubError
+from hub.feed import device_scope, pull
+from hub.log import hub_hlc, run_hub_command
+from hub.store.db import Database
+from hub.store.migrations import migrate
+from sync.models import (
+    CancelRequest,
+    Enrollment,
+    EnrollRequest,
+    OrderIn,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SyncHealth,
+)
+
+__all__ = ["create_app"]
+
+
+def create_app(db: Database, *, run_migrations: bool = True, writer: str | None = None) -> FastAPI:
+    """The hub API over `db`. Migrations run at start-up unless told not to.
+    `writer`: the socket of a writer process that applies pushed ops (hub.api.writer);
+    without one they are applied in this process."""
+    if run_migrations:
+        migrate(db)
+    app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.")
+    app.state.db = db
+    app.state.writer = WriterClient(writer) if writer else None
+    app.state.callers = {}  # token -> (expires, Device | ApiClient)
+    _install_error_handlers(app)
+    _install_routes(app)
+    app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
+    _publish_push_schema(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(refusal_of(exc), status_code=422)
+
+
+def refusal_of(exc: RequestValidationError) -> dict[str, Any]:
+    """A 422's body: every problem, located, in one line, and the details."""
+    problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
+    return {"detail": "; ".join(problems), "errors": exc.errors()}
+
+
+# Who holds a token is looked up once per device per few seconds, not on every
+# push and pull; a device's identity, location and role never change. Each entry
+# lives a slightly different time: devices that started together (a shift, a hub
+# restart) would otherwise all be looked up again in the same instant, every time.
+_CALLER_TTL_S = 5.0
+_CALLER_TTL_SPREAD = 0.2  # ± this share of the TTL
+_CALLER_CACHE_SIZE = 10_000
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
+    return await caller(request.app, authorization)
+
+
+async def caller(app: FastAPI, authorization: str | None) -> Device | ApiClient:
+    """Who holds the bearer token of this Authorization header; raises Unauthorized."""
+    # async: a cache hit costs no trip to the thread pool; a miss reads the database there.
+    token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
+    cache: dict = app.state.callers
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    who = await run_in_threadpool(_authenticate, app.state.db, token)
+    if len(cache) >= _CALLER_CACHE_SIZE:
+        cache.clear()
+    cache[token] = (now + _CALLER_TTL_S * random.uniform(1 - _CALLER_TTL_SPREAD, 1 + _CALLER_TTL_SPREAD), who)
+    return who
+
+
+def _authenticate(db: Database, token: str | None) -> Device | ApiClient:
+    with db.read() as conn:
+        return authenticate(conn, token)
+
+
+Caller = Annotated[Device | ApiClient, Depends(_caller)]
+
+
+def _device(who: Device | ApiClient) -> Device:
+    if not isinstance(who, Device):
+        raise Forbidden("this call is for enrolled devices")
+    return who
+
+
+def _api(who: Device | ApiClient, *roles: str) -> ApiClient:
+    if not isinstance(who, ApiClient) or who.role not in roles:
+        raise Forbidden(f"this call needs a token with role {' or '.join(roles)}")
+    return who
+
+
+def _actor(who: Device | ApiClient) -> str:
+    return f"device:{who.id}" if isinstance(who, Device) else f"{who.role}:{who.name}"
+
+
+def _install_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    def healthz(request: Request) -> dict[str, str]:
+        with _db(request).read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok"}
+
+    @app.post("/v1/orders", status_code=201, tags=["orders"])
+    def post_order(order: OrderIn, request: Request, who: Caller) -> JSONResponse:
+        _api(who, "admin", "intake")
+        with _db(request).write() as conn:
+            stored, created = accept_order(conn, order, datetime.now(timezone.utc).isoformat())
+        return JSONResponse(stored, status_code=201 if created else 200)
+
+    @app.get("/v1/orders", tags=["orders"])
+    def orders(request: Request, who: Caller, location: str | None = None, status: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return list_orders(conn, location, status, limit)
+
+    @app.get("/v1/orders/{order_id}", tags=["orders"])
+    def order(order_id: str, request: Request, who: Caller) -> dict[str, Any]:
+        with _db(request).read() as conn:
+            found = get_order(conn, order_id)
+        require_location(who, found["location"])
+        return found
+
+    @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
+    def cancel(order_id: str, body: CancelRequest, request: Request, who: Caller) -> dict[str, Any]:
+        _api(who, "admin", "intake")
+        with _db(request).write() as conn:
+            get_order(conn, order_id)
+            run_hub_command(conn, "order.cancelled", {"order_id": order_id, "reason": body.reason}, actor=_actor(who))
+            return get_order(conn, order_id)
+
+    @app.get("/v1/conflicts", tags=["sync"])
+    def conflicts(request: Request, who: Caller, location: str | None = None, device_id: str | None = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        if isinstance(who, Device):
+            device_id = who.id  # a device sees the collisions its own ops had
+        else:
+            _api(who, "admin")
+        with _db(request).read() as conn:
+            return conflict_rows(conn, location, device_id, limit)
+
+    @app.get("/v1/tasks", tags=["orders"])
+    def tasks(request: Request, who: Caller, location: str | None = None, status: str | None = "open",
+              limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return task_rows(conn, location, status, limit)
+
+    @app.get("/v1/stock", tags=["stock"])
+    def stock(request: Request, who: Caller, location: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return stock_rows(conn, location, sku)
+
+    @app.get("/v1/movements", tags=["stock"])
+    def movements(request: Request, who: Caller, location: str | None = None, sku: str | None = None,
+                  order_id: str | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+        location = require_location(who, location)
+        with _db(request).read() as conn:
+            return movement_rows(conn, location, sku, order_id, limit)
+
+    @app.get("/v1/devices", tags=["devices"])
+    def devices(request: Request, who: Caller, location: str | None = None) -> list[dict[str, Any]]:
+        _api(who, "admin")
+        with _db(request).read() as conn:
+            return list_devices(conn, location)
+
+    @app.post("/v1/devices/enroll", tags=["devices"])
+    def enroll(body: EnrollRequest, request: Request) -> Enrollment:
+        with _db(request).write() as conn:
+            device, token = credentials.enroll_device(conn, body.code, body.name)
+        return Enrollment(device_id=device.id, token=token, location=device.location, role=device.role)
+
+    @app.post("/v1/devices/health", status_code=204, tags=["devices"])
+    def report_health(body: SyncHealth, request: Request, who: Caller) -> None:
+        device = _device(who)
+        with _db(request).write() as conn:
+            conn.execute(
+                "UPDATE devices SET health = :h, last_seen_at = :t WHERE id = :d",
+                {"h": body.model_dump_json(), "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
+            )
+
+    @app.post("/v1/ops", tags=["sync"], response_model=PushResponse, openapi_extra=_PUSH_BODY)
+    async def push_ops(request: Request, who: Caller) -> Response:
+        # With a writer process, hub.api.push_lane answers pushes (forward_push) before they
+        # get here: this route applies them in-process, and is what OpenAPI documents.
+        device, body = checked_push(who, await request.body())
+        answer = PushResponse(results=await push(_db(request), device, body.ops))
+        # Serialised once: returned as a model, FastAPI would validate it all over again.
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse)
+    def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
+        device = _device(who)
+        if device.role in ESCROW_ROLES:
+            with _db(request).write() as conn:
+                rebalance(conn, device, datetime.now(timezone.utc))
+        with _db(request).read() as conn:
+            page = pull(conn, device.location, since, limit, device_scope(device.id))
+        body = page.json(hub_hlc())
+        if not page.more:
+            # Once per caught-up pull, not once per page: a bootstrap is hundreds of
+            # pages, and each write here would queue behind the feed's write lock.
+            _note_cursor(_db(request), device, page.cursor)
+        return Response(body, media_type="application/json")
+
+
+_PUSH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/PushRequest"}}}}}
+
+
+def checked_push(who: Device | ApiClient, raw: bytes) -> tuple[Device, PushRequest]:
+    """The pushing device and its batch, once the batch is valid and all its own."""
+    device = _device(who)
+    if len(raw) > MAX_PUSH_BYTES:
+        raise too_large()
+    # Validated in one pass from the raw bytes: FastAPI would parse the JSON into
+    # Python objects first and validate those (twice the work).
+    body = _push_request(raw)
+    for i, op in enumerate(body.ops):
+        if op.device_id != device.id:
+            raise Forbidden(f"ops[{i}].device_id: this token belongs to another device")
+    return device, body
+
+
+async def forward_push(app: FastAPI, authorization: str | None, raw: bytes) -> bytes:
+    """The writer process's answer (PushResponse JSON) to a checked push."""
+    device, _batch = checked_push(await caller(app, authorization), raw)
+    return await app.state.writer.push(device, raw)
+
+
+def _push_request(raw: bytes) -> PushRequest:
+    try:
+        return PushRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        # Errors located as FastAPI locates them, so every 422 reads the same.
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from exc
+
+
+def _publish_push_schema(app: FastAPI) -> None:
+    """Put PushRequest (and Op) in the OpenAPI components the push route refers to."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = make_schema()
+            defs = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.pop("$defs", {}))
+            components["PushRequest"] = defs
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _note_cursor(db: Database, device: Device, cursor: int) -> None:
+    with db.write() as conn:
+        conn.execute(
+            "UPDATE devices SET cursor = :c, last_seen_at = :t WHERE id = :d",
+            {"c": cursor, "t": datetime.now(timezone.utc).isoformat(), "d": device.id},
+        )

@@ -1,0 +1,222 @@
+"""Applying pushed ops: each op exactly once, in device order, in the same
+transaction as its (device_id, device_seq) record in the log.
+
+Pushes share write transactions (hub.store.group_commit), so one commit (one fsync)
+answers them all; nothing is answered before that commit. If a group of ops
+raises, it is applied again one op per transaction, so the ops before the
+failing one still stand and the failure is the failing op's alone.
+
+A transaction's log rows, the devices' last_seq and the change feed are written
+once, when it flushes: a pick's effects on an order are published as the order's
+state after the transaction, not once per unit picked. Until then the ops this
+transaction applied live in its `PushLog`, which later pushes in the same
+transaction consult before the table: a re-send racing its original into the
+same group is answered `duplicate`, never applied twice.
+
+Before a group runs, `_PushWork.prepare_group` reads in bulk what its pushes
+will look up: each device's last logged seq (a device's log is gap-free, so only
+ops at or below it can be re-sends) and what each op kind's handler will read
+(the handler table's `prefetch`). An op id used before by another op is refused
+(`op_id_reused`); in a group of several pushes the op log's unique index finds it,
+not a look-up: the insert fails, the group rolls back, and each push runs again
+alone, where its op ids are looked up first. New ops' ids are almost never in the
+log, and looking them up was a large share of a group's work on PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from hub.credentials import Device
+from hub.log import apply_op, observe_hlc, prefetch, record_device_seqs, write_log
+from hub.outcome import Context
+from hub.store.db import Database
+from hub.store.tx import LOG, Tx
+from sync.models import Op, OpResult, OpStatus
+
+__all__ = ["push", "PushLog"]
+
+
+# Ops per piece of work: enough to amortise the commit, few enough that other
+# devices' pushes don't wait long behind one big backlog.
+GROUP_SIZE = 50
+
+Answer = Union[OpResult, Callable[[], OpResult]]
+
+
+async def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
+    """Apply a batch in order; stops at the first gap (later ops would be gaps too)."""
+    results: list[OpResult] = []
+    for start in range(0, len(ops), GROUP_SIZE):
+        group = ops[start:start + GROUP_SIZE]
+        try:
+            answered = await db.group_commit.run_async(_PushWork(device, group))
+        except Exception:
+            answered = await _apply_singly(db, device, group)
+        results.extend(_settled(answered))
+        if results[-1].reason_code == "sequence_gap":
+            break
+    return results
+
+
+async def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[Answer]:
+    answered: list[Answer] = []
+    for op in ops:
+        answered.extend(await db.group_commit.run_async(_PushWork(device, [op])))
+        if _is_gap(answered[-1]):
+            break
+    return answered
+
+
+def _settled(answered: list[Answer]) -> list[OpResult]:
+    # A re-send inside the same transaction is answered after the commit, once the
+    # first answer carries its feed position.
+    return [a() if callable(a) else a for a in answered]
+
+
+def _is_gap(answer: Answer) -> bool:
+    return not callable(answer) and answer.reason_code == "sequence_gap"
+
+
+class _PushWork:
+    """One device's ops, as a piece of group-commit work."""
+
+    __slots__ = ("device", "ops")
+
+    def __init__(self, device: Device, ops: list[Op]):
+        self.device, self.ops = device, ops
+
+    def __call__(self, tx: Tx) -> list[Answer]:
+        return _Group(tx, self.device).apply(self.ops)
+
+    @staticmethod
+    def prepare_group(tx: Tx, works: list["_PushWork"]) -> None:
+        log = PushLog.of(tx)
+        log.read_committed_seqs(tx, [w.device.id for w in works])
+        log.look_up_op_ids = len(works) == 1  # alone: also every push run again after a failed group
+        if log.look_up_op_ids:
+            log.read_logged_ids(tx, [op.op_id for w in works for op in w.ops])
+        prefetch(tx, [op for w in works for op in w.ops])
+
+
+Logged = tuple[str, int, str, str]  # device_id, device_seq, op_id, result JSON: a row of op_log
+
+
+@dataclass
+class PushLog:
+    """The device ops a transaction has applied, written to op_log at its flush,
+    and what it has read of the log already."""
+
+    entries: list[tuple[Context, Op, OpResult]] = field(default_factory=list)
+    by_seq: dict[tuple[str, int], tuple[str, OpResult]] = field(default_factory=dict)
+    by_op_id: dict[str, OpResult] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    committed_seq: dict[str, int] = field(default_factory=dict)  # devices.last_seq as the transaction began
+    logged_ids: dict[str, Logged] = field(default_factory=dict)  # of the op ids checked: those in op_log
+    checked_ids: set[str] = field(default_factory=set)
+    look_up_op_ids: bool = True  # False: the op log's unique index finds a reused op id (see above)
+
+    @classmethod
+    def of(cls, conn: Tx) -> "PushLog":
+        log = conn.staged.get("push_log")
+        if log is None:
+            log = conn.staged["push_log"] = cls()
+            conn.on_flush("push_log", log.write, stage=LOG)
+        return log
+
+    def read_committed_seqs(self, conn: Tx, device_ids: list[str]) -> None:
+        wanted = sorted({d for d in device_ids if d not in self.committed_seq})
+        if wanted:
+            rows = conn.execute("SELECT id, last_seq FROM devices WHERE id IN :ids", {"ids": wanted}).all()
+            self.committed_seq.update((r.id, r.last_seq) for r in rows)
+
+    def read_logged_ids(self, conn: Tx, op_ids: list[str]) -> None:
+        wanted = sorted({o for o in op_ids if o not in self.checked_ids})
+        if wanted:
+            rows = conn.execute(
+                "SELECT device_id, device_seq, op_id, result FROM op_log WHERE op_id IN :ids", {"ids": wanted}
+            ).all()
+            self.logged_ids.update((r.op_id, tuple(r)) for r in rows)
+            self.checked_ids.update(wanted)
+
+    def next_seq(self, device_id: str) -> int:
+        return self.last_seq.get(device_id, self.committed_seq[device_id]) + 1
+
+    def add(self, ctx: Context, op: Op, result: OpResult) -> None:
+        self.entries.append((ctx, op, result))
+        self.by_seq[(ctx.device_id, op.device_seq)] = (op.op_id, result)
+        self.by_op_id.setdefault(op.op_id, result)
+        self.last_seq[ctx.device_id] = op.device_seq
+
+    def write(self, conn: Tx) -> None:
+        conn.staged.pop("push_log", None)
+        write_log(conn, self.entries)
+        record_device_seqs(conn, self.last_seq)
+
+
+class _Group:
+    """One device's ops in a shared transaction."""
+
+    def __init__(self, conn: Tx, device: Device):
+        self.conn = conn
+        self.device = device
+        self.ctx = Context(device.id, device.location)
+        self.log = PushLog.of(conn)
+        self.resent: dict[int, Logged] = {}  # logged ops at this push's seqs
+        self.applied_hlcs: list[str] = []
+
+    def apply(self, ops: list[Op]) -> list[Answer]:
+        self._look_up_earlier(ops)
+        answers: list[Answer] = []
+        for op in ops:
+            answers.append(self._one(op))
+            if _is_gap(answers[-1]):
+                break
+        observe_hlc(*self.applied_hlcs)  # once per push: the clock only has to pass the latest
+        return answers
+
+    def _look_up_earlier(self, ops: list[Op]) -> None:
+        """What op_log holds at these seqs (only those up to the device's last can
+        be there) and under these op ids (unless the group read them already, or leaves
+        them to the op log's unique index)."""
+        self.log.read_committed_seqs(self.conn, [self.device.id])
+        if self.log.look_up_op_ids:
+            self.log.read_logged_ids(self.conn, [op.op_id for op in ops])
+        committed = self.log.committed_seq[self.device.id]
+        seqs = [op.device_seq for op in ops if op.device_seq <= committed]
+        if seqs:
+            rows = self.conn.execute(
+                "SELECT device_id, device_seq, op_id, result FROM op_log WHERE device_id = :d AND device_seq IN :seqs",
+                {"d": self.device.id, "seqs": seqs},
+            ).all()
+            self.resent.update((r.device_seq, tuple(r)) for r in rows)
+
+    def _one(self, op: Op) -> Answer:
+        log = self.log
+        if (staged := log.by_seq.get((self.device.id, op.device_seq))) is not None:
+            return _answer_resend(op, *staged)
+        if (logged := self.resent.get(op.device_seq)) is not None:
+            return _answer_resend(op, logged[2], logged[3])
+        if op.op_id in log.by_op_id or op.op_id in log.logged_ids:
+            return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
+        expected = log.next_seq(self.device.id)
+        if op.device_seq != expected:
+            return _rejected(op, "sequence_gap", f"expected op #{expected} from this device, got #{op.device_seq}")
+        # A refusal still consumes the sequence number and is logged, so a re-send
+        # gets the same answer and the ops queued behind it can move on.
+        result = apply_op(self.conn, self.ctx, op)
+        log.add(self.ctx, op, result)
+        self.applied_hlcs.append(op.hlc)
+        return result
+
+
+def _answer_resend(op: Op, op_id: str, first: OpResult | str) -> Answer:
+    if op_id != op.op_id:
+        return _rejected(op, "sequence_reused", f"op #{op.device_seq} was already used by another op")
+    if isinstance(first, OpResult):  # applied earlier in this transaction: answer once it is logged
+        return lambda: first.model_copy(update={"status": OpStatus.DUPLICATE})
+    return OpResult.model_validate_json(first).model_copy(update={"status": OpStatus.DUPLICATE})
+
+
+def _rejected(op: Op, code: str, message: str) -> OpResult:
+    return OpResult(op_id=op.op_id, device_seq=op.device_seq, status=OpStatus.REJECTED, reason_code=code, message=message)

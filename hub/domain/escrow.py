@@ -1,0 +1,124 @@
+"""Escrow: each terminal holds allotments (leases) of units per (location, SKU)
+that only it may reserve from, so it can confirm orders offline without the hub
+overselling them to other channels meanwhile.
+
+Only the holder gives units back (`allotment.released`), except when a lease
+has been expired for longer than the grace period: then the hub reclaims it.
+Every grant, reclaim and reservation is a logged op, checked against the
+invariant reserved + allotted <= on_hand - safety."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from hub.commands import AllotmentGranted, AllotmentReclaimed, PolicySet
+from hub.domain.followups import settled
+from hub.domain.orders import create_order
+from hub.domain.stock import commitments, promising
+from hub.feed import device_scope, emit
+from hub.outcome import Context, Outcome
+from hub.store.tx import Tx
+from sync.hlc import Timestamp
+from sync.kinds import AllotmentReleased, ReservationRequested
+from sync.models import Op, OrderIn
+from sync.rules import Conflict, Decision
+
+__all__ = ["ESCROW_ROLES", "outstanding", "policy_set", "allotment_granted", "allotment_reclaimed",
+           "allotment_released", "reservation_requested"]
+
+ESCROW_ROLES = ("terminal",)
+
+
+def outstanding(conn: Tx, device_id: str, sku: str) -> int:
+    row = conn.execute(
+        "SELECT granted - used - released FROM allotments WHERE device_id = :d AND sku = :s",
+        {"d": device_id, "s": sku},
+    ).scalar()
+    return int(row or 0)
+
+
+def _emit_allotment(conn: Tx, device_id: str, sku: str) -> None:
+    row = conn.execute(
+        "SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s",
+        {"d": device_id, "s": sku},
+    ).first()
+    emit(conn, device_scope(device_id), "allotment", sku,
+         {"sku": sku, "outstanding": row.outstanding, "target": row.target, "expires_at": row.expires_at})
+
+
+def policy_set(conn: Tx, _ctx: Context, _op: Op, p: PolicySet) -> Outcome:
+    conn.execute(
+        "INSERT INTO stock_policy (location, sku, safety_stock, escrow_floor) VALUES (:location, :sku, :safety_stock, :escrow_floor) "
+        "ON CONFLICT (location, sku) DO UPDATE SET safety_stock = excluded.safety_stock, escrow_floor = excluded.escrow_floor",
+        p.model_dump(),
+    )
+    return Outcome()
+
+
+def allotment_granted(conn: Tx, _ctx: Context, _op: Op, p: AllotmentGranted) -> Outcome:
+    if p.qty and p.qty > commitments(conn, p.location, p.sku).free:
+        return Outcome.refused("insufficient_stock", f"cannot grant {p.qty} × {p.sku}: not free at {p.location}")
+    with promising(conn, p.location, [p.sku]):
+        _grant(conn, p)
+    _emit_allotment(conn, p.device_id, p.sku)
+    return Outcome()
+
+
+def _grant(conn: Tx, p: AllotmentGranted) -> None:
+    conn.execute(
+        "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
+        "VALUES (:d, :l, :s, :q, 0, 0, :t, :e) ON CONFLICT (device_id, sku) DO UPDATE SET "
+        "granted = allotments.granted + excluded.granted, target = excluded.target, expires_at = excluded.expires_at",
+        {"d": p.device_id, "l": p.location, "s": p.sku, "q": p.qty, "t": p.target, "e": p.expires_at},
+    )
+
+
+def allotment_reclaimed(conn: Tx, ctx: Context, op: Op, p: AllotmentReclaimed) -> Outcome:
+    qty = min(p.qty, outstanding(conn, p.device_id, p.sku))
+    _release(conn, p.device_id, p.sku, qty)
+    location = conn.execute("SELECT location FROM allotments WHERE device_id = :d AND sku = :s", {"d": p.device_id, "s": p.sku}).scalar()
+    decision = Decision(conflict=Conflict("escrow_reclaimed", {"device_id": p.device_id, "sku": p.sku, "qty": qty}, "lease expired past grace; units back in the pool"))
+    return settled(conn, Context(p.device_id, location), op, decision, location)
+
+
+def allotment_released(conn: Tx, ctx: Context, _op: Op, p: AllotmentReleased) -> Outcome:
+    _release(conn, ctx.device_id, p.sku, min(p.qty, outstanding(conn, ctx.device_id, p.sku)))
+    return Outcome()
+
+
+def _release(conn: Tx, device_id: str, sku: str, qty: int) -> None:
+    if qty <= 0:
+        return
+    conn.execute("UPDATE allotments SET released = released + :q WHERE device_id = :d AND sku = :s", {"q": qty, "d": device_id, "s": sku})
+    _emit_allotment(conn, device_id, sku)
+
+
+def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequested) -> Outcome:
+    if conn.execute("SELECT 1 FROM orders WHERE id = :o", {"o": p.order_id}).first():
+        return Outcome.refused("duplicate_order", f"order {p.order_id} exists already")
+    need: dict[str, int] = {}
+    for i, line in enumerate(p.lines):
+        if conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": line.sku}).first() is None:
+            return Outcome.refused("unknown_sku", f"payload.lines.{i}.sku: unknown SKU {line.sku!r}")
+        need[line.sku] = need.get(line.sku, 0) + line.qty
+    from_escrow = p.from_allotment and all(outstanding(conn, ctx.device_id, s) >= q for s, q in need.items())
+    if not from_escrow:
+        short = {s: commitments(conn, ctx.location, s).free for s, q in need.items() if commitments(conn, ctx.location, s).free < q}
+        if short:
+            code = "escrow_lapsed" if p.from_allotment else "insufficient_stock"
+            return Outcome.refused(code, "not enough stock: " + ", ".join(f"{s} has {max(f, 0)} free" for s, f in sorted(short.items())))
+    order = OrderIn(number=p.number, channel=f"terminal:{ctx.device_id[:8]}", fulfilment=p.fulfilment,
+                    promised_by=p.promised_by, customer_name=p.customer_name, location=ctx.location,
+                    lines=[{"sku": l.sku, "qty": l.qty} for l in p.lines])
+    created_at = datetime.fromtimestamp(Timestamp.decode(op.hlc).wall_ms / 1000, timezone.utc).isoformat()
+    with promising(conn, ctx.location, need):
+        if from_escrow:
+            # Units move from the device's allotment into the order's reservation.
+            for sku, qty in need.items():
+                conn.execute("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s",
+                             {"q": qty, "d": ctx.device_id, "s": sku})
+        create_order(conn, p.order_id, created_at, order, ctx.location)
+    if from_escrow:
+        for sku in need:
+            _emit_allotment(conn, ctx.device_id, sku)
+    return Outcome(message="reserved from this device's allotment" if from_escrow else "reserved from the store's free stock")

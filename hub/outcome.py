@@ -1,0 +1,33 @@
+"""What a handler is given and what it answers: the sender of an op and the
+handler's verdict. Kept apart from the log so the domain never imports the log
+(the log imports the handler table, which imports the domain)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Context", "Outcome", "HUB_DEVICE"]
+
+HUB_DEVICE = "hub"  # the device id of hub commands in the log
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who an op came from: a device at a location, or the hub (location None)."""
+
+    device_id: str
+    location: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's verdict: `refusal` set means refused; otherwise applied."""
+
+    refusal: str | None = None
+    message: str = ""
+    compensations: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def refused(cls, code: str, message: str) -> "Outcome":
+        return cls(refusal=code, message=message)
