@@ -84,7 +84,7 @@ def run_demo(state_dir: str, host: str, hub_port: int, app_port: int) -> None:
 
 def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
     """Enroll the demo handheld once; on later runs point it at this run's hub."""
-    from edge_app.replica import Replica
+    from edge_app.local.replica import Replica
 
     replica = Replica(device_dir)
     try:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from edge_app.agent import RoundReport, SyncAgent, hub_client
 from edge_app.enroll import enroll
-from edge_app.picking import BIN_PREFIX, PickSession, open_orders
+from edge_app.local.replica import Replica
 from edge_app.process import settle_after_start
-from edge_app.replica import Replica
+from edge_app.workflows.picking import BIN_PREFIX, PickSession, open_orders
 
 
 def _say(obj: dict) -> None:

@@ -12,7 +12,7 @@ from typing import Sequence
 import psycopg
 
 from benchmarks.data import LOCATION, Store
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
 
 __all__ = ["oplog_rows", "sqlite_insert_rate", "pg_insert_rate", "replica_insert_seconds", "commit_latencies", "feed_read_rate"]
 

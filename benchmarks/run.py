@@ -31,7 +31,7 @@ from benchmarks.data import (
 )
 from benchmarks.hubs import Backend, HubServer, pg_available, pg_checkpoint, pg_version
 from benchmarks.report import Row, percentile, render, write_doc
-from edge_app.outbox import new_op_id
+from edge_app.local.outbox import new_op_id
 from hub.credentials import create_enrollment_code
 from hub.store.db import Database
 from sync.kinds import SCHEMA_VERSION
@@ -88,7 +88,7 @@ def python_speed() -> float:
 def workload(store: Store, devices: list[str]) -> list[dict]:
     """Each device's pick.confirmed ops (one per unit) in batches, orders dealt round-robin.
 
-    Op ids are UUIDv7 as the edge makes them (`edge_app.outbox.new_op_id`), handed
+    Op ids are UUIDv7 as the edge makes them (`edge_app.local.outbox.new_op_id`), handed
     out in the order the batches will be pushed (every device's first batch, then
     every device's second…): on a real floor an op is pushed moments after it is
     made, so ids reach the hub in about the order they were made."""

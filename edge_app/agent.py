@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 
-from edge_app import outbox
 from edge_app.errors import HubRefused, HubUnreachable
 from edge_app.health import device_health
-from edge_app.hub_state import apply_changes
-from edge_app.quick_orders import release_excess
-from edge_app.replica import Replica
+from edge_app.local import outbox
+from edge_app.local.allotments import release_excess
+from edge_app.local.hub_state import apply_changes
+from edge_app.local.replica import Replica
 from sync.models import OpStatus, PullResponse, PushRequest, PushResponse
 
 __all__ = ["SyncAgent", "RoundReport", "hub_client"]

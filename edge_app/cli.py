@@ -13,6 +13,9 @@ data_dir_option = click.option("--data-dir", required=True, type=click.Path(file
                                envvar="BACKROOM_DATA_DIR", help="The device's data folder (holds replica.db).")
 
 
+__all__ = ["edge"]
+
+
 @click.group()
 def edge() -> None:
     """The device side: the local replica, its outbox, and the floor app."""
@@ -26,7 +29,7 @@ def edge() -> None:
 def enroll(hub_url: str, code: str, data_dir: str, name: str) -> None:
     """Enroll this data folder as a device of the hub."""
     from edge_app.enroll import enroll as do_enroll
-    from edge_app.replica import Replica
+    from edge_app.local.replica import Replica
 
     replica = Replica(data_dir)
     try:
@@ -45,8 +48,8 @@ def enroll(hub_url: str, code: str, data_dir: str, name: str) -> None:
 def sync(data_dir: str, as_json: bool, batch_size: int) -> None:
     """Run one sync round: push the outbox, pull hub changes. Exits 1 if the hub is unreachable."""
     from edge_app.agent import SyncAgent, hub_client
+    from edge_app.local.replica import Replica
     from edge_app.process import settle_after_start
-    from edge_app.replica import Replica
 
     replica = Replica(data_dir)
     settle_after_start()
@@ -78,7 +81,7 @@ def sync(data_dir: str, as_json: bool, batch_size: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def status(data_dir: str, as_json: bool) -> None:
     """Show the device identity, the outbox and the replica's contents."""
-    from edge_app.replica import Replica
+    from edge_app.local.replica import Replica
 
     replica = Replica(data_dir)
     try:

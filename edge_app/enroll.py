@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from edge_app.errors import EnrollmentFailed, HubUnreachable
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
 from sync.models import Enrollment
 
 __all__ = ["enroll"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from edge_app.quick_orders import headroom
+from edge_app.local.allotments import headroom
 from sync.models import SyncHealth
 
 __all__ = ["device_health", "describe_health"]

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from edge_app import outbox
 from edge_app.agent import RoundReport, SyncAgent
 from edge_app.errors import HubRefused, HubUnreachable
+from edge_app.local import outbox
 
 __all__ = ["SyncStatus", "SyncLoop", "backoff_delay"]
 

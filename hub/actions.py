@@ -9,12 +9,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.api.reads import get_order
 from hub.credentials import Device
 from hub.domain.escrow import ESCROW_ROLES
 from hub.domain.orders import find_order
 from hub.domain.pickups import READY_STATUSES, utc
 from hub.domain.stock import commitments
-from hub.feed import order_snapshot
 from hub.log import run_hub_command
 from hub.store.tx import Tx
 from sync.models import OrderIn
@@ -32,12 +32,12 @@ def accept_order(conn: Tx, order: OrderIn, now_iso: str) -> tuple[dict[str, Any]
     Posting the same channel + number again returns the stored order unchanged,
     so a channel may retry safely. Raises Invalid for an unknown SKU or location."""
     existing = find_order(conn, order.channel, order.number)
-    if existing:
+    if existing is not None:
         return existing, False
     order_id = str(uuid.uuid4())
     payload = {"id": order_id, "created_at": now_iso, "order": order.model_dump(mode="json")}
     run_hub_command(conn, "order.accepted", payload, actor=f"channel:{order.channel}")
-    return order_snapshot(conn, order_id), True
+    return get_order(conn, order_id), True
 
 
 def rebalance(conn: Tx, device: Device, now: datetime) -> int:

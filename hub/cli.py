@@ -10,6 +10,8 @@ import click
 from hub.errors import HubError
 from hub.store.db import Database
 
+__all__ = ["hub", "open_db", "DEFAULT_DB"]
+
 DEFAULT_DB = "sqlite:///.backroom/hub.db"
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="BACKROOM_HUB_DB",
                          help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB")

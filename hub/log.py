@@ -24,7 +24,7 @@ from hub.store.tx import FEED, TABLES, Tx
 from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
-from sync.models import Op, OpResult, OpStatus
+from sync.models import Compensation, Op, OpResult, OpStatus
 
 __all__ = ["apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
            "observe_hlc"]
@@ -50,7 +50,7 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
         device_seq=op.device_seq,
         status=OpStatus.APPLIED,
         message=outcome.message or None,
-        compensations=outcome.compensations or [],
+        compensations=[Compensation.model_validate(c) for c in outcome.compensations or ()],
     )
 
 

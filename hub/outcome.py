@@ -19,6 +19,13 @@ class Context:
     device_id: str
     location: str | None
 
+    @property
+    def here(self) -> str:
+        """The sending device's location: a device op always has one (hub commands don't)."""
+        if self.location is None:
+            raise ValueError(f"{self.device_id} sent a floor op without a location")
+        return self.location
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -9,10 +9,10 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from edge_app import outbox
 from edge_app.errors import EdgeError, Refused
-from edge_app.picking import PickSession, open_orders
-from edge_app.quick_orders import take_order
+from edge_app.local import outbox
+from edge_app.workflows.picking import PickSession, open_orders
+from edge_app.workflows.quick_orders import take_order
 from hub.seed import DARK_STORE, DARK_STORE_RANGE, DEMO_ITEMS, DEMO_LOCATION
 from simulator.network import Network
 from simulator.world import SimDevice, SimHub

@@ -11,7 +11,7 @@ import httpx
 
 from edge_app.agent import SyncAgent
 from edge_app.enroll import enroll
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
 from hub.api.app import create_app
 from hub.credentials import create_api_token, create_enrollment_code
 from hub.seed import seed_demo

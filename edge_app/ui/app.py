@@ -10,22 +10,15 @@ import os
 
 import flet as ft
 
-from edge_app.picking import OrderSummary
 from edge_app.process import settle_after_start
 from edge_app.sync_loop import SyncStatus
 from edge_app.ui import theme
-from edge_app.ui.enroll_view import EnrollView
-from edge_app.ui.floor_b import FlowScreen, floor_b_screens
-from edge_app.ui.issues_view import IssuesView
-from edge_app.ui.orders_view import OrdersView
-from edge_app.ui.pick_view import PickView
+from edge_app.ui.navigation import Navigator, enroll_screen
 from edge_app.ui.runtime import FloorRuntime
-from edge_app.ui.shift import Shift
+from edge_app.ui.screen import MAX_WIDTH_COLS
 from edge_app.ui.status_bar import StatusBar
 
 __all__ = ["serve", "FloorApp"]
-
-MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}
 
 
 def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8550, sync_interval: float = 5.0) -> None:
@@ -52,19 +45,17 @@ async def _serve(data_dir: str, host: str, port: int, sync_interval: float) -> N
 
 
 class FloorApp:
-    """One browser tab: the status bar on top and one screen below it."""
+    """One browser tab: the status bar on top and one screen below it (edge_app.ui.navigation)."""
 
     def __init__(self, runtime: FloorRuntime, page: ft.Page):
         self.runtime = runtime
         self.page = page
         self.body = ft.Container(padding=ft.Padding.symmetric(horizontal=12, vertical=12))
         self.status_bar = StatusBar(on_sync_now=self._on_sync_now, on_issues=self._on_issues)
-        self.screen: OrdersView | PickView | IssuesView | None = None
         self._unsubscribe = None
         self._last_sync = None
         self._issues = 0
-        self.queue_screens = floor_b_screens(self)  # pickups, returns, counts and tasks
-        self.shift = Shift(self)  # sign-in, home, batch pick, packing, idle timeout
+        self.nav = Navigator(self)
 
     async def start(self) -> None:
         page = self.page
@@ -74,39 +65,20 @@ class FloorApp:
         page.bgcolor = ft.Colors.BLUE_GREY_50
         page.padding = 0
         if not self.runtime.enrolled:
-            page.add(self._centered(ft.Container(EnrollView(self.runtime.data_dir, self._on_check_enrolled).control,
-                                                 padding=16)))
+            page.add(self._centered(ft.Container(enroll_screen(self.runtime.data_dir, self._on_check_enrolled), padding=16)))
             return
-        page.add(ft.Column([self.status_bar.control, self.shift.bar,
+        page.add(ft.Column([self.status_bar.control, self.nav.bar,
                             ft.Column([self._centered(self.body)], scroll=ft.ScrollMode.AUTO, expand=True)],
                            spacing=0, expand=True))
         # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()
         page.on_disconnect = lambda _e: self._stop_listening()
-        page.on_close = lambda _e: (self._stop_listening(), self.shift.stop())
+        page.on_close = lambda _e: (self._stop_listening(), self.nav.stop())
         self._subscribe()
         self._issues = len(self.runtime.rejections())
         self._show_status(self.runtime.board.status)
-        await self.shift.start()
+        await self.nav.start()
         page.update()
-
-    # -- screens ------------------------------------------------------------------
-    def show_orders(self) -> None:
-        view = OrdersView(self.runtime.replica, self._open_order)
-        view.refresh()
-        self._set_screen(view)
-
-    def _open_order(self, order: OrderSummary) -> None:
-        self._set_screen(PickView(self.shift.runtime, order, on_back=self._back_to_orders))
-        self.page.update()
-
-    async def _back_to_orders(self) -> None:
-        self.show_orders()
-        self.page.update()
-
-    def _set_screen(self, screen: OrdersView | PickView | IssuesView) -> None:
-        self.screen = screen
-        self.body.content = screen.control
 
     def _centered(self, control: ft.Control) -> ft.Control:
         """Full width on a handheld, a readable column on a desktop."""
@@ -136,24 +108,13 @@ class FloorApp:
     def _after_sync(self) -> None:
         """New hub state arrived: lists on screen and the hub's answers may have changed."""
         self._issues = len(self.runtime.rejections())
-        if isinstance(self.screen, OrdersView):
-            self.screen.refresh()
-        elif isinstance(self.screen, PickView):
-            self.screen.render()
-        elif isinstance(self.screen, IssuesView):
-            self.screen.refresh()
-        elif isinstance(self.screen, FlowScreen):
-            self.screen.refresh_from_sync()
-        else:
-            self.shift.after_sync(self.screen)
+        self.nav.after_sync()
 
     async def _on_sync_now(self, _e: ft.Event) -> None:
         self.runtime.sync_now()
 
     async def _on_issues(self, _e: ft.Event) -> None:
-        view = IssuesView(self.runtime.rejections, on_back=self._back_to_orders, health=self.runtime.health_lines)
-        view.refresh()
-        self._set_screen(view)
+        await self.nav.open("issues")
 
     async def _on_check_enrolled(self, _e: ft.Event) -> None:
         if self.runtime.enrolled and self.runtime.start_sync():

@@ -12,11 +12,11 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable
 
-from edge_app import outbox
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.errors import NotEnrolled
 from edge_app.health import describe_health, device_health
-from edge_app.replica import Replica
+from edge_app.local import outbox
+from edge_app.local.replica import Replica
 from edge_app.sync_loop import SyncLoop, SyncStatus
 
 __all__ = ["StatusBoard", "FloorRuntime"]

@@ -16,8 +16,8 @@ import flet as ft
 
 from devices.wedge import WedgeConfig, WedgeReader
 from devices.wedge_field import TextFieldFeed
-from edge_app.picking import Feedback
 from edge_app.ui import theme
+from edge_app.workflows.feedback import Feedback
 
 __all__ = ["ScanField", "StepCard", "Banner", "WIDE_AT"]
 

@@ -32,7 +32,7 @@ def stock_rows(conn: Tx, location: str | None, sku: str | None) -> list[dict[str
 
 
 def movement_rows(conn: Tx, location: str | None, sku: str | None, order_id: str | None, limit: int) -> list[dict[str, Any]]:
-    clauses, params = ["1 = 1"], {"lim": limit}
+    clauses, params = ["1 = 1"], dict[str, Any](lim=limit)
     for column, value in (("location", location), ("sku", sku), ("order_id", order_id)):
         if value:
             clauses.append(f"{column} = :{column}")
@@ -72,7 +72,7 @@ def get_order(conn: Tx, order_id: str) -> dict[str, Any]:
 def list_orders(conn: Tx, location: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
     where, params = _where({"location": location, "status": status})
     rows = conn.execute(f"SELECT id FROM orders {where} ORDER BY created_at, number LIMIT :lim", {**params, "lim": limit}).all()
-    return [order_snapshot(conn, r.id) for r in rows]
+    return [get_order(conn, r.id) for r in rows]
 
 
 def list_devices(conn: Tx, location: str | None) -> list[dict[str, Any]]:

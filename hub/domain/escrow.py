@@ -41,7 +41,7 @@ def _emit_allotment(conn: Tx, device_id: str, sku: str) -> None:
     row = conn.execute(
         "SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s",
         {"d": device_id, "s": sku},
-    ).first()
+    ).one()
     emit(conn, device_scope(device_id), "allotment", sku,
          {"sku": sku, "outstanding": row.outstanding, "target": row.target, "expires_at": row.expires_at})
 
@@ -103,7 +103,7 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
         need[line.sku] = need.get(line.sku, 0) + line.qty
     from_escrow = p.from_allotment and all(outstanding(conn, ctx.device_id, s) >= q for s, q in need.items())
     if not from_escrow:
-        short = {s: commitments(conn, ctx.location, s).free for s, q in need.items() if commitments(conn, ctx.location, s).free < q}
+        short = {s: commitments(conn, ctx.here, s).free for s, q in need.items() if commitments(conn, ctx.here, s).free < q}
         if short:
             code = "escrow_lapsed" if p.from_allotment else "insufficient_stock"
             return Outcome.refused(code, "not enough stock: " + ", ".join(f"{s} has {max(f, 0)} free" for s, f in sorted(short.items())))
@@ -111,7 +111,7 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
                     promised_by=p.promised_by, customer_name=p.customer_name, location=ctx.location,
                     lines=[{"sku": l.sku, "qty": l.qty} for l in p.lines])
     created_at = datetime.fromtimestamp(Timestamp.decode(op.hlc).wall_ms / 1000, timezone.utc).isoformat()
-    with promising(conn, ctx.location, need):
+    with promising(conn, ctx.here, need):
         if from_escrow:
             # Units move from the device's allotment into the order's reservation.
             for sku, qty in need.items():

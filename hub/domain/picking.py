@@ -54,10 +54,11 @@ def hold_picked_orders(conn: Tx, payloads: list[dict]) -> None:
 def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
     order = held_order(conn, p.order_id)
     line = order.lines.get(p.line_no) if order else None
-    found = None if line is None else (order.location, order.status, line.sku, None)
+    found = None if order is None or line is None else (order.location, order.status, line.sku, None)
     if (refusal := refuse_line(found, ctx, p.order_id, p.line_no, p.sku)) is not None:
         return refusal
-    stage_movement(conn, Movement(ctx.location, p.bin, p.sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
+    assert order is not None and line is not None  # refuse_line refused an unknown line
+    stage_movement(conn, Movement(ctx.here, p.bin, p.sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
     state = LineState(line.qty, line.picked, line.short, line.handed_over, line.returned, line.refunded)
     decision = settle_pick(state, order.status, p.qty, p.sku, p.bin)
     if decision.apply_qty:

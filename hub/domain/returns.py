@@ -14,7 +14,7 @@ from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.kinds import Disposition, RefundRequested, ReturnReceived
 from sync.models import Op
-from sync.rules import Decision, settle_refund, settle_return
+from sync.rules import Conflict, Decision, Task, settle_refund, settle_return
 
 __all__ = ["return_received", "refund_requested"]
 
@@ -22,7 +22,8 @@ __all__ = ["return_received", "refund_requested"]
 def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcome:
     # Returns are taken wherever the customer walks in, so any location may
     # receive one against any order; the units land at this location.
-    tasks, conflict = [], None
+    tasks: list[Task] = []
+    conflict: Conflict | None = None
     for i, line in enumerate(p.lines):
         if line.disposition == Disposition.RESTOCK and not line.bin:
             return Outcome.refused("malformed_payload", f"payload.lines.{i}.bin: restocked units need the bin they went to")
@@ -38,7 +39,7 @@ def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcom
                 {"q": line.qty, "o": p.order_id, "n": line.line_no},
             )
         if line.disposition == Disposition.RESTOCK:
-            move(conn, Movement(ctx.location, line.bin, line.sku, line.qty, "return", p.order_id, op.op_id, op.hlc))
+            move(conn, Movement(ctx.here, line.bin or "", line.sku, line.qty, "return", p.order_id, op.op_id, op.hlc))
     conn.execute(
         "INSERT INTO returns (id, order_id, location, lines, op_id) VALUES (:i, :o, :l, :ls, :op)",
         {"i": p.return_id, "o": p.order_id, "l": ctx.location, "ls": json.dumps([l.model_dump(mode="json") for l in p.lines]), "op": op.op_id},

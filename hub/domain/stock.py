@@ -36,8 +36,8 @@ class Movement(NamedTuple):
     hlc: str | None = None
 
 
-def move(conn: Tx, m: Movement) -> int:
-    """Record a movement and its effect on on-hand; returns the change-feed seq."""
+def move(conn: Tx, m: Movement) -> None:
+    """Record a movement and its effect on on-hand; the bin's on-hand reaches the feed."""
     conn.execute(
         "INSERT INTO movements (location, bin, sku, qty, reason, order_id, op_id, hlc) "
         "VALUES (:location, :bin, :sku, :qty, :reason, :order_id, :op_id, :hlc)",
@@ -48,7 +48,7 @@ def move(conn: Tx, m: Movement) -> int:
         "ON CONFLICT (location, bin, sku) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
         m._asdict(),
     )
-    return emit_stock(conn, m.location, m.bin, m.sku)
+    emit_stock(conn, m.location, m.bin, m.sku)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def count_recorded(conn: Tx, ctx: Context, op: Op, p: CountRecorded) -> Outcome:
     decision = settle_count(p.counted, int(expected), RECOUNT_THRESHOLD, p.sku, p.bin)
     if decision.apply_qty:
         reason = f"count:{p.reason.value}" if p.reason else "count"
-        move(conn, Movement(ctx.location, p.bin, p.sku, decision.apply_qty, reason, None, op.op_id, op.hlc))
+        move(conn, Movement(ctx.here, p.bin, p.sku, decision.apply_qty, reason, None, op.op_id, op.hlc))
     return settled(conn, ctx, op, decision, ctx.location)
 
 
@@ -154,8 +154,8 @@ def stock_moved(conn: Tx, ctx: Context, op: Op, p: StockMoved) -> Outcome:
             return Outcome.refused("unknown_bin", f"there is no bin {code} at {ctx.location}")
     if p.from_bin == p.to_bin:
         return Outcome.refused("same_bin", "a move needs two different bins")
-    move(conn, Movement(ctx.location, p.from_bin, p.sku, -p.qty, "move", None, op.op_id, op.hlc))
-    move(conn, Movement(ctx.location, p.to_bin, p.sku, p.qty, "move", None, op.op_id, op.hlc))
+    move(conn, Movement(ctx.here, p.from_bin, p.sku, -p.qty, "move", None, op.op_id, op.hlc))
+    move(conn, Movement(ctx.here, p.to_bin, p.sku, p.qty, "move", None, op.op_id, op.hlc))
     left = conn.execute(
         "SELECT on_hand FROM stock WHERE location = :l AND bin = :b AND sku = :s", {"l": ctx.location, "b": p.from_bin, "s": p.sku}
     ).scalar_one()

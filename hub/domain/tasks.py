@@ -25,7 +25,7 @@ def task_done(conn: Tx, ctx: Context, op: Op, p: TaskDone) -> Outcome:
     bin_code = p.bin or details.get("bin")
     if row.kind == "put_back" and details.get("sku") and details.get("qty") and bin_code:
         # Units put back on a shelf are on hand again: the ledger follows the shelf.
-        move(conn, Movement(ctx.location, bin_code, details["sku"], int(details["qty"]), "put_back", row.order_id, op.op_id, op.hlc))
+        move(conn, Movement(ctx.here, bin_code, details["sku"], int(details["qty"]), "put_back", row.order_id, op.op_id, op.hlc))
     close_task(conn, row.id, "done")
     return Outcome(message=f"task {p.task_id} done")
 

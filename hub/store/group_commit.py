@@ -133,6 +133,7 @@ class GroupCommit:
             pieces = self._take()
             if self._queue and not self._closed:  # the rest once the loop has sent these answers
                 self._drain_due = True
+                assert self._loop is not None  # write_on_loop set it
                 self._loop.call_soon(self._drain)
         if pieces:
             self._write_group(pieces)
@@ -196,7 +197,7 @@ class GroupCommit:
 
 
 def _prepare(tx: Tx, works: list[Callable[[Tx], Any]]) -> None:
-    by_kind: dict[type, list] = {}
+    by_kind: dict[Any, list[Any]] = {}
     for work in works:
         if hasattr(type(work), "prepare_group"):
             by_kind.setdefault(type(work), []).append(work)

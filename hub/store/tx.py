@@ -78,9 +78,14 @@ def _expand_lists(sql: str, params: dict[str, Any], as_array: bool) -> tuple[str
 _JSON_SAFE = (str, int)
 
 
+# A row as a named tuple of the statement's columns. Typed Any: its fields come from
+# the SQL text, which no type checker reads.
+Row = Any
+
+
 @lru_cache(maxsize=1024)
-def _row_type(columns: tuple[str, ...]):
-    return namedtuple("Row", columns, rename=True)._make
+def _row_type(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
+    return namedtuple("Row", columns, rename=True)._make  # type: ignore[attr-defined]
 
 
 class Result:
@@ -95,11 +100,11 @@ class Result:
     def __init__(self, columns: tuple[str, ...] | None, rows: list[tuple], rowcount: int):
         self._columns = columns
         self._raw = rows if columns else []
-        self._named: list[tuple] | None = None
+        self._named: list[Row] | None = None
         self.rowcount = rowcount
 
     @property
-    def _rows(self) -> list[tuple]:
+    def _rows(self) -> list[Row]:
         if self._named is None:
             self._named = list(map(_row_type(self._columns), self._raw)) if self._columns else []
         return self._named
@@ -108,20 +113,20 @@ class Result:
         """The rows as the driver gave them: plain tuples in column order."""
         return self._raw
 
-    def __iter__(self) -> Iterator[tuple]:
+    def __iter__(self) -> Iterator[Row]:
         return iter(self._rows)
 
-    def all(self) -> list[tuple]:
+    def all(self) -> list[Row]:
         return self._rows
 
     fetchall = all
 
-    def first(self):
+    def first(self) -> Row | None:
         return self._rows[0] if self._rows else None
 
     fetchone = first
 
-    def one(self):
+    def one(self) -> Row:
         if len(self._rows) != 1:
             raise LookupError(f"expected one row, got {len(self._rows)}")
         return self._rows[0]
@@ -179,7 +184,7 @@ class Tx:
         self._cursor = sa_connection.connection.driver_connection.cursor()
         self.is_sqlite = sa_connection.dialect.name == "sqlite"
         self.staged: dict[str, Any] = {}
-        self._flushes: dict[tuple[bool, str], Callable[["Tx"], Any]] = {}
+        self._flushes: dict[tuple[int, str], Callable[["Tx"], Any]] = {}
 
     def execute(self, sql, params: dict[str, Any] | None = None) -> Result:
         """Run `sql` (`:name` parameters, a str or a SQLAlchemy `text()`) with `params`."""
@@ -196,11 +201,11 @@ class Tx:
         on PostgreSQL, the shapes hub.store.bulk knows go as one statement)."""
         if not rows:
             return
-        if not self.is_sqlite and isinstance(rows[0], tuple) and write_rows(self._cursor, sql, rows):
+        if not self.is_sqlite and isinstance(rows[0], tuple) and write_rows(self._cursor, sql, rows):  # type: ignore[arg-type]
             return
         self._cursor.executemany(sql if self.is_sqlite else _to_pyformat(sql), rows)
 
-    def executemany_returning(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple]:
+    def executemany_returning(self, sql: str, rows: Sequence[tuple]) -> list[tuple]:
         """`INSERT … VALUES (?, …) … RETURNING …` for every row (tuples); what it returned."""
         return returning_rows(self._cursor, sql, rows, self.is_sqlite) if rows else []
 

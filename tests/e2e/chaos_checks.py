@@ -19,12 +19,12 @@ import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from edge_app.hub_state import _LINE_COLUMNS, _ORDER_COLUMNS
+from edge_app.local.hub_state import _LINE_COLUMNS, _ORDER_COLUMNS
 from hub.seed import DARK_STORE
 from tests.e2e.procs import run_backroom
 
 if TYPE_CHECKING:
-    from edge_app.replica import Replica
+    from edge_app.local.replica import Replica
     from tests.e2e.test_chaos_real_processes import Floor
 
 __all__ = ["outbox_rows", "check_hub_against_devices", "check_hub_database"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from edge_app.picking import PickSession
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
+from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from tests.e2e.browser import (
     backroom,

@@ -48,10 +48,10 @@ from typing import Iterator
 import httpx
 import pytest
 
-from edge_app import outbox
-from edge_app.picking import PickSession
-from edge_app.quick_orders import take_order
-from edge_app.replica import Replica
+from edge_app.local import outbox
+from edge_app.local.replica import Replica
+from edge_app.workflows.picking import PickSession
+from edge_app.workflows.quick_orders import take_order
 from hub.seed import DARK_STORE, DARK_STORE_RANGE, DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
 from tests.e2e.chaos_checks import check_hub_against_devices, check_hub_database

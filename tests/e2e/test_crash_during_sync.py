@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from edge_app.picking import PickSession
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
+from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
 from tests.e2e.procs import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge_app import outbox
-from edge_app.picking import PickSession
+from edge_app.local import outbox
+from edge_app.workflows.picking import PickSession
 from hub.verify import replay
 from sync.kinds import ShortReason
 from tests.integration.test_pick_slice import order_body, post_order

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from edge_app.quick_orders import headroom, release_excess, take_order
+from edge_app.local.allotments import headroom, release_excess
+from edge_app.workflows.quick_orders import take_order
 from hub.actions import LEASE, RECLAIM_GRACE, rebalance
 from hub.credentials import Device
 from hub.domain.stock import commitments
@@ -75,7 +76,7 @@ async def test_offline_terminal_and_web_channel_never_oversell(hub, tmp_path):
 
 
 async def test_guaranteed_order_can_be_picked_offline_before_the_hub_knows_it(hub, tmp_path):
-    from edge_app.picking import PickSession
+    from edge_app.workflows.picking import PickSession
 
     device = await terminal(hub, tmp_path / "t")
     order = take_order(device.replica, [("CHOC-DARK", 3)], "walk-in", "dana")

@@ -11,9 +11,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from edge_app.batch_picking import BatchPickSession
-from edge_app.packing import PackSession, find_order, orders_to_pack
-from edge_app.signin import sign_in_badge, sign_in_pin
+from edge_app.workflows.batch_picking import BatchPickSession
+from edge_app.workflows.packing import PackSession, find_order, orders_to_pack
+from edge_app.workflows.signin import sign_in_badge, sign_in_pin
 from hub.commands import operator_payload
 from hub.log import run_hub_command
 from hub.seed import DARK_STORE, DEMO_ITEMS, DEMO_LOCATION, ean13
@@ -142,7 +142,7 @@ async def test_a_carton_for_another_locations_order_is_refused(hub, tmp_path):
     [order, _other] = await two_ship_orders(hub)
     dark = await hub.device(tmp_path / "dark", location=DARK_STORE, role="terminal")
     with dark.replica.transaction() as conn:
-        from edge_app import outbox
+        from edge_app.local import outbox
         outbox.record_op(conn, "pack.carton_closed", {"order_id": order["id"], "carton_id": "006141410000000019",
                          "carton_type": "S", "weight_g": 100, "contents": [{"line_no": 1, "sku": "MILK-1L", "qty": 1}]},
                          "X", outbox.PendingEffect())

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from edge_app.picking import PickSession
-from edge_app.pickups import PickupSession, extend_pickup, find_pickup, ready_pickups
-from edge_app.returns import ReturnSession, find_order
-from edge_app.stock_floor import CountSession, MoveSession, look_up
-from edge_app.tasks import mark_done, open_tasks
+from edge_app.workflows.picking import PickSession
+from edge_app.workflows.pickups import PickupSession, extend_pickup, find_pickup, ready_pickups
+from edge_app.workflows.returns import ReturnSession, find_order
+from edge_app.workflows.stock import CountSession, MoveSession, look_up
+from edge_app.workflows.tasks import mark_done, open_tasks
 from hub.actions import sweep_pickups as sweep
 from hub.domain.pickups import pickup_code
 from hub.verify import replay

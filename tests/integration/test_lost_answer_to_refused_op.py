@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from edge_app import outbox
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.errors import HubUnreachable
+from edge_app.local import outbox
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from edge_app.picking import PickSession, open_orders, pick_list
+from edge_app.workflows.picking import PickSession, open_orders, pick_list
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
 

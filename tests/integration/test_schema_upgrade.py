@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from edge_app import outbox
+from edge_app.local import outbox
 from hub.verify import replay
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from tests.integration.test_pick_slice import order_body, post_order

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-
 import hub.domain.picking
 import hub.feed
 from simulator.run import run_many, run_schedule

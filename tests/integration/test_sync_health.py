@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from edge_app.health import describe_health, device_health
-from edge_app.picking import PickSession
+from edge_app.workflows.picking import PickSession
 from hub.seed import DARK_STORE
 from sync.models import SyncHealth
 from tests.integration.test_pick_slice import order_body, post_order
@@ -37,8 +37,8 @@ async def test_hub_shows_each_devices_reported_health(hub, tmp_path):
 
 
 def test_health_counts_waiting_actions_and_their_age(tmp_path):
-    from edge_app import outbox
-    from edge_app.replica import Replica
+    from edge_app.local import outbox
+    from edge_app.local.replica import Replica
 
     replica = Replica(tmp_path / "d")
     replica.set_meta("device_id", "dev")

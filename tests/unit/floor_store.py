@@ -3,8 +3,8 @@ items, three bins, operators with PINs, and orders in whatever status a test nee
 
 from __future__ import annotations
 
-from edge_app.hub_state import apply_change
-from edge_app.replica import Replica
+from edge_app.local.hub_state import apply_change
+from edge_app.local.replica import Replica
 from hub.commands import operator_payload
 from sync.models import Change
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from edge_app import wip
-from edge_app.batch_picking import BatchPickSession
-from edge_app.packing import find_order
-from edge_app.replica import Replica
+from edge_app.local.replica import Replica
+from edge_app.workflows import wip
+from edge_app.workflows.batch_picking import BatchPickSession
+from edge_app.workflows.packing import find_order
 from sync.kinds import ShortReason
 from tests.unit.floor_store import COFFEE, MILK, SOAP, ops, order, store
 

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from edge_app.hub_state import apply_change, apply_changes
-from edge_app.replica import Replica
+from edge_app.local.hub_state import apply_change, apply_changes
+from edge_app.local.replica import Replica
 from sync.models import Change
 
 _TABLES = ("items", "barcodes", "bins", "orders", "order_lines", "stock", "tasks", "allotments", "operators")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from edge_app.outbox import new_op_id
+from edge_app.local.outbox import new_op_id
 
 
 def test_op_ids_are_version_7_uuids_carrying_the_millisecond_they_were_made():

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from devices.gs1 import parse_sscc
-from edge_app import outbox, wip
 from edge_app.errors import Refused
-from edge_app.pack_labels import carton_label_png, packing_slip_png
-from edge_app.packing import PackSession, find_order, orders_to_pack, orders_to_ship
-from edge_app.replica import Replica
+from edge_app.local import outbox
+from edge_app.local.replica import Replica
+from edge_app.workflows import wip
+from edge_app.workflows.pack_labels import carton_label_png, packing_slip_png
+from edge_app.workflows.packing import PackSession, find_order, orders_to_pack, orders_to_ship
 from sync.models import OpResult, OpStatus
 from tests.unit.floor_store import CHOC, COFFEE, MILK, SOAP, ops, order, store
 
@@ -168,7 +169,7 @@ def test_a_chocolate_that_is_in_no_line_is_a_wrong_item_even_in_the_right_bin(re
 
 
 def test_an_order_picked_here_offline_can_be_packed_before_the_hub_has_heard_of_it(tmp_path):
-    from edge_app.picking import PickSession
+    from edge_app.workflows.picking import PickSession
 
     r = store(tmp_path / "offline")
     order(r, "o9", "W-9", [("SOAP-BAR", 1)], status="released")

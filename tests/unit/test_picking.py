@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge_app.hub_state import apply_change
-from edge_app.picking import PickSession, open_orders, pick_list
-from edge_app.replica import Replica
+from edge_app.local.hub_state import apply_change
+from edge_app.local.replica import Replica
+from edge_app.workflows.picking import PickSession, open_orders, pick_list
 from sync.kinds import ShortReason
 from sync.models import Change
 
@@ -140,7 +140,7 @@ def test_finished_order_leaves_the_open_list(replica):
 
 
 def test_an_action_that_fails_midway_leaves_no_op_and_no_effect(replica, monkeypatch):
-    import edge_app.outbox as outbox
+    import edge_app.local.outbox as outbox
 
     session = PickSession(replica, "o1", "ana")
     session.scan("BIN:A-01-1")

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from edge_app.errors import Refused
-from edge_app.pickups import (
+from edge_app.local.replica import Replica
+from edge_app.workflows.pickups import (
     PickupSession,
     extend_pickup,
     find_pickup,
     ready_pickups,
     search_pickups,
 )
-from edge_app.replica import Replica
 from sync.kinds import RefusalReason
 from tests.unit.floor_store import BIN_OF, ops, put, store
 

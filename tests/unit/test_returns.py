@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from edge_app.errors import Refused
-from edge_app.replica import Replica
-from edge_app.returns import ReturnSession, find_order, search_orders
-from edge_app.stock_floor import look_up
+from edge_app.local.replica import Replica
+from edge_app.workflows.returns import ReturnSession, find_order, search_orders
+from edge_app.workflows.stock import look_up
 from sync.kinds import Condition, Disposition
 from tests.unit.floor_store import MILK, SOAP, ops, order, store
 

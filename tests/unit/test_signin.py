@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge_app.replica import Replica
-from edge_app.signin import (
+from edge_app.local.replica import Replica
+from edge_app.workflows.signin import (
     IdleTimer,
     SignInRefused,
     operators_known,
@@ -104,8 +104,8 @@ def test_idle_timer_expires_after_the_timeout_and_a_touch_restarts_it():
 
 
 def test_a_tab_records_ops_for_the_operator_signed_in_there_and_activity_restarts_the_idle_timer():
-    from edge_app.signin import Operator
-    from edge_app.ui.shift import TabRuntime
+    from edge_app.ui.navigation import TabRuntime
+    from edge_app.workflows.signin import Operator
 
     class Runtime:
         actor, recorded_calls = "handheld-1", 0
@@ -128,7 +128,7 @@ def test_a_tab_records_ops_for_the_operator_signed_in_there_and_activity_restart
 
 
 def test_idle_timeout_comes_from_the_environment(monkeypatch):
-    from edge_app.ui.shift import idle_seconds
+    from edge_app.ui.navigation import idle_seconds
 
     monkeypatch.setenv("BACKROOM_IDLE_TIMEOUT", "90")
     assert idle_seconds() == 90

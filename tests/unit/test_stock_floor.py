@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from edge_app.replica import Replica
-from edge_app.stock_floor import CountSession, MoveSession, look_up
-from edge_app.tasks import mark_done, open_tasks
+from edge_app.local.replica import Replica
+from edge_app.workflows.stock import CountSession, MoveSession, look_up
+from edge_app.workflows.tasks import mark_done, open_tasks
 from sync.kinds import CountReason
 from tests.unit.floor_store import COFFEE, MILK, ops, order, put, store
 

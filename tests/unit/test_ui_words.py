@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from edge_app.picking import PickLine
 from edge_app.sync_loop import SyncStatus
-from edge_app.ui.issues_view import describe_issue
-from edge_app.ui.pick_view import line_progress
 from edge_app.ui.runtime import StatusBoard
+from edge_app.ui.screens.issues import describe_issue
 from edge_app.ui.status_bar import ago, describe
+from edge_app.ui.words import line_progress
+from edge_app.workflows.picking import PickLine
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
 
@@ -80,7 +80,7 @@ def test_status_board_keeps_telling_the_others_when_one_listener_breaks():
 
 
 def test_every_op_kind_has_floor_words_on_the_sync_issues_screen():
-    from edge_app.ui.issues_view import _KIND_WORDS
+    from edge_app.ui.screens.issues import _KIND_WORDS
     from sync.kinds import KINDS
 
     assert set(KINDS) <= set(_KIND_WORDS)

@@ -1,0 +1,46 @@
+"""The pictures a closed carton needs: its shipping label (devices.labels, 4x6 in,
+SSCC as GS1-128) and a packing slip listing what is inside, both as PNG.
+
+Orders carry no postal address yet (the channel sends a name only), so the label
+shows the customer's name and the order number; see the README."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devices.labels import FOUR_BY_SIX, Address, Box, Label, TextLine, shipping_label
+from devices.render import to_png
+from edge_app.local.replica import Replica
+from edge_app.workflows.packing import CARTON_TYPES, PackOrder
+
+__all__ = ["carton_label_png", "packing_slip_png"]
+
+
+def carton_label_png(replica: Replica, order: PackOrder, carton: dict[str, Any], carrier: str = "Carrier") -> bytes:
+    """The shipping label of a closed carton (`carton`: its pack.carton_closed payload)."""
+    location = replica.get_meta("location") or ""
+    label = shipping_label(
+        carton["carton_id"],
+        ship_from=Address(f"Backroom {location}"[:40]),
+        ship_to=Address((order.customer_name or "Customer")[:40]),
+        order_number=order.number,
+        carrier=carrier,
+        weight_kg=carton["weight_g"] / 1000,
+    )
+    return to_png(label)
+
+
+def packing_slip_png(replica: Replica, order: PackOrder, carton: dict[str, Any]) -> bytes:
+    """A 4x6 in packing slip: order, carton type, and each line's units in this carton."""
+    names = {r["sku"]: r["name"] for r in replica.query("SELECT sku, name FROM items")}
+    fields: list[Any] = [
+        TextLine(40, 40, 48, "PACKING SLIP"),
+        TextLine(40, 110, 36, f"ORDER {order.number}"[:34]),
+        TextLine(40, 160, 30, (order.customer_name or "")[:40]),
+        TextLine(40, 205, 26, f"{CARTON_TYPES[carton['carton_type']].name}, {carton['weight_g'] / 1000:.2f} kg"[:46]),
+        Box(20, 250, 772, 3),
+    ]
+    for i, line in enumerate(carton["contents"][:24]):
+        fields.append(TextLine(40, 275 + i * 38, 28, f"{line['qty']:>3} x {names.get(line['sku'], line['sku'])}"[:46]))
+    fields.append(TextLine(40, 1160, 22, f"SSCC {carton['carton_id']}"))
+    return to_png(Label(*FOUR_BY_SIX, tuple(fields)))
