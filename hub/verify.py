@@ -16,7 +16,7 @@ from hub.store.migrations import migrate
 from hub.store.tx import Tx
 from sync.models import Op, OpResult
 
-__all__ = ["DOMAIN_TABLES", "state_digest", "replay", "Verdict"]
+__all__ = ["DOMAIN_TABLES", "NOT_FOLDED", "state_digest", "replay", "Verdict"]
 
 # Domain state and the columns that identify it. Surrogate ids are left out:
 # PostgreSQL sequences skip numbers on rollback, so ids are not part of the fold.
@@ -35,7 +35,13 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "returns": ("id", "order_id", "location", "lines", "op_id"),
     "operators": ("operator_id", "name", "role", "location", "pin_hash", "salt"),
     "cartons": ("carton_id", "order_id", "location", "carton_type", "weight_g", "contents", "status", "op_id"),
+    "allotments": ("device_id", "location", "sku", "granted", "used", "released", "target", "expires_at"),
+    "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
 }
+# Tables logged ops never write: the log itself, the feed it produced, credentials
+# and what devices report about themselves. Every other table is in the digest
+# (tests/integration/test_verify.py checks that no table is forgotten).
+NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollment_codes", "api_tokens"})
 
 
 def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:
