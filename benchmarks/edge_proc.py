@@ -19,7 +19,8 @@ from edge_app.agent import RoundReport, SyncAgent, hub_client
 from edge_app.enroll import enroll
 from edge_app.local.replica import Replica
 from edge_app.process import settle_after_start
-from edge_app.workflows.picking import BIN_PREFIX, PickSession, open_orders
+from edge_app.workflows.pick_list import BIN_PREFIX, open_orders
+from edge_app.workflows.picking import PickSession
 
 
 def _say(obj: dict) -> None:

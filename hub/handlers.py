@@ -69,6 +69,8 @@ HANDLERS: dict[str, Handler] = {
     # -- device ops: facts and requests from the floor --------------------------------
     "pick.confirmed": Handler(picking.pick_confirmed, held=True, prefetch=picking.hold_picked_orders),
     "pick.shorted": Handler(picking.pick_shorted),
+    "pick.claimed": Handler(picking.pick_claimed),
+    "pick.released": Handler(picking.pick_released),
     "pack.carton_closed": Handler(packing.carton_closed),
     "shipment.handed_to_carrier": Handler(packing.handed_to_carrier),
     "pickup.handed_over": Handler(pickups.pickup_handed_over),

@@ -27,7 +27,7 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "bins": ("location", "code", "seq"),
     "movements": ("location", "bin", "sku", "qty", "reason", "order_id", "op_id", "hlc"),
     "stock": ("location", "bin", "sku", "on_hand"),
-    "orders": ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "staging_hlc", "tote", "pickup_code", "pickup_by"),
+    "orders": ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "staging_hlc", "tote", "pickup_code", "pickup_by", "claimed_by", "claimed_actor", "claimed_hlc"),
     "order_lines": ("order_id", "line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused"),
     "reservations": ("order_id", "line_no", "location", "sku", "qty"),
     "tasks": ("kind", "location", "for_role", "sentence", "details", "order_id", "op_id", "status"),

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 from edge_app.errors import EdgeError, Refused
 from edge_app.local import outbox
-from edge_app.workflows.picking import PickSession, open_orders
+from edge_app.workflows.pick_list import open_orders
+from edge_app.workflows.picking import PickSession
 from edge_app.workflows.quick_orders import take_order
 from hub.seed import DARK_STORE, DARK_STORE_RANGE, DEMO_ITEMS, DEMO_LOCATION
 from simulator.network import Network
@@ -65,6 +66,11 @@ def _open_order(w: World, device: SimDevice):
     return w.rng.choice(orders) if orders else None
 
 
+def _barcode(device, sku: str) -> str:
+    row = device.replica.query_one("SELECT code FROM barcodes WHERE sku = ? ORDER BY code", (sku,))
+    return row["code"] if row else sku  # a typed SKU is read as the item too
+
+
 async def pick(w: World) -> str | None:
     device = w.device("picker", "terminal")
     order = _open_order(w, device)
@@ -76,7 +82,9 @@ async def pick(w: World) -> str | None:
         return None
     session.scan(f"BIN:{line.bin}")
     qty = w.rng.randint(1, line.open_qty)
-    feedback = session.confirm(qty)
+    feedback = session.scan(_barcode(device, line.sku))  # one unit first: nothing is picked unverified
+    if session.step == "count":
+        feedback = session.confirm(qty)
     return f"{device.name} picks {qty} x {line.sku} for {order.number}: {feedback.message}"
 
 

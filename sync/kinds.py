@@ -23,6 +23,8 @@ __all__ = [
     "ShortReason",
     "PickConfirmed",
     "PickShorted",
+    "PickClaimed",
+    "PickReleased",
     "HandedOverLine",
     "PickupHandedOver",
     "CountRecorded",
@@ -245,6 +247,19 @@ class HandedToCarrier(_Payload):
     cartons: list[str] = Field(min_length=1, max_length=100)
 
 
+class PickClaimed(_Payload):
+    """A handheld opens an order to pick it: it asks to be the one picking it. The hub
+    refuses while another handheld's claim is fresh (see sync.rules.settle_claim)."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class PickReleased(_Payload):
+    """The handheld leaves an order unfinished: its claim ends, another may pick it."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+
+
 # -- pickups, returns, stock moves, tasks ------------------------------------------
 class PickupExtended(_Payload):
     """A supervisor asks to keep a pickup order waiting until `pickup_by` (ISO 8601)."""
@@ -285,6 +300,8 @@ KINDS: dict[str, OpKind] = {
     for k in (
         OpKind(name="pick.confirmed", nature=Nature.FACT, payload=PickConfirmed),
         OpKind(name="pick.shorted", nature=Nature.FACT, payload=PickShorted),
+        OpKind(name="pick.claimed", nature=Nature.REQUEST, payload=PickClaimed),
+        OpKind(name="pick.released", nature=Nature.REQUEST, payload=PickReleased),
         OpKind(name="pickup.handed_over", nature=Nature.FACT, payload=PickupHandedOver),
         OpKind(name="count.recorded", nature=Nature.FACT, payload=CountRecorded),
         OpKind(name="order.staging_set", nature=Nature.FACT, payload=StagingSet),

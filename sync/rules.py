@@ -26,8 +26,16 @@ __all__ = [
     "settle_attribute",
     "settle_return",
     "settle_refund",
+    "settle_claim",
+    "CLAIM_TTL_MS",
+    "PICKING_STATUSES",
 ]
 
+# Order statuses in which an order is still being picked.
+PICKING_STATUSES = frozenset({"released", "picking"})
+# A claim nobody renewed for this long (by the claims' own HLC times) may be taken over:
+# the handheld went flat or its picker walked away.
+CLAIM_TTL_MS = 30 * 60 * 1000
 # Order statuses in which units picked are no longer wanted.
 CLOSED_FOR_PICKING = frozenset({"cancelled", "handed_over", "shipped", "expired"})
 
@@ -202,3 +210,21 @@ def _task(kind: str, for_role: str, sentence: str, **details: Any) -> Task:
 def _put_back(sku: str, bin_code: str | None, qty: int, why: str) -> Task:
     where = f"bin {bin_code}" if bin_code else "its bin"
     return _task("put_back", "picker", f"Put {qty} × {sku} back in {where}: {why}.", sku=sku, bin=bin_code, qty=qty)
+
+
+def settle_claim(order_status: str, number: str, held: tuple[str, str, int] | None, device_id: str, at_ms: int) -> Decision:
+    """Rule `pick_claim`: a handheld asks to pick an order (a request). `held` is the
+    current claim as (device, actor, claimed at ms) or None. Granted when nobody holds
+    it, when this device does (a renewal), or when the other claim is older than
+    CLAIM_TTL_MS; refused while another handheld's claim is fresh."""
+    if order_status not in PICKING_STATUSES:
+        return Decision(refusal="not_pickable", message=f"order {number} is {order_status.replace('_', ' ')}; there is nothing to pick")
+    if held is None or held[0] == device_id:
+        return Decision(apply_qty=1, message=f"order {number} is yours to pick")
+    other, actor, since = held
+    if at_ms - since >= CLAIM_TTL_MS:
+        return Decision(apply_qty=1, message=f"order {number} is yours to pick",
+                        conflict=Conflict("pick_claim", {"previous_device": other, "previous_actor": actor},
+                                          "stale claim taken over"))
+    return Decision(refusal="claimed_elsewhere",
+                    message=f"order {number} is being picked by {actor} on another handheld")

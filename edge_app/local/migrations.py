@@ -151,4 +151,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             AND t.id NOT IN (SELECT task_id FROM live_floor_effects WHERE task_id IS NOT NULL)
         """,
     ),
+    (
+        7,
+        "pick_claims_and_follow_ups",
+        """
+        ALTER TABLE orders ADD COLUMN claimed_by TEXT;
+        ALTER TABLE orders ADD COLUMN claimed_actor TEXT;
+        ALTER TABLE orders ADD COLUMN claimed_hlc TEXT;
+        -- An operator read a follow-up (a short's task, a count difference) and put it away.
+        ALTER TABLE outbox ADD COLUMN dismissed_at TEXT
+        """,
+    ),
 ]

@@ -18,14 +18,13 @@ import flet as ft
 
 from edge_app.ui import theme
 from edge_app.ui.screen import MAX_WIDTH_COLS, Screen, Who
-from edge_app.ui.screens.batch_pick import BatchView
 from edge_app.ui.screens.count import CountView
 from edge_app.ui.screens.enroll import enroll_panel
 from edge_app.ui.screens.home import HomeView
 from edge_app.ui.screens.issues import IssuesView
 from edge_app.ui.screens.orders import OrdersView
 from edge_app.ui.screens.pack import PackView
-from edge_app.ui.screens.pick import PickView
+from edge_app.ui.screens.pick import BatchView, PickView
 from edge_app.ui.screens.pickup import PickupView
 from edge_app.ui.screens.returns import ReturnView
 from edge_app.ui.screens.sign_in import SignInView
@@ -52,6 +51,10 @@ SCREENS: dict[str, Callable[..., Screen]] = {
     "count": CountView,
     "issues": IssuesView,
 }
+
+
+# Saved work (edge_app.workflows.wip flow) → the screen that resumes it.
+RESUMES: dict[str, Callable[..., Screen]] = {"pick": PickView.resume, "batch": BatchView.resume, "pack": PackView.resume}
 
 
 def enroll_screen(data_dir: str, on_check: Callable[[ft.Event], Any]) -> ft.Control:
@@ -149,7 +152,7 @@ class Navigator:
         if state is None:
             return False
         try:
-            view = BatchView.resume(self.who, state) if flow == "batch" else PackView.resume(self.who, state)
+            view = RESUMES[flow](self.who, state)
         except (LookupError, ValueError, KeyError, TypeError):
             wip.clear(replica, who, flow)  # its orders are gone from this device's view
             return False

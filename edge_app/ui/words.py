@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from edge_app.workflows.picking import PickLine
+from edge_app.workflows.pick_list import PickLine
 from sync.kinds import ShortReason
 
 __all__ = ["REASON_WORDS", "FULFILMENT_WORDS", "line_progress", "promised_words"]

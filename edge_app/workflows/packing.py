@@ -21,7 +21,7 @@ from edge_app.errors import BadQuantity, Refused, UnknownBarcode, WrongItem
 from edge_app.local import outbox
 from edge_app.local.replica import Replica
 from edge_app.workflows.feedback import Feedback
-from edge_app.workflows.picking import sku_for_barcode
+from edge_app.workflows.pick_list import sku_for_barcode
 
 __all__ = ["CartonType", "CARTON_TYPES", "PackLine", "PackOrder", "orders_to_pack", "orders_to_ship", "find_order",
            "pack_lines", "PackSession", "COMPANY_PREFIX"]

@@ -9,7 +9,7 @@ from devices.scan import Item, Meaning
 from edge_app.errors import Refused, UnknownBarcode
 from edge_app.local.replica import Replica
 
-__all__ = ["read_scan", "item_for_scan", "bin_for_scan", "role_of"]
+__all__ = ["read_scan", "barcode_forms", "item_for_scan", "bin_for_scan", "role_of"]
 
 
 def read_scan(raw: str) -> Meaning:
@@ -20,16 +20,35 @@ def read_scan(raw: str) -> Meaning:
         raise UnknownBarcode(f"That scan could not be read ({exc}). Scan again or type it.") from exc
 
 
+def barcode_forms(raw: str) -> list[str]:
+    """The codes a catalogue may hold for what was scanned: the digits as scanned, and
+    the GTIN of an EAN/UPC or a GS1 element string in its 14, 13, 12 and 8-digit forms
+    (a GS1-128 carton label names the same item as the EAN on the unit)."""
+    code = raw.strip()
+    forms = [code]
+    try:
+        scan = parse_scan(code)
+    except ScanError:
+        return forms
+    if isinstance(scan.meaning, Item):
+        forms.append(scan.meaning.code)
+    gtin = scan.gtin
+    if gtin:
+        forms += [gtin, gtin[1:], gtin[2:]] + ([gtin[6:]] if gtin.startswith("000000") else [])
+    return list(dict.fromkeys(f for f in forms if f))
+
+
 def item_for_scan(replica: Replica, raw: str) -> tuple[str, str]:
-    """(sku, name) of the item a barcode (or a typed SKU) names; raises UnknownBarcode."""
-    meaning = read_scan(raw)
-    code = meaning.code if isinstance(meaning, Item) else raw.strip()
+    """(sku, name) of the item a barcode, a GS1 label or a typed SKU names: the one item
+    look-up every screen uses. Raises UnknownBarcode."""
+    forms = barcode_forms(raw)
+    marks = ", ".join("?" * len(forms))
     row = replica.query_one(
-        "SELECT i.sku, i.name FROM barcodes b JOIN items i ON i.sku = b.sku WHERE b.code = ?", (code,)
+        f"SELECT i.sku, i.name FROM barcodes b JOIN items i ON i.sku = b.sku WHERE b.code IN ({marks}) LIMIT 1", tuple(forms)
     ) or replica.query_one("SELECT sku, name FROM items WHERE sku = ? COLLATE NOCASE", (raw.strip(),))
     if row is None:
         raise UnknownBarcode(f"No item has barcode {raw.strip()[:40]}. Check the label and scan again.")
-    return row["sku"], row["name"]
+    return str(row["sku"]), str(row["name"])
 
 
 def bin_for_scan(replica: Replica, raw: str) -> str:

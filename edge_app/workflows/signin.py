@@ -119,7 +119,7 @@ def sign_in_pin(replica: Replica, operator_id: str, pin: str) -> Operator:
 def queue_counts(replica: Replica, role: str) -> list[Queue]:
     """The work queues `role` may do, each with how many are waiting on this device's view."""
     from edge_app.workflows.packing import orders_to_pack
-    from edge_app.workflows.picking import open_orders
+    from edge_app.workflows.pick_list import open_orders
 
     counters = {
         "pick": lambda: len(open_orders(replica)),

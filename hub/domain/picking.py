@@ -14,11 +14,13 @@ from hub.domain.stock import Movement
 from hub.feed import emit_order
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
-from sync.kinds import PickConfirmed, PickShorted
+from sync.hlc import Timestamp
+from sync.kinds import PickClaimed, PickConfirmed, PickReleased, PickShorted
 from sync.models import Op
-from sync.rules import LineState, settle_pick, settle_short
+from sync.rules import LineState, settle_claim, settle_pick, settle_short
 
-__all__ = ["line_state", "refuse_line", "settle_order_status", "hold_picked_orders", "pick_confirmed", "pick_shorted"]
+__all__ = ["line_state", "refuse_line", "settle_order_status", "hold_picked_orders", "pick_confirmed", "pick_shorted", "pick_claimed",
+           "pick_released"]
 
 
 def line_state(conn: Tx, order_id: str, line_no: int):
@@ -123,3 +125,34 @@ def settle_order_status(conn: Tx, order_id: str) -> None:
         if status != rows[0].status:
             conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": order_id})
     emit_order(conn, order_id)
+
+
+def pick_claimed(conn: Tx, ctx: Context, op: Op, p: PickClaimed) -> Outcome:
+    """A handheld asks to be the one picking this order (rule `pick_claim`)."""
+    row = conn.execute("SELECT number, location, status, claimed_by, claimed_actor, claimed_hlc FROM orders WHERE id = :o",
+                       {"o": p.order_id}).first()
+    if row is None or row.location != ctx.location:
+        return Outcome.refused("unknown_order", f"there is no order {p.order_id} at {ctx.location}")
+    try:
+        at_ms = Timestamp.decode(op.hlc).wall_ms
+    except ValueError:
+        return Outcome.refused("malformed_clock", f"hlc: {op.hlc[:40]!r} is not a hybrid logical clock time")
+    held = None
+    if row.claimed_by:
+        held = (row.claimed_by, row.claimed_actor or "", Timestamp.decode(row.claimed_hlc).wall_ms)
+    decision = settle_claim(row.status, row.number, held, ctx.device_id, at_ms)
+    if decision.refusal:
+        return Outcome.refused(decision.refusal, decision.message)
+    conn.execute("UPDATE orders SET claimed_by = :d, claimed_actor = :a, claimed_hlc = :h WHERE id = :o",
+                 {"d": ctx.device_id, "a": op.actor, "h": op.hlc, "o": p.order_id})
+    emit_order(conn, p.order_id)
+    return settled(conn, ctx, op, decision, ctx.location, p.order_id)
+
+
+def pick_released(conn: Tx, ctx: Context, op: Op, p: PickReleased) -> Outcome:
+    """The handheld lets go of an order it claimed; another's claim is left alone."""
+    updated = conn.execute("UPDATE orders SET claimed_by = NULL, claimed_actor = NULL, claimed_hlc = NULL "
+                           "WHERE id = :o AND claimed_by = :d", {"o": p.order_id, "d": ctx.device_id}).rowcount
+    if updated:
+        emit_order(conn, p.order_id)
+    return Outcome(message="released" if updated else "this handheld held no claim on it")

@@ -32,6 +32,7 @@ from tests.e2e.browser import (
     wait_http,
 )
 from tests.e2e.test_browser_pick import screenshot, wait_until
+from tests.walks import take_line
 
 pytestmark = pytest.mark.browser
 
@@ -73,8 +74,7 @@ class CounterStack:
                 order_id = replica.query_one("SELECT id FROM orders WHERE number = ?", (number,))["id"]
                 session = PickSession(replica, order_id, "P1")
                 while session.current is not None:
-                    assert session.scan(f"BIN:{session.current.bin}").ok
-                    assert session.confirm(session.current.open_qty).ok
+                    assert take_line(session).ok
         finally:
             replica.close()
         backroom("edge", "sync", "--data-dir", folder)

@@ -24,7 +24,7 @@ from tests.e2e.browser import (
     wait_for_text,
     wait_http,
 )
-from tests.e2e.test_browser_pick import BARCODE, NAME, stack, wait_until  # noqa: F401
+from tests.e2e.test_browser_pick import BARCODE, NAME, stack, wait_until  # noqa: F401, F811
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,8 @@
-"""One order picked through the floor app in a real browser: Debian's Chromium,
-the Flet web app served by `backroom edge serve`, and a real hub under uvicorn
-that goes away halfway through and comes back. Then a line of another order is
-reported short through the reason dialog.
+"""Picking through the floor app in a real browser: Debian's Chromium, the Flet web
+app served by `backroom edge serve`, and a real hub under uvicorn. One order picked
+while the hub goes away halfway through and comes back, then a line of another
+order reported short through the reason dialog; scans fired back to back; a count
+typed before anything was scanned; and an order another handheld claimed first.
 
 Screenshots (orders, pick, pick-error, offline) go to the test's tmp folder; to
 refresh the ones in docs/screens/, run it with BACKROOM_SCREENS_DIR=docs/screens."""
@@ -150,17 +151,17 @@ def mis_scan_changes_nothing(page, stack: Stack, line: dict) -> None:
     """A barcode no item has: said on screen, no op recorded, still the same step."""
     recorded_before = stack.ops_recorded()
     scan(page, UNKNOWN_BARCODE, f"No item has barcode {UNKNOWN_BARCODE}")
-    wait_for_text(page, f"Scan {NAME[line['sku']]} ({line['sku']}).")
+    wait_for_text(page, f"Scan {NAME[line['sku']]} ({line['sku']})")
     wait_for_text(page, f"0 of {line['qty']} picked")
     assert waiting_count(page) == 0
     assert stack.ops_recorded() == recorded_before
 
 
 def confirm_typed_quantity(page, line: dict) -> None:
-    """Scan one unit, then type the count and press Confirm qty."""
+    """Scan one unit, then type the count and press Confirm count."""
     scan(page, BARCODE[line["sku"]], f"1 of {line['qty']}")
-    type_into(page, "Qty", str(line["qty"]), enter=False)
-    click(page, "Confirm qty")
+    type_into(page, "Count", str(line["qty"]), enter=False)
+    click(page, "Confirm count")
 
 
 def short_with_reason(page, line: dict, reason: str) -> None:
@@ -221,3 +222,73 @@ def test_picker_picks_an_order_in_the_browser_online_and_offline(stack, browser,
     short_with_reason(page, shorted, "Damaged")
     wait_until(lambda: hub_line(stack, other["id"], shorted["line_no"])["qty_short"] == shorted["qty"], 30,
                "the hub to record the short pick")
+
+
+def open_order_to_pick(page, number: str) -> None:
+    wait_for_text(page, "Online")
+    sign_in(page, "P1")
+    click(page, "To pick")
+    wait_for_text(page, number)
+    click(page, number)
+
+
+def test_scans_fired_back_to_back_are_each_counted(stack, browser, screens):
+    """Three units scanned with no pause between them (a wedge scanner at full speed)."""
+    order = next(o for o in stack.admin_get("/v1/orders", location=DEMO_LOCATION) if o["number"] == "M-2001")
+    line = next(l for l in in_bin_order(order) if l["qty"] >= 3)  # SOAP-BAR × 4
+    page = open_flet_page(browser, stack.app_url)
+    open_order_to_pick(page, "M-2001")
+    while True:  # walk to the line's bin: the lines before it are shorted
+        prompt = wait_for_text(page, re.compile("Go to bin")).inner_text()
+        if line["pick_bin"] in prompt:
+            break
+        click(page, "Short", exact=True)
+        click(page, "Not found", exact=True)
+        page.wait_for_timeout(500)
+    scan(page, f"BIN:{line['pick_bin']}", f"Bin {line['pick_bin']} OK")
+    page.get_by_role("textbox", name="Scan").click()
+    page.wait_for_timeout(300)
+    for _ in range(3):  # each a whole scan with its Enter, nothing between them
+        page.keyboard.type(BARCODE[line["sku"]])
+        page.keyboard.press("Enter")
+    wait_for_text(page, f"3 of {line['qty']} scanned")
+    screenshot(page, screens, "pick-rapid.png")
+
+
+def test_a_count_typed_before_any_scan_records_nothing(stack, browser, screens):
+    order = next(o for o in stack.admin_get("/v1/orders", location=DEMO_LOCATION) if o["number"] == "W-1001")
+    first = in_bin_order(order)[0]
+    assert first["qty"] > 1
+    page = open_flet_page(browser, stack.app_url)
+    open_order_to_pick(page, "W-1001")
+    wait_for_text(page, f"Go to bin {first['pick_bin']}")
+    assert page.get_by_role("button", name="Confirm count").count() == 0  # no count before the bin and a unit
+    scan(page, f"BIN:{first['pick_bin']}", f"Bin {first['pick_bin']} OK")
+    assert page.get_by_role("button", name="Confirm count").count() == 0
+    recorded = stack.ops_recorded()
+    scan(page, BARCODE[first["sku"]], f"1 of {first['qty']}")
+    assert page.get_by_role("button", name="Confirm count").count() == 1
+    assert stack.ops_recorded() == recorded  # the unit in hand is not a pick until the line is taken
+    screenshot(page, screens, "pick-count.png")
+
+
+def test_an_order_another_handheld_claimed_first_says_stop(stack, browser, screens):
+    """Another handheld opened W-1002 first: opening it here, the hub refuses this claim."""
+    order = next(o for o in stack.admin_get("/v1/orders", location=DEMO_LOCATION) if o["number"] == "W-1002")
+    other = stack.tmp / "other"
+    code = backroom("hub", "enroll", "--db", stack.db, "--location", DEMO_LOCATION, "--role", "picker").strip().splitlines()[-1]
+    backroom("edge", "enroll", "--hub", stack.hub_url, "--code", code, "--data-dir", str(other), "--name", "Zebra-2")
+    backroom("edge", "sync", "--data-dir", str(other))
+    from edge_app.local.replica import Replica
+    from edge_app.workflows.picking import claim_order
+
+    replica = Replica(other)
+    claim_order(replica, order["id"], "P2")
+    replica.close()
+    backroom("edge", "sync", "--data-dir", str(other))
+    assert stack.admin_get(f"/v1/orders/{order['id']}")["claimed_actor"] == "P2"
+
+    page = open_flet_page(browser, stack.app_url)
+    open_order_to_pick(page, "W-1002")
+    wait_for_text(page, "is being picked by P2 on another handheld", timeout_ms=30_000)
+    screenshot(page, screens, "pick-claimed.png")

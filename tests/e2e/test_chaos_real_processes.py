@@ -339,6 +339,8 @@ def _pick_some(floor: Floor, device: Device, rng: random.Random) -> None:
     assert session.scan(f"BIN:{line.bin}").ok
     if rng.random() < 0.1:
         taken = rng.randint(0, line.open_qty - 1)
+        if taken:  # units taken are scanned: a pick is never recorded unverified
+            assert session.scan(BARCODE[line.sku]).ok
         assert session.short(ShortReason.DAMAGED, picked_qty=taken).ok
         floor.events["op_pick.shorted"] += 1
         floor.events["op_pick.confirmed"] += bool(taken)
@@ -347,7 +349,7 @@ def _pick_some(floor: Floor, device: Device, rng: random.Random) -> None:
     for _ in range(units):
         feedback = session.scan(BARCODE[line.sku])
         assert feedback.ok, feedback.message
-    if session.step == "qty":  # fewer than the open units: confirm them by hand
+    if session.step == "count":  # fewer than the open units: confirm them by hand
         assert session.confirm().ok
     floor.events["op_pick.confirmed"] += 1
 

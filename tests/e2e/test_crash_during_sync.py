@@ -112,10 +112,11 @@ def _pick_offline(floor: Floor) -> None:
                 if order_id == last and line.sku == SHORT_SKU and line.picked == PICKED_BEFORE_SHORT:
                     assert session.short(ShortReason.DAMAGED, picked_qty=0).ok
                     continue
-                assert session.scan(f"BIN:{line.bin}").ok
+                if session.step == "bin":  # the next line in the same bin is the same stop
+                    assert session.scan(f"BIN:{line.bin}").ok
                 feedback = session.scan(BARCODE[line.sku])
                 assert feedback.ok, feedback.message
-                if session.step == "qty":  # the line's last unit confirms itself
+                if session.step == "count":  # the line's last unit confirms itself
                     assert session.confirm().ok
         rows = replica.query("SELECT device_seq, op_id, kind, payload FROM outbox ORDER BY device_seq")
         floor.ops = [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]

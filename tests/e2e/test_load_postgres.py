@@ -117,7 +117,6 @@ def test_two_workers_on_postgres_apply_each_concurrent_op_exactly_once(pg_url, t
     tokens = [token for _device_id, token in enrolled]
     # Every line is picked unit by unit; a third of the lines also by a second
     # device (the same line picked twice: an over-pick, a fact the hub keeps).
-    rnd = random.Random(5)
     per_device: list[list[tuple]] = [[] for _ in range(DEVICES)]
     for n, line in enumerate(lines):
         for _unit in range(line[3]):

@@ -11,6 +11,7 @@ from edge_app.workflows.picking import PickSession
 from hub.verify import replay
 from sync.kinds import ShortReason
 from tests.integration.test_pick_slice import order_body, post_order
+from tests.walks import take_line
 
 pytestmark = pytest.mark.anyio
 
@@ -29,9 +30,7 @@ def clock_ahead_of(device, other) -> None:
 def pick_all(device, order_id: str) -> None:
     session = PickSession(device.replica, order_id, "ana")
     while session.current is not None:
-        line = session.current
-        assert session.scan(f"BIN:{line.bin}").ok
-        assert session.confirm(line.open_qty).ok
+        assert take_line(session).ok
 
 
 async def admin_get(hub, path: str, **params):

@@ -81,8 +81,9 @@ async def test_guaranteed_order_can_be_picked_offline_before_the_hub_knows_it(hu
     device = await terminal(hub, tmp_path / "t")
     order = take_order(device.replica, [("CHOC-DARK", 3)], "walk-in", "dana")
     session = PickSession(device.replica, order.order_id, "dana")
-    session.scan(f"BIN:{session.current.bin}")
-    assert session.confirm(3).ok
+    from tests.walks import take_line
+
+    assert take_line(session, 3).ok
     report = await device.sync()
     assert report.rejected == [] and report.applied == 2
     async with hub.admin() as admin:

@@ -19,6 +19,7 @@ from hub.domain.pickups import pickup_code
 from hub.verify import replay
 from sync.kinds import Condition, CountReason, Disposition, RefusalReason
 from tests.integration.test_pick_slice import BARCODE
+from tests.walks import take_line
 
 pytestmark = pytest.mark.anyio
 
@@ -35,9 +36,7 @@ def order_by_number(hub, number: str) -> dict:
 def pick_all(device, order_id: str) -> None:
     session = PickSession(device.replica, order_id, "pat")
     while session.current is not None:
-        line = session.current
-        assert session.scan(f"BIN:{line.bin}").ok
-        assert session.confirm(line.open_qty).ok
+        assert take_line(session).ok
 
 
 def assert_replays(hub) -> None:

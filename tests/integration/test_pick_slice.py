@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from edge_app.workflows.picking import PickSession, open_orders, pick_list
+from edge_app.workflows.pick_list import open_orders, pick_list
+from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from sync.kinds import ShortReason
 
@@ -68,7 +69,8 @@ async def test_order_picked_offline_is_shown_picked_on_hub_with_ledger_moved(hub
     await device.sync()
     session = PickSession(device.replica, order["id"], actor="ana")
     for line in session.lines():
-        assert session.scan(f"BIN:{line.bin}").ok
+        if session.step == "bin":
+            assert session.scan(f"BIN:{line.bin}").ok
         for _ in range(line.qty):
             feedback = session.scan(BARCODE[line.sku])
             assert feedback.ok, feedback.message

@@ -12,6 +12,7 @@ from edge_app.workflows.picking import PickSession
 from hub.seed import DARK_STORE
 from sync.models import SyncHealth
 from tests.integration.test_pick_slice import order_body, post_order
+from tests.walks import take_line
 
 pytestmark = pytest.mark.anyio
 
@@ -27,8 +28,7 @@ async def test_hub_shows_each_devices_reported_health(hub, tmp_path):
     terminal = await hub.device(tmp_path / "t", location=DARK_STORE, role="terminal")
     await picker.sync(), await terminal.sync()
     session = PickSession(picker.replica, order["id"], "ana")
-    session.scan(f"BIN:{session.current.bin}")
-    session.confirm(1)
+    take_line(session, 1)
     shown = await devices_on_hub(hub)
     picker_health = shown[picker.replica.get_meta("device_id")]["health"]
     terminal_health = shown[terminal.replica.get_meta("device_id")]["health"]

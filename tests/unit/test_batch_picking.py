@@ -7,8 +7,8 @@ import pytest
 
 from edge_app.local.replica import Replica
 from edge_app.workflows import wip
-from edge_app.workflows.batch_picking import BatchPickSession
 from edge_app.workflows.packing import find_order
+from edge_app.workflows.picking import BatchPickSession
 from sync.kinds import ShortReason
 from tests.unit.floor_store import COFFEE, MILK, SOAP, ops, order, store
 
@@ -46,12 +46,12 @@ def test_the_walk_goes_through_the_bins_in_pick_path_order_across_the_batch(batc
 def test_bin_item_tote_records_a_pick_with_the_tote(batch, replica):
     assert batch.scan("BIN:A-01-1").ok
     batch.scan(MILK)
-    assert batch.step == "item"
+    assert batch.step == "count"
     assert batch.scan(MILK).ok and batch.step == "put" and "tote T1" in batch.prompt()
     assert batch.scan("TOTE:T1").ok
     [(kind, payload, actor)] = ops(replica)
     assert kind == "pick.confirmed" and payload["tote"] == "T1" and payload["qty"] == 2 and actor == "P1"
-    assert batch.current.order_id == "o2" and batch.step == "bin"
+    assert batch.current.order_id == "o2" and batch.step == "item"  # the same bin: one stop, no second bin scan
 
 
 def test_the_wrong_tote_is_refused_and_names_whose_tote_it_is(batch, replica):
@@ -80,6 +80,8 @@ def test_mis_scans_are_refused_with_what_to_do_and_change_nothing(batch, replica
 
 def test_a_typed_count_then_the_tote(batch, replica):
     batch.scan("BIN:A-01-1")
+    assert not batch.confirm(2).ok  # nothing scanned yet: no count can be typed
+    batch.scan(MILK)
     assert not batch.confirm(3).ok
     assert batch.confirm(2).ok and batch.step == "put"
     batch.scan("TOTE:T1")
@@ -108,7 +110,7 @@ def test_skip_with_units_in_hand_is_refused(batch):
 
 
 def test_a_whole_batch_offline_then_the_packer_finds_each_order_by_its_tote(batch, replica):
-    for scans in (["BIN:A-01-1", MILK, MILK, "TOTE:T1"], ["BIN:A-01-1", MILK, "TOTE:T2"],
+    for scans in (["BIN:A-01-1", MILK, MILK, "TOTE:T1"], [MILK, "TOTE:T2"],
                   ["BIN:A-02-1", COFFEE, "TOTE:T1"], ["BIN:A-03-1", SOAP]):
         for s in scans:
             assert batch.scan(s).ok, s
@@ -126,7 +128,7 @@ def test_a_restart_mid_line_resumes_at_the_same_step_with_the_units_in_hand(batc
     replica.close()
     again = Replica(tmp_path / "device")
     restored = BatchPickSession.restore(again, wip.load(again, "P1", "batch"), "P1")
-    assert restored.step == "item" and restored.scanned_units == 1 and restored.totes == {"o1": "T1", "o2": "T2"}
+    assert restored.step == "count" and restored.scanned_units == 1 and restored.totes == {"o1": "T1", "o2": "T2"}
     assert restored.scan(MILK).ok and restored.step == "put"
 
 
@@ -135,7 +137,7 @@ def test_a_restart_after_a_line_was_finished_elsewhere_moves_on(batch, replica, 
     state = batch.state()
     replica.conn.execute("UPDATE order_lines SET qty_picked = qty WHERE order_id = 'o1' AND sku = 'MILK-1L'")
     restored = BatchPickSession.restore(replica, state, "P1")
-    assert restored.current.order_id == "o2" and restored.step == "bin" and restored.scanned_units == 0
+    assert restored.current.order_id == "o2" and restored.step == "item" and restored.scanned_units == 0
 
 
 def test_a_batch_holds_one_to_six_orders(replica):

@@ -6,7 +6,8 @@ import pytest
 
 from edge_app.local.hub_state import apply_change
 from edge_app.local.replica import Replica
-from edge_app.workflows.picking import PickSession, open_orders, pick_list
+from edge_app.workflows.pick_list import open_orders, pick_list
+from edge_app.workflows.picking import PickSession
 from sync.kinds import ShortReason
 from sync.models import Change
 
@@ -97,7 +98,8 @@ def test_count_for_multiples_and_over_quantity_refused(replica):
     session.scan("BIN:A-01-1")
     session.scan(MILK)
     too_many = session.confirm(5)
-    assert not too_many.ok and "Only 3 more needed" in too_many.message and outbox_size(replica) == 0
+    assert not too_many.ok and too_many.message.startswith("Only 3 more needed on this line; you typed 5.")
+    assert outbox_size(replica) == 0
     assert session.confirm(2).ok
     line = {l.line_no: l for l in pick_list(replica, "o1")}[2]
     assert line.picked == 2 and line.open_qty == 1
@@ -105,7 +107,7 @@ def test_count_for_multiples_and_over_quantity_refused(replica):
 
 def test_local_view_includes_pending_picks_and_stock_moves(replica):
     session = PickSession(replica, "o1", "ana")
-    session.scan("BIN:A-01-1")
+    session.scan("BIN:A-01-1"), session.scan(MILK)
     session.confirm(3)
     on_hand = replica.query_one("SELECT on_hand FROM stock_now WHERE bin = 'A-01-1' AND sku = 'MILK-1L'")["on_hand"]
     assert on_hand == 7
@@ -134,7 +136,7 @@ def test_skipped_line_comes_back_after_the_others(replica):
 def test_finished_order_leaves_the_open_list(replica):
     assert [o.number for o in open_orders(replica)] == ["W-1"]
     session = PickSession(replica, "o1", "ana")
-    session.scan("BIN:A-01-1"), session.confirm(3)
+    session.scan("BIN:A-01-1"), session.scan(MILK), session.confirm(3)
     session.scan("BIN:A-02-1"), session.scan(COFFEE)
     assert session.step == "done" and open_orders(replica) == []
 
@@ -143,7 +145,7 @@ def test_an_action_that_fails_midway_leaves_no_op_and_no_effect(replica, monkeyp
     import edge_app.local.outbox as outbox
 
     session = PickSession(replica, "o1", "ana")
-    session.scan("BIN:A-01-1")
+    session.scan("BIN:A-01-1"), session.scan(MILK)
 
     real_set_meta, calls = outbox._set_meta, []
 
@@ -164,9 +166,68 @@ def test_an_action_that_fails_midway_leaves_no_op_and_no_effect(replica, monkeyp
 
 def test_committed_action_survives_reopening_the_replica(replica, tmp_path):
     session = PickSession(replica, "o1", "ana")
-    session.scan("BIN:A-01-1")
+    session.scan("BIN:A-01-1"), session.scan(MILK)
     session.confirm(1)
     replica.close()
     reopened = Replica(tmp_path / "device")
     assert reopened.query_one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")["n"] == 1
     assert {l.line_no: l.picked for l in pick_list(reopened, "o1")}[2] == 1
+
+
+@pytest.mark.parametrize("scans", [[], ["BIN:A-01-1"]], ids=["before the bin", "before the item"])
+def test_a_typed_count_is_refused_until_the_bin_and_one_unit_are_scanned(replica, scans):
+    session = PickSession(replica, "o1", "ana")
+    for code in scans:
+        session.scan(code)
+    refused = session.confirm(4)
+    assert not refused.ok and "then you can type" in refused.message
+    assert outbox_size(replica) == 0 and not session.counting
+    session.scan("BIN:A-01-1"), session.scan(MILK)
+    assert session.counting and session.confirm(3).ok
+
+
+def test_a_short_counting_units_never_scanned_is_refused(replica):
+    session = PickSession(replica, "o1", "ana")
+    session.scan("BIN:A-01-1")
+    refused = session.short(ShortReason.EMPTY_BIN, picked_qty=2)
+    assert not refused.ok and outbox_size(replica) == 0
+    assert session.short(ShortReason.EMPTY_BIN, picked_qty=0).ok  # the whole line short needs no unit
+
+
+def test_skip_with_units_in_hand_is_refused_and_keeps_them(replica):
+    session = PickSession(replica, "o1", "ana")
+    session.scan("BIN:A-01-1"), session.scan(MILK)
+    refused = session.skip()
+    assert not refused.ok and "You hold 1 × Whole milk 1 L" in refused.message
+    assert session.current.sku == "MILK-1L" and session.scanned_units == 1 and outbox_size(replica) == 0
+
+
+def test_a_typed_sku_is_read_as_the_item_on_the_pick_walk(replica):
+    session = PickSession(replica, "o1", "ana")
+    session.scan("BIN:A-01-1")
+    assert session.scan("milk-1l").ok and session.scanned_units == 1
+
+
+def test_a_gs1_label_with_the_item_gtin_is_read_as_the_item(replica):
+    session = PickSession(replica, "o1", "ana")
+    session.scan("BIN:A-01-1")
+    assert session.scan("]C101" + "0" + MILK + "10LOT7").ok
+
+
+def test_the_next_line_in_the_same_bin_is_the_same_stop(tmp_path):
+    from tests.unit.floor_store import CHOC, SOAP, order, store
+
+    replica = store(tmp_path / "d")  # soap and chocolate both live in A-03-1
+    order(replica, "o9", "W-9", [("SOAP-BAR", 1), ("CHOC-DARK", 2)])
+    session = PickSession(replica, "o9", "ana")
+    session.scan("BIN:A-03-1")
+    first = session.scan(SOAP)
+    assert first.ok and session.step == "item" and "Same bin A-03-1" in first.message
+    assert session.scan(CHOC).ok and session.step == "count"  # not refused as a wrong item, no second bin scan
+
+
+def test_a_walk_resumes_where_it_was_saved(replica):
+    session = PickSession(replica, "o1", "ana")
+    session.scan("BIN:A-01-1"), session.scan(MILK)
+    again = PickSession.restore(replica, session.state(), "ana")
+    assert again.step == "count" and again.scanned_units == 1 and again.scan(MILK).ok

@@ -13,7 +13,7 @@ from edge_app.ui.runtime import StatusBoard
 from edge_app.ui.screens.issues import describe_issue
 from edge_app.ui.status_bar import ago, describe
 from edge_app.ui.words import line_progress
-from edge_app.workflows.picking import PickLine
+from edge_app.workflows.pick_list import PickLine
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
 

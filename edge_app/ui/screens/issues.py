@@ -18,6 +18,8 @@ __all__ = ["Issue", "describe_issue", "IssuesView"]
 _KIND_WORDS = {
     "pick.confirmed": "Pick",
     "pick.shorted": "Short pick",
+    "pick.claimed": "Claim to pick an order",
+    "pick.released": "Letting go of an order",
     "pickup.handed_over": "Pickup handover",
     "pickup.extended": "Pickup date extension",
     "count.recorded": "Count",

@@ -7,7 +7,7 @@ import flet as ft
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who
 from edge_app.ui.words import FULFILMENT_WORDS, promised_words
-from edge_app.workflows.picking import OrderSummary, open_orders
+from edge_app.workflows.pick_list import OrderSummary, open_orders
 
 __all__ = ["OrdersView"]
 
