@@ -25,6 +25,7 @@ class SyncStatus:
     last_error: str | None = None
     outbox_depth: int = 0
     last_report: RoundReport | None = None
+    rounds: int = 0  # rounds run since start, whatever their outcome
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -86,4 +87,5 @@ class SyncLoop:
             self.status.last_report = report
         with self.agent.replica.transaction() as conn:
             self.status.outbox_depth = outbox.depth(conn)
+        self.status.rounds += 1
         self.on_status(self.status)

@@ -120,7 +120,9 @@ def settle_short(line: LineState, order_status: str, qty: int, reason: str, bin_
     tasks: list[Task] = []
     conflict = None
     if missing and reason == "empty_bin" and bin_code and bin_on_hand > 0:
-        tasks.append(_task("recount", "supervisor", f"Recount bin {bin_code}: reported empty but the ledger shows {bin_on_hand} × {sku}.", sku=sku, bin=bin_code, expected=bin_on_hand))
+        # A recount is blind: its sentence and details never carry the books' quantity
+        # (the conflict record keeps it, for the console).
+        tasks.append(_task("recount", "supervisor", f"Recount {sku} in bin {bin_code}: it was reported empty but the books say there is stock.", sku=sku, bin=bin_code))
         conflict = Conflict("short_after_pick_from_bin", {"bin_on_hand": bin_on_hand, "short": missing}, "short stands; bin recount requested")
     if missing:
         tasks.append(_task("reroute", "supervisor", f"{missing} × {sku} short: find it elsewhere or split the order.", sku=sku, qty=missing))
@@ -164,7 +166,7 @@ def settle_count(counted: int, expected_at_count: int, threshold: int, sku: str,
     variance = counted - expected_at_count
     tasks: tuple[Task, ...] = ()
     if abs(variance) > threshold:
-        tasks = (_task("recount", "supervisor", f"Recount bin {bin_code}: counted {counted} × {sku}, expected {expected_at_count}.", sku=sku, bin=bin_code, expected=expected_at_count),)
+        tasks = (_task("recount", "supervisor", f"Recount {sku} in bin {bin_code}: the count was far from the books.", sku=sku, bin=bin_code),)
     conflict = Conflict("count_reconciliation", {"counted": counted, "expected_at_count": expected_at_count}, f"adjusted by {variance:+d}") if variance else None
     return Decision(apply_qty=variance, tasks=tasks, conflict=conflict)
 

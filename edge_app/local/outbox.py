@@ -26,6 +26,9 @@ __all__ = [
     "settle_effects",
     "observe_hub_clock",
     "rejections",
+    "refusals",
+    "follow_ups",
+    "dismiss",
 ]
 
 
@@ -192,12 +195,41 @@ def settle_effects(conn: sqlite3.Connection, cursor: int) -> None:
 
 
 def rejections(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    """Refused ops and ops that came back with compensations, newest first."""
+    """Refused ops and ops that came back with compensations, newest first (all of them)."""
+    return _answered(conn, "(state = 'rejected' OR " + _WITH_FOLLOW_UP + ")", None, limit, include_dismissed=True)
+
+
+def refusals(conn: sqlite3.Connection, actor: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Ops the hub refused, not yet dismissed, newest first: only `actor`'s, unless None."""
+    return _answered(conn, "state = 'rejected'", actor, limit)
+
+
+def follow_ups(conn: sqlite3.Connection, actor: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Ops that stood and created work for someone (a short's task, a count difference):
+    routine outcomes to read, not errors. Not yet dismissed; only `actor`'s unless None."""
+    return _answered(conn, "state = 'applied' AND " + _WITH_FOLLOW_UP, actor, limit)
+
+
+def dismiss(conn: sqlite3.Connection, device_seq: int) -> None:
+    """The operator has read this answer: it leaves their list (and the badge)."""
+    conn.execute("UPDATE outbox SET dismissed_at = ? WHERE device_seq = ? AND state <> 'pending'", (_now(), device_seq))
+
+
+_WITH_FOLLOW_UP = "(result IS NOT NULL AND result LIKE '%\"compensations\":[{%')"
+
+
+def _answered(conn: sqlite3.Connection, where: str, actor: str | None, limit: int,
+              include_dismissed: bool = False) -> list[dict[str, Any]]:
+    clauses, params = [where], []
+    if not include_dismissed:
+        clauses.append("dismissed_at IS NULL")
+    if actor is not None:
+        clauses.append("actor = ?")
+        params.append(actor)
     rows = conn.execute(
         "SELECT device_seq, kind, payload, actor, reason_code, message, result, acked_at FROM outbox "
-        "WHERE state = 'rejected' OR (result IS NOT NULL AND result LIKE '%\"compensations\":[{%') "
-        "ORDER BY device_seq DESC LIMIT ?",
-        (limit,),
+        f"WHERE {' AND '.join(clauses)} ORDER BY device_seq DESC LIMIT ?",
+        (*params, limit),
     ).fetchall()
     return [dict(r) for r in rows]
 

@@ -16,7 +16,7 @@ from edge_app.ui import theme
 from edge_app.ui.navigation import Navigator, enroll_screen
 from edge_app.ui.runtime import FloorRuntime
 from edge_app.ui.screen import MAX_WIDTH_COLS
-from edge_app.ui.status_bar import StatusBar
+from edge_app.ui.status_bar import StatusBar, after_sync_now
 
 __all__ = ["serve", "FloorApp"]
 
@@ -54,7 +54,7 @@ class FloorApp:
         self.status_bar = StatusBar(on_sync_now=self._on_sync_now, on_issues=self._on_issues)
         self._unsubscribe = None
         self._last_sync = None
-        self._issues = 0
+        self._issues = self._follow_ups = 0
         self.nav = Navigator(self)
 
     async def start(self) -> None:
@@ -75,7 +75,7 @@ class FloorApp:
         page.on_disconnect = lambda _e: self._stop_listening()
         page.on_close = lambda _e: (self._stop_listening(), self.nav.stop())
         self._subscribe()
-        self._issues = len(self.runtime.rejections())
+        self.count_issues()
         self._show_status(self.runtime.board.status)
         await self.nav.start()
         page.update()
@@ -103,15 +103,33 @@ class FloorApp:
         self.page.update()
 
     def _show_status(self, status: SyncStatus) -> None:
-        self.status_bar.show(status, issues=self._issues)
+        self.status_bar.show(status, issues=self._issues, follow_ups=self._follow_ups)
+
+    def count_issues(self) -> None:
+        """This tab's unread answers: the signed-in operator's own (a supervisor's: all)."""
+        whose = self.nav.issues_of()
+        self._issues = len(self.runtime.refusals(whose))
+        self._follow_ups = len(self.runtime.follow_ups(whose))
+        self._show_status(self.runtime.board.status)
 
     def _after_sync(self) -> None:
         """New hub state arrived: lists on screen and the hub's answers may have changed."""
-        self._issues = len(self.runtime.rejections())
+        self.count_issues()
         self.nav.after_sync()
 
     async def _on_sync_now(self, _e: ft.Event) -> None:
+        """Sync now, then say what happened: sent and received, or why not."""
+        before = self.runtime.board.status.rounds
         self.runtime.sync_now()
+        for _ in range(100):  # a round, or the hub's timeout: well under 20 s
+            await asyncio.sleep(0.2)
+            if self.runtime.board.status.rounds > before:
+                break
+        else:
+            return
+        self.page.show_dialog(ft.SnackBar(theme.text(after_sync_now(self.runtime.board.status), size=18,
+                                                     color=ft.Colors.WHITE), duration=6000))
+        self.page.update()
 
     async def _on_issues(self, _e: ft.Event) -> None:
         await self.nav.open("issues")

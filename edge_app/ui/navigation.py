@@ -26,6 +26,7 @@ from edge_app.ui.screens.orders import OrdersView
 from edge_app.ui.screens.pack import PackView
 from edge_app.ui.screens.pick import BatchView, PickView
 from edge_app.ui.screens.pickup import PickupView
+from edge_app.ui.screens.quick_order import QuickOrderView
 from edge_app.ui.screens.returns import ReturnView
 from edge_app.ui.screens.sign_in import SignInView
 from edge_app.ui.screens.stock import MoveView, StockView
@@ -50,6 +51,7 @@ SCREENS: dict[str, Callable[..., Screen]] = {
     "move": MoveView,
     "count": CountView,
     "issues": IssuesView,
+    "quick": QuickOrderView,
 }
 
 
@@ -126,6 +128,8 @@ class Navigator:
             self._watch = asyncio.get_running_loop().create_task(self._watch_idle(), name="backroom-idle-timeout")
         if operators_known(self.app.runtime.replica):
             self.show_sign_in()
+        elif self.app.runtime.replica.get_meta("role") == "terminal":
+            self.show(QuickOrderView(self.who))
         else:
             self.show(OrdersView(self.who))
 
@@ -139,6 +143,7 @@ class Navigator:
         self.touch()
         self._who.value = f"{operator.name} ({operator.role})"
         self.bar.visible = True
+        self.app.count_issues()  # this operator's, not the previous one's
         if not self._resume():
             self.show(HomeView(self.who))
         self.page.update()
@@ -159,6 +164,13 @@ class Navigator:
         view.show(Feedback(True, f"Welcome back, {self.operator.name}. Carry on where you left off.", "resume"))
         self.show(view)
         return True
+
+    def issues_of(self) -> str | None:
+        """Whose refusals and follow-ups this tab shows: the operator's own; a supervisor,
+        and a device without operators, see every one."""
+        if self.operator is None or self.operator.role == "supervisor":
+            return None
+        return self.operator.operator_id
 
     # -- moving around ------------------------------------------------------------------
     def show(self, screen: Any) -> None:
@@ -208,6 +220,7 @@ class Navigator:
         if self.screen is not None:
             self.screen.save()
         self.show_sign_in(note)
+        self.app.count_issues()
         self.page.update()
         await self._focus()
 

@@ -56,9 +56,20 @@ class FloorRuntime:
         self.sync_interval = sync_interval
         self.replica = Replica(data_dir)
         self.board = StatusBoard()
+        self.board.status = self._status_at_start()
         self.loop: SyncLoop | None = None
         self._task: asyncio.Task | None = None
         self._client = None
+
+    def _status_at_start(self) -> SyncStatus:
+        """What the replica knows before the first round: after a restart the bar says
+        when the device last synced and what waits, not "not synced yet" and 0."""
+        status = SyncStatus()
+        last = self.replica.get_meta("last_sync_at")
+        status.last_sync_at = datetime.fromisoformat(last) if last else None
+        with self.replica.transaction() as conn:
+            status.outbox_depth = outbox.depth(conn)
+        return status
 
     @property
     def enrolled(self) -> bool:
@@ -82,7 +93,7 @@ class FloorRuntime:
             return False
         self.loop = SyncLoop(SyncAgent(self.replica, self._client), interval=self.sync_interval,
                              on_status=self.board.publish)
-        self.board.status = self.loop.status
+        self.loop.status = self.board.status  # carry on from what the replica said at start
         self._task = asyncio.get_running_loop().create_task(self.loop.run(), name="backroom-sync-loop")
         return True
 
@@ -112,6 +123,20 @@ class FloorRuntime:
     def rejections(self) -> list[dict]:
         with self.replica.transaction() as conn:
             return outbox.rejections(conn)
+
+    def refusals(self, actor: str | None = None) -> list[dict]:
+        """What the hub refused, not yet read: `actor`'s only, or everyone's (None)."""
+        with self.replica.transaction() as conn:
+            return outbox.refusals(conn, actor)
+
+    def follow_ups(self, actor: str | None = None) -> list[dict]:
+        """Routine outcomes with work for someone (a short's task), not yet read."""
+        with self.replica.transaction() as conn:
+            return outbox.follow_ups(conn, actor)
+
+    def dismiss(self, device_seq: int) -> None:
+        with self.replica.transaction() as conn:
+            outbox.dismiss(conn, device_seq)
 
     def health_lines(self) -> list[str]:
         """The sync status screen's summary, in the floor's words."""

@@ -12,6 +12,7 @@ another one. Every decision is a workflow's; a screen only shows what it said.""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Callable
 
 import flet as ft
@@ -23,6 +24,8 @@ from edge_app.workflows.feedback import Feedback
 __all__ = ["Screen", "Who", "number_field", "read_int", "MAX_WIDTH_COLS"]
 
 MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}  # the app's readable column on a desktop
+
+log = logging.getLogger(__name__)
 
 
 class Who:
@@ -137,7 +140,7 @@ class Screen:
         """Run one workflow call off the event loop, then show what it said."""
         async with self._busy:
             before = self.replica.get_meta("next_seq")
-            feedback = await asyncio.to_thread(action)
+            feedback = await asyncio.to_thread(_guarded, action)
             recorded = self.replica.get_meta("next_seq") != before
         self.who.runtime.touch()
         if recorded:
@@ -176,6 +179,17 @@ class Screen:
 
     async def _on_code(self, code: str) -> None:
         await self.act(lambda: self.on_code(code))
+
+
+def _guarded(action: Callable[[], Feedback | None]) -> Feedback | None:
+    """A workflow bug must not leave a person with a frozen screen: say so instead.
+    What the action wrote is one transaction, rolled back when it raised."""
+    try:
+        return action()
+    except Exception as exc:  # noqa: BLE001 - the screen's last line of defence; logged
+        log.exception("a floor action failed")
+        return Feedback(False, f"That did not work ({type(exc).__name__}: {str(exc)[:120]}). Nothing of it was saved; "
+                               "try again, or tell your supervisor.", "error")
 
 
 def number_field(label: str, value: int | None = None, width: int = 120) -> ft.TextField:

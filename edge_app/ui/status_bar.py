@@ -12,7 +12,7 @@ import flet as ft
 from edge_app.sync_loop import SyncStatus
 from edge_app.ui import theme
 
-__all__ = ["StatusWords", "describe", "ago", "StatusBar"]
+__all__ = ["StatusWords", "describe", "ago", "after_sync_now", "StatusBar"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,22 @@ def describe(status: SyncStatus, now: datetime | None = None) -> StatusWords:
         state = "Hub refused" if refused else state
         synced = f"{synced} · tell your supervisor" if refused else f"{synced} · working offline"
     return StatusWords(state, f"{status.outbox_depth} waiting to send", synced, status.online)
+
+
+def after_sync_now(status: SyncStatus) -> str:
+    """What a press of Sync now did, in one sentence."""
+    waiting = status.outbox_depth
+    saved = f"{waiting} action{'s' if waiting != 1 else ''}"
+    if status.online:
+        report = status.last_report
+        sent, got = (report.pushed, report.pulled) if report else (0, 0)
+        rest = f" {saved} still waiting." if waiting else " Nothing waits to be sent."
+        return f"Synced: {sent} sent, {got} received.{rest}"
+    error = (status.last_error or "no answer").removeprefix("hub not reachable: ")
+    if error.startswith("hub refused"):
+        return f"The hub refused this device ({error[:120]}). Tell your supervisor."
+    kept = f" {saved} are saved on this device and go when the hub is back." if waiting else ""
+    return f"Could not reach the hub ({error[:80]}). Keep working offline.{kept}"
 
 
 class StatusBar:
@@ -90,7 +106,7 @@ class StatusBar:
             ),
         )
 
-    def show(self, status: SyncStatus, issues: int = 0) -> None:
+    def show(self, status: SyncStatus, issues: int = 0, follow_ups: int = 0) -> None:
         """Set the texts and colour from a status; the caller updates the page."""
         words = describe(status)
         self._state.value = words.state
@@ -99,6 +115,11 @@ class StatusBar:
         self._icon.icon = {True: ft.Icons.CLOUD_DONE, False: ft.Icons.CLOUD_OFF, None: ft.Icons.CLOUD_QUEUE}[words.online]
         self.control.bgcolor = {True: theme.OK, False: theme.BAD, None: theme.WAIT}[words.online]
         # Always reachable: the sync status screen also shows what waits and escrow headroom.
-        self._issues.content = f"{issues} sync issue{'s' if issues != 1 else ''}" if issues else "Sync status"
-        self._issues.bgcolor = ft.Colors.AMBER_300 if issues else ft.Colors.WHITE
-        self._issues.icon = ft.Icons.WARNING if issues else ft.Icons.INFO_OUTLINE
+        # Refusals are sync issues; follow-ups (a short's task) are routine, to read.
+        if issues:
+            label, colour, icon = f"{issues} sync issue{'s' if issues != 1 else ''}", ft.Colors.AMBER_300, ft.Icons.WARNING
+        elif follow_ups:
+            label, colour, icon = f"{follow_ups} to read", ft.Colors.LIGHT_BLUE_100, ft.Icons.MARK_EMAIL_UNREAD
+        else:
+            label, colour, icon = "Sync status", ft.Colors.WHITE, ft.Icons.INFO_OUTLINE
+        self._issues.content, self._issues.bgcolor, self._issues.icon = label, colour, icon

@@ -26,6 +26,8 @@ from edge_app.workflows.pick_list import sku_for_barcode
 __all__ = ["CartonType", "CARTON_TYPES", "PackLine", "PackOrder", "orders_to_pack", "orders_to_ship", "find_order",
            "pack_lines", "PackSession", "COMPANY_PREFIX"]
 
+MAX_CARTON_G = 70_000  # a parcel carrier's limit; anything above is a typo on the scale
+
 COMPANY_PREFIX = "0614141"  # GS1 company prefix of the demo retailer (SSCC serials follow it)
 _PACKABLE = ("picked", "short", "packing")
 
@@ -251,6 +253,9 @@ class PackSession:
         weight = self.computed_weight_g() if weight_g is None else weight_g
         if weight <= 0:
             return Feedback(False, "Enter the weight in grams from the scale.", self.step)
+        if weight > MAX_CARTON_G:
+            return Feedback(False, f"A carton weighs at most {MAX_CARTON_G // 1000} kg here; you typed {weight} g. "
+                                   "Check the scale and type the grams again.", self.step)
         names = {line.line_no: line for line in pack_lines(self.replica, self.order.id)}
         payload = {
             "order_id": self.order.id,

@@ -92,7 +92,7 @@ class PickWalk:
             order_id = self._order_without_tote()
             return f"Scan an empty tote for order {self.numbers.get(order_id or '', order_id)}."
         if line is None:
-            return "Walk done. Take the totes to packing." if self.uses_totes else "All lines done. Pick the next order."
+            return "Batch done. Take the totes to packing." if self.uses_totes else "All lines done. Pick the next order."
         if self.step == "bin" and line.bin is None:
             return f"No bin holds {line.name}. Report it short (not found)."
         if self.step == "bin":
@@ -274,7 +274,7 @@ class PickWalk:
     def _after(self, message: str, done: PickLine) -> Feedback:
         self._advance()
         if self.current is None:
-            end = " Walk done: take the totes to packing." if self.uses_totes else " Order complete."
+            end = " Batch done: take the totes to packing." if self.uses_totes else " Order complete."
             return Feedback(True, message + end, "done")
         if self.step == "item":
             return Feedback(True, f"{message} Same bin {self.current.bin}: now {self.current.name}.", self.step)

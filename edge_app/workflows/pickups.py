@@ -45,6 +45,7 @@ class PickupLine:
     picked: int
     handed_over: int
     refused: int
+    short: int = 0  # units the picker could not find: the customer will not get them
 
     @property
     def held(self) -> int:
@@ -62,6 +63,17 @@ class PickupOrder:
     pickup_by: str | None
     staging: str | None
     lines: tuple[PickupLine, ...] = field(default_factory=tuple)
+    tote: str | None = None
+
+    @property
+    def waits_at(self) -> str:
+        """Where the order waits: its staging place, the tote it was picked into, or ''."""
+        return " · ".join(filter(None, [f"shelf {self.staging}" if self.staging else "",
+                                        f"tote {self.tote}" if self.tote else ""]))
+
+    @property
+    def short(self) -> int:
+        return sum(line.short for line in self.lines)
 
     @property
     def held(self) -> int:
@@ -73,7 +85,7 @@ class PickupOrder:
 
 
 _ORDER_SQL = (
-    "SELECT o.id, o.number, o.customer_name, o.status, o.pickup_code, o.staging, "
+    "SELECT o.id, o.number, o.customer_name, o.status, o.pickup_code, o.staging, o.tote, "
     "COALESCE((SELECT e.pickup_by FROM live_floor_effects e WHERE e.order_id = o.id AND e.pickup_by IS NOT NULL "
     "ORDER BY e.device_seq DESC LIMIT 1), o.pickup_by) AS pickup_by FROM orders o WHERE o.fulfilment = 'pickup' "
 )
@@ -183,8 +195,11 @@ class PickupSession:
         given = sum(q for _n, q in lines)
         back = sum(q for _n, (q, _r) in refusals)
         words = f"Handed over {given} unit{'s' if given != 1 else ''} of {order.number}."
-        if back:
-            words += f" {back} refused: put {'it' if back == 1 else 'them'} on the put-back shelf."
+        damaged = sum(q for _n, (q, r) in refusals if r == RefusalReason.DAMAGED)
+        if back - damaged:
+            words += f" {back - damaged} refused: put {'it' if back - damaged == 1 else 'them'} on the put-back shelf."
+        if damaged:
+            words += f" {damaged} damaged: take {'it' if damaged == 1 else 'them'} to damage/quarantine, not the shelf."
         left = self.order.held
         return Feedback(True, words + (f" {left} still waiting for later." if left else ""), "done" if not left else "hand_over")
 
@@ -238,12 +253,12 @@ def extend_pickup(replica: Replica, order_id: str, until: datetime, actor: str, 
 def _order(replica: Replica, row) -> PickupOrder:
     lines = replica.query(
         "SELECT l.line_no, l.sku, COALESCE(i.name, l.sku) AS name, l.qty, l.qty_picked AS picked, "
-        "l.qty_handed_over AS handed_over, l.qty_refused AS refused FROM floor_lines_now l "
+        "l.qty_handed_over AS handed_over, l.qty_refused AS refused, l.qty_short AS short FROM floor_lines_now l "
         "LEFT JOIN items i ON i.sku = l.sku WHERE l.order_id = ? ORDER BY l.line_no",
         (row["id"],),
     )
     order = PickupOrder(row["id"], row["number"], row["customer_name"], row["status"], row["pickup_code"],
-                        row["pickup_by"], row["staging"], tuple(PickupLine(**dict(r)) for r in lines))
+                        row["pickup_by"], row["staging"], tuple(PickupLine(**dict(r)) for r in lines), row["tote"])
     if order.status in READY_STATUSES and order.held == 0 and any(line.handed_over for line in order.lines):
         return PickupOrder(**{**order.__dict__, "status": "handed_over"})  # this device handed it over; the hub will say so
     return order

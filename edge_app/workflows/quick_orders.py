@@ -7,6 +7,7 @@ answers, and not picked before then."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -16,8 +17,13 @@ from edge_app.errors import BadQuantity, Refused, UnknownBarcode
 from edge_app.local import outbox
 from edge_app.local.allotments import headroom
 from edge_app.local.replica import Replica
+from edge_app.workflows.feedback import Feedback
+from edge_app.workflows.scans import item_for_scan
 
-__all__ = ["TakenOrder", "take_order"]
+__all__ = ["TakenOrder", "take_order", "QuickOrderCart", "TakenSummary", "taken_orders", "Headroom", "headrooms",
+           "MAX_LINE_QTY"]
+
+MAX_LINE_QTY = 99  # units of one item a terminal takes in one order
 
 @dataclass(frozen=True)
 class TakenOrder:
@@ -93,3 +99,94 @@ def _first_bin(conn: sqlite3.Connection, sku: str, qty: int) -> str | None:
         if row["on_hand"] >= qty:
             return row["bin"]
     return max(rows, key=lambda r: r["on_hand"])["bin"] if rows else None
+
+
+@dataclass(frozen=True)
+class Headroom:
+    sku: str
+    name: str
+    units: int  # this terminal may still promise offline
+
+
+def headrooms(replica: Replica, now: datetime | None = None) -> list[Headroom]:
+    """Per SKU this terminal holds an allotment of: units it may still promise offline."""
+    now = now or _now()
+    with replica.transaction() as conn:
+        rows = conn.execute("SELECT a.sku, COALESCE(i.name, a.sku) AS name FROM allotments a "
+                            "LEFT JOIN items i ON i.sku = a.sku ORDER BY a.sku").fetchall()
+        return [Headroom(r["sku"], r["name"], headroom(conn, r["sku"], now)) for r in rows]
+
+
+class QuickOrderCart:
+    """The order being taken at the counter: scan items, set quantities, take it."""
+
+    def __init__(self, replica: Replica, actor: str):
+        self.replica = replica
+        self.actor = actor
+        self.lines: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+
+    def scan(self, raw: str) -> Feedback:
+        """Add one unit of the item a barcode (or typed SKU) names."""
+        try:
+            sku, name = item_for_scan(self.replica, raw)
+        except Refused as exc:
+            return Feedback(False, str(exc), "cart")
+        return self.set_qty(sku, self.lines.get(sku, 0) + 1, name)
+
+    def set_qty(self, sku: str, qty: int, name: str | None = None) -> Feedback:
+        """Change a line's quantity (0 takes it out)."""
+        name = name or self.names.get(sku, sku)
+        if not 0 <= qty <= MAX_LINE_QTY:
+            return Feedback(False, f"Take 0 to {MAX_LINE_QTY} × {name} in one order; you asked for {qty}.", "cart")
+        if qty == 0:
+            self.lines.pop(sku, None)
+            return Feedback(True, f"{name} taken out of the order.", "cart")
+        self.lines[sku], self.names[sku] = qty, name
+        return Feedback(True, f"{qty} × {name} in the order.", "cart")
+
+    def take(self, customer_name: str) -> Feedback:
+        """Record the order: confirmed at once from this terminal's allotment, or pending."""
+        customer = customer_name.strip()
+        if not customer:
+            return Feedback(False, "Type the customer's name first.", "cart")
+        if len(customer) > 100:
+            return Feedback(False, f"A customer name is at most 100 characters; that one has {len(customer)}.", "cart")
+        try:
+            taken = take_order(self.replica, sorted(self.lines.items()), customer, self.actor)
+        except Refused as exc:
+            return Feedback(False, str(exc), "cart")
+        self.lines.clear()
+        return Feedback(True, taken.message, "taken")
+
+
+@dataclass(frozen=True)
+class TakenSummary:
+    order_id: str
+    number: str
+    customer_name: str
+    units: int
+    state: str  # "confirmed" (from the allotment, or by the hub), "waiting" (for the hub), "refused"
+    words: str
+
+
+def taken_orders(replica: Replica, limit: int = 20) -> list[TakenSummary]:
+    """Orders taken at this terminal, newest first, with whether each is guaranteed."""
+    rows = replica.query(
+        "SELECT device_seq, state, message, json_extract(payload, '$.order_id') AS order_id, "
+        "json_extract(payload, '$.number') AS number, json_extract(payload, '$.customer_name') AS customer, "
+        "json_extract(payload, '$.from_allotment') AS guaranteed, payload FROM outbox "
+        "WHERE kind = 'reservation.requested' ORDER BY device_seq DESC LIMIT ?", (limit,))
+    return [_summary(r) for r in rows]
+
+
+def _summary(row: sqlite3.Row) -> TakenSummary:
+    units = sum(line["qty"] for line in json.loads(row["payload"])["lines"])
+    if row["state"] == "rejected":
+        state, words = "refused", f"Refused by the hub: {row['message'] or 'no reason given'}. Tell the customer."
+    elif row["state"] == "applied" or row["guaranteed"]:
+        state = "confirmed"
+        words = "Confirmed by the hub." if row["state"] == "applied" else "Confirmed: held from this terminal's stock."
+    else:
+        state, words = "waiting", "Waiting for the hub: not guaranteed yet, not picked before it answers."
+    return TakenSummary(row["order_id"], row["number"], row["customer"], units, state, words)

@@ -41,6 +41,7 @@ QUEUE_WORDS = {
     "pickups": "Pickups ready",
     "returns": "Returns",
     "tasks": "Counts and tasks",
+    "quick": "Quick orders",
 }
 # What each role may do, most frequent first.
 ROLE_QUEUES: dict[str, tuple[str, ...]] = {
@@ -130,7 +131,12 @@ def queue_counts(replica: Replica, role: str) -> list[Queue]:
         "tasks": lambda: _count(replica, "SELECT COUNT(*) FROM tasks WHERE status = 'open' AND (for_role = ? OR ? = 'supervisor')",
                                 (role, role)),
     }
-    return [Queue(key, QUEUE_WORDS[key], counters[key]()) for key in ROLE_QUEUES.get(role, ())]
+    counters["quick"] = lambda: _count(replica, "SELECT COUNT(*) FROM outbox WHERE kind = 'reservation.requested' "
+                                                "AND state = 'pending'")
+    keys = ROLE_QUEUES.get(role, ())
+    if replica.get_meta("role") == "terminal":  # a dark-store terminal takes orders, whoever signs in
+        keys = ("quick", *keys)
+    return [Queue(key, QUEUE_WORDS[key], counters[key]()) for key in keys]
 
 
 def _count(replica: Replica, sql: str, params: tuple = ()) -> int:

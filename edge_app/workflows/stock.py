@@ -23,6 +23,7 @@ __all__ = ["RECOUNT_THRESHOLD", "ItemStock", "look_up", "reserved_units", "on_ha
 
 # Same as the hub's: a count further than this from the expected quantity is counted again.
 RECOUNT_THRESHOLD = 2
+MAX_COUNT = 100_000  # units one bin can hold of one item: anything above is a typo
 _HOLDING = ("released", "picking")
 
 
@@ -111,6 +112,9 @@ class CountSession:
             return Feedback(False, "Scan a bin and an item first.", self.step)
         if counted is None or counted < 0:
             return Feedback(False, "Enter the number of units on the shelf (0 if none).", self.step)
+        if counted > MAX_COUNT:
+            return Feedback(False, f"{counted} is more than a bin holds ({MAX_COUNT:,} at most). Count again and "
+                                   "type the number of units.", self.step)
         variance = counted - on_hand(self.replica, self.bin, self.sku)
         if variance == 0:
             return self._record(counted, None)
@@ -189,7 +193,8 @@ class MoveSession:
         if qty is None or qty < 1:
             return Feedback(False, "Enter how many units you move (1 or more).", self.step)
         if qty > held:
-            return Feedback(False, f"Only {held} × {self.name} in {self.from_bin} by this device's books. "
+            # Not the books' number: whoever moves stock may count it next, blind.
+            return Feedback(False, f"Bin {self.from_bin} holds fewer {self.name} than {qty} by this device's books. "
                                    "Move fewer, or count the bin first.", self.step)
         self.qty, self.step = qty, "to"
         return Feedback(True, f"{qty} × {self.name}. Scan the bin you put them in.", self.step)

@@ -20,7 +20,8 @@ from edge_app.workflows.scans import bin_for_scan, role_of
 
 __all__ = ["Task", "KIND_WORDS", "open_tasks", "mark_done"]
 
-KIND_WORDS = {"put_back": "Put back", "recount": "Recount", "refund_review": "Refund review", "reroute": "Reroute"}
+KIND_WORDS = {"put_back": "Put back", "recount": "Recount", "refund_review": "Refund review", "reroute": "Reroute",
+              "quarantine": "To damage/quarantine", "unpack": "Unpack", "check_carton": "Check carton"}
 
 
 @dataclass(frozen=True)

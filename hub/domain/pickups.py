@@ -19,7 +19,7 @@ from hub.domain.tasks import close_task
 from hub.feed import emit_order
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
-from sync.kinds import PickupExtended, PickupHandedOver, StagingSet
+from sync.kinds import PickupExtended, PickupHandedOver, RefusalReason, StagingSet
 from sync.models import Op
 from sync.rules import Conflict, Decision, Task, settle_attribute, settle_handover
 
@@ -162,8 +162,14 @@ def _refuse_at_counter(conn: Tx, p: PickupHandedOver) -> tuple[Task, ...]:
         sku, bin_code = conn.execute(
             "SELECT sku, pick_bin FROM order_lines WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no}
         ).one()
-        where = f"bin {bin_code}" if bin_code else "its bin"
         reason = line.reason.value.replace("_", " ")
+        if line.reason == RefusalReason.DAMAGED:
+            # A damaged unit is not stock to sell again: it goes to damage/quarantine, and
+            # its task moves nothing back into the ledger.
+            tasks.append(Task("quarantine", f"Take {line.qty} × {sku} to damage/quarantine, not back to the shelf: "
+                                            f"refused at pickup ({reason}).", "associate", {"sku": sku, "qty": line.qty}))
+            continue
+        where = f"bin {bin_code}" if bin_code else "its bin"
         tasks.append(Task("put_back", f"Put {line.qty} × {sku} back in {where}: refused at pickup ({reason}).", "associate",
                           {"sku": sku, "bin": bin_code, "qty": line.qty}))
     return tuple(tasks)

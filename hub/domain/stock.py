@@ -164,8 +164,8 @@ def stock_moved(conn: Tx, ctx: Context, op: Op, p: StockMoved) -> Outcome:
         # Rule `move_beyond_on_hand`: the units moved (a fact); the ledger was wrong about the source bin.
         decision = Decision(
             apply_qty=p.qty,
-            tasks=(Task("recount", f"Recount bin {p.from_bin}: {p.qty} × {p.sku} were moved out but the ledger held {left + p.qty}.",
-                        "supervisor", {"sku": p.sku, "bin": p.from_bin, "expected": left}),),
+            tasks=(Task("recount", f"Recount {p.sku} in bin {p.from_bin}: more were moved out than the books held.",
+                        "supervisor", {"sku": p.sku, "bin": p.from_bin}),),
             conflict=Conflict("move_beyond_on_hand", {"on_hand": left + p.qty, "moved": p.qty}, "move stands; source bin recount"),
         )
     return settled(conn, ctx, op, decision, ctx.location)

@@ -199,16 +199,17 @@ def take_return(page, stack: CounterStack, screens: Path) -> None:
 
 
 def close_put_back(page, screens: Path) -> None:
-    """The refused chocolate's put-back task, then a look-up by scan."""
+    """The damaged chocolate's quarantine task, then a look-up by scan (no books' figures: counts stay blind)."""
     click(page, "Home", exact=True)
     click(page, "Counts and tasks")
     wait_for_text(page, "refused at pickup (damaged)")
     screenshot(page, screens, "tasks.png")
     click(page, "Done", exact=True)
-    wait_for_text(page, "Done: Put 1 × CHOC-DARK back")
+    wait_for_text(page, "Done: Take 1 × CHOC-DARK to damage/quarantine")
     wait_for_text(page, "Open tasks (0)")
     scan(page, BARCODE["CHOC-DARK"], "Dark chocolate 100 g: ")
-    wait_for_text(page, "Available")
+    wait_for_text(page, "to sell")
+    assert page.get_by_text("On hand").count() == 0
     screenshot(page, screens, "stock.png")
 
 

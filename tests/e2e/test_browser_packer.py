@@ -65,8 +65,11 @@ def batch_pick(page, orders: dict, folder) -> None:
     wait_for_text(page, "Tote T1 is for order W-1002")
     scan(page, "TOTE:T1", "Tote T1 is already on this cart")  # one tote per order
     scan(page, "TOTE:T2", "All totes set.")
+    at_bin = None
     for i, (tote, line) in enumerate(walk_order(orders)):
-        scan(page, f"BIN:{line['pick_bin']}", f"Bin {line['pick_bin']} OK")
+        if line["pick_bin"] != at_bin:  # the next line in the same bin is the same stop
+            scan(page, f"BIN:{line['pick_bin']}", f"Bin {line['pick_bin']} OK")
+            at_bin = line["pick_bin"]
         for _ in range(line["qty"]):
             key_in(page, BARCODE[line["sku"]])
         wait_for_text(page, f"into tote {tote} and scan")

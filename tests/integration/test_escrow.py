@@ -114,3 +114,24 @@ async def test_hub_reclaims_a_lease_expired_past_grace_and_records_why(hub, tmp_
     # Orders the terminal confirmed before its lease ended still need stock: the hub
     # honours them from free stock if there is any, and says so when there is none.
     assert replay(hub.db).same
+
+
+async def test_the_terminal_screen_says_which_orders_are_confirmed_and_which_wait_for_the_hub(hub, tmp_path):
+    from edge_app.workflows.quick_orders import QuickOrderCart, headrooms, taken_orders
+    from tests.walks import barcode
+
+    device = await terminal(hub, tmp_path / "t")
+    cart = QuickOrderCart(device.replica, "dana")
+    milk = barcode(device.replica, "MILK-1L")
+    for _ in range(4):
+        assert cart.scan(milk).ok
+    assert not cart.take("").ok and cart.lines == {"MILK-1L": 4}  # a name first; nothing saved
+    assert cart.take("walk-in 1").ok  # 4 of the 5 units this terminal holds: confirmed at once
+    cart.scan(milk), cart.scan(milk)
+    assert cart.take("walk-in 2").ok  # 2 more than the 1 left: pending
+    assert {h.sku: h.units for h in headrooms(device.replica)}["MILK-1L"] == 1
+    assert [t.state for t in taken_orders(device.replica)] == ["waiting", "confirmed"]
+    assert not cart.set_qty("MILK-1L", 10**20).ok  # a typo of 20 digits is refused with what was asked
+    await device.sync()
+    states = {t.customer_name: t.state for t in taken_orders(device.replica)}
+    assert states["walk-in 1"] == "confirmed" and states["walk-in 2"] in ("confirmed", "refused")

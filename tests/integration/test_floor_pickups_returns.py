@@ -62,14 +62,14 @@ async def test_pickup_code_is_assigned_at_acceptance_and_reaches_the_device(hub,
     assert [o.number for o in ready_pickups(device.replica)] == ["W-1001"]
 
 
-async def test_customer_qr_hands_over_all_but_a_refused_unit_which_gets_a_put_back_task(hub, tmp_path):
+async def test_customer_qr_hands_over_all_but_a_damaged_unit_which_goes_to_quarantine_not_the_shelf(hub, tmp_path):
     device, order = await picked_pickup(hub, tmp_path)
     found, verified = find_pickup(device.replica, f"PICKUP:W-1001:{order['pickup_code']}")
     assert verified and found.held == 6
     choc = next(line for line in found.lines if line.sku == "CHOC-DARK")
     session = PickupSession(device.replica, found.id, "alex", code_verified=True)
     feedback = session.hand_over(refused={choc.line_no: (1, RefusalReason.DAMAGED)})
-    assert feedback.ok and "Handed over 5 units" in feedback.message and "1 refused" in feedback.message
+    assert feedback.ok and "Handed over 5 units" in feedback.message and "1 damaged: take it to damage/quarantine" in feedback.message
     assert ready_pickups(device.replica) == []  # the local view knows before the hub does
     report = await device.sync()
     assert report.rejected == []
@@ -78,7 +78,11 @@ async def test_customer_qr_hands_over_all_but_a_refused_unit_which_gets_a_put_ba
     lines = {r["sku"]: r for r in rows(hub, "SELECT * FROM order_lines WHERE order_id = :o", o=order["id"])}
     assert (lines["CHOC-DARK"]["qty_handed_over"], lines["CHOC-DARK"]["qty_refused"]) == (2, 1)
     tasks = open_tasks(device.replica, "associate")
-    assert [(t.kind, t.details["qty"]) for t in tasks] == [("put_back", 1)] and "refused at pickup (damaged)" in tasks[0].sentence
+    assert [(t.kind, t.details["qty"]) for t in tasks] == [("quarantine", 1)] and "not back to the shelf" in tasks[0].sentence
+    on_hand = rows(hub, "SELECT SUM(on_hand) AS n FROM stock WHERE sku = 'CHOC-DARK'")[0]["n"]
+    assert mark_done(device.replica, tasks[0].id, "alex", "associate").ok
+    await device.sync()
+    assert rows(hub, "SELECT SUM(on_hand) AS n FROM stock WHERE sku = 'CHOC-DARK'")[0]["n"] == on_hand  # not back on hand
     assert_replays(hub)
 
 

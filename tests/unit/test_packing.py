@@ -180,3 +180,24 @@ def test_an_order_picked_here_offline_can_be_packed_before_the_hub_has_heard_of_
     s = PackSession(r, find_order(r, "W-9"), "K1")
     s.scan(SOAP), s.choose_carton("ENV"), s.close_carton()
     assert s.step == "ship" and [k for k, _p, _a in ops(r)] == ["pick.confirmed", "pack.carton_closed"]
+
+
+def test_a_weight_typed_with_twenty_digits_is_refused_and_nothing_is_recorded(replica):
+    s = session(replica)
+    s.scan(MILK)
+    s.choose_carton("M")
+    refused = s.close_carton(weight_g=10**20)
+    assert not refused.ok and f"you typed {10**20} g" in refused.message and ops(replica) == []
+
+
+def test_an_order_number_no_barcode_can_carry_gives_a_label_error_not_a_crash(replica):
+    from devices.errors import DeviceError
+    from edge_app.workflows.pack_labels import carton_label_png
+    from tests.unit.floor_store import order as put_order
+
+    put_order(replica, "o7", "#1001", [("MILK-1L", 1)], status="picked", picked=True)
+    s = PackSession(replica, find_order(replica, "#1001"), "K1")
+    s.scan(MILK), s.choose_carton("S")
+    assert s.close_carton(weight_g=1200).ok  # the carton is a fact whatever its number
+    with pytest.raises(DeviceError, match="#1001"):  # the screen shows this sentence (edge_app.ui.screens.pack)
+        carton_label_png(replica, s.order, s.last_carton)

@@ -90,3 +90,12 @@ def test_return_on_an_already_refunded_line_stands_and_asks_for_refund_review():
 def test_refund_is_refused_beyond_returned_and_unrefunded_units():
     assert settle_refund(LineState(qty=2, picked=2, returned=1, refunded=0), 1).refusal is None
     assert settle_refund(LineState(qty=2, picked=2, returned=1, refunded=1), 1).refusal == "nothing_to_refund"
+
+
+@pytest.mark.parametrize("decision", [
+    settle_count(counted=2, expected_at_count=17, threshold=2, sku="MILK", bin_code="A-1"),
+    settle_short(LineState(qty=3), "released", 3, "empty_bin", 17, "MILK", "A-1"),
+], ids=["count far off", "short from a full bin"])
+def test_a_recount_task_never_tells_the_counter_the_books_quantity(decision):
+    [task] = [t for t in decision.tasks if t.kind == "recount"]
+    assert "17" not in task.sentence and "17" not in str(task.details)

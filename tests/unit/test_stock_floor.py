@@ -109,3 +109,13 @@ def test_a_put_back_without_a_bin_needs_one_scanned(replica):
     assert "Scan the label" in mark_done(replica, 3, "alex", "associate").message
     assert mark_done(replica, 3, "alex", "associate", "BIN:A-01-1").ok
     assert ops(replica)[0][1]["bin"] == "A-01-1"
+
+
+def test_a_twenty_digit_count_is_refused_with_what_was_typed(replica):
+    from edge_app.workflows.stock import CountSession
+
+    count = CountSession(replica, "ana")
+    count.scan("BIN:A-01-1"), count.scan(MILK)
+    refused = count.submit(10**20 - 1)
+    assert not refused.ok and "99999999999999999999 is more than a bin holds" in refused.message
+    assert replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"] == 0

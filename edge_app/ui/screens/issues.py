@@ -86,35 +86,50 @@ class IssuesView(Screen):
     def __init__(self, who: Who):
         super().__init__(who)
         self.heading.size = 26
-        self._list = ft.Column(spacing=10)
+        self._refused = ft.Column(spacing=10)
+        self._to_read = ft.Column(spacing=10)
         self._health = ft.Column(spacing=4)
         self.body.controls = [
             ft.Row([theme.big_button("Back", self._on_back, ft.Icons.ARROW_BACK, kind="outlined")]),
             self._health,
             theme.text("Sync issues", size=22, weight=ft.FontWeight.BOLD),
-            theme.text("What the hub refused or turned into a task. Tell your supervisor if you are unsure.",
+            theme.text("What the hub refused. Nothing of it was done: tell your supervisor if you are unsure.",
                        size=16, color=theme.MUTED),
-            self._list,
+            self._refused,
+            theme.text("To read", size=22, weight=ft.FontWeight.BOLD),
+            theme.text("What you did stood, and made work for someone: a put-back, a recount, a review.",
+                       size=16, color=theme.MUTED),
+            self._to_read,
         ]
         self.render()
         self.arrange()
 
     def render(self) -> None:
-        runtime = self.who.runtime
+        runtime, whose = self.who.runtime, self.who.nav.issues_of()
         self._health.controls = [theme.text(line, size=17) for line in runtime.health_lines()]
-        issues = [describe_issue(row) for row in runtime.rejections()]
-        self._list.controls = [self._card(i) for i in issues] or [
-            theme.text("No sync issues. Everything you did reached the hub or is waiting to be sent.", size=18)
-        ]
+        self._refused.controls = [self._card(row) for row in runtime.refusals(whose)] or [
+            theme.text("No sync issues. Everything you did reached the hub or is waiting to be sent.", size=18)]
+        self._to_read.controls = [self._card(row) for row in runtime.follow_ups(whose)] or [
+            theme.text("Nothing to read.", size=18, color=theme.MUTED)]
 
-    def _card(self, issue: Issue) -> ft.Control:
+    def _card(self, row: dict[str, Any]) -> ft.Control:
+        issue = describe_issue(row)
         colour = theme.BAD if issue.refused else ft.Colors.AMBER_900
+
+        async def dismiss(_e: ft.Event, seq: int = row["device_seq"]) -> None:
+            self.who.runtime.dismiss(seq)
+            self.who.app.count_issues()
+            self.render()
+            self.who.app.page.update()
+
         return theme.card(
             ft.Column(
                 [
                     ft.Row([ft.Icon(ft.Icons.ERROR if issue.refused else ft.Icons.ASSIGNMENT_LATE, color=colour, size=28),
                             theme.text(issue.title, size=18, weight=ft.FontWeight.BOLD, expand=True)]),
                     *(theme.text(line, size=16) for line in issue.lines),
+                    ft.Row([theme.big_button("Got it", dismiss, ft.Icons.DONE, kind="outlined",
+                                             tooltip=f"Got it: {issue.title}")], alignment=ft.MainAxisAlignment.END),
                 ],
                 spacing=6,
             ),

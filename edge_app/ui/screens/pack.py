@@ -11,6 +11,7 @@ from typing import Any
 
 import flet as ft
 
+from devices.errors import DeviceError
 from edge_app.errors import Refused
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who
@@ -136,8 +137,15 @@ class PackView(Screen):
         if not carton:
             self._labels.controls = []
             return
-        label = carton_label_png(self.replica, self.session.order, carton, self.carrier.value or "Carrier")
-        slip = packing_slip_png(self.replica, self.session.order, carton)
+        try:
+            label = carton_label_png(self.replica, self.session.order, carton, self.carrier.value or "Carrier")
+            slip = packing_slip_png(self.replica, self.session.order, carton)
+        except DeviceError as exc:
+            # The carton is recorded either way: only its pictures could not be drawn.
+            self._labels.controls = []
+            self.banner.show(Feedback(False, f"Carton closed, but its label can't be printed: {exc}. "
+                                             "Write the order number and SSCC on the carton by hand.", "label"))
+            return
         self._labels.controls = [
             ft.Container(ft.Column([theme.text(title, size=16, weight=ft.FontWeight.W_600),
                                     ft.Image(src=png, fit=ft.BoxFit.CONTAIN, semantics_label=title)], spacing=4),

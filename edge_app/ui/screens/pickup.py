@@ -93,8 +93,11 @@ class PickupView(Screen):
             ft.Row([theme.text(order.number, size=24, weight=ft.FontWeight.BOLD),
                     theme.text(order.customer_name, size=18, weight=ft.FontWeight.W_600)],
                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True),
-            theme.text(" · ".join(filter(None, [f"Collect {promised_words(order.pickup_by)}" if order.pickup_by else "",
-                                                 f"Shelf {order.staging}" if order.staging else ""])), size=16, color=theme.MUTED),
+            theme.text(f"Collect {promised_words(order.pickup_by)}" if order.pickup_by else "", size=16, color=theme.MUTED),
+            theme.text(f"Waits at: {order.waits_at}" if order.waits_at else "Waits at: no staging place recorded",
+                       size=18, weight=ft.FontWeight.W_600),
+            *(theme.text(f"{line.short} × {line.name} short: not in stock. Tell the customer.", size=16, color=theme.BAD)
+              for line in order.lines if line.short),
         ], spacing=4))
         controls: list[ft.Control] = [head]
         if s.code_verified and not self.done and order.ready:
@@ -135,7 +138,9 @@ class PickupView(Screen):
                     self.refusals[line.line_no] = (n, reason)
                     self.banner.show(Feedback(True, f"{n} × {line.name} refused ({REFUSAL_WORDS[reason].lower()}). Press Hand over when ready.", "hand_over"))
                 else:
-                    self.banner.show(Feedback(False, f"Refuse between 1 and {line.held} units of {line.name}.", "hand_over"))
+                    typed = (qty.value or "").strip() or "nothing"
+                    self.banner.show(Feedback(False, f"Refuse between 1 and {line.held} units of {line.name}; you typed {typed[:20]}.",
+                                              "hand_over"))
                 self.render()
                 await self.close_dialog()
                 await self.update()

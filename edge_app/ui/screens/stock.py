@@ -13,7 +13,7 @@ from edge_app.ui.screen import Screen, Who, number_field, read_int
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.stock import ItemStock, MoveSession, look_up
 
-__all__ = ["StockView", "MoveView", "back_to_tasks"]
+__all__ = ["StockView", "MoveView", "back_to_tasks", "availability_words"]
 
 
 def back_to_tasks(who: Who) -> ft.Control:
@@ -40,7 +40,9 @@ class StockView(Screen):
             self.item = look_up(self.replica, code)
         except Refused as exc:
             return Feedback(False, str(exc), "look_up")
-        return Feedback(True, f"{self.item.name}: {self.item.available} available.", "look_up")
+        if self._sees_books():
+            return Feedback(True, f"{self.item.name}: {self.item.available} available to sell.", "look_up")
+        return Feedback(True, f"{self.item.name}: {availability_words(self.item.available).lower()}.", "look_up")
 
     def on_code(self, code: str) -> Feedback | None:
         return self.look_up(code)
@@ -50,14 +52,34 @@ class StockView(Screen):
         item = self.item
         controls: list[ft.Control] = []
         if item is not None:
+            # Counts are blind: what the books hold per bin is for supervisors; everyone
+            # else sees where the item is and how many may still be sold.
+            books = self._sees_books()
             figures = ft.Row([_figure("On hand", item.on_hand), _figure("Reserved", item.reserved),
-                              _figure("Available", item.available, theme.OK)], spacing=8)
-            bins = [ft.Row([theme.text(b, size=20, weight=ft.FontWeight.BOLD, expand=True), theme.text(str(q), size=20)])
+                              _figure("Available", item.available, theme.OK)] if books else
+                             [_band(item.available)], spacing=8)
+            bins = [ft.Row([theme.text(b, size=20, weight=ft.FontWeight.BOLD, expand=True),
+                            theme.text(str(q) if books else "", size=20)])
                     for b, q in item.bins] or [theme.text("Not in any bin.", color=theme.MUTED)]
             controls = [theme.card(ft.Column([theme.text(item.name, size=22, weight=ft.FontWeight.BOLD),
                                               theme.text(item.sku, size=15, color=theme.MUTED), figures,
                                               theme.text("Per bin", size=17, weight=ft.FontWeight.W_600), *bins], spacing=6))]
         self.body.controls = [*controls, self.back]
+
+    def _sees_books(self) -> bool:
+        role = self.who.role or self.replica.get_meta("role")
+        return role == "supervisor"
+
+
+def availability_words(available: int) -> str:
+    """A band, not a number: a count stays blind for whoever may do it."""
+    return "None to sell" if available <= 0 else "A few to sell (under 10)" if available < 10 else "Plenty to sell"
+
+
+def _band(available: int) -> ft.Control:
+    return ft.Container(theme.text(availability_words(available), size=24, weight=ft.FontWeight.BOLD,
+                                   color=theme.OK if available > 0 else theme.BAD),
+                        expand=True, padding=8, bgcolor=ft.Colors.BLUE_GREY_50, border_radius=8)
 
 
 def _figure(label: str, value: int, color=theme.INK) -> ft.Control:

@@ -14,7 +14,8 @@ from edge_app.workflows.tasks import KIND_WORDS, Task, mark_done, open_tasks
 
 __all__ = ["TasksView"]
 
-_ICONS = {"put_back": ft.Icons.UNDO, "recount": ft.Icons.FACT_CHECK, "refund_review": ft.Icons.PAYMENTS, "reroute": ft.Icons.ALT_ROUTE}
+_ICONS = {"put_back": ft.Icons.UNDO, "recount": ft.Icons.FACT_CHECK, "refund_review": ft.Icons.PAYMENTS, "reroute": ft.Icons.ALT_ROUTE,
+          "quarantine": ft.Icons.REPORT_GMAILERRORRED}
 
 
 class TasksView(Screen):
