@@ -64,6 +64,10 @@ class PickView(Screen):
         self._totes = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self._lines = ft.Column(spacing=8)
         self._back = theme.big_button(self.back_words, self._on_back, ft.Icons.ARROW_BACK, kind="outlined")
+        self._shown_lines: tuple[Any, ...] | None = None  # what the pick list shows: rebuilt only when it changes
+        self._saved: dict[str, Any] | None = None
+        self.actions.controls = [self._claim, self._count, self._line_actions, self._camera, self._totes, self._back]
+        self.body.controls = [theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines]
         if self.session is not None:
             self._claim_all()
             self.render()
@@ -88,11 +92,19 @@ class PickView(Screen):
         if self.scan is not None:
             self.scan.field.visible = s.step != "done"
         self._show_claim()
+        self._show_lines(s)
+
+    def _show_lines(self, s: PickWalk) -> None:
+        """The pick list and the totes, rebuilt only when what they show changed: a refused
+        scan changes neither, and rebuilding them made every scan's update heavy."""
+        lines = s.lines()
+        current = (s.current.order_id, s.current.line_no) if s.current else None
+        shown = (tuple(lines), current, s.step == "put", tuple(sorted(s.totes.items())))
+        if shown == self._shown_lines:
+            return
+        self._shown_lines = shown
         self._totes.controls = [self._tote_chip(o) for o in s.order_ids] if s.uses_totes else []
-        self._lines.controls = [self._line_row(line) for line in s.lines()]
-        self._back.content = self.back_words
-        self.actions.controls = [self._claim, self._count, self._line_actions, self._camera, self._totes, self._back]
-        self.body.controls = [theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines]
+        self._lines.controls = [self._line_row(line) for line in lines]
 
     def _show_claim(self) -> None:
         claims = [claim_state(self.replica, o) for o in self.session.order_ids] if self.session else []
@@ -198,11 +210,16 @@ class PickView(Screen):
         self.who.runtime.recorded()
 
     def save(self) -> None:
-        """Keep the walk's position in the replica, so a sign-out or a restart resumes it."""
-        if self.session is None or self.session.step == "done":
+        """Keep the walk's position in the replica, so a sign-out or a restart resumes it
+        (written only when it moved: a refused scan leaves it where it was)."""
+        state = None if self.session is None or self.session.step == "done" else self.session.state()
+        if state == self._saved:
+            return
+        if state is None:
             wip.clear(self.replica, self.actor, self.flow)
         else:
-            wip.save(self.replica, self.actor, self.flow, self.session.state())
+            wip.save(self.replica, self.actor, self.flow, state)
+        self._saved = state
 
 
 class BatchView(PickView):
@@ -227,6 +244,9 @@ class BatchView(PickView):
 
     def render(self) -> None:
         if self.session is not None:
+            if self.actions.controls[0] is self._choices:  # the walk begins: its panel replaces the chooser
+                self.actions.controls = [self._claim, self._count, self._line_actions, self._camera, self._totes, self._back]
+                self.body.controls = [theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines]
             super().render()
             return
         orders = open_orders(self.replica)
