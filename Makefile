@@ -26,7 +26,10 @@ system-deps:
 demo: system-deps $(STAMP)
 	$(PY) -m backroom_cli demo
 
+# The type checker first (its configuration is in pyproject.toml: strict for sync/ and
+# devices/), then the whole suite.
 test: system-deps $(STAMP)
+	$(PY) -m mypy
 	$(PY) -m pytest -q -ra
 
 clean:

@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, overload
 
 import sqlite_utils
 
@@ -72,7 +72,20 @@ class Replica:
         with self._lock:
             return self.conn.execute(sql, params).fetchone()
 
+    def query_row(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row:
+        """The one row a statement always returns (an aggregate); LookupError if none."""
+        row = self.query_one(sql, params)
+        if row is None:
+            raise LookupError(f"no row for {sql[:60]!r}")
+        return row
+
     # -- meta: identity, cursor, clock ---------------------------------------------
+    @overload
+    def get_meta(self, key: str) -> str | None: ...
+
+    @overload
+    def get_meta(self, key: str, default: str) -> str: ...
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.query_one("SELECT value FROM meta WHERE key = ?", (key,))
         return row["value"] if row else default
@@ -90,7 +103,7 @@ class Replica:
         values = {k: self.get_meta(k) for k in keys}
         if not values["device_id"]:
             raise NotEnrolled(f"{self.data_dir} holds no enrolled device; run `backroom edge enroll` first")
-        return values
+        return {k: v or "" for k, v in values.items()}
 
     @property
     def cursor(self) -> int:

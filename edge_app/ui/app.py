@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import datetime
+from typing import Callable
 
 import flet as ft
 
@@ -52,8 +54,8 @@ class FloorApp:
         self.page = page
         self.body = ft.Container(padding=ft.Padding.symmetric(horizontal=12, vertical=12))
         self.status_bar = StatusBar(on_sync_now=self._on_sync_now, on_issues=self._on_issues)
-        self._unsubscribe = None
-        self._last_sync = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._last_sync: datetime | None = None
         self._issues = self._follow_ups = 0
         self.nav = Navigator(self)
 
@@ -73,12 +75,16 @@ class FloorApp:
         # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()
         page.on_disconnect = lambda _e: self._stop_listening()
-        page.on_close = lambda _e: (self._stop_listening(), self.nav.stop())
+        page.on_close = self._on_close
         self._subscribe()
         self.count_issues()
         self._show_status(self.runtime.board.status)
         await self.nav.start()
         page.update()
+
+    def _on_close(self, _e: ft.Event) -> None:
+        self._stop_listening()
+        self.nav.stop()
 
     def _centered(self, control: ft.Control) -> ft.Control:
         """Full width on a handheld, a readable column on a desktop."""

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import flet as ft
 
 from edge_app.ui import theme
-from edge_app.ui.screen import MAX_WIDTH_COLS, Screen, Who
+from edge_app.ui.screen import FULL_WIDTH, MAX_WIDTH_COLS, Screen, Who
 from edge_app.ui.screens.count import CountView
 from edge_app.ui.screens.enroll import enroll_panel
 from edge_app.ui.screens.home import HomeView
@@ -150,18 +150,20 @@ class Navigator:
         await self._focus()
 
     def _resume(self) -> bool:
-        """Open the operator's saved batch or carton at the step they left it."""
-        replica, who = self.app.runtime.replica, self.operator.operator_id
+        """Open the operator's saved walk or carton at the step they left it."""
+        operator = self.operator
+        assert operator is not None  # called once signed in
+        replica, who = self.app.runtime.replica, operator.operator_id
         flow = wip.latest(replica, who)
         state = wip.load(replica, who, flow) if flow else None
-        if state is None:
+        if flow is None or state is None:
             return False
         try:
             view = RESUMES[flow](self.who, state)
         except (LookupError, ValueError, KeyError, TypeError):
             wip.clear(replica, who, flow)  # its orders are gone from this device's view
             return False
-        view.show(Feedback(True, f"Welcome back, {self.operator.name}. Carry on where you left off.", "resume"))
+        view.show(Feedback(True, f"Welcome back, {operator.name}. Carry on where you left off.", "resume"))
         self.show(view)
         return True
 
@@ -179,7 +181,7 @@ class Navigator:
         self.app.body.content = screen.control
         holder = self.app.body.parent
         if isinstance(holder, ft.Container):
-            holder.col = {"xs": 12} if self.who.wide and screen.two_panes else MAX_WIDTH_COLS
+            holder.col = dict(FULL_WIDTH if self.who.wide and screen.two_panes else MAX_WIDTH_COLS)
 
     async def open(self, key: str, *args: Any, feedback: Feedback | None = None) -> None:
         """Open the screen `key` (a home-screen queue, or another screen), then update the page."""

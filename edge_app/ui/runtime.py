@@ -12,6 +12,8 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable
 
+import httpx
+
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.errors import NotEnrolled
 from edge_app.health import describe_health, device_health
@@ -59,7 +61,7 @@ class FloorRuntime:
         self.board.status = self._status_at_start()
         self.loop: SyncLoop | None = None
         self._task: asyncio.Task | None = None
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
 
     def _status_at_start(self) -> SyncStatus:
         """What the replica knows before the first round: after a restart the bar says

@@ -71,7 +71,7 @@ class ScanField:
                 # Flet diffs against the value it last sent, not what the person typed
                 # since: alternate "" and None so every clear differs and is sent.
                 self._cleared_to_none = not self._cleared_to_none
-                self.field.value = None if self._cleared_to_none else ""
+                self.field.value = None if self._cleared_to_none else ""  # type: ignore[assignment]
                 self.feed.cleared(now)
                 if self.field.page is not None:
                     self.field.update()

@@ -21,9 +21,11 @@ from edge_app.ui import theme
 from edge_app.ui.scan_panel import WIDE_AT, Banner, ScanField, StepCard
 from edge_app.workflows.feedback import Feedback
 
-__all__ = ["Screen", "Who", "number_field", "read_int", "MAX_WIDTH_COLS"]
+__all__ = ["Screen", "Who", "number_field", "read_int", "MAX_WIDTH_COLS", "FULL_WIDTH"]
 
-MAX_WIDTH_COLS = {"xs": 12, "md": 9, "lg": 6}  # the app's readable column on a desktop
+# The app's readable column on a desktop, and the whole width (a terminal's two panes).
+MAX_WIDTH_COLS: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12, "md": 9, "lg": 6}
+FULL_WIDTH: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12}
 
 log = logging.getLogger(__name__)
 

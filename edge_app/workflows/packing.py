@@ -108,7 +108,7 @@ def _status_now(replica: Replica, order_id: str, hub_status: str) -> str:
         return "shipped"
     if hub_status in ("released", "picking"):
         # Picked here, offline or not yet pulled back: the lines say so before the hub does.
-        left = replica.query_one("SELECT SUM(MAX(qty - qty_picked - qty_short, 0)) AS open, SUM(qty_picked) AS picked "
+        left = replica.query_row("SELECT SUM(MAX(qty - qty_picked - qty_short, 0)) AS open, SUM(qty_picked) AS picked "
                                  "FROM order_lines_now WHERE order_id = ?", (order_id,))
         if left["open"] == 0 and left["picked"]:
             hub_status = "picked"
@@ -228,7 +228,7 @@ class PackSession:
                 raise UnknownBarcode(f"No item has barcode {code[:40]}. Check the label and scan again.")
             lines = [line for line in self.lines() if line.sku == sku]
             if not lines:
-                name = self.replica.query_one("SELECT name FROM items WHERE sku = ?", (sku,))["name"]
+                name = self.replica.query_row("SELECT name FROM items WHERE sku = ?", (sku,))["name"]
                 raise WrongItem(f"Wrong item: {name} is not in order {self.order.number}. Keep it out of the carton and give it to your supervisor.")
             line = next((line for line in lines if line.to_pack > 0), None)
             if line is None:
@@ -257,7 +257,7 @@ class PackSession:
             return Feedback(False, f"A carton weighs at most {MAX_CARTON_G // 1000} kg here; you typed {weight} g. "
                                    "Check the scale and type the grams again.", self.step)
         names = {line.line_no: line for line in pack_lines(self.replica, self.order.id)}
-        payload = {
+        payload: dict[str, Any] = {
             "order_id": self.order.id,
             "carton_id": make_sscc(0, COMPANY_PREFIX, secrets.randbelow(10**9)),
             "carton_type": self.carton_type.code,

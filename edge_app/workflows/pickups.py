@@ -125,8 +125,9 @@ def find_pickup(replica: Replica, raw: str) -> tuple[PickupOrder, bool]:
     if isinstance(meaning, OrderNumber):
         return _ready(_by_number(replica, meaning.order_number)), False
     row = replica.query_one("SELECT id FROM orders WHERE fulfilment = 'pickup' AND number = ? COLLATE NOCASE", (text,))
-    if row is not None:
-        return _ready(get_pickup(replica, row["id"])), False
+    found_order = get_pickup(replica, row["id"]) if row is not None else None
+    if found_order is not None:
+        return _ready(found_order), False
     found = search_pickups(replica, text)
     if len(found) == 1:
         return found[0], False
@@ -268,7 +269,10 @@ def _by_number(replica: Replica, number: str) -> PickupOrder:
     row = replica.query_one("SELECT id FROM orders WHERE fulfilment = 'pickup' AND number = ? COLLATE NOCASE", (number,))
     if row is None:
         raise UnknownBarcode(f"No pickup order {number[:40]} is on this device. Check the number, or sync and try again.")
-    return get_pickup(replica, row["id"])
+    order = get_pickup(replica, row["id"])
+    if order is None:
+        raise UnknownBarcode(f"No pickup order {number[:40]} is on this device. Check the number, or sync and try again.")
+    return order
 
 
 def _check_code(order: PickupOrder, code: str) -> None:

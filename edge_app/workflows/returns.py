@@ -99,6 +99,8 @@ def find_order(replica: Replica, raw: str) -> ReturnOrder:
             return found[0]
         raise UnknownBarcode(f"No order {number[:40]} is on this device. Check the receipt, or search by the customer's name.")
     order = get_order(replica, row["id"])
+    if order is None:
+        raise UnknownBarcode(f"No order {number[:40]} is on this device. Check the receipt, or search by the customer's name.")
     if not any(line.sold for line in order.lines):
         raise Refused(f"Nothing of order {order.number} has reached the customer yet, so nothing can come back.")
     return order
@@ -163,7 +165,7 @@ class ReturnSession:
         payload = {"return_id": str(uuid.uuid4()), "order_id": order_id, "lines": [
             {"line_no": c.line_no, "sku": c.sku, "qty": c.qty, "condition": c.condition.value,
              "disposition": c.disposition.value, "bin": c.bin} for c in self.chosen]}
-        stock = tuple((c.bin, c.sku, c.qty) for c in self.chosen if c.disposition == Disposition.RESTOCK)
+        stock = tuple((c.bin or "", c.sku, c.qty) for c in self.chosen if c.disposition == Disposition.RESTOCK)
         refunds: dict[int, int] = {}
         for c in self.chosen:
             if c.line_no is not None:

@@ -140,7 +140,7 @@ def queue_counts(replica: Replica, role: str) -> list[Queue]:
 
 
 def _count(replica: Replica, sql: str, params: tuple = ()) -> int:
-    return int(replica.query_one(sql, params)[0])
+    return int(replica.query_row(sql, params)[0])
 
 
 class IdleTimer:

@@ -49,10 +49,13 @@ def reserved_units(replica: Replica, sku: str) -> int:
         f"JOIN orders o ON o.id = l.order_id WHERE l.sku = ? AND o.status IN ({', '.join('?' * len(_HOLDING))})",
         (sku, *_HOLDING),
     )
-    return int(row["n"])
+    return int(row["n"]) if row else 0
 
 
-def on_hand(replica: Replica, bin_code: str, sku: str) -> int:
+def on_hand(replica: Replica, bin_code: str | None, sku: str | None) -> int:
+    """On hand of the SKU in the bin on this device's view (0 when either is not chosen yet)."""
+    if bin_code is None or sku is None:
+        return 0
     row = replica.query_one("SELECT on_hand FROM stock_now WHERE bin = ? AND sku = ?", (bin_code, sku))
     return int(row["on_hand"]) if row else 0
 
@@ -140,6 +143,7 @@ class CountSession:
         return Feedback(True, f"Bin {self.bin}. Scan an item in it.", self.step)
 
     def _record(self, counted: int, why: CountReason | None) -> Feedback:
+        assert self.bin is not None and self.sku is not None  # the count step comes after both
         delta = counted - on_hand(self.replica, self.bin, self.sku)
         payload = {"bin": self.bin, "sku": self.sku, "counted": counted, "reason": why.value if why else None}
         with self.replica.transaction() as conn:
@@ -202,6 +206,7 @@ class MoveSession:
     def _to(self, to_bin: str) -> Feedback:
         if to_bin == self.from_bin:
             raise BadQuantity(f"That is {self.from_bin} again. Scan the bin the units go to.")
+        assert self.from_bin is not None and self.sku is not None  # the last step comes after both
         payload = {"from_bin": self.from_bin, "to_bin": to_bin, "sku": self.sku, "qty": self.qty}
         with self.replica.transaction() as conn:
             record(conn, "stock.moved", payload, self.actor,

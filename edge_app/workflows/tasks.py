@@ -63,7 +63,7 @@ def mark_done(replica: Replica, task_id: int, actor: str, role: str | None = Non
         return Feedback(False, str(exc), "tasks")
     payload = {"task_id": task.id, "kind": task.kind, "sentence": task.sentence,
                "bin": bin_code if bin_raw.strip() else None}
-    stock = ()
+    stock: tuple[tuple[str, str, int], ...] = ()
     if task.kind == "put_back" and task.details.get("sku") and task.details.get("qty") and bin_code:
         stock = ((bin_code, task.details["sku"], int(task.details["qty"])),)
     with replica.transaction() as conn:

@@ -115,7 +115,7 @@ class PickupView(Screen):
         refused_qty, reason = self.refusals.get(line.line_no, (0, None))
         field = number_field("Give", line.held - refused_qty, width=100)
         self.take[line.line_no] = field
-        note = f"{refused_qty} refused: {REFUSAL_WORDS[reason].lower()}" if refused_qty else f"{line.held} waiting"
+        note = f"{refused_qty} refused: {REFUSAL_WORDS[reason].lower()}" if refused_qty and reason else f"{line.held} waiting"
 
         async def refuse(_e: ft.Event, ln=line) -> None:
             self._refuse_dialog(ln)

@@ -34,6 +34,7 @@ class ReturnView(Screen):
         self.session: ReturnSession | None = None
         self.results: list[ReturnOrder] = []
         self.done = False
+        self._pending_dialog: tuple[int | None, str, int | None, str] | None = None
         self.render()
         self.arrange()
 
@@ -150,7 +151,7 @@ class ReturnView(Screen):
 
     async def update(self) -> None:
         await super().update()
-        pending, self._pending_dialog = getattr(self, "_pending_dialog", None), None
+        pending, self._pending_dialog = self._pending_dialog, None
         if pending is not None:
             self._grade_dialog(*pending)
 

@@ -58,7 +58,7 @@ class StockView(Screen):
             figures = ft.Row([_figure("On hand", item.on_hand), _figure("Reserved", item.reserved),
                               _figure("Available", item.available, theme.OK)] if books else
                              [_band(item.available)], spacing=8)
-            bins = [ft.Row([theme.text(b, size=20, weight=ft.FontWeight.BOLD, expand=True),
+            bins: list[ft.Control] = [ft.Row([theme.text(b, size=20, weight=ft.FontWeight.BOLD, expand=True),
                             theme.text(str(q) if books else "", size=20)])
                     for b, q in item.bins] or [theme.text("Not in any bin.", color=theme.MUTED)]
             controls = [theme.card(ft.Column([theme.text(item.name, size=22, weight=ft.FontWeight.BOLD),
