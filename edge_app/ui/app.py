@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 import flet as ft
 
@@ -53,11 +53,21 @@ class FloorApp:
         self.runtime = runtime
         self.page = page
         self.body = ft.Container(padding=ft.Padding.symmetric(horizontal=12, vertical=12))
+        # The column the screens sit in: a readable width, or the whole page for a terminal's two panes.
+        self.row = ft.ResponsiveRow([ft.Container(self.body, col=dict(MAX_WIDTH_COLS))],
+                                    alignment=ft.MainAxisAlignment.CENTER)
+
         self.status_bar = StatusBar(on_sync_now=self._on_sync_now, on_issues=self._on_issues)
         self._unsubscribe: Callable[[], None] | None = None
         self._last_sync: datetime | None = None
         self._issues = self._follow_ups = 0
         self.nav = Navigator(self)
+
+    def fit(self, cols: dict[Any, int | float]) -> None:
+        """Put the screens in `cols` of the page (a new holder: a changed `col` was not redrawn)."""
+        holder = self.row.controls[0]
+        if isinstance(holder, ft.Container) and holder.col != cols:
+            self.row.controls = [ft.Container(self.body, col=dict(cols))]
 
     async def start(self) -> None:
         page = self.page
@@ -70,7 +80,7 @@ class FloorApp:
             page.add(self._centered(ft.Container(enroll_screen(self.runtime.data_dir, self._on_check_enrolled), padding=16)))
             return
         page.add(ft.Column([self.status_bar.control, self.nav.bar,
-                            ft.Column([self._centered(self.body)], scroll=ft.ScrollMode.AUTO, expand=True)],
+                            ft.Column([self.row], scroll=ft.ScrollMode.AUTO, expand=True)],
                            spacing=0, expand=True))
         # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()

@@ -179,9 +179,7 @@ class Navigator:
         """Put a screen up; on a terminal a two-pane screen gets the page's full width."""
         self.screen = screen
         self.app.body.content = screen.control
-        holder = self.app.body.parent
-        if isinstance(holder, ft.Container):
-            holder.col = dict(FULL_WIDTH if self.who.wide and screen.two_panes else MAX_WIDTH_COLS)
+        self.app.fit(FULL_WIDTH if self.who.wide and screen.two_panes else MAX_WIDTH_COLS)
 
     async def open(self, key: str, *args: Any, feedback: Feedback | None = None) -> None:
         """Open the screen `key` (a home-screen queue, or another screen), then update the page."""

@@ -24,8 +24,9 @@ from edge_app.workflows.feedback import Feedback
 __all__ = ["Screen", "Who", "number_field", "read_int", "MAX_WIDTH_COLS", "FULL_WIDTH"]
 
 # The app's readable column on a desktop, and the whole width (a terminal's two panes).
-MAX_WIDTH_COLS: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12, "md": 9, "lg": 6}
-FULL_WIDTH: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12}
+# Every breakpoint named: a change of `col` reaches the page as a patch of the keys it holds.
+MAX_WIDTH_COLS: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12, "sm": 12, "md": 9, "lg": 6, "xl": 6, "xxl": 6}
+FULL_WIDTH: dict[str | ft.ResponsiveRowBreakpoint, int | float] = {"xs": 12, "sm": 12, "md": 12, "lg": 12, "xl": 12, "xxl": 12}
 
 log = logging.getLogger(__name__)
 

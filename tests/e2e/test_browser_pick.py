@@ -292,3 +292,15 @@ def test_an_order_another_handheld_claimed_first_says_stop(stack, browser, scree
     open_order_to_pick(page, "W-1002")
     wait_for_text(page, "is being picked by P2 on another handheld", timeout_ms=30_000)
     screenshot(page, screens, "pick-claimed.png")
+
+
+def test_the_pick_screen_on_a_terminal_puts_the_pick_list_beside_the_scan_panel(stack, browser, screens):
+    page = open_flet_page(browser, stack.app_url, width=1280, height=800)
+    open_order_to_pick(page, "W-1001")
+    step = wait_for_text(page, "STEP 1 · BIN").bounding_box()
+    listing = wait_for_text(page, "Pick list").bounding_box()
+    assert listing["x"] > step["x"] + step["width"] - 5  # beside it, not under it
+    assert abs(listing["y"] - step["y"]) < 100
+    buttons = [page.get_by_role("button", name=n).first.bounding_box() for n in ("Short", "Skip line")]
+    assert all(b["width"] < 640 for b in buttons)  # no button across the whole terminal
+    screenshot(page, screens, "pick-terminal.png")

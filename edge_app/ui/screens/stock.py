@@ -48,7 +48,7 @@ class StockView(Screen):
         return self.look_up(code)
 
     def render(self) -> None:
-        self.card.show("LOOK UP", "Scan an item to see where it is and how many are free.")
+        self.card.show("LOOK UP", "Scan an item to see where it is and whether it can be sold.")
         item = self.item
         controls: list[ft.Control] = []
         if item is not None:
@@ -63,7 +63,7 @@ class StockView(Screen):
                     for b, q in item.bins] or [theme.text("Not in any bin.", color=theme.MUTED)]
             controls = [theme.card(ft.Column([theme.text(item.name, size=22, weight=ft.FontWeight.BOLD),
                                               theme.text(item.sku, size=15, color=theme.MUTED), figures,
-                                              theme.text("Per bin", size=17, weight=ft.FontWeight.W_600), *bins], spacing=6))]
+                                              theme.text("Per bin" if books else "In bins", size=17, weight=ft.FontWeight.W_600), *bins], spacing=6))]
         self.body.controls = [*controls, self.back]
 
     def _sees_books(self) -> bool:
