@@ -1,4 +1,4 @@
-"""Pieces every scanning screen of part A shares: the scan field fed through
+"""Pieces every scanning screen shares: the scan field fed through
 `devices.wedge_field.TextFieldFeed` (a fast second scan is never lost to a
 clear), the step card that says what to do next, and the green/red banner.
 

@@ -1,4 +1,4 @@
-"""Part A in a real browser: Debian's Chromium, the Flet web app served by
+"""Batch picking and packing in a real browser: Debian's Chromium, the Flet web app served by
 `backroom edge serve`, a real hub under uvicorn. A picker signs in with a badge
 and batch-picks the two demo ship orders into totes; signs out; a packer signs in
 with ID + PIN, finds an order by its tote, is refused a wrong item and an

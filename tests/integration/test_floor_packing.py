@@ -1,4 +1,4 @@
-"""Part A of the floor app against an in-process hub (both backends): operators
+"""Sign-in, batch picking and packing against an in-process hub (both backends): operators
 reach the devices, a picker batch-picks two ship orders into totes offline, a
 packer on another device finds them by tote, packs, closes cartons and hands them
 to the carrier; the hub moves each order picked → packed → shipped, the actor on

@@ -121,3 +121,17 @@ def test_extension_is_for_supervisors_and_must_be_later(replica):
     assert ops(replica) == []
     assert extend_pickup(replica, "o1", later, "sam", "supervisor", now).ok
     assert ready_pickups(replica)[0].pickup_by == later.isoformat()
+
+
+def test_a_pickup_says_where_it_waits_and_which_lines_came_up_short(tmp_path):
+    replica = store(tmp_path / "d")
+    put(replica, "order", "o9", {
+        "id": "o9", "number": "W-9", "channel": "web", "fulfilment": "pickup", "promised_by": "2026-11-24T10:00:00+00:00",
+        "customer_name": "Cy", "location": "S1", "status": "short", "created_at": "2026-11-24T06:00:00+00:00",
+        "staging": "L-04", "tote": "T7", "pickup_code": CODE, "pickup_by": PICKUP_BY,
+        "lines": [{"line_no": 1, "sku": "MILK-1L", "qty": 3, "pick_bin": "A-01-1", "qty_picked": 2, "qty_short": 1,
+                   "qty_handed_over": 0, "qty_refused": 0}],
+    })
+    order, _verified = find_pickup(replica, "W-9")
+    assert order.waits_at == "shelf L-04 · tote T7"
+    assert [(line.sku, line.held, line.short) for line in order.lines] == [("MILK-1L", 2, 1)] and order.short == 1
