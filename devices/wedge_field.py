@@ -1,4 +1,8 @@
-"""Feeding a wedge scanner through a text field (Flet ``TextField``) without losing scans.
+"""Feeding a wedge scanner through a text field (Flet ``TextField``): the older, diffing design.
+
+Superseded by ``devices.scan_field.FieldReader``, which reads every scan whole and once
+whatever the round trip; this one loses or repeats scans when a clear and typing cross
+on a slow network (docs/scanning.md). It stays until the scan panel has moved over.
 
 A wedge scanner types into whatever has focus; in a Flet app that is usually
 a ``TextField``. Field reports from other apps: clearing the field after each
