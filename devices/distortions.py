@@ -57,8 +57,8 @@ def _perspective(frame: Any, box: Box, rng: Any, grain: Any) -> Any:
     import numpy as np
 
     left, top, width, height = box
-    src = np.float32([[left, top], [left + width, top], [left + width, top + height], [left, top + height]])
-    jitter = rng.uniform(-0.18, 0.18, (4, 2)) * np.float32([width, height])
+    src = np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]], np.float32)
+    jitter = rng.uniform(-0.18, 0.18, (4, 2)) * np.array([width, height], np.float32)
     matrix = cv2.getPerspectiveTransform(src, (src + jitter).astype(np.float32))
     return cv2.warpPerspective(frame, matrix, frame.shape[::-1], borderMode=cv2.BORDER_REPLICATE)
 
@@ -107,8 +107,9 @@ def _motion(frame: Any, box: Box, rng: Any, grain: Any) -> Any:
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0 / length
     turn = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
-    kernel = cv2.warpAffine(kernel, turn, (length, length))
-    return cv2.filter2D(frame, -1, kernel / max(float(kernel.sum()), 1e-6))
+    turned = cv2.warpAffine(kernel, turn, (length, length))
+    weights = (turned / max(float(turned.sum()), 1e-6)).astype(np.float32)
+    return cv2.filter2D(frame, -1, weights)
 
 
 DISTORTIONS: dict[str, _Distortion] = {

@@ -160,9 +160,9 @@ def check_element(ai: str, value: str, title: str = "") -> None:
         if digits[-1] != expected:
             raise CheckDigitError(f"{name} check digit for {digits!r}: expected {expected}, got {digits[-1]}")
     elif ai in _PAIR:
-        expected = _check_pair(value[:-2]) if len(value) > 2 and set(value) <= set(_CSET82) else None
-        if expected is None or value[-2:] != expected:
-            raise CheckDigitError(f"{name} check characters for {value!r}: expected {expected or 'a valid pair'}, got {value[-2:]!r}")
+        pair = _check_pair(value[:-2]) if len(value) > 2 and set(value) <= set(_CSET82) else None
+        if pair is None or value[-2:] != pair:
+            raise CheckDigitError(f"{name} check characters for {value!r}: expected {pair or 'a valid pair'}, got {value[-2:]!r}")
 
 
 def _check_pair(payload: str) -> str | None:
@@ -220,7 +220,7 @@ def _is_ai_prefix(digits: str) -> bool:
 
 def _fixed_length(fmt: str) -> int | None:
     parts = fmt.split("+")[1:]
-    matches = [_FIXED_PART.fullmatch(p) for p in parts]
-    if not matches or not all(matches):
+    sizes = [int(m.group(1)) for m in (_FIXED_PART.fullmatch(p) for p in parts) if m is not None]
+    if not parts or len(sizes) != len(parts):
         return None
-    return sum(int(m.group(1)) for m in matches)
+    return sum(sizes)

@@ -54,7 +54,7 @@ def noise_level(gray: Any) -> float:
     import numpy as np
 
     sample = gray[::4, ::4].astype(np.int16)
-    return float(np.count_nonzero(np.abs(sample[:, 1:] - sample[:, :-1]) > 6)) / sample[:, 1:].size
+    return float(np.count_nonzero(np.abs(sample[:, 1:] - sample[:, :-1]) > 6)) / float(sample[:, 1:].size)
 
 
 @dataclass(frozen=True)

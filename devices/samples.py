@@ -165,9 +165,9 @@ def _render_zxing(symbology: Symbology, data: str, module_px: int) -> Any:
 
 
 def _render_linear(symbology: Symbology, data: str, module_px: int) -> Any:
-    import barcode
+    import barcode  # type: ignore[import-untyped]
     import numpy as np
-    from barcode.writer import ImageWriter
+    from barcode.writer import ImageWriter  # type: ignore[import-untyped]
 
     name = {Symbology.EAN13: "ean13", Symbology.UPCA: "upca", Symbology.EAN8: "ean8",
             Symbology.CODE128: "code128", Symbology.GS1_128: "gs1_128"}[symbology]
@@ -223,7 +223,7 @@ def shaken(frame: Any, rng: Any) -> Any:
     import cv2
     import numpy as np
 
-    shift = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
+    shift = np.array([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]], np.float32)
     moved = cv2.warpAffine(frame, shift, frame.shape[::-1], borderMode=cv2.BORDER_REPLICATE)
     return np.clip(moved + rng.normal(0, 2.0, frame.shape), 0, 255).astype(np.uint8)
 

@@ -63,6 +63,8 @@ class TextFieldFeed:
 
     def _typed_before_the_clear_landed(self, value: str, at: float) -> bool:
         old = self._before_clear
+        if old is None:
+            return False
         return len(value) > len(old) and value.startswith(old) and at - self._cleared_at <= self.landing_window
 
     def on_submit(self, value: str, at: float) -> list[Burst]:
