@@ -20,7 +20,7 @@ from typing import Any, Iterable, Protocol
 from devices.decoders import Decoded, Decoder, DecoderConfig, make_decoder
 from devices.errors import CameraError, CameraUnavailable, ScanError
 from devices.parse import DEFAULT_OPTIONS, ScanOptions
-from devices.retail_guard import RETAIL
+from devices.misread_guard import RETAIL
 from devices.scan import Scan
 
 __all__ = ["CameraScanner", "Confirmer", "Debouncer", "FrameResult", "FrameSource", "OpenCVCamera"]

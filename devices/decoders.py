@@ -10,6 +10,7 @@ The backends live in ``devices.zxing_reader`` and ``devices.pyzbar_reader``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -98,25 +99,33 @@ def make_decoder(config: DecoderConfig | None = None) -> Decoder:
     config = config or DecoderConfig()
     if not config.formats:
         raise DecoderError("a decoder needs at least one format")
-    decoder: Decoder
+    decoder = _backend(config)
+    if not config.center_zoom or config.raw:
+        return decoder
+    # The enlarged centre is read upright only: a code held far away is small, not turned,
+    # and a second any-angle pass on every empty frame would double its cost.
+    return CenterZoom(decoder, _backend(dataclasses.replace(config, any_angle=False, center_zoom=False)))
+
+
+def _backend(config: DecoderConfig) -> Decoder:
     if config.backend == "zxing":
         from devices.zxing_reader import ZxingDecoder
 
-        decoder = ZxingDecoder(config)
-    elif config.backend == "pyzbar":
+        return ZxingDecoder(config)
+    if config.backend == "pyzbar":
         from devices.pyzbar_reader import PyzbarDecoder
 
-        decoder = PyzbarDecoder(config)
-    else:
-        raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
-    return CenterZoom(decoder) if config.center_zoom and not config.raw else decoder
+        return PyzbarDecoder(config)
+    raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 class CenterZoom:
-    """Wraps a decoder: when a frame gives nothing, retry on its central half enlarged 2x."""
+    """Wraps a decoder: when a frame gives nothing, retry on its central half enlarged 2x
+    (with ``zoomed``, by default the same decoder)."""
 
-    def __init__(self, inner: Decoder) -> None:
+    def __init__(self, inner: Decoder, zoomed: Decoder | None = None) -> None:
         self.inner = inner
+        self.zoomed = zoomed or inner
         self.name = inner.name
 
     def decode(self, image: Any) -> list[Decoded]:
@@ -130,7 +139,7 @@ class CenterZoom:
         h, w = gray.shape
         centre = gray[h // 4: h - h // 4, w // 4: w - w // 4]
         zoomed = cv2.resize(centre, (centre.shape[1] * 2, centre.shape[0] * 2), interpolation=cv2.INTER_LINEAR)
-        found = self.inner.decode(zoomed)
+        found = self.zoomed.decode(zoomed)
         return [Decoded(d.text, d.symbology, self._to_frame(d.corners, w // 4, h // 4)) for d in found]
 
     @staticmethod

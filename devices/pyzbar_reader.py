@@ -1,7 +1,7 @@
 """pyzbar over the system zbar library (Debian: ``apt-get install libzbar0``), EAN/UPC guarded.
 
-zbar scans in several directions itself, so there is no upright pass; the EAN/UPC guard
-(``devices.retail_guard``) reads a doubtful place again with zbar. ``raw=True`` is zbar
+zbar scans in several directions itself, so there is no upright pass; the misread guard
+(``devices.misread_guard``) reads a doubtful place again with zbar. ``raw=True`` is zbar
 alone with its own defaults (every symbology), which benchmarks compare against.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from devices.decoders import Decoded, DecoderConfig, gray_frame
 from devices.errors import DecoderError, DecoderUnavailable
-from devices.retail_guard import RETAIL, guard_retail
+from devices.misread_guard import LINEAR, guard_misreads
 from devices.scan import Symbology
 
 __all__ = ["PyzbarDecoder"]
@@ -45,14 +45,14 @@ class PyzbarDecoder:
             names = ", ".join(sorted(s.value for s in config.formats))
             raise DecoderError(f"pyzbar cannot read {names}")
         self._symbols = None if config.raw else sorted({table[s] for s in readable})
-        self._retail = sorted({table[s] for s in readable if s in RETAIL})
+        self._linear = sorted({table[s] for s in readable if s in LINEAR})
 
     def decode(self, image: Any) -> list[Decoded]:
         """Codes in ``image``; raises ``DecoderError`` if zbar rejects the image."""
         gray = gray_frame(image)
         found = self._read(gray, self._symbols)
-        if self._config.guard and self._retail and not self._config.raw:
-            found = guard_retail(gray, found, lambda crop: self._read(crop, self._retail))
+        if self._config.guard and self._linear and not self._config.raw:
+            found = guard_misreads(gray, found, lambda crop: self._read(crop, self._linear))
         return found
 
     def _read(self, gray: Any, symbols: Any) -> list[Decoded]:

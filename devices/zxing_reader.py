@@ -9,8 +9,8 @@ One frame, in order (each step only when the ones before found nothing it covers
    are turned upright and read again — a code at 45° or 90° reads like one at 0°;
 4. still nothing: DataMatrix again with zxing-cpp's own rotation search (its detector
    needs it beyond ~45°);
-5. the EAN/UPC guard (``devices.retail_guard``) drops results another upright look
-   contradicts.
+5. the misread guard (``devices.misread_guard``) drops linear results another upright
+   look contradicts.
 
 ``raw=True`` is zxing-cpp alone with its own defaults (every format, rotate, invert),
 which benchmarks compare against.
@@ -22,8 +22,8 @@ from typing import Any
 
 from devices.decoders import Decoded, DecoderConfig, gray_frame
 from devices.errors import DecoderError, DecoderUnavailable
+from devices.misread_guard import LINEAR, guard_misreads
 from devices.orientation import Layout, layout, noise_level, turn_upright
-from devices.retail_guard import RETAIL, guard_retail
 from devices.scan import Symbology
 
 __all__ = ["ZxingDecoder"]
@@ -34,8 +34,6 @@ _BY_NAME = {
     "Code 128": Symbology.CODE128, "QR Code": Symbology.QR, "DataMatrix": Symbology.DATAMATRIX,
     "Data Matrix": Symbology.DATAMATRIX, "ITF": Symbology.ITF14, "DataBar": Symbology.DATABAR,
 }
-_LINEAR = frozenset({Symbology.EAN8, Symbology.EAN13, Symbology.UPCA, Symbology.UPCE, Symbology.CODE128,
-                     Symbology.GS1_128, Symbology.ITF14, Symbology.DATABAR})
 _NOISY = 0.5  # noise_level above which a frame is smoothed before reading
 
 
@@ -54,9 +52,8 @@ class ZxingDecoder:
         wanted = {self._format(s) for s in config.formats}
         self._formats = tuple(sorted(wanted, key=int))
         self._matrix = zxingcpp.BarcodeFormat.DataMatrix in wanted
-        linear = {self._format(s) for s in config.formats if s in _LINEAR}
+        linear = {self._format(s) for s in config.formats if s in LINEAR}
         self._linear = tuple(sorted(linear, key=int))
-        self._retail = tuple(sorted({self._format(s) for s in config.formats if s in RETAIL}, key=int))
 
     def _format(self, symbology: Symbology) -> Any:
         f = self._zx.BarcodeFormat
@@ -79,18 +76,18 @@ class ZxingDecoder:
             gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
         c = self._config
         found = self._guarded(gray, self._read(gray, self._formats, rotate=c.try_rotate, invert=c.try_invert))
-        if found and any(d.symbology in _LINEAR for d in found) or not (c.any_angle or self._matrix):
+        if found and any(d.symbology in LINEAR for d in found) or not (c.any_angle or self._matrix):
             return found
         seen = layout(gray)
-        if c.any_angle and self._linear and not any(d.symbology in _LINEAR for d in found):
+        if c.any_angle and self._linear and not any(d.symbology in LINEAR for d in found):
             found += self._guarded(gray, self._any_angle(gray, seen))
         if self._matrix and not found and not c.try_rotate:
             found = self._matrix_any_angle(gray, seen)
         return found
 
     def _guarded(self, gray: Any, found: list[Decoded]) -> list[Decoded]:
-        if self._config.guard and self._retail:
-            return guard_retail(gray, found, self.read_retail)
+        if self._config.guard and self._linear:
+            return guard_misreads(gray, found, self.read_linear)
         return found
 
     def _any_angle(self, gray: Any, seen: Layout) -> list[Decoded]:
@@ -115,9 +112,9 @@ class ZxingDecoder:
                 return [Decoded(d.text, d.symbology, tuple((x + x0, y + y0) for x, y in d.corners)) for d in found]
         return []
 
-    def read_retail(self, crop: Any) -> list[Decoded]:
-        """EAN/UPC codes read along the rows of ``crop`` (the guard's second, upright look)."""
-        return self._read(crop, self._retail, rotate=False, invert=False)
+    def read_linear(self, crop: Any) -> list[Decoded]:
+        """Linear codes read along the rows of ``crop`` (the guard's second, upright look)."""
+        return self._read(crop, self._linear, rotate=False, invert=False)
 
     def _read(self, gray: Any, formats: tuple[Any, ...], *, rotate: bool, invert: bool) -> list[Decoded]:
         zx = self._zx

@@ -5,7 +5,7 @@ import pytest
 from devices.camera import CameraScanner, Confirmer
 from devices.corpus import place_in_frame, render_code
 from devices.decoders import Decoded, DecoderConfig
-from devices.retail_guard import guard_retail
+from devices.misread_guard import guard_misreads
 from devices.scan import Symbology
 from devices.zxing_reader import ZxingDecoder
 
@@ -34,25 +34,25 @@ def row_through_middle(text, symbology, half=70):
 
 
 def test_a_short_code_read_at_a_slant_out_of_a_longer_one_is_dropped(zxing, turned_ean):
-    assert guard_retail(turned_ean, [row_through_middle(MISREAD, Symbology.UPCE)], zxing.read_retail) == []
+    assert guard_misreads(turned_ean, [row_through_middle(MISREAD, Symbology.UPCE)], zxing.read_linear) == []
 
 
 def test_of_two_codes_at_one_place_the_one_an_upright_read_confirms_is_kept(zxing, turned_ean):
     right = row_through_middle(EAN, Symbology.EAN13, half=150)
-    found = guard_retail(turned_ean, [right, row_through_middle(MISREAD, Symbology.UPCE)], zxing.read_retail)
+    found = guard_misreads(turned_ean, [right, row_through_middle(MISREAD, Symbology.UPCE)], zxing.read_linear)
     assert found == [right]
 
 
 def test_two_codes_at_one_place_that_nothing_confirms_are_both_dropped(zxing):
     blank = place_in_frame(render_code(Symbology.QR, "TOTE:T0042"))  # no EAN anywhere
     a, b = row_through_middle(EAN, Symbology.EAN13), row_through_middle("4006381333931", Symbology.EAN13)
-    assert guard_retail(blank, [a, b], zxing.read_retail) == []
+    assert guard_misreads(blank, [a, b], zxing.read_linear) == []
 
 
 def test_a_plain_upright_code_passes_the_guard_untouched(zxing):
     frame = place_in_frame(render_code(Symbology.EAN8, "9638507"))
     (found,) = zxing.decode(frame)
-    assert found.text == "96385074" and guard_retail(frame, [found], zxing.read_retail) == [found]
+    assert found.text == "96385074" and guard_misreads(frame, [found], zxing.read_linear) == [found]
 
 
 class Script:
@@ -119,3 +119,10 @@ def test_our_own_labels_and_2d_codes_are_reported_at_once():
 def test_a_scanner_that_trusts_every_frame_can_be_had_for_comparison():
     scanner = CameraScanner(Frames(1), Script([[ean(EAN)]]), confirmer=Confirmer(needed=1))
     assert [s.data for s in scanner.step().scans] == [EAN]
+
+
+def test_a_misread_code128_over_the_same_bars_as_the_right_one_is_dropped(zxing):
+    frame = place_in_frame(render_code(Symbology.CODE128, "BIN:CU-98-3"))
+    (right,) = zxing.decode(frame)
+    misread = Decoded("BI/:CUU98U3", Symbology.CODE128, tuple((x, y + 3) for x, y in right.corners))
+    assert guard_misreads(frame, [right, misread], zxing.read_linear) == [right]

@@ -1,11 +1,12 @@
-"""Per-frame guard against a second, wrong EAN/UPC read from one printed code.
+"""Per-frame guard against a second, wrong code read from one printed linear code.
 
 A row decoder that crosses only part of an EAN-13 at a slant can read a different code
 that still passes its check digit: a UPC-E out of the middle of an EAN-13, or an EAN-13
 whose left half was misread. EAN/UPC has one check digit, so one in ten such misreads
-gets through. In a frame:
+gets through; a blurred Code128 now and then passes its mod-103 check misread too. In a
+frame:
 
-* two different EAN/UPC results over the same place cannot both be right: the place is
+* two different linear codes over the same place cannot both be right: the place is
   read again upright (turned so the bars stand up, along their normal) and the one that
   read agrees with is kept; if it agrees with neither, both go;
 * a code read at a slant of more than 8° (a row that may have crossed only part of it)
@@ -27,27 +28,28 @@ from devices.decoders import Decoded
 from devices.orientation import bar_angle, barred_span, turn_upright
 from devices.scan import Symbology
 
-__all__ = ["RETAIL", "guard_retail"]
+__all__ = ["LINEAR", "RETAIL", "guard_misreads"]
 
 RETAIL = frozenset({Symbology.EAN13, Symbology.UPCA, Symbology.EAN8, Symbology.UPCE})
+LINEAR = RETAIL | {Symbology.CODE128, Symbology.GS1_128, Symbology.ITF14, Symbology.DATABAR}
 _SHORT = frozenset({Symbology.EAN8, Symbology.UPCE})
 _SLANT = 8.0  # degrees between the row read and the bars' normal beyond which a read is checked
 _LONGER = 1.4  # a short code's bars running on this much beyond its length: part of a longer code
-Reread = Callable[[Any], list[Decoded]]  # reads EAN/UPC in an upright crop
+Reread = Callable[[Any], list[Decoded]]  # reads linear codes in an upright crop
 
 
-def guard_retail(gray: Any, found: list[Decoded], reread: Reread) -> list[Decoded]:
-    """``found`` without the EAN/UPC results that another look at the same place contradicts."""
-    retail = [d for d in found if d.symbology in RETAIL and len(d.corners) == 4]
-    if not retail:
+def guard_misreads(gray: Any, found: list[Decoded], reread: Reread) -> list[Decoded]:
+    """``found`` without the linear codes that another look at the same place contradicts."""
+    linear = [d for d in found if d.symbology in LINEAR and len(d.corners) == 4]
+    if not linear:
         return found
     dropped: set[int] = set()
-    for group in _conflicts(retail):
-        texts = {retail[i].text for i in group}
-        agreeing = texts & set(_look_again(gray, [retail[i] for i in group], reread)[0])
-        dropped |= {i for i in group if retail[i].text not in agreeing or len(agreeing) != 1}
-    for index, decoded in enumerate(retail):
-        if index in dropped:
+    for group in _conflicts(linear):
+        texts = {linear[i].text for i in group}
+        agreeing = texts & set(_look_again(gray, [linear[i] for i in group], reread)[0])
+        dropped |= {i for i in group if linear[i].text not in agreeing or len(agreeing) != 1}
+    for index, decoded in enumerate(linear):
+        if index in dropped or decoded.symbology not in RETAIL:
             continue
         slanted, short = _slanted(gray, decoded), decoded.symbology in _SHORT
         if not (slanted or short):
@@ -55,16 +57,16 @@ def guard_retail(gray: Any, found: list[Decoded], reread: Reread) -> list[Decode
         again, span = _look_again(gray, [decoded], reread)
         if (slanted and again and decoded.text not in again) or (short and span > _LONGER * _geometry(decoded)[1]):
             dropped.add(index)
-    gone = {id(retail[i]) for i in dropped}
+    gone = {id(linear[i]) for i in dropped}
     return [d for d in found if id(d) not in gone]
 
 
-def _conflicts(retail: list[Decoded]) -> list[set[int]]:
+def _conflicts(linear: list[Decoded]) -> list[set[int]]:
     """Groups of different codes whose places overlap."""
     groups: list[set[int]] = []
-    for i, a in enumerate(retail):
-        for j in range(i + 1, len(retail)):
-            b = retail[j]
+    for i, a in enumerate(linear):
+        for j in range(i + 1, len(linear)):
+            b = linear[j]
             if a.text != b.text and _overlap(a, b):
                 joined = next((g for g in groups if i in g or j in g), None)
                 if joined is None:
@@ -75,12 +77,15 @@ def _conflicts(retail: list[Decoded]) -> list[set[int]]:
 
 
 def _overlap(a: Decoded, b: Decoded) -> bool:
-    """Whether two results lie on the same place. A linear result's corners may span one
-    row only, so each box is widened by a third of its length: two rows through one
-    code are the same place."""
+    """Whether two results lie on the same place. An EAN/UPC result's corners may span one
+    row only, so for two of them each box is widened by a third of its length: two rows
+    through one code are the same place. Other codes must overlap outright: a carton label
+    stacks a GS1-128 and a Code128 a few millimetres apart."""
+    widen = a.symbology in RETAIL and b.symbology in RETAIL
+
     def box(d: Decoded) -> tuple[float, float, float, float]:
         xs, ys = [p[0] for p in d.corners], [p[1] for p in d.corners]
-        margin = _geometry(d)[1] / 3
+        margin = _geometry(d)[1] / 3 if widen else 0.0
         return min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin
 
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = box(a), box(b)
@@ -113,7 +118,7 @@ def _look_again(gray: Any, place: list[Decoded], reread: Reread) -> tuple[list[s
     turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * 2.2)
     found = []
     for decoded in reread(turned.image):
-        if decoded.symbology not in RETAIL or len(decoded.corners) != 4:
+        if decoded.symbology not in LINEAR or len(decoded.corners) != 4:
             continue
         (x0, y0), (x1, y1) = turned.to_frame([decoded.corners[0], decoded.corners[1]])
         if math.cos(math.radians(math.degrees(math.atan2(y1 - y0, x1 - x0)) - direction)) > 0:
