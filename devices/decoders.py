@@ -3,18 +3,20 @@
 ``make_decoder(DecoderConfig(...))`` returns an object with ``decode(frame)``,
 where ``frame`` is a numpy image (grayscale or BGR, as OpenCV gives it) or a PIL
 image. Restricting ``formats`` to what the site prints is what makes decoding
-fast (about 1 ms instead of 45 ms per 1280x720 frame with zxing-cpp).
+fast (about 3 ms instead of 10-80 ms per 1280x720 frame with zxing-cpp's defaults).
 The decoder libraries are imported when a decoder is made, not at import time.
+The backends live in ``devices.zxing_reader`` and ``devices.pyzbar_reader``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from devices.errors import DecoderError, DecoderUnavailable
-from devices.parse import parse_scan
+from devices.errors import DecoderError
+from devices.parse import DEFAULT_OPTIONS, ScanOptions, parse_scan
 from devices.scan import Scan, ScanSource, Symbology
 
 __all__ = [
@@ -24,23 +26,32 @@ __all__ = [
     "Decoded",
     "Decoder",
     "DecoderConfig",
+    "gray_frame",
     "make_decoder",
 ]
 
 BACKENDS = ("zxing", "pyzbar")
-SITE_FORMATS = frozenset({Symbology.EAN13, Symbology.UPCA, Symbology.CODE128, Symbology.QR})
-_AIM = {"]C1": Symbology.GS1_128, "]Q3": Symbology.GS1_QR, "]d2": Symbology.GS1_DATAMATRIX}
+# What a store floor sees: retail codes (EAN-8 and UPC-E too), our Code128 labels and
+# GS1-128 cartons, QR (our codes, GS1 Digital Link) and GS1 DataMatrix on packaging.
+SITE_FORMATS = frozenset({
+    Symbology.EAN13, Symbology.UPCA, Symbology.EAN8, Symbology.UPCE, Symbology.CODE128, Symbology.QR,
+    Symbology.DATAMATRIX,
+})
 
 
 @dataclass(frozen=True)
 class DecoderConfig:
     """Which decoder reads camera frames, and for which symbologies.
 
-    ``formats`` lists symbologies (GS1-128 is read as Code128, GS1 QR as QR).
-    ``try_rotate``/``try_invert`` cost time; turn them on only where labels are
-    read sideways or printed light-on-dark (zxing-cpp only). ``center_zoom``: when
-    a frame gives nothing, look again at its central half enlarged twice, for
-    codes held far from the camera (costs one more decode on empty frames).
+    ``formats`` lists symbologies (GS1-128 is read as Code128, GS1 QR as QR, GS1
+    DataMatrix as DataMatrix). ``try_rotate``/``try_invert`` are zxing-cpp's own
+    searches: they cost time; ``any_angle`` (on by default) reads linear codes at any
+    angle for less by turning the bars upright first. ``center_zoom``: when a frame gives
+    nothing, look again at its central half enlarged twice, for codes held far from the
+    camera (costs one more decode on empty frames). ``guard``: drop EAN/UPC results
+    another upright look contradicts. ``denoise``: smooth heavy sensor noise first.
+    ``raw``: the library alone with its own defaults (for benchmarks): every format,
+    every search, no guard.
     """
 
     backend: str = "zxing"
@@ -49,19 +60,24 @@ class DecoderConfig:
     try_invert: bool = False
     try_downscale: bool = True
     center_zoom: bool = False
+    any_angle: bool = True
+    guard: bool = True
+    denoise: bool = True
+    raw: bool = False
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """One code found in an image."""
+    """One code found in an image, with its four corners in the image (when known)."""
 
     text: str
     symbology: Symbology | None
     corners: tuple[tuple[int, int], ...] = ()
 
-    def to_scan(self, scanned_at: dt.datetime | None = None) -> Scan:
+    def to_scan(self, scanned_at: dt.datetime | None = None, options: ScanOptions = DEFAULT_OPTIONS) -> Scan:
         """Parse as a camera scan. Raises a ``ScanError`` subclass."""
-        return parse_scan(self.text, source=ScanSource.CAMERA, symbology=self.symbology, scanned_at=scanned_at)
+        return parse_scan(self.text, source=ScanSource.CAMERA, symbology=self.symbology, scanned_at=scanned_at,
+                          options=options)
 
 
 class Decoder(Protocol):
@@ -83,20 +99,33 @@ def make_decoder(config: DecoderConfig | None = None) -> Decoder:
     config = config or DecoderConfig()
     if not config.formats:
         raise DecoderError("a decoder needs at least one format")
+    decoder = _backend(config)
+    if not config.center_zoom or config.raw:
+        return decoder
+    # The enlarged centre is read upright only: a code held far away is small, not turned,
+    # and a second any-angle pass on every empty frame would double its cost.
+    return CenterZoom(decoder, _backend(dataclasses.replace(config, any_angle=False, center_zoom=False)))
+
+
+def _backend(config: DecoderConfig) -> Decoder:
     if config.backend == "zxing":
-        decoder: Decoder = ZxingDecoder(config)
-    elif config.backend == "pyzbar":
-        decoder = PyzbarDecoder(config)
-    else:
-        raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
-    return CenterZoom(decoder) if config.center_zoom else decoder
+        from devices.zxing_reader import ZxingDecoder
+
+        return ZxingDecoder(config)
+    if config.backend == "pyzbar":
+        from devices.pyzbar_reader import PyzbarDecoder
+
+        return PyzbarDecoder(config)
+    raise DecoderError(f"unknown decoder {config.backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 class CenterZoom:
-    """Wraps a decoder: when a frame gives nothing, retry on its central half enlarged 2x."""
+    """Wraps a decoder: when a frame gives nothing, retry on its central half enlarged 2x
+    (with ``zoomed``, by default the same decoder)."""
 
-    def __init__(self, inner: Decoder) -> None:
+    def __init__(self, inner: Decoder, zoomed: Decoder | None = None) -> None:
         self.inner = inner
+        self.zoomed = zoomed or inner
         self.name = inner.name
 
     def decode(self, image: Any) -> list[Decoded]:
@@ -106,11 +135,11 @@ class CenterZoom:
             return found
         import cv2
 
-        gray = _gray(image)
+        gray = gray_frame(image)
         h, w = gray.shape
         centre = gray[h // 4: h - h // 4, w // 4: w - w // 4]
         zoomed = cv2.resize(centre, (centre.shape[1] * 2, centre.shape[0] * 2), interpolation=cv2.INTER_LINEAR)
-        found = self.inner.decode(zoomed)
+        found = self.zoomed.decode(zoomed)
         return [Decoded(d.text, d.symbology, self._to_frame(d.corners, w // 4, h // 4)) for d in found]
 
     @staticmethod
@@ -118,8 +147,8 @@ class CenterZoom:
         return tuple((x // 2 + dx, y // 2 + dy) for x, y in corners)
 
 
-def _gray(image: Any) -> Any:
-    """A grayscale numpy array: both libraries are fastest on one channel."""
+def gray_frame(image: Any) -> Any:
+    """A grayscale, contiguous uint8 numpy array: both libraries are fastest on one channel."""
     import numpy as np
 
     array = np.asarray(image)
@@ -129,97 +158,3 @@ def _gray(image: Any) -> Any:
         code = cv2.COLOR_BGRA2GRAY if array.shape[2] == 4 else cv2.COLOR_BGR2GRAY
         array = cv2.cvtColor(array, code)
     return np.ascontiguousarray(array, dtype=np.uint8)
-
-
-class ZxingDecoder:
-    """zxing-cpp: no system library, GS1-aware (reports ``]C1``/``]Q3``)."""
-
-    name = "zxing"
-
-    def __init__(self, config: DecoderConfig) -> None:
-        try:
-            import zxingcpp
-        except ImportError as exc:
-            raise DecoderUnavailable(f"zxing-cpp is not installed: {exc}") from exc
-        self._zx = zxingcpp
-        self._config = config
-        self._formats = tuple(sorted({self._format(s) for s in config.formats}, key=int))
-
-    def _format(self, symbology: Symbology) -> Any:
-        f = self._zx.BarcodeFormat
-        table = {
-            Symbology.EAN8: f.EAN8, Symbology.EAN13: f.EAN13, Symbology.UPCA: f.UPCA,
-            Symbology.UPCE: f.UPCE, Symbology.CODE128: f.Code128, Symbology.GS1_128: f.Code128,
-            Symbology.QR: f.QRCode, Symbology.GS1_QR: f.QRCode, Symbology.DATAMATRIX: f.DataMatrix,
-            Symbology.GS1_DATAMATRIX: f.DataMatrix, Symbology.ITF14: f.ITF, Symbology.DATABAR: f.DataBar,
-        }
-        return table[symbology]
-
-    def decode(self, image: Any) -> list[Decoded]:
-        """Codes in ``image``; raises ``DecoderError`` if zxing-cpp rejects the image."""
-        c = self._config
-        try:
-            results = self._zx.read_barcodes(
-                _gray(image), formats=self._formats, try_rotate=c.try_rotate, try_invert=c.try_invert,
-                try_downscale=c.try_downscale, text_mode=self._zx.TextMode.Plain,
-            )
-        except (ValueError, TypeError, RuntimeError) as exc:
-            raise DecoderError(f"zxing-cpp could not read the image: {exc}") from exc
-        return [Decoded(r.text, self._symbology(r), self._corners(r.position)) for r in results]
-
-    def _symbology(self, result: Any) -> Symbology | None:
-        if result.symbology_identifier in _AIM:
-            return _AIM[result.symbology_identifier]
-        by_name = {
-            "EAN-8": Symbology.EAN8, "EAN-13": Symbology.EAN13, "UPC-A": Symbology.UPCA,
-            "UPC-E": Symbology.UPCE, "Code 128": Symbology.CODE128, "QR Code": Symbology.QR,
-            "DataMatrix": Symbology.DATAMATRIX, "Data Matrix": Symbology.DATAMATRIX, "ITF": Symbology.ITF14,
-        }
-        return by_name.get(str(result.format))
-
-    @staticmethod
-    def _corners(position: Any) -> tuple[tuple[int, int], ...]:
-        points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
-        return tuple((p.x, p.y) for p in points)
-
-
-class PyzbarDecoder:
-    """pyzbar over the system zbar library (Debian: ``apt-get install libzbar0``)."""
-
-    name = "pyzbar"
-
-    def __init__(self, config: DecoderConfig) -> None:
-        try:
-            from pyzbar import pyzbar
-        except (ImportError, OSError) as exc:
-            raise DecoderUnavailable(f"pyzbar needs the zbar library (apt-get install libzbar0): {exc}") from exc
-        self._zbar = pyzbar
-        self._symbols = sorted({self._symbol(s) for s in config.formats})
-
-    def _symbol(self, symbology: Symbology) -> Any:
-        z = self._zbar.ZBarSymbol
-        table = {
-            Symbology.EAN8: z.EAN8, Symbology.EAN13: z.EAN13, Symbology.UPCA: z.UPCA,
-            Symbology.UPCE: z.UPCE, Symbology.CODE128: z.CODE128, Symbology.GS1_128: z.CODE128,
-            Symbology.QR: z.QRCODE, Symbology.GS1_QR: z.QRCODE, Symbology.ITF14: z.I25,
-            Symbology.DATABAR: z.DATABAR,
-        }
-        if symbology not in table:
-            raise DecoderError(f"pyzbar cannot read {symbology.value}")
-        return table[symbology]
-
-    def decode(self, image: Any) -> list[Decoded]:
-        """Codes in ``image``; raises ``DecoderError`` if zbar rejects the image."""
-        try:
-            results = self._zbar.decode(_gray(image), symbols=self._symbols)
-        except (ValueError, TypeError) as exc:
-            raise DecoderError(f"pyzbar could not read the image: {exc}") from exc
-        return [self._decoded(r) for r in results]
-
-    def _decoded(self, result: Any) -> Decoded:
-        text = result.data.decode("utf-8", errors="replace")
-        # zbar does not say whether a Code128 carried FNC1 (GS1-128): leave it to parse_scan.
-        by_type = {"EAN8": Symbology.EAN8, "EAN13": Symbology.EAN13, "UPCA": Symbology.UPCA,
-                   "UPCE": Symbology.UPCE, "QRCODE": Symbology.QR, "I25": Symbology.ITF14}
-        corners = tuple((p.x, p.y) for p in result.polygon)
-        return Decoded(text, by_type.get(result.type), corners)

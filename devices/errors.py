@@ -9,6 +9,8 @@ Every error names what was wrong, so the floor app can show it to a person as is
     │   ├── NonPrintableInput
     │   ├── CheckDigitError
     │   ├── MalformedLabel        one of our own BIN:/TOTE:/... codes, badly formed
+    │   ├── IncompleteScan        a scan cut short, or typing and a scan run together
+    │   ├── AmbiguousScan         digits that are validly two codes, not settled by the catalogue
     │   └── GS1Error
     │       ├── TruncatedGS1
     │       ├── UnknownAI
@@ -31,9 +33,11 @@ __all__ = [
     "CheckDigitError",
     "DecoderError",
     "DecoderUnavailable",
+    "AmbiguousScan",
     "DeviceError",
     "EmptyScan",
     "GS1Error",
+    "IncompleteScan",
     "InvalidGS1Value",
     "LabelError",
     "MalformedLabel",
@@ -74,6 +78,14 @@ class CheckDigitError(ScanError):
 
 class MalformedLabel(ScanError):
     """A code with one of our own prefixes (BIN:, TOTE:, ...) is badly formed."""
+
+
+class IncompleteScan(ScanError):
+    """The input ended before the scan did, or a person's typing and a scan ran together."""
+
+
+class AmbiguousScan(ScanError):
+    """Digits that are validly more than one code, and neither configuration nor catalogue settles which."""
 
 
 class GS1Error(ScanError):

@@ -14,6 +14,7 @@ import re
 from biip import ParseConfig, ParseError
 from biip.checksums import gs1_standard_check_digit
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 from biip.sscc import Sscc
@@ -23,7 +24,10 @@ from devices.errors import CheckDigitError, InvalidGS1Value, ScanError, Truncate
 from devices.scan import GS1Data, GS1Element, Item, ShippingContainer
 
 __all__ = [
+    "CHECKED_AIS",
     "GS",
+    "check_element",
+    "element_from_biip",
     "gs1_hri",
     "make_sscc",
     "parse_element_strings",
@@ -35,6 +39,23 @@ __all__ = [
 GS = "\x1d"
 _CONFIG = ParseConfig(separator_chars=(GS,))
 _FIXED_PART = re.compile(r"[NX](\d+)")
+
+# Every AI whose data carries a check digit (GS1 Barcode Syntax Dictionary, linter
+# "csum"): the slice of the value the mod-10 check covers, its last digit the check.
+# biip checks only 00/01/02; a GLN or GSRN with a wrong digit would pass unnoticed.
+_MOD10: dict[str, slice] = {
+    "00": slice(0, 18), "01": slice(0, 14), "02": slice(0, 14), "03": slice(0, 14),
+    "253": slice(0, 13), "255": slice(0, 13), "402": slice(0, 17),
+    **{str(ai): slice(0, 13) for ai in range(410, 418)},
+    "8003": slice(1, 14), "8006": slice(0, 14), "8017": slice(0, 18), "8018": slice(0, 18),
+    "8026": slice(0, 14),
+}
+# AIs whose last two characters are a check-character pair ("csumalpha"): GMN, MUDI.
+_PAIR = ("8013", "8014")
+CHECKED_AIS = frozenset(_MOD10) | frozenset(_PAIR)
+_CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83)
 
 
 def _raise_for(exc: ParseError, what: str) -> None:
@@ -113,18 +134,43 @@ def parse_element_strings(data: str) -> GS1Data:
             message = GS1Message.parse(data, config=_CONFIG)
     except ParseError as exc:
         raise _diagnose(data, exc) from exc
-    return GS1Data(elements=tuple(_element(e) for e in message.element_strings))
+    return GS1Data(elements=tuple(element_from_biip(e) for e in message.element_strings))
 
 
-def _element(es) -> GS1Element:
+def element_from_biip(es: GS1ElementString) -> GS1Element:
+    """Our element from biip's, its check digit verified. Raises ``TruncatedGS1`` or ``CheckDigitError``."""
     ai = es.ai.ai
     if es.value == "":
         raise TruncatedGS1(f"GS1 AI ({ai}) has no data")
-    for error in (es.gtin_error, es.sscc_error):
-        if error:
-            cls = CheckDigitError if "check digit" in error else InvalidGS1Value
-            raise cls(f"GS1 AI ({ai}): {error}")
+    check_element(ai, es.value, es.ai.data_title)
     return GS1Element(ai=ai, value=es.value, title=es.ai.data_title, date=es.date, decimal=es.decimal)
+
+
+def check_element(ai: str, value: str, title: str = "") -> None:
+    """Verify the check digit (or check-character pair) of one element, if its AI has one.
+
+    Raises ``CheckDigitError`` naming the AI, the value and the expected check.
+    """
+    name = f"GS1 AI ({ai}){' ' + title if title else ''}"
+    if ai in _MOD10:
+        digits = value[_MOD10[ai]]
+        if not digits.isdigit() or len(digits) < 2:
+            raise InvalidGS1Value(f"{name}: {value!r} does not hold its digits")
+        expected = str(gs1_standard_check_digit(digits[:-1]))
+        if digits[-1] != expected:
+            raise CheckDigitError(f"{name} check digit for {digits!r}: expected {expected}, got {digits[-1]}")
+    elif ai in _PAIR:
+        pair = _check_pair(value[:-2]) if len(value) > 2 and set(value) <= set(_CSET82) else None
+        if pair is None or value[-2:] != pair:
+            raise CheckDigitError(f"{name} check characters for {value!r}: expected {pair or 'a valid pair'}, got {value[-2:]!r}")
+
+
+def _check_pair(payload: str) -> str | None:
+    """GS1 check-character pair (General Specifications 7.9.5): primes weight from the right, mod 1021."""
+    if len(payload) > len(_PRIMES):
+        return None
+    total = sum(_CSET82.index(c) * _PRIMES[len(payload) - 1 - i] for i, c in enumerate(payload)) % 1021
+    return _CSET32[total >> 5] + _CSET32[total & 31]
 
 
 def _diagnose(data: str, exc: ParseError) -> Exception:
@@ -174,7 +220,7 @@ def _is_ai_prefix(digits: str) -> bool:
 
 def _fixed_length(fmt: str) -> int | None:
     parts = fmt.split("+")[1:]
-    matches = [_FIXED_PART.fullmatch(p) for p in parts]
-    if not matches or not all(matches):
+    sizes = [int(m.group(1)) for m in (_FIXED_PART.fullmatch(p) for p in parts) if m is not None]
+    if not parts or len(sizes) != len(parts):
         return None
-    return sum(int(m.group(1)) for m in matches)
+    return sum(sizes)

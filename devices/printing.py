@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from devices.errors import PrinterUnreachable, PrintJobNotFound
+from devices.errors import PrintJobNotFound, PrinterError, PrinterUnreachable
 
 __all__ = ["Backoff", "PrintJob", "PrintQueue", "PrintSpooler", "Printer", "RawTcpPrinter"]
 
@@ -176,7 +176,9 @@ class PrintQueue:
                 " VALUES (?, ?, ?, ?, ?)",
                 (printer, data, description, now, now),
             )
-            return int(cursor.lastrowid)
+            if cursor.lastrowid is None:
+                raise PrinterError("the print queue did not record the job")
+            return cursor.lastrowid
 
     def job(self, job_id: int) -> PrintJob:
         """The job with this id. Raises ``PrintJobNotFound``."""
@@ -205,7 +207,7 @@ class PrintQueue:
         """When the earliest queued job is due, or None when nothing is queued."""
         with self._db() as db:
             row = db.execute("SELECT MIN(next_attempt_at) FROM print_jobs WHERE status = 'queued'").fetchone()
-        return row[0]
+        return None if row[0] is None else float(row[0])
 
     def deliver_due(self) -> list[PrintJob]:
         """Try every job that is due, in order; returns the jobs as they are afterwards.

@@ -77,7 +77,7 @@ def _barcode(field: Barcode) -> Any:
     python-barcode's own image writer places bars at fractional pixels, which at
     printer resolution gives bars of uneven width that scanners misread.
     """
-    import barcode
+    import barcode  # type: ignore[import-untyped]
     import numpy as np
     from PIL import Image
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Union
 
 __all__ = [
+    "AmbiguousCode",
     "Badge",
     "BinLabel",
     "GS1Data",
@@ -59,10 +60,15 @@ class ScanSource(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Item:
-    """A trade item: an EAN/UPC/GTIN-14. ``gtin`` is always the 14-digit form."""
+    """A trade item: an EAN/UPC/GTIN-14. ``gtin`` is always the 14-digit form.
+
+    ``add_on`` holds an EAN-2/EAN-5 supplement when one was read with the code
+    (a book's price, a magazine's issue); it is not part of the GTIN.
+    """
 
     gtin: str
-    code: str  # the digits as scanned (8, 12, 13 or 14 of them)
+    code: str  # the digits of the main code as scanned (8, 12, 13 or 14 of them)
+    add_on: str = ""
     kind = "item"
 
 
@@ -140,6 +146,22 @@ class GS1Data:
 
 
 @dataclass(frozen=True)
+class AmbiguousCode:
+    """Digits that read validly as more than one code, with nothing to tell which.
+
+    A wedge scanner sends no symbology identifier by default, so ``07654374`` may be
+    an EAN-8 or a UPC-E, and 18 digits may be an SSCC or a book with a price add-on.
+    The candidates are listed, each with its form (``forms[i]`` names
+    ``candidates[i]``); ``devices.parse.resolve`` picks the one the catalogue knows.
+    """
+
+    code: str
+    candidates: tuple[Item | ShippingContainer, ...]
+    forms: tuple[str, ...]
+    kind = "ambiguous"
+
+
+@dataclass(frozen=True)
 class BinLabel:
     """Our bin label: ``BIN:<bin_code>``."""
 
@@ -189,7 +211,7 @@ class Text:
 
 
 Meaning = Union[
-    Item, ShippingContainer, GS1Data, BinLabel, ToteLabel, Badge, PickupCode, OrderNumber, Text
+    Item, ShippingContainer, GS1Data, BinLabel, ToteLabel, Badge, PickupCode, OrderNumber, Text, AmbiguousCode
 ]
 
 
@@ -216,10 +238,20 @@ class Scan:
 
     @property
     def gtin(self) -> str | None:
-        """The 14-digit GTIN this scan names, if any (EAN/UPC or GS1 AI 01/02)."""
+        """The 14-digit GTIN this scan names, if any (EAN/UPC or GS1 AI 01/02).
+
+        None for an ``AmbiguousCode``: it names no GTIN until it is resolved.
+        """
         if isinstance(self.meaning, (Item, GS1Data)):
             return self.meaning.gtin
         return None
+
+    @property
+    def candidate_gtins(self) -> tuple[str, ...]:
+        """Every GTIN this scan may name: one for an item, two or more for an ambiguous code."""
+        if isinstance(self.meaning, AmbiguousCode):
+            return tuple(c.gtin for c in self.meaning.candidates if isinstance(c, Item))
+        return (self.gtin,) if self.gtin else ()
 
     @property
     def sscc(self) -> str | None:

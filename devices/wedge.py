@@ -11,25 +11,31 @@ arrival time (seconds, any monotonic clock) and cuts them into ``Burst``s:
   configured, when it began with the prefix; otherwise a person typed it;
 * when a person had typed something, paused (``reset_gap``), and a scanner
   burst follows before Enter, the typed part and the scan come out as two bursts;
-* a scanner burst whose suffix never arrives is ended by ``flush(now)`` or by the
-  next key once ``reset_gap`` has passed.
+* with a suffix configured, a pause inside a scan does not end it (Bluetooth
+  scanners stall for a few hundred ms): a scanner burst whose suffix has not come
+  after ``suffix_timeout`` is ended by ``flush(now)`` or the next key as an
+  *incomplete* burst, which ``to_scan`` refuses (``IncompleteScan``) instead of
+  reading ``BIN:A-`` or half a GS1 serial as a code;
+* without a suffix, a pause of ``reset_gap`` ends a scanner burst.
 
 Scanners that cannot send 0x1D through the keyboard path send a substitute
-(``gs_substitutes``, e.g. ``"~"``); ``Burst.to_scan`` turns it back into GS.
+(``gs_substitutes``, e.g. ``"~"`` or ``("<GS>",)``); ``Burst.to_scan`` turns it back into GS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from devices.parse import parse_scan
+from devices.errors import IncompleteScan
+from devices.parse import DEFAULT_OPTIONS, ScanOptions, parse_scan
 from devices.scan import Scan, ScanSource
 
 __all__ = ["Burst", "WedgeConfig", "WedgeReader", "key_to_char"]
 
 _ENTER = "\r\n"
+_NO_SUFFIX = "the scan stopped before its end (no Enter came): scan it again"
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,12 @@ class WedgeConfig:
 
     prefix: str = ""
     suffix: str = "\n"  # "\n", "\r" and "\r\n" all mean Enter; "" for no suffix
-    gs_substitutes: str = ""  # characters the scanner sends in place of GS (0x1D)
+    gs_substitutes: str | tuple[str, ...] = ""  # "~|": each character; ("<GS>",): each string
     scanner_max_gap: float = 0.040  # median seconds between a scanner's keys, at most
-    reset_gap: float = 0.25  # a pause this long ends a scanner burst without suffix
+    reset_gap: float = 0.25  # a pause this long ends a burst without suffix, and parts typing from a scan
+    suffix_timeout: float = 1.5  # a scanner burst still without its suffix after this is incomplete
     min_length: int = 3  # shorter bursts are never taken for scans
+    options: ScanOptions = DEFAULT_OPTIONS  # how the data is read (UPC-E handling, label rules ...)
 
 
 @dataclass(frozen=True)
@@ -52,12 +60,20 @@ class Burst:
     by_scanner: bool
     started_at: float
     ended_at: float
-    gs_substitutes: str = ""
+    gs_substitutes: str | tuple[str, ...] = ""
+    complete: bool = True  # False: the scan was cut short or ran into typing; never read as a code
+    problem: str = ""  # why it is not complete, in words a person can act on
+    options: ScanOptions = DEFAULT_OPTIONS
 
     def to_scan(self, scanned_at: dt.datetime | None = None) -> Scan:
-        """Parse this burst. Raises a ``ScanError`` subclass when it is not a usable code."""
+        """Parse this burst. Raises a ``ScanError`` subclass when it is not a usable code
+        (``IncompleteScan`` for an incomplete burst)."""
+        if not self.complete:
+            raise IncompleteScan(self.problem or f"the scan {self.text[:40]!r} is incomplete; scan it again")
         source = ScanSource.WEDGE if self.by_scanner else ScanSource.KEYBOARD
-        return parse_scan(self.text, source=source, scanned_at=scanned_at, gs_substitutes=self.gs_substitutes)
+        return parse_scan(
+            self.text, source=source, scanned_at=scanned_at, gs_substitutes=self.gs_substitutes, options=self.options
+        )
 
 
 @dataclass
@@ -117,11 +133,15 @@ class WedgeReader:
         return bool(suffix) and char == suffix[-1] and self.pending().endswith(suffix[:-1])
 
     def _expire(self, now: float) -> list[Burst]:
-        buf = self._buf
-        if not buf.chars or now - buf.times[-1] <= self.config.reset_gap:
+        buf, config = self._buf, self.config
+        if not buf.chars:
             return []
-        if self._scanner_like(buf.times, buf.prefixed) or not self.config.suffix:
-            return self._end(buf.times[-1])
+        quiet = now - buf.times[-1]
+        if not config.suffix:
+            return self._end(buf.times[-1]) if quiet > config.reset_gap else []
+        if quiet > config.suffix_timeout and self._scanner_like(buf.times, buf.prefixed):
+            # The suffix never came: what arrived may be any part of the code.
+            return [replace(burst, complete=False, problem=_NO_SUFFIX) for burst in self._end(buf.times[-1])]
         return []
 
     def _end(self, at: float) -> list[Burst]:
@@ -139,8 +159,10 @@ class WedgeReader:
         start = self._fast_tail_start(times)
         paused = start > 0 and times[start] - times[start - 1] > self.config.reset_gap
         # A fast tail only counts as a separate scan after a real pause: quick key
-        # rollover at the end of someone's typing must not become a "scan".
-        if paused and len(text) - start >= self.config.min_length:
+        # rollover at the end of someone's typing must not become a "scan". And only
+        # after a person's typing: a scanner that stalls mid-code is still one scan.
+        typed_head = paused and not self._scanner_like(times[:start], False)
+        if typed_head and len(text) - start >= self.config.min_length:
             head = self._burst(text[:start], times[:start], False, times[start - 1])
             return [head, self._burst(text[start:], times[start:], False, at)]
         return [self._burst(text, times, False, at)]
@@ -166,7 +188,8 @@ class WedgeReader:
             by_scanner = prefixed
         else:
             by_scanner = self._scanner_like(times, False) and len(text) >= self.config.min_length
-        return Burst(text, by_scanner, times[0] if times else at, at, self.config.gs_substitutes)
+        return Burst(text, by_scanner, times[0] if times else at, at, self.config.gs_substitutes,
+                     options=self.config.options)
 
     def _scanner_like(self, times: list[float], prefixed: bool) -> bool:
         if prefixed:

@@ -1,4 +1,8 @@
-"""Feeding a wedge scanner through a text field (Flet ``TextField``) without losing scans.
+"""Feeding a wedge scanner through a text field (Flet ``TextField``): the older, diffing design.
+
+Superseded by ``devices.scan_field.FieldReader``, which reads every scan whole and once
+whatever the round trip; this one loses or repeats scans when a clear and typing cross
+on a slow network (docs/scanning.md). It stays until the scan panel has moved over.
 
 A wedge scanner types into whatever has focus; in a Flet app that is usually
 a ``TextField``. Field reports from other apps: clearing the field after each
@@ -59,6 +63,8 @@ class TextFieldFeed:
 
     def _typed_before_the_clear_landed(self, value: str, at: float) -> bool:
         old = self._before_clear
+        if old is None:
+            return False
         return len(value) > len(old) and value.startswith(old) and at - self._cleared_at <= self.landing_window
 
     def on_submit(self, value: str, at: float) -> list[Burst]:

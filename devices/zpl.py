@@ -13,13 +13,20 @@ We print our own human-readable line instead of the printer's.
 
 from __future__ import annotations
 
+from typing import Union
+
 from devices.errors import LabelError, ScanError
 from devices.gs1 import parse_element_strings
 from devices.labels import Barcode, Box, Label, QRCode, TextLine
 
 __all__ = ["code128_field_data", "to_zpl"]
 
-FNC1 = object()  # marker in the symbol sequence
+class _Marker:
+    """A non-character symbol in the sequence to encode."""
+
+
+FNC1 = _Marker()  # marker in the symbol sequence
+Symbol = Union[str, _Marker]
 
 
 def to_zpl(label: Label, *, copies: int = 1) -> str:
@@ -63,21 +70,21 @@ def code128_field_data(data: str, *, gs1: bool = False) -> str:
     is placed where GS1 requires it). Raises ``LabelError`` for characters
     Code128 subset B cannot carry or for invalid GS1 data.
     """
-    symbols = _gs1_symbols(data) if gs1 else list(data)
+    symbols: list[Symbol] = _gs1_symbols(data) if gs1 else list(data)
     for symbol in symbols:
-        if symbol is not FNC1 and not (" " <= symbol <= "~"):
+        if isinstance(symbol, str) and not (" " <= symbol <= "~"):
             raise LabelError(f"Code128 cannot carry {symbol!r} in {data[:40]!r}")
     return _encode(symbols)
 
 
-def _gs1_symbols(data: str) -> list[object]:
+def _gs1_symbols(data: str) -> list[Symbol]:
     try:
         elements = parse_element_strings(data).elements
     except ScanError as exc:
         raise LabelError(f"not valid GS1 data for a label: {exc}") from exc
     from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 
-    symbols: list[object] = [FNC1]
+    symbols: list[Symbol] = [FNC1]
     for index, element in enumerate(elements):
         symbols += list(element.ai + element.value)
         variable = GS1ApplicationIdentifier.extract(element.ai).separator_required
@@ -86,14 +93,17 @@ def _gs1_symbols(data: str) -> list[object]:
     return symbols
 
 
-def _digit_run(symbols: list[object], start: int) -> int:
+def _digit_run(symbols: list[Symbol], start: int) -> int:
     end = start
-    while end < len(symbols) and isinstance(symbols[end], str) and symbols[end].isdigit():
+    while end < len(symbols):
+        symbol = symbols[end]
+        if not (isinstance(symbol, str) and symbol.isdigit()):
+            break
         end += 1
     return end - start
 
 
-def _encode(symbols: list[object]) -> str:
+def _encode(symbols: list[Symbol]) -> str:
     out: list[str] = []
     subset = ""
     i = 0
@@ -102,17 +112,17 @@ def _encode(symbols: list[object]) -> str:
         if run >= 4 or (run >= 2 and run == len(symbols) - i and run % 2 == 0):
             subset = _switch(out, subset, "C")
             pairs = run - run % 2
-            out.append("".join(symbols[i:i + pairs]))  # type: ignore[arg-type]
+            out.append("".join(s for s in symbols[i:i + pairs] if isinstance(s, str)))  # a digit run: all str
             i += pairs
             continue
         symbol = symbols[i]
-        if symbol is FNC1:
+        if isinstance(symbol, _Marker):
             if not subset:
                 subset = _switch(out, subset, "C" if _digit_run(symbols, i + 1) >= 2 else "B")
             out.append(">8")
         else:
             subset = _switch(out, subset, "B")
-            out.append("><" if symbol == ">" else symbol)  # type: ignore[arg-type]
+            out.append("><" if symbol == ">" else symbol)
         i += 1
     return "".join(out)
 

@@ -52,3 +52,12 @@ def test_every_error_class_has_a_one_line_docstring_and_derives_from_device_erro
     for name in errors.__all__:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.DeviceError) and cls.__doc__ and "\n" not in cls.__doc__.strip()
+
+
+def test_the_devices_package_passes_mypy_strict(tmp_path):
+    pytest.importorskip("mypy")
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), str(PACKAGE_DIR)],
+        capture_output=True, text=True, cwd=PACKAGE_DIR.parent,
+    )
+    assert out.returncode == 0, out.stdout
