@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := libzbar0 chromium
+SYSTEM_PACKAGES := libzbar0 chromium nginx-light
 
 .PHONY: demo test install system-deps bench-scan clean
 
@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# System libraries: pyzbar needs libzbar0, the browser tests need Debian's Chromium.
+# System libraries: pyzbar needs libzbar0, the browser tests need Debian's Chromium, the
+# packaging check runs `nginx -t` on the TLS proxy example.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -34,6 +35,11 @@ test: system-deps $(STAMP)
 
 clean:
 	rm -rf $(VENV) .backroom .pytest_cache
+
+# The floor app's sources staged for `flet build` (packaging/README.md).
+.PHONY: floor-app-src
+floor-app-src:
+	$(PYTHON) packaging/floor-app/stage.py
 
 # Scanning benchmark: decode time per 1280x720 frame per decoder, wedge throughput, and the corpus
 # tables (read rate per distortion and false reads, ours beside raw zxing-cpp and pyzbar, goals beside).

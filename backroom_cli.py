@@ -26,11 +26,15 @@ cli.add_command(simulate)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the hub and the app listen on.")
 @click.option("--hub-port", default=8700, show_default=True)
 @click.option("--app-port", default=8550, show_default=True)
-def demo(state_dir: str, host: str, hub_port: int, app_port: int) -> None:
-    """Start a hub with the demo store, enroll a device, serve the floor app. Ctrl-C stops all."""
+@click.option("--reset", is_flag=True, help="Throw away the demo's data first and start from the seeded store.")
+def demo(state_dir: str, host: str, hub_port: int, app_port: int, reset: bool) -> None:
+    """Start a hub with the demo store, enroll a device, serve the floor app.
+
+    Type h + Enter to stop or start the hub (the floor app keeps working offline);
+    q + Enter or Ctrl-C stops everything."""
     from backroom_demo import run_demo
 
-    run_demo(state_dir, host, hub_port, app_port)
+    run_demo(state_dir, host, hub_port, app_port, reset)
 
 
 def main() -> None:

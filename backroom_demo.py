@@ -7,6 +7,8 @@ store would use, so the demo exercises the real thing."""
 from __future__ import annotations
 
 import os
+import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,32 +56,86 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_demo(state_dir: str, host: str, hub_port: int, app_port: int) -> None:
+def run_demo(state_dir: str, host: str, hub_port: int, app_port: int, reset: bool = False) -> None:
+    """Run the demo until Ctrl-C (or `q`). The hub may stop and start again meanwhile:
+    the floor app keeps working offline, which is the point of it."""
     state = Path(state_dir).resolve()
+    if reset and state.exists():
+        shutil.rmtree(state)
+        print(f"demo data reset: {state} removed")
     state.mkdir(parents=True, exist_ok=True)
-    db = f"sqlite:///{state / 'hub.db'}"
-    device_dir = state / "device-handheld-1"
-    print(_backroom("hub", "seed", "--demo", "--db", db))
-    admin_token = _backroom("hub", "token", "--db", db, "--role", "admin", "--name", "demo").splitlines()[-1]
-    procs: list[subprocess.Popen] = []
+    demo = _Demo(state, host, hub_port, app_port)
     try:
-        hub = _start("hub", "serve", "--db", db, "--host", host, "--port", str(hub_port), log=state / "hub.log")
-        procs.append(hub)
-        hub_url = f"http://{host}:{hub_port}"
-        _wait_for(f"{hub_url}/healthz", hub, "the hub")
-        _ensure_device(db, hub_url, device_dir)
-        app = _start("edge", "serve", "--data-dir", str(device_dir), "--host", host, "--port", str(app_port),
-                     "--sync-interval", "3", log=state / "app.log")
-        procs.append(app)
-        _wait_for(f"http://{host}:{app_port}/", app, "the floor app", timeout=120)
-        _print_banner(host, hub_url, app_port, admin_token, state)
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a process stopped; see the logs in", state)
+        demo.start()
+        demo.watch()
     except KeyboardInterrupt:
         print("\nstopping…")
     finally:
-        _stop(procs)
+        demo.stop()
+
+
+class _Demo:
+    """The demo's processes: a hub that may come and go, and the floor app that stays."""
+
+    def __init__(self, state: Path, host: str, hub_port: int, app_port: int):
+        self.state, self.host, self.hub_port, self.app_port = state, host, hub_port, app_port
+        self.db = f"sqlite:///{state / 'hub.db'}"
+        self.hub_url = f"http://{host}:{hub_port}"
+        self.hub: subprocess.Popen | None = None
+        self.app: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        print(_backroom("hub", "seed", "--demo", "--db", self.db))
+        admin_token = _backroom("hub", "token", "--db", self.db, "--role", "admin", "--name", "demo").splitlines()[-1]
+        self.start_hub()
+        _ensure_device(self.db, self.hub_url, self.state / "device-handheld-1")
+        self.app = _start("edge", "serve", "--data-dir", str(self.state / "device-handheld-1"), "--host", self.host,
+                          "--port", str(self.app_port), "--sync-interval", "3", log=self.state / "app.log")
+        _wait_for(f"http://{self.host}:{self.app_port}/", self.app, "the floor app", timeout=120)
+        _print_banner(self.host, self.hub_url, self.app_port, admin_token, self.state)
+
+    def start_hub(self) -> None:
+        self.hub = _start("hub", "serve", "--db", self.db, "--host", self.host, "--port", str(self.hub_port),
+                          "--log-level", "info", log=self.state / "hub.log")
+        _wait_for(f"{self.hub_url}/healthz", self.hub, "the hub")
+
+    def stop_hub(self) -> None:
+        if self.hub is not None:
+            _stop([self.hub])
+            self.hub = None
+
+    def watch(self) -> None:
+        """Follow the processes and the keyboard: `h` stops or starts the hub, `q` quits."""
+        interactive = sys.stdin.isatty()
+        while True:
+            if self.app is not None and self.app.poll() is not None:
+                print(f"the floor app stopped (status {self.app.returncode}); its log: {self.state / 'app.log'}")
+                return
+            if self.hub is not None and self.hub.poll() is not None:
+                print(f"the hub stopped (status {self.hub.returncode}); the floor app keeps working offline. "
+                      f"Its log: {self.state / 'hub.log'}. Press h then Enter to start it again.")
+                self.hub = None
+            command = _read_command(0.5) if interactive else (time.sleep(0.5) or "")
+            if command == "q":
+                return
+            if command == "h":
+                self._toggle_hub()
+
+    def _toggle_hub(self) -> None:
+        if self.hub is None:
+            self.start_hub()
+            print("hub started: the floor app sends what it did offline within a few seconds.")
+        else:
+            self.stop_hub()
+            print("hub stopped: keep picking in the floor app; its bar says Offline and counts what waits.")
+
+    def stop(self) -> None:
+        _stop([p for p in (self.app, self.hub) if p is not None])
+
+
+def _read_command(timeout: float) -> str:
+    ready, _w, _x = select.select([sys.stdin], [], [], timeout)
+    return sys.stdin.readline().strip().lower() if ready else ""
 
 
 def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
@@ -114,8 +170,9 @@ def _print_banner(host: str, hub_url: str, app_port: int, admin_token: str, stat
                 f"  hub orders:  curl -H 'Authorization: Bearer {admin_token}' {hub_url}/v1/orders",
                 "sign in on the floor app (scan BADGE:<id> or type id + PIN):",
                 *(f"  {op_id:3} / {pin}  {role:10} {name}" for op_id, name, role, pin in _demo_operators()),
-                f"logs and data: {state}",
-                "Ctrl-C stops everything.",
+                f"logs: {state / 'hub.log'} (one line per request) and {state / 'app.log'}",
+                f"data: {state}  (start afresh: backroom demo --reset)",
+                "type h + Enter to stop or start the hub (the floor app works on offline), q + Enter or Ctrl-C to quit.",
                 "",
             ]
         ),

@@ -42,22 +42,28 @@ def hub() -> None:
 @click.option("--workers", default=1, show_default=True, help="HTTP worker processes.")
 @click.option("--writer", type=click.Choice(["process", "thread"]), default="process", show_default=True,
               help="Apply pushed ops in a writer process of their own, or in each HTTP worker.")
-def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
+              help="info logs one JSON line per request (method, path, status, ms, caller) on stderr.")
+def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_level: str) -> None:
     """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs).
 
     Pushed ops are applied in a writer process beside the HTTP workers: in one
     process they would share one GIL with the HTTP work (see docs/benchmarks.md)."""
     import uvicorn
 
-    from hub.api.asgi import DB_ENV
+    from hub.api.asgi import DB_ENV, LOG_LEVEL_ENV
     from hub.api.writer import SOCKET_ENV, writer_process
 
     open_db(db_url).dispose()
     os.environ[DB_ENV] = db_url
+    os.environ[LOG_LEVEL_ENV] = log_level
     with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
-        uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        click.echo(f"hub listening on http://{host}:{port} ({db_url.split('://')[0]}, {workers} worker(s), "
+                   f"log level {log_level})", err=True)
+        uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", access_log=False)
 
 
 @hub.command("migrate")

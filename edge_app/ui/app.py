@@ -1,7 +1,9 @@
-"""The floor app as a web app: one process serves every browser tab from one
-replica and one background sync loop; each tab gets its own screens.
+"""The floor app: as a web app one process serves every browser tab from one replica
+and one background sync loop (each tab gets its own screens); as a native app (a
+`flet build` of packaging/floor-app) the same, in the device's own window.
 
-    backroom edge serve --data-dir DIR --port 8550   →   edge_app.ui.app.serve()"""
+    backroom edge serve --data-dir DIR --port 8550   →   edge_app.ui.app.serve()
+    packaging/floor-app/src/main.py                   →   edge_app.ui.app.run_native()"""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from edge_app.ui.runtime import FloorRuntime
 from edge_app.ui.screen import MAX_WIDTH_COLS
 from edge_app.ui.status_bar import StatusBar, after_sync_now
 
-__all__ = ["serve", "FloorApp"]
+__all__ = ["serve", "run_native", "FloorApp"]
 
 
 def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8550, sync_interval: float = 5.0) -> None:
@@ -30,7 +32,18 @@ def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8550, sync_interva
     asyncio.run(_serve(data_dir, host, port, sync_interval))
 
 
+def run_native(data_dir: str, sync_interval: float = 5.0) -> None:
+    """Run the floor app in the device's own window (a `flet build` app: Android, iOS,
+    Windows, macOS, Linux). The replica lives in `data_dir`, the app's private storage."""
+    asyncio.run(_run(data_dir, sync_interval, lambda main: ft.run_async(main)))
+
+
 async def _serve(data_dir: str, host: str, port: int, sync_interval: float) -> None:
+    await _run(data_dir, sync_interval, lambda main: ft.run_async(
+        main, name="", host=host, port=port, view=ft.AppView.WEB_BROWSER, no_cdn=True))
+
+
+async def _run(data_dir: str, sync_interval: float, run: Callable[[Any], Any]) -> None:
     runtime = FloorRuntime(data_dir, sync_interval)
     settle_after_start()
     runtime.start_sync()
@@ -40,7 +53,7 @@ async def _serve(data_dir: str, host: str, port: int, sync_interval: float) -> N
         await FloorApp(runtime, page).start()
 
     try:
-        await ft.run_async(main, name="", host=host, port=port, view=ft.AppView.WEB_BROWSER, no_cdn=True)
+        await run(main)
     finally:
         ticker.cancel()
         await runtime.stop()

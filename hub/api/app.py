@@ -17,6 +17,7 @@ from hub import credentials
 from hub.actions import ESCROW_ROLES, accept_order, rebalance
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
+from hub.api.request_log import RequestLog
 from hub.api.reads import (
     conflict_rows,
     get_order,
@@ -60,6 +61,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     _install_error_handlers(app)
     _install_routes(app)
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
+    app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees pushes too
     _publish_push_schema(app)
     return app
 
@@ -131,6 +133,14 @@ def _api(who: Device | ApiClient, *roles: str) -> ApiClient:
     if not isinstance(who, ApiClient) or who.role not in roles:
         raise Forbidden(f"this call needs a token with role {' or '.join(roles)}")
     return who
+
+
+def _caller_name(app: FastAPI, token: str | None) -> str:
+    """Who a request came from, for the request log: as far as the token cache knows."""
+    if not token:
+        return "anonymous"
+    hit = app.state.callers.get(token)
+    return _actor(hit[1]) if hit is not None else "unknown"
 
 
 def _actor(who: Device | ApiClient) -> str:

@@ -1,4 +1,6 @@
-"""Shown instead of the app when the data folder holds no enrolled device."""
+"""Shown instead of the app while this device is not enrolled: type the hub's address
+and the one-time code an administrator made for this store (or use the CLI). A phone
+or a handheld can't run `backroom edge enroll`, so the app does it itself."""
 
 from __future__ import annotations
 
@@ -6,14 +8,38 @@ from typing import Awaitable, Callable
 
 import flet as ft
 
+from edge_app.enroll import enroll
+from edge_app.errors import EdgeError
+from edge_app.local.replica import Replica
 from edge_app.ui import theme
 
 __all__ = ["enroll_panel"]
 
 
-def enroll_panel(data_dir: str, on_check: Callable[[ft.Event], Awaitable[None]]) -> ft.Control:
-    """What to do to enroll this device, with a button to check again. Not a navigable
-    screen: it stands in for the whole app until the device is enrolled."""
+def enroll_panel(data_dir: str, on_enrolled: Callable[[ft.Event | None], Awaitable[None]]) -> ft.Control:
+    """The enrolment form; `on_enrolled` starts the app once the hub accepted the code.
+    Not a navigable screen: it stands in for the whole app until the device is enrolled."""
+    hub = ft.TextField(label="Hub address", hint_text="https://hub.example:8700", text_size=20, content_padding=14,
+                       autocorrect=False, keyboard_type=ft.KeyboardType.URL)
+    code = ft.TextField(label="One-time code", hint_text="ABCD-EFGH", text_size=22, content_padding=14,
+                        autocorrect=False, capitalization=ft.TextCapitalization.CHARACTERS)
+    name = ft.TextField(label="Name of this device", hint_text="e.g. handheld 3", text_size=20, content_padding=14)
+    said = theme.text("", size=17, color=theme.BAD)
+
+    async def enroll_now(e: ft.Event) -> None:
+        said.value = ""
+        replica = Replica(data_dir)
+        try:
+            enrollment = await enroll(replica, (hub.value or "").strip(), (code.value or "").strip(), (name.value or "").strip())
+        except EdgeError as exc:
+            said.value = f"Not enrolled: {exc}"
+            said.update()
+            return
+        finally:
+            replica.close()
+        said.color, said.value = theme.OK, f"Enrolled at {enrollment.location} as a {enrollment.role}. Starting…"
+        said.update()
+        await on_enrolled(e)
 
     def command(text: str) -> ft.Control:
         return ft.Container(ft.Text(text, size=16, font_family="monospace", selectable=True, color=ft.Colors.WHITE),
@@ -23,14 +49,14 @@ def enroll_panel(data_dir: str, on_check: Callable[[ft.Event], Awaitable[None]])
         [
             ft.Row([ft.Icon(ft.Icons.PHONELINK_SETUP, size=36, color=theme.BAD),
                     theme.text("This device is not enrolled yet", size=26, weight=ft.FontWeight.BOLD, expand=True)]),
-            theme.text(f"The data folder {data_dir} holds no device identity, so there is nothing to pick yet.",
-                       size=18),
-            theme.text("1. On the hub, make a one-time code for this store:", size=18),
-            command("backroom hub enroll --db <hub database> --location <store code> --role picker"),
-            theme.text("2. On this device, enroll with that code:", size=18),
-            command(f"backroom edge enroll --hub http://<hub address>:8700 --code <code> --data-dir {data_dir}"),
-            theme.text("3. Then press Check again (or restart `backroom edge serve`).", size=18),
-            theme.big_button("Check again", on_check, ft.Icons.REFRESH),
+            theme.text("Ask your administrator for a one-time code for this store, then type it here "
+                       "with the hub's address.", size=18),
+            hub, code, name,
+            theme.big_button("Enroll this device", enroll_now, ft.Icons.LOGIN),
+            said,
+            theme.text("Or, on a computer with the CLI:", size=16, color=theme.MUTED),
+            command(f"backroom edge enroll --hub <hub address> --code <code> --data-dir {data_dir}"),
+            theme.big_button("Check again", on_enrolled, ft.Icons.REFRESH, kind="outlined"),
         ],
         spacing=14,
     )

@@ -290,4 +290,7 @@ def _camera_here(who: Who) -> bool:
     """A camera this client can open: a native app with the camera module, never the
     web page (there OpenCV would open a camera on the server, not the handheld's)."""
     page = who.app.page
-    return not getattr(page, "web", False) and importlib.util.find_spec("edge_app.ui.camera_scan") is not None
+    if getattr(page, "web", False):
+        return False
+    # A native build without OpenCV and zxing-cpp (phones: packaging/floor-app) has no camera scanner.
+    return all(importlib.util.find_spec(m) is not None for m in ("cv2", "zxingcpp"))
