@@ -3,11 +3,12 @@ and how orders arrive at the hub."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sync.kinds import PRINTABLE, Code, Text, When
 
 __all__ = [
     "Op",
@@ -35,14 +36,17 @@ class _Strict(BaseModel):
 class Op(_Strict):
     """One thing a person did on a device; immutable once written to the outbox."""
 
-    op_id: str = Field(min_length=8, max_length=64)
-    device_id: str = Field(min_length=1, max_length=64)
-    device_seq: int = Field(ge=1)
-    kind: str = Field(min_length=1, max_length=64)
+    op_id: str = Field(min_length=8, max_length=64, pattern=PRINTABLE)
+    device_id: Code
+    device_seq: int = Field(ge=1, le=2**62)
+    kind: Code
     payload: dict[str, Any]
-    actor: str = Field(min_length=1, max_length=64)
-    hlc: str = Field(min_length=1, max_length=128)
-    schema_version: int = Field(ge=1)
+    actor: Code
+    hlc: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
+    schema_version: int = Field(ge=1, le=1_000)
+    # Evidence that the actor signed in on this device (sync.proofs); None for a
+    # device's own ops and badge-only sign-ins.
+    proof: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
 
 
 class OpStatus(str, Enum):
@@ -102,39 +106,39 @@ class Fulfilment(str, Enum):
 
 
 class OrderLineIn(_Strict):
-    sku: str = Field(min_length=1, max_length=64)
+    sku: Code
     qty: int = Field(gt=0, le=10_000)
 
 
 class OrderIn(_Strict):
     """An order as a sales channel posts it."""
 
-    number: str = Field(min_length=1, max_length=64)
-    channel: str = Field(min_length=1, max_length=64)
+    number: Code
+    channel: Code
     fulfilment: Fulfilment
-    promised_by: datetime
-    customer_name: str = Field(default="", max_length=200)
-    location: str | None = Field(default=None, max_length=64)
+    promised_by: When
+    customer_name: Text = ""
+    location: Code | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
 
 
 class SyncHealth(_Strict):
     """What a device reports about its own sync after each round."""
 
-    outbox_depth: int = Field(ge=0)
-    oldest_pending_age_s: float | None = None
-    last_sync_at: str | None = None
-    escrow_headroom: dict[str, int] = Field(default_factory=dict)
-    rejected: int = Field(default=0, ge=0)
+    outbox_depth: int = Field(ge=0, le=10**9)
+    oldest_pending_age_s: float | None = Field(default=None, ge=0, le=10**10)
+    last_sync_at: Text | None = None
+    escrow_headroom: dict[Code, Annotated[int, Field(ge=-(10**9), le=10**9)]] = Field(default_factory=dict, max_length=10_000)
+    rejected: int = Field(default=0, ge=0, le=10**9)
 
 
 class CancelRequest(_Strict):
-    reason: str = Field(default="", max_length=200)
+    reason: Text = ""
 
 
 class EnrollRequest(_Strict):
-    code: str = Field(min_length=4, max_length=64)
-    name: str = Field(default="", max_length=100)
+    code: str = Field(min_length=4, max_length=64, pattern=PRINTABLE)
+    name: str = Field(default="", max_length=100, pattern=PRINTABLE)
 
 
 class Enrollment(_Strict):
