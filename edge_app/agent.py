@@ -84,7 +84,7 @@ class SyncAgent:
                 ops = outbox.pending_ops(conn, self.batch_size)
             if not ops:
                 return
-            body = PushRequest(ops=ops).model_dump(mode="json")
+            body = PushRequest(ops=ops).model_dump(mode="json", exclude_none=True)
             answer = PushResponse.model_validate(await self._call("POST", "/v1/ops", json=body))
             with self.replica.transaction() as conn:
                 outbox.apply_results(conn, answer.results)

@@ -115,6 +115,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        7,
+        "operator_checks_proofs_sign_in_failures",
+        """
+        -- A device keeps an 8-bit PIN check per operator, never the PIN's hash (sync.proofs).
+        ALTER TABLE operators ADD COLUMN kdf TEXT;
+        ALTER TABLE operators ADD COLUMN pin_check TEXT;
+        UPDATE operators SET pin_hash = '';
+        -- The operator's proof each op carries, made when it was recorded.
+        ALTER TABLE outbox ADD COLUMN proof TEXT;
+        -- Failed PIN sign-ins per typed operator id: backoff, then lockout.
+        CREATE TABLE sign_in_failures (
+            operator_id TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failed_at REAL NOT NULL,
+            locked_until REAL NOT NULL DEFAULT 0
+        )
+        """,
+    ),
+    (
         6,
         "pickups_returns_counts_tasks",
         """

@@ -33,7 +33,7 @@ from edge_app.ui.screens.stock import MoveView, StockView
 from edge_app.ui.screens.tasks import TasksView
 from edge_app.workflows import wip
 from edge_app.workflows.feedback import Feedback
-from edge_app.workflows.signin import DEFAULT_IDLE_SECONDS, IdleTimer, Operator, operators_known
+from edge_app.workflows.signin import DEFAULT_IDLE_SECONDS, IdleTimer, Operator, operators_known, sign_out
 
 __all__ = ["Navigator", "TabRuntime", "idle_seconds", "enroll_screen", "SCREENS"]
 
@@ -127,6 +127,8 @@ class Navigator:
             self.show(OrdersView(self.who))
 
     def show_sign_in(self, note: str = "") -> None:
+        if self.operator is not None:  # their session ends: ops from now on need a new sign-in
+            sign_out(self.app.runtime.replica, self.operator.operator_id)
         self.operator = None
         self.bar.visible = False
         self.show(SignInView(self.who, self._signed_in, note=note))
