@@ -66,7 +66,7 @@ def _open_order(w: World, device: SimDevice):
 
 
 async def pick(w: World) -> str | None:
-    device = w.device("picker", "terminal")
+    device = w.device("picker", "terminal", "associate")
     order = _open_order(w, device)
     if order is None:
         return None
@@ -100,7 +100,9 @@ def _record(device: SimDevice, kind: str, payload: dict) -> None:
 
 
 async def hand_over(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("associate")
+    if device is None:
+        return None
     rows = device.replica.query(
         "SELECT o.id, o.number FROM orders o WHERE o.fulfilment = 'pickup' AND o.status IN ('picked', 'short', 'cancelled')"
     )
@@ -116,7 +118,9 @@ async def hand_over(w: World) -> str | None:
 
 
 async def take_return(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("associate")
+    if device is None:
+        return None
     rows = device.replica.query(
         "SELECT l.order_id, l.line_no, l.sku, l.pick_bin FROM order_lines l JOIN orders o ON o.id = l.order_id "
         "WHERE o.status = 'handed_over' AND l.qty_handed_over > 0 AND l.pick_bin IS NOT NULL"
@@ -143,7 +147,7 @@ async def count(w: World) -> str | None:
 
 
 async def stage(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("picker", "associate")
     rows = device.replica.query("SELECT id, number FROM orders WHERE location = ?", (device.location,))
     if not rows:
         return None

@@ -79,7 +79,7 @@ async def test_cancel_after_hub_saw_the_pick_stands_with_put_back(hub, tmp_path)
 
 async def test_handover_offline_beats_a_hub_cancel_and_asks_for_refund_review(hub, tmp_path):
     order = await post_order(hub, order_body("C-3", [("TEA-GRN-20", 1)]))
-    associate = await hub.device(tmp_path / "a")
+    associate = await hub.device(tmp_path / "a", role="associate")
     await associate.sync()
     pick_all(associate, order["id"])
     await associate.sync()
@@ -164,7 +164,7 @@ async def test_concurrent_staging_edits_later_hlc_wins_and_loser_is_recorded(hub
 
 async def test_return_on_refunded_line_stands_and_second_refund_is_refused(hub, tmp_path):
     order = await post_order(hub, order_body("C-9", [("BAT-AA-4", 2)]))
-    store = await hub.device(tmp_path / "s")
+    store = await hub.device(tmp_path / "s", role="associate")
     await store.sync()
     pick_all(store, order["id"])
     returned = {"line_no": 1, "sku": "BAT-AA-4", "qty": 1, "condition": "new", "disposition": "restock", "bin": order["lines"][0]["pick_bin"]}

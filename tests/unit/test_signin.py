@@ -15,6 +15,7 @@ from edge_app.workflows.signin import (
     verify_pin,
 )
 from hub.commands import hash_pin, operator_payload
+from sync.proofs import pin_check
 from tests.unit.floor_store import order, put, store
 
 
@@ -44,7 +45,7 @@ def test_a_scan_that_is_not_a_known_badge_is_refused_with_what_to_do(replica, sc
 
 
 def test_id_and_pin_sign_in(replica):
-    assert sign_in_pin(replica, "s1", "9999").role == "supervisor"
+    assert sign_in_pin(replica, "s1", "999999").role == "supervisor"
 
 
 @pytest.mark.parametrize("operator_id, pin", [("P1", "2222"), ("P1", ""), ("ZZ", "1111"), ("", "1111")])
@@ -53,19 +54,20 @@ def test_a_wrong_pin_and_an_unknown_id_get_the_same_sentence(replica, operator_i
         sign_in_pin(replica, operator_id, pin)
 
 
-def test_pins_are_stored_hashed_with_a_salt_of_their_own(replica):
-    rows = replica.query("SELECT pin_hash, salt FROM operators")
-    assert all("1111" not in r["pin_hash"] and r["pin_hash"].startswith("scrypt$") for r in rows)
+def test_a_device_holds_a_salt_and_an_8_bit_pin_check_per_operator_never_the_pins_hash(replica):
+    rows = replica.query("SELECT pin_hash, salt, pin_check FROM operators")
+    assert all(r["pin_hash"] == "" and len(r["pin_check"]) == 2 for r in rows)
     assert len({r["salt"] for r in rows}) == len(rows)
     one, two = operator_payload("X", "X", "picker", "S1", "1234"), operator_payload("Y", "Y", "picker", "S1", "1234")
     assert one["pin_hash"] != two["pin_hash"]
 
 
-def test_verify_pin_rejects_a_malformed_hash():
+def test_verify_pin_gives_the_operator_key_for_the_right_pin_only():
     salt = "00" * 16
-    assert verify_pin("1234", hash_pin("1234", salt), salt)
-    assert not verify_pin("1234", "md5$abc", salt)
-    assert not verify_pin("1234", "scrypt$x$8$1$00", salt)
+    key = bytes.fromhex(hash_pin("1234", salt).rsplit("$", 1)[1])
+    assert verify_pin("1234", pin_check(key), salt) == key
+    assert verify_pin("1234", None, salt) is None
+    assert verify_pin("1234", pin_check(key), salt, "md5$1$1$1") is None
 
 
 def test_operator_pin_must_be_four_to_eight_digits():
