@@ -94,7 +94,9 @@ def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
     finally:
         replica.close()
     code = _backroom("hub", "enroll", "--db", db, "--location", "DEMO-1", "--role", "picker").splitlines()[-1]
-    print(_backroom("edge", "enroll", "--hub", hub_url, "--code", code, "--data-dir", str(device_dir), "--name", "handheld-1"))
+    # The demo's hub serves plain http on this machine (a real one serves https: see README, TLS).
+    print(_backroom("edge", "enroll", "--hub", hub_url, "--code", code, "--data-dir", str(device_dir), "--name", "handheld-1",
+                    "--insecure"))
 
 
 def _demo_operators() -> list[tuple[str, str, str, str]]:

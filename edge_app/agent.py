@@ -13,6 +13,7 @@ import httpx
 
 from edge_app.errors import HubRefused, HubUnreachable
 from edge_app.health import device_health
+from edge_app.hub_url import checked_hub_url
 from edge_app.local import outbox
 from edge_app.local.allotments import release_excess
 from edge_app.local.hub_state import apply_changes
@@ -39,13 +40,15 @@ class RoundReport:
 
 
 def hub_client(replica: Replica, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0) -> httpx.AsyncClient:
-    """An httpx.AsyncClient pointed at this device's hub, carrying its token."""
+    """An httpx.AsyncClient pointed at this device's hub, carrying its token; raises
+    InsecureHub for plain http to another machine the device was not enrolled --insecure for."""
     ident = replica.identity()
     return httpx.AsyncClient(
-        base_url=ident["hub_url"],
+        base_url=checked_hub_url(ident["hub_url"], bool(replica.get_meta("insecure"))),
         headers={"Authorization": f"Bearer {ident['token']}"},
         transport=transport,
         timeout=timeout,
+        verify=replica.get_meta("ca_file") or True,
     )
 
 

@@ -42,12 +42,22 @@ def hub() -> None:
 @click.option("--workers", default=1, show_default=True, help="HTTP worker processes.")
 @click.option("--writer", type=click.Choice(["process", "thread"]), default="process", show_default=True,
               help="Apply pushed ops in a writer process of their own, or in each HTTP worker.")
-def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
-    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs).
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TLS certificate (PEM, the chain after it): serve https.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's private key (PEM).")
+def serve(db_url: str, host: str, port: int, workers: int, writer: str, cert: str | None, key: str | None) -> None:
+    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs), over https
+    with --cert and --key.
 
     Pushed ops are applied in a writer process beside the HTTP workers: in one
     process they would share one GIL with the HTTP work (see docs/benchmarks.md)."""
     import uvicorn
+
+    if (cert is None) != (key is None):
+        raise click.BadParameter("give both --cert and --key, or neither", param_hint="--cert/--key")
+    if cert is None and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving plain http on {host}: device tokens would cross the network in clear; "
+                   "devices refuse it without --insecure. Use --cert and --key (README, TLS).", err=True)
 
     from hub.api.asgi import DB_ENV
     from hub.api.writer import SOCKET_ENV, writer_process
@@ -57,7 +67,8 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str) -> None:
     with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
-        uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning",
+                    ssl_certfile=cert, ssl_keyfile=key)
 
 
 @hub.command("migrate")
@@ -102,12 +113,19 @@ def enroll(db_url: str, location: str, role: str) -> None:
 @db_option
 @click.option("--role", type=click.Choice(["admin", "intake"]), default="admin", show_default=True)
 @click.option("--name", default="cli", show_default=True, help="Who the token is for.")
-def token(db_url: str, role: str, name: str) -> None:
-    """Issue an API token (admin: reads everything; intake: posts orders). Printed once, on the last line."""
+@click.option("--channel", default=None, help="An intake token's sales channel (required for intake).")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until it expires (default: admin 30, intake 365).")
+def token(db_url: str, role: str, name: str, channel: str | None, expires_in_days: int | None) -> None:
+    """Issue an API token (admin: everything; intake: posts and cancels one channel's orders).
+    Printed once, on the last line; its id (for `hub tokens`) is the part after the role."""
+    from datetime import timedelta
+
     from hub.credentials import create_api_token
 
+    expires = timedelta(days=expires_in_days) if expires_in_days else None
     with open_db(db_url).write() as conn:
-        click.echo(_hub_call(create_api_token, conn, role, name))
+        click.echo(_hub_call(create_api_token, conn, role, name, channel, expires, "cli"))
 
 
 def _hub_call(fn, *args):
@@ -183,3 +201,12 @@ def operator_add(db_url: str, location: str, operator_id: str, name: str, role: 
     with open_db(db_url).write() as conn:
         _hub_call(run_hub_command, conn, "operator.upserted", payload, "cli")
     click.echo(f"operator {operator_id} ({name}, {role}) at {location}")
+
+
+def _register_admin_commands() -> None:
+    from hub.admin_cli import add_admin_commands
+
+    add_admin_commands(hub, operator, db_option, open_db, _hub_call)
+
+
+_register_admin_commands()

@@ -126,6 +126,10 @@ def _install_routes(app: FastAPI) -> None:
             found = get_order(conn, order_id)
         if isinstance(who, Device) and found["location"] != who.location:
             raise NotFound(f"no order {order_id!r}")  # another location's order does not exist for this device
+        if isinstance(who, ApiClient) and who.channel is not None:
+            if found["channel"] != who.channel:
+                raise NotFound(f"no order {order_id!r}")  # nor another channel's, for an intake token
+            return found
         require_location(who, found["location"])
         return found
 

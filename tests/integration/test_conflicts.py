@@ -107,7 +107,7 @@ async def test_two_devices_picking_the_same_line_over_pick_and_put_back(hub, tmp
     assert sum(m["qty"] for m in await admin_get(hub, "/v1/movements", order_id=order["id"])) == -4
     assert [c["rule"] for c in await admin_get(hub, "/v1/conflicts")] == ["over_pick"]
     # The device sees the collision its own op had.
-    async with __import__("httpx").AsyncClient(base_url="http://hub.test", transport=hub.transport,
+    async with __import__("httpx").AsyncClient(base_url="https://hub.test", transport=hub.transport,
                                                headers={"Authorization": f"Bearer {second.replica.get_meta('token')}"}) as c:
         mine = (await c.get("/v1/conflicts")).json()
     assert [c["rule"] for c in mine] == ["over_pick"]
