@@ -13,7 +13,7 @@ import httpx
 
 from edge_app.errors import HubRefused, HubUnreachable
 from edge_app.health import device_health
-from edge_app.hub_url import checked_hub_url
+from edge_app.hub_url import checked_hub_url, tls_verify
 from edge_app.local import outbox
 from edge_app.local.allotments import release_excess
 from edge_app.local.hub_state import apply_changes
@@ -48,7 +48,7 @@ def hub_client(replica: Replica, transport: httpx.AsyncBaseTransport | None = No
         headers={"Authorization": f"Bearer {ident['token']}"},
         transport=transport,
         timeout=timeout,
-        verify=replica.get_meta("ca_file") or True,
+        verify=tls_verify(replica.get_meta("ca_file")),
     )
 
 

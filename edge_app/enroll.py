@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from edge_app.errors import EnrollmentFailed, HubUnreachable
-from edge_app.hub_url import checked_hub_url
+from edge_app.hub_url import checked_hub_url, tls_verify
 from edge_app.local.replica import Replica
 from sync.models import Enrollment
 
@@ -23,7 +23,7 @@ async def enroll(replica: Replica, hub_url: str, code: str, name: str = "", tran
         raise EnrollmentFailed(f"{replica.data_dir} is already enrolled as device {replica.get_meta('device_id')}")
     try:
         async with httpx.AsyncClient(base_url=hub_url, transport=transport, timeout=10.0,
-                                     verify=ca_file or True) as client:
+                                     verify=tls_verify(ca_file)) as client:
             response = await client.post("/v1/devices/enroll", json={"code": code, "name": name})
     except httpx.HTTPError as exc:
         raise HubUnreachable(f"hub at {hub_url} not reachable: {exc}") from exc

@@ -6,11 +6,12 @@ anyone on the network could copy them."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from urllib.parse import urlsplit
 
 from edge_app.errors import InsecureHub
 
-__all__ = ["checked_hub_url", "is_loopback"]
+__all__ = ["checked_hub_url", "is_loopback", "tls_verify"]
 
 
 def is_loopback(host: str) -> bool:
@@ -20,6 +21,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def tls_verify(ca_file: str | None) -> ssl.SSLContext | bool:
+    """What httpx checks the hub's certificate against: the given one (a hub with its
+    own certificate), or the system's authorities."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else True
 
 
 def checked_hub_url(url: str, insecure: bool = False) -> str:

@@ -89,7 +89,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 def refusal_of(exc: RequestValidationError) -> dict[str, Any]:
     """A 422's body: every problem, located, in one line, and the details."""
     problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
-    return {"detail": "; ".join(problems), "errors": exc.errors()}
+    # A validator's own exception travels in `ctx`: as its sentence, so the body is JSON.
+    errors = [{**e, "ctx": {k: str(v) for k, v in e["ctx"].items()}} if "ctx" in e else e for e in exc.errors()]
+    return {"detail": "; ".join(problems), "errors": errors}
 
 
 def _db(request: Request) -> Database:

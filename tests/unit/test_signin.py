@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from edge_app.local.replica import Replica
 from edge_app.workflows.signin import (
+    BACKOFF_AFTER,
+    LOCK_AFTER,
+    LOCK_SECONDS,
+    LockedOut,
+    PinNeeded,
+    sign_out,
     IdleTimer,
     SignInRefused,
     operators_known,
@@ -136,3 +144,62 @@ def test_idle_timeout_comes_from_the_environment(monkeypatch):
     assert idle_seconds() == 90
     monkeypatch.setenv("BACKROOM_IDLE_TIMEOUT", "soon")
     assert idle_seconds() == 300
+
+
+# -- issue 17: a supervisor's badge needs the PIN; wrong PINs back off and lock ---------
+def test_a_supervisors_badge_alone_does_not_sign_in(replica):
+    with pytest.raises(PinNeeded, match="PIN"):
+        sign_in_badge(replica, "BADGE:S1")
+    assert sign_in_badge(replica, "BADGE:P1").role == "picker"  # pickers still sign in with the badge alone
+
+
+def test_wrong_pins_back_off_then_lock_per_operator_id_on_this_device(replica):
+    t = 1_000_000.0
+    for n in range(BACKOFF_AFTER):
+        with pytest.raises(SignInRefused, match="does not match"):
+            sign_in_pin(replica, "K1", "0000", now=t + n)
+    with pytest.raises(LockedOut, match="Wait"):
+        sign_in_pin(replica, "K1", "2222", now=t + BACKOFF_AFTER)  # even the right PIN waits its turn
+    assert sign_in_pin(replica, "K1", "2222", now=t + 60).operator_id == "K1"  # after the wait, and it resets
+    assert sign_in_pin(replica, "P1", "1111", now=t + 60).operator_id == "P1"  # others never waited
+    t += 1000
+    for n in range(LOCK_AFTER["supervisor"]):
+        with pytest.raises(SignInRefused):
+            sign_in_pin(replica, "S1", "000000", now=t + n * 61)
+    with pytest.raises(LockedOut, match="Try again in 15 min"):
+        sign_in_pin(replica, "S1", "999999", now=t + (LOCK_AFTER["supervisor"] - 1) * 61 + 1)
+    assert sign_in_pin(replica, "S1", "999999", now=t + LOCK_SECONDS + 400).role == "supervisor"
+
+
+def test_an_unknown_id_costs_the_same_scrypt_as_a_known_one(replica):
+    def timed(operator_id: str) -> float:
+        start = time.perf_counter()
+        with pytest.raises(SignInRefused):
+            sign_in_pin(replica, operator_id, "0000", now=time.time() + 10_000)
+        return time.perf_counter() - start
+
+    timed("P1"), timed("NOBODY")  # warm up
+    known, unknown = min(timed("P1") for _ in range(3)), min(timed("NOBODY") for _ in range(3))
+    assert unknown > known * 0.5  # was 0.01 ms against 47 ms
+
+
+def test_a_pin_sign_in_signs_the_ops_recorded_until_sign_out_and_a_badge_does_not(replica):
+    from edge_app.local import outbox
+    from hub.commands import hash_pin  # noqa: F811 - the hub side of the check
+    from sync.proofs import key_of_hash, proof_matches
+
+    supervisor = sign_in_pin(replica, "S1", "999999")
+    with replica.transaction() as conn:
+        signed = outbox.record_op(conn, "count.recorded", {"bin": "A-01-1", "sku": "MILK-1L", "counted": 3},
+                                  supervisor.operator_id, outbox.PendingEffect())
+    salt = replica.query_one("SELECT salt FROM operators WHERE operator_id = 'S1'")["salt"]
+    _kdf, key = key_of_hash(hash_pin("999999", salt))
+    assert proof_matches(key, signed.proof, signed.model_dump(mode="json"))
+    assert not proof_matches(key, signed.proof, {**signed.model_dump(mode="json"), "payload": {"counted": 4}})
+    sign_out(replica, "S1")
+    sign_out(replica, "P1")  # a session of an earlier test on the same device id
+    sign_in_badge(replica, "BADGE:P1")
+    with replica.transaction() as conn:
+        after = [outbox.record_op(conn, "count.recorded", {"bin": "A-01-1", "sku": "MILK-1L", "counted": 3}, actor,
+                                  outbox.PendingEffect()) for actor in ("S1", "P1")]
+    assert [op.proof for op in after] == [None, None]
