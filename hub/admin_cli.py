@@ -15,7 +15,13 @@ __all__ = ["add_admin_commands"]
 def add_admin_commands(hub: click.Group, operator: click.Group, db_option: Callable, open_db: Callable,
                        hub_call: Callable[..., Any]) -> None:
     """Add the commands to the `hub` group (and its `operator` group)."""
+    _token_commands(hub, db_option, open_db, hub_call)
+    _device_commands(hub, db_option, open_db, hub_call)
+    _operator_commands(operator, db_option, open_db, hub_call)
+    _audit_command(hub, db_option, open_db)
 
+
+def _token_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
     @hub.group()
     def tokens() -> None:
         """API tokens: list them, rotate one, revoke one (issue with `hub token`)."""
@@ -62,6 +68,8 @@ def add_admin_commands(hub: click.Group, operator: click.Group, db_option: Calla
         with open_db(db_url).write() as conn:
             click.echo(hub_call(rotate_api_token, conn, token_id, "cli", timedelta(minutes=grace_minutes)))
 
+
+def _device_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
     @hub.group()
     def device() -> None:
         """Enrolled devices: list them, revoke a lost one."""
@@ -89,6 +97,8 @@ def add_admin_commands(hub: click.Group, operator: click.Group, db_option: Calla
             hub_call(revoke_device, conn, device_id, "cli")
         click.echo(f"device {device_id} revoked")
 
+
+def _operator_commands(operator: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
     @operator.command("disable")
     @db_option
     @click.option("--id", "operator_id", required=True, help="The operator's id.")
@@ -112,6 +122,8 @@ def add_admin_commands(hub: click.Group, operator: click.Group, db_option: Calla
             hub_call(run_hub_command, conn, "operator.removed", {"operator_id": operator_id}, "cli")
         click.echo(f"operator {operator_id} removed")
 
+
+def _audit_command(hub: click.Group, db_option: Callable, open_db: Callable) -> None:
     @hub.command()
     @db_option
     @click.option("--since", default=None, help="Only entries at or after this ISO 8601 time.")

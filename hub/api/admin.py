@@ -45,8 +45,15 @@ class OperatorOff(BaseModel):
 
 
 def admin_routes() -> APIRouter:
+    """Every admin route, under /v1."""
     router = APIRouter(prefix="/v1", tags=["admin"])
+    _device_routes(router)
+    _token_routes(router)
+    _operator_and_audit_routes(router)
+    return router
 
+
+def _device_routes(router: APIRouter) -> None:
     @router.post("/devices/{device_id}/revoke")
     def revoke(device_id: Id, request: Request, who: Caller) -> dict[str, Any]:
         """Refuse the device's token from now on (every worker within seconds) and take
@@ -57,6 +64,8 @@ def admin_routes() -> APIRouter:
         forget_callers(request.app)
         return {"device_id": device.id, "revoked": True}
 
+
+def _token_routes(router: APIRouter) -> None:
     @router.get("/tokens")
     def tokens(request: Request, who: Caller) -> list[dict[str, Any]]:
         api_of(who, "admin")
@@ -88,6 +97,8 @@ def admin_routes() -> APIRouter:
         forget_callers(request.app)
         return TokenIssued(token_id=token.split("_")[1], token=token)
 
+
+def _operator_and_audit_routes(router: APIRouter) -> None:
     @router.post("/operators/{operator_id}/disable")
     def disable(operator_id: Id, body: OperatorOff, request: Request, who: Caller) -> dict[str, Any]:
         api_of(who, "admin")
@@ -111,6 +122,4 @@ def admin_routes() -> APIRouter:
         api_of(who, "admin")
         with request.app.state.db.read() as conn:
             return audit_rows(conn, since, action, limit)
-
-    return router
 

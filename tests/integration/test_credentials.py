@@ -17,7 +17,7 @@ from edge_app.workflows.signin import SignInRefused, sign_in_pin
 from hub.api.app import create_app
 from hub.seed import DARK_STORE
 from tests.integration.conftest import HUB_URL
-from tests.integration.test_pick_slice import order_body, post_order
+from tests.integration.test_pick_slice import order_body
 
 pytestmark = pytest.mark.anyio
 

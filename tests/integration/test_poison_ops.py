@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx is what the project uses
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from hub.handlers import HANDLERS, Handler
