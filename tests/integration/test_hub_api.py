@@ -178,6 +178,8 @@ async def test_device_of_another_location_cannot_pick_this_locations_order(hub, 
     op = pick_op(dark_store_device.replica.get_meta("device_id"), 1, order)
     async with device_client(hub, dark_store_device) as client:
         result = (await client.post("/v1/ops", json={"ops": [op]})).json()["results"][0]
+        peek = await client.get(f"/v1/orders/{order['id']}")
+    assert peek.status_code == 404 and peek.json()["detail"] == f"no order {order['id']!r}"  # not 403: no existence leak
     assert result["status"] == "rejected" and result["reason_code"] == "unknown_order"  # as if it did not exist
     assert result["message"] == f"there is no order {order['id']} at DEMO-DS"
     assert await count(hub, "movements WHERE reason <> 'receipt'") == 0

@@ -53,3 +53,19 @@ def test_a_return_without_a_receipt_and_a_pickup_extension_are_privileged():
     assert not privileged_by_payload("return.received", {"order_id": "O-1", "lines": []})
     assert privileged_by_payload("pickup.extended", {"order_id": "O-1"})
     assert not privileged_by_payload("pick.confirmed", {})
+
+
+@pytest.mark.parametrize("kind, payload", [
+    ("order.accepted", {"id": "O-1", "created_at": "2026-01-01T00:00:00+00:00", "pickup_code": "0000\x00",
+                        "order": {"number": "N", "channel": "web", "fulfilment": "pickup",
+                                  "promised_by": "2026-01-01T00:00:00+00:00", "lines": [{"sku": "S", "qty": 1}]}}),
+    ("operator.disabled", {"operator_id": "K1\x00"}),
+    ("operator.removed", {"operator_id": "x" * 65}),
+    ("stock.received", {"location": "L", "bin": "B", "sku": "S", "qty": 2**63}),
+    ("bin.added", {"location": "L", "code": "B", "seq": -1}),
+])
+def test_hub_commands_refuse_values_outside_their_bounds(kind, payload):
+    from sync.errors import MalformedPayload
+
+    with pytest.raises(MalformedPayload):
+        HANDLERS[kind].parse(payload)  # type: ignore[misc]

@@ -203,3 +203,10 @@ def test_a_pin_sign_in_signs_the_ops_recorded_until_sign_out_and_a_badge_does_no
         after = [outbox.record_op(conn, "count.recorded", {"bin": "A-01-1", "sku": "MILK-1L", "counted": 3}, actor,
                                   outbox.PendingEffect()) for actor in ("S1", "P1")]
     assert [op.proof for op in after] == [None, None]
+
+
+def test_a_station_shows_only_the_queues_its_device_role_may_send(replica):
+    replica.set_meta("role", "picker")  # a picker handheld: a supervisor signed in on it picks and does tasks
+    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "tasks"]
+    replica.set_meta("role", "associate")
+    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "pickups", "returns", "tasks"]
