@@ -68,7 +68,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.state.throttle = Throttle()
     _install_error_handlers(app)
     _install_routes(app)
-    app.include_router(admin_routes())
+    app.router.routes.extend(admin_routes())
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # outermost: before the push lane reads a body
     _publish_push_schema(app)
