@@ -3,10 +3,11 @@ and how orders arrive at the hub."""
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sync.kinds import PRINTABLE, Code, Text, When
 
@@ -46,7 +47,16 @@ class Op(_Strict):
     schema_version: int = Field(ge=1, le=1_000)
     # Evidence that the actor signed in on this device (sync.proofs); None for a
     # device's own ops and badge-only sign-ins.
-    proof: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
+    proof: str | None = None
+
+    @field_validator("proof", mode="before")
+    @classmethod
+    def _proof_shape(cls, value: Any) -> Any:
+        """A proof not shaped as one is kept as "invalid": it fails the hub's check like
+        any wrong proof, instead of failing the whole push (and wedging the queue)."""
+        if value is None or (isinstance(value, str) and re.fullmatch(r"v1\.[0-9a-f]{1,64}\.[0-9a-f]{64}", value)):
+            return value
+        return "invalid"
 
 
 class OpStatus(str, Enum):
@@ -138,7 +148,7 @@ class CancelRequest(_Strict):
 
 class EnrollRequest(_Strict):
     code: str = Field(min_length=4, max_length=64, pattern=PRINTABLE)
-    name: str = Field(default="", max_length=100, pattern=PRINTABLE)
+    name: str = Field(default="", max_length=64, pattern=PRINTABLE)  # ops carry it as their actor (64)
 
 
 class Enrollment(_Strict):

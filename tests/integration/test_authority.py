@@ -191,7 +191,8 @@ async def test_privileged_acts_need_a_proof_from_a_supervisor_signed_in_on_that_
     assert signed.proof and (await counter.sync()).rejected == []
     # The same proof on another device's op, and made-up proofs, are refused and counted.
     copied = op(other, "pickup.extended", extend, 1, actor="S1", proof=signed.proof)
-    made_up = [op(other, "pickup.extended", extend, seq, actor="S1", proof=f"v1.00.{'0' * 64}") for seq in range(2, 7)]
+    made_up = [op(other, "pickup.extended", extend, seq, actor="S1", proof=proof)
+               for seq, proof in enumerate([f"v1.00.{'0' * 64}", "v1.\x00.zz", 12, "x" * 5000, f"v1.ab.{'f' * 64}"], start=2)]
     results = await push(hub, other, [copied, *made_up])
     assert [r["reason_code"] for r in results] == ["privilege_needed"] * PROOF_FAILURES_LOCK + ["operator_locked"]
     assert scalar(hub, "SELECT failures FROM proof_failures WHERE device_id = :d",
