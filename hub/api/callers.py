@@ -14,7 +14,7 @@ from hub.credentials import ApiClient, Device, authenticate
 from hub.errors import Forbidden
 from hub.store.db import Database
 
-__all__ = ["Caller", "caller", "bearer", "forget_callers", "device_of", "api_of", "actor_of", "client_of",
+__all__ = ["Caller", "caller", "bearer", "clock", "forget_callers", "device_of", "api_of", "actor_of", "client_of",
            "CALLER_TTL_S"]
 
 # Who holds a token is looked up once per device per few seconds, not on every push
@@ -37,7 +37,7 @@ async def caller(app: FastAPI, authorization: str | None) -> Device | ApiClient:
     # async: a cache hit costs no trip to the thread pool; a miss reads the database there.
     token = bearer(authorization)
     cache: dict = app.state.callers
-    now = time.monotonic()
+    now = clock()
     hit = cache.get(token)
     if hit is not None and hit[0] > now:
         return hit[1]
@@ -46,6 +46,11 @@ async def caller(app: FastAPI, authorization: str | None) -> Device | ApiClient:
         cache.clear()
     cache[token] = (now + CALLER_TTL_S * random.uniform(1 - _CALLER_TTL_SPREAD, 1 + _CALLER_TTL_SPREAD), who)
     return who
+
+
+def clock() -> float:
+    """The cache's clock (a test moves it on)."""
+    return time.monotonic()
 
 
 def forget_callers(app: FastAPI) -> None:

@@ -179,8 +179,8 @@ def test_an_unknown_id_costs_the_same_scrypt_as_a_known_one(replica):
         return time.perf_counter() - start
 
     timed("P1"), timed("NOBODY")  # warm up
-    known, unknown = min(timed("P1") for _ in range(3)), min(timed("NOBODY") for _ in range(3))
-    assert unknown > known * 0.5  # was 0.01 ms against 47 ms
+    known, unknown = min(timed("P1") for _ in range(5)), min(timed("NOBODY") for _ in range(5))
+    assert unknown > known * 0.4  # was 0.01 ms against 47 ms (the fastest of five: a busy machine only slows)
 
 
 def test_a_pin_sign_in_signs_the_ops_recorded_until_sign_out_and_a_badge_does_not(replica):
