@@ -149,8 +149,12 @@ def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
             return
     finally:
         replica.close()
-    code = _backroom("hub", "enroll", "--db", db, "--location", "DEMO-1", "--role", "picker").splitlines()[-1]
-    print(_backroom("edge", "enroll", "--hub", hub_url, "--code", code, "--data-dir", str(device_dir), "--name", "handheld-1"))
+    # A shared handheld every demo operator signs in on: enrolled with the role whose ceiling is
+    # every floor job (sync.authority); the signed-in operator's role decides the rest.
+    code = _backroom("hub", "enroll", "--db", db, "--location", "DEMO-1", "--role", "supervisor").splitlines()[-1]
+    # The demo's hub serves plain http on this machine (a real one serves https: see README, TLS).
+    print(_backroom("edge", "enroll", "--hub", hub_url, "--code", code, "--data-dir", str(device_dir), "--name", "handheld-1",
+                    "--insecure"))
 
 
 def _demo_operators() -> list[tuple[str, str, str, str]]:

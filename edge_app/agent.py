@@ -13,6 +13,7 @@ import httpx
 
 from edge_app.errors import HubRefused, HubUnreachable
 from edge_app.health import device_health
+from edge_app.hub_url import checked_hub_url, tls_verify
 from edge_app.local import outbox
 from edge_app.local.allotments import release_excess
 from edge_app.local.hub_state import apply_changes
@@ -39,13 +40,15 @@ class RoundReport:
 
 
 def hub_client(replica: Replica, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0) -> httpx.AsyncClient:
-    """An httpx.AsyncClient pointed at this device's hub, carrying its token."""
+    """An httpx.AsyncClient pointed at this device's hub, carrying its token; raises
+    InsecureHub for plain http to another machine the device was not enrolled --insecure for."""
     ident = replica.identity()
     return httpx.AsyncClient(
-        base_url=ident["hub_url"],
+        base_url=checked_hub_url(ident["hub_url"], bool(replica.get_meta("insecure"))),
         headers={"Authorization": f"Bearer {ident['token']}"},
         transport=transport,
         timeout=timeout,
+        verify=tls_verify(replica.get_meta("ca_file")),
     )
 
 
@@ -84,7 +87,7 @@ class SyncAgent:
                 ops = outbox.pending_ops(conn, self.batch_size)
             if not ops:
                 return
-            body = PushRequest(ops=ops).model_dump(mode="json")
+            body = PushRequest(ops=ops).model_dump(mode="json", exclude_none=True)
             answer = PushResponse.model_validate(await self._call("POST", "/v1/ops", json=body))
             with self.replica.transaction() as conn:
                 outbox.apply_results(conn, answer.results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import click
 
@@ -22,18 +23,22 @@ def edge() -> None:
 
 
 @edge.command()
-@click.option("--hub", "hub_url", required=True, help="Hub base URL, e.g. http://127.0.0.1:8700")
+@click.option("--hub", "hub_url", required=True, help="Hub base URL, e.g. https://hub.store.example:8700")
 @click.option("--code", required=True, help="One-time code from `backroom hub enroll`.")
 @data_dir_option
 @click.option("--name", default="", help="A name to tell this device by on the hub.")
-def enroll(hub_url: str, code: str, data_dir: str, name: str) -> None:
-    """Enroll this data folder as a device of the hub."""
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate (or its authority) to trust for an https hub with its own certificate.")
+@click.option("--insecure", is_flag=True, help="Allow plain http to another machine: tokens cross the network in clear.")
+def enroll(hub_url: str, code: str, data_dir: str, name: str, ca_file: str | None, insecure: bool) -> None:
+    """Enroll this data folder as a device of the hub (https, or http to this machine)."""
     from edge_app.enroll import enroll as do_enroll
     from edge_app.local.replica import Replica
 
     replica = Replica(data_dir)
     try:
-        enrollment = asyncio.run(do_enroll(replica, hub_url, code, name))
+        enrollment = asyncio.run(do_enroll(replica, hub_url, code, name, insecure=insecure,
+                                           ca_file=os.path.abspath(ca_file) if ca_file else None))
     except EdgeError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

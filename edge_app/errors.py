@@ -5,6 +5,7 @@
     ├── EnrollmentFailed   the hub refused the enrollment code
     ├── HubUnreachable     the hub could not be reached (the device stays usable)
     ├── HubRefused         the hub answered with a 4xx (revoked token, bad request)
+    ├── InsecureHub        a hub address that would send secrets in clear (plain http)
     └── Refused            a workflow refused a scan or an action
         ├── UnknownBarcode     no item, bin or order has this code
         ├── WrongBin           the bin scanned is not the one asked for
@@ -18,6 +19,7 @@ __all__ = [
     "EnrollmentFailed",
     "HubUnreachable",
     "HubRefused",
+    "InsecureHub",
     "Refused",
     "UnknownBarcode",
     "WrongBin",
@@ -44,6 +46,10 @@ class HubUnreachable(EdgeError):
 
 class HubRefused(EdgeError):
     """The hub answered but refused the call; retrying will not help by itself."""
+
+
+class InsecureHub(EdgeError):
+    """The hub address is plain http to another machine; use https, or say --insecure."""
 
 
 class Refused(EdgeError):

@@ -5,21 +5,23 @@ a device's op. The domain never imports this module."""
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from hub.api.reads import get_order
-from hub.credentials import Device
+from hub.credentials import Device, revoke_device as _revoke_credentials
 from hub.domain.escrow import ESCROW_ROLES
 from hub.domain.orders import find_order
-from hub.domain.pickups import READY_STATUSES, utc
+from hub.domain.pickups import READY_STATUSES, pickup_code, utc
 from hub.domain.stock import commitments
 from hub.log import run_hub_command
 from hub.store.tx import Tx
 from sync.models import OrderIn
 
-__all__ = ["accept_order", "rebalance", "sweep_pickups", "LEASE", "RECLAIM_GRACE", "ESCROW_ROLES"]
+__all__ = ["accept_order", "rebalance", "sweep_pickups", "revoke_device", "draw_pickup_code", "LEASE", "RECLAIM_GRACE",
+           "ESCROW_ROLES"]
 
 LEASE = timedelta(hours=2)  # how long a terminal's allotment lasts without a sync
 RECLAIM_GRACE = timedelta(minutes=30)
@@ -36,8 +38,30 @@ def accept_order(conn: Tx, order: OrderIn, now_iso: str) -> tuple[dict[str, Any]
         return existing, False
     order_id = str(uuid.uuid4())
     payload = {"id": order_id, "created_at": now_iso, "order": order.model_dump(mode="json")}
+    if order.fulfilment == "pickup":
+        payload["pickup_code"] = draw_pickup_code()
     run_hub_command(conn, "order.accepted", payload, actor=f"channel:{order.channel}")
     return get_order(conn, order_id), True
+
+
+def draw_pickup_code() -> str:
+    """Six random characters a person can read aloud: unknown to anyone who only knows
+    the order, unlike a code derived from its id."""
+    return pickup_code(secrets.token_hex(16))
+
+
+def revoke_device(conn: Tx, device_id: str, by: str, client: str = "") -> Device:
+    """Refuse the device's token from now on, and take back the escrow units it held
+    (a lost terminal promises nothing more). Raises NotFound.
+
+    Ops the device recorded and had not pushed are never applied: the hub answers its
+    token 401, and they stay in its outbox (`backroom edge status` shows them)."""
+    device = _revoke_credentials(conn, device_id, by, client)
+    rows = conn.execute("SELECT sku, granted - used - released AS outstanding FROM allotments "
+                        "WHERE device_id = :d AND granted - used - released > 0 ORDER BY sku", {"d": device_id}).all()
+    for r in rows:
+        run_hub_command(conn, "allotment.reclaimed", {"device_id": device_id, "sku": r.sku, "qty": r.outstanding}, actor=by[:64])
+    return device
 
 
 def rebalance(conn: Tx, device: Device, now: datetime) -> int:

@@ -44,12 +44,23 @@ def hub() -> None:
               help="Apply pushed ops in a writer process of their own, or in each HTTP worker.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
               help="info logs one JSON line per request (method, path, status, ms, caller) on stderr.")
-def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_level: str) -> None:
-    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs).
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TLS certificate (PEM, the chain after it): serve https.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's private key (PEM).")
+def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_level: str, cert: str | None,
+          key: str | None) -> None:
+    """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs), over https
+    with --cert and --key.
 
     Pushed ops are applied in a writer process beside the HTTP workers: in one
     process they would share one GIL with the HTTP work (see docs/benchmarks.md)."""
     import uvicorn
+
+    if (cert is None) != (key is None):
+        raise click.BadParameter("give both --cert and --key, or neither", param_hint="--cert/--key")
+    if cert is None and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving plain http on {host}: device tokens would cross the network in clear; "
+                   "devices refuse it without --insecure. Use --cert and --key (README, TLS).", err=True)
 
     from hub.api.asgi import DB_ENV, LOG_LEVEL_ENV
     from hub.api.writer import SOCKET_ENV, writer_process
@@ -60,10 +71,11 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_leve
     with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
-        click.echo(f"hub listening on http://{host}:{port} ({db_url.split('://')[0]}, {workers} worker(s), "
+        scheme = "https" if cert else "http"
+        click.echo(f"hub listening on {scheme}://{host}:{port} ({db_url.split('://')[0]}, {workers} worker(s), "
                    f"log level {log_level})", err=True)
         uvicorn.run("hub.api.asgi:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, ssl_certfile=cert, ssl_keyfile=key)
 
 
 @hub.command("migrate")
@@ -108,12 +120,19 @@ def enroll(db_url: str, location: str, role: str) -> None:
 @db_option
 @click.option("--role", type=click.Choice(["admin", "intake"]), default="admin", show_default=True)
 @click.option("--name", default="cli", show_default=True, help="Who the token is for.")
-def token(db_url: str, role: str, name: str) -> None:
-    """Issue an API token (admin: reads everything; intake: posts orders). Printed once, on the last line."""
+@click.option("--channel", default=None, help="An intake token's sales channel (required for intake).")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until it expires (default: admin 30, intake 365).")
+def token(db_url: str, role: str, name: str, channel: str | None, expires_in_days: int | None) -> None:
+    """Issue an API token (admin: everything; intake: posts and cancels one channel's orders).
+    Printed once, on the last line; its id (for `hub tokens`) is the part after the role."""
+    from datetime import timedelta
+
     from hub.credentials import create_api_token
 
+    expires = timedelta(days=expires_in_days) if expires_in_days else None
     with open_db(db_url).write() as conn:
-        click.echo(_hub_call(create_api_token, conn, role, name))
+        click.echo(_hub_call(create_api_token, conn, role, name, channel, expires, "cli"))
 
 
 def _hub_call(fn, *args):
@@ -189,3 +208,12 @@ def operator_add(db_url: str, location: str, operator_id: str, name: str, role: 
     with open_db(db_url).write() as conn:
         _hub_call(run_hub_command, conn, "operator.upserted", payload, "cli")
     click.echo(f"operator {operator_id} ({name}, {role}) at {location}")
+
+
+def _register_admin_commands() -> None:
+    from hub.admin_cli import add_admin_commands
+
+    add_admin_commands(hub, operator, db_option, open_db, _hub_call)
+
+
+_register_admin_commands()

@@ -2,18 +2,20 @@
 console or its own sweeps), with their payload models. They go through the same
 log and handlers as device ops; `device_id` is `hub`.
 
-A device can never send one of these kinds (see sync.kinds: they are not in its
-op table)."""
+A device can never send one of these kinds: sync.authority lists them as the hub's
+alone, and the hub refuses them from a device before any handler runs."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync.authority import PRIVILEGED_ROLES
+from sync.kinds import PRINTABLE, Code, Text, When
 from sync.models import OrderIn
+from sync.proofs import KDF, operator_key
 
 __all__ = [
     "LOCATION_KINDS",
@@ -27,11 +29,17 @@ __all__ = [
     "AllotmentGranted",
     "AllotmentReclaimed",
     "OperatorUpserted",
+    "OperatorDisabled",
+    "OperatorRemoved",
     "PickupExpired",
     "OPERATOR_ROLES",
     "hash_pin",
     "operator_payload",
+    "pin_rule",
 ]
+
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Units = Annotated[int, Field(gt=0, le=1_000_000)]
 
 LOCATION_KINDS = ("store", "warehouse", "dark_store")
 
@@ -44,87 +52,90 @@ class _Command(BaseModel):
 class ItemUpserted(_Command):
     """Add an item to the catalogue, or change its name, weight or barcodes."""
 
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    unit_weight_g: int | None = Field(default=None, ge=0)
-    barcodes: list[str] = Field(default_factory=list)
+    sku: Code
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+    unit_weight_g: int | None = Field(default=None, ge=0, le=1_000_000)
+    barcodes: list[Code] = Field(default_factory=list, max_length=100)
 
 
 class LocationAdded(_Command):
     """A store, warehouse or dark store joins the network."""
 
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
     kind: str = Field(pattern="^(store|warehouse|dark_store)$")
 
 
 class BinAdded(_Command):
     """A bin at a location, with its place on the pick path."""
 
-    location: str = Field(min_length=1)
-    code: str = Field(min_length=1, max_length=64)
-    seq: int
+    location: Code
+    code: Code
+    seq: int = Field(ge=0, le=10**9)
 
 
 class StockReceived(_Command):
     """Units received into a bin."""
 
-    location: str = Field(min_length=1)
-    bin: str = Field(min_length=1)
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
+    location: Code
+    bin: Code
+    sku: Code
+    qty: Units
 
 
 # -- orders -------------------------------------------------------------------------
 class OrderAccepted(_Command):
     """A channel's order, with the id and time the hub gave it."""
 
-    id: str
-    created_at: str
+    id: Code
+    created_at: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
     order: OrderIn
+    # A random code the hub drew for a pickup order; logged, so a replay gets the same one.
+    # Orders accepted before it existed have a code derived from their id.
+    pickup_code: Annotated[str, Field(pattern="^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6,12}$")] | None = None
 
 
 class OrderCancelled(_Command):
     """A channel or an admin cancels an order."""
 
-    order_id: str
-    reason: str = Field(default="", max_length=200)
+    order_id: Code
+    reason: Text = ""
 
 
 class PickupExpired(_Command):
     """A ready pickup order nobody collected by its pickup-by time."""
 
-    order_id: str
-    at: datetime
+    order_id: Code
+    at: When
 
 
 # -- stock policy and escrow ----------------------------------------------------------
 class PolicySet(_Command):
     """Safety stock and the escrow floor of a (location, SKU)."""
 
-    location: str
-    sku: str
-    safety_stock: int = Field(ge=0)
-    escrow_floor: int = Field(ge=0)
+    location: Code
+    sku: Code
+    safety_stock: Count
+    escrow_floor: Count
 
 
 class AllotmentGranted(_Command):
     """Units of a (location, SKU) leased to one terminal to promise offline."""
 
-    device_id: str
-    location: str
-    sku: str
-    qty: int = Field(ge=0)  # 0 renews the lease or changes the target only
-    target: int = Field(ge=0)
-    expires_at: str
+    device_id: Code
+    location: Code
+    sku: Code
+    qty: Count  # 0 renews the lease or changes the target only
+    target: Count
+    expires_at: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
 
 
 class AllotmentReclaimed(_Command):
     """A lease expired past its grace period: its units go back to the pool."""
 
-    device_id: str
-    sku: str
-    qty: int = Field(gt=0)
+    device_id: Code
+    sku: Code
+    qty: Units
 
 
 # -- people ---------------------------------------------------------------------------
@@ -132,29 +143,47 @@ class OperatorUpserted(_Command):
     """Add an operator, or change one's name, role or PIN (hashed, salted)."""
 
     operator_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]
     role: str = Field(pattern="^(picker|packer|associate|supervisor)$")
-    location: str = Field(min_length=1, max_length=64)
-    pin_hash: str = Field(pattern=r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{64}$")
+    location: Code
+    pin_hash: str = Field(pattern=r"^scrypt\$\d{1,7}\$\d{1,2}\$\d{1,2}\$[0-9a-f]{64}$")
     salt: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
+class OperatorDisabled(_Command):
+    """An operator may no longer sign in (left, badge lost); devices forget them.
+    Adding them again (`operator.upserted`, a new PIN) lets them back."""
+
+    operator_id: Code
+    reason: Text = ""
+
+
+class OperatorRemoved(_Command):
+    """An operator is gone for good: removed from the hub and from every device."""
+
+    operator_id: Code
+
+
 OPERATOR_ROLES = ("picker", "packer", "associate", "supervisor")
-# scrypt cost: ~50 ms on a handheld, 16 MiB; the parameters travel in the hash.
-_N, _R, _P = 2**14, 8, 1
+
+
+def pin_rule(role: str) -> tuple[int, int]:
+    """(fewest, most) digits of a PIN for `role`: privileged roles need longer PINs,
+    so the few bits a device keeps leave thousands of candidates, not a handful."""
+    return (6, 12) if role in PRIVILEGED_ROLES else (4, 12)
 
 
 def hash_pin(pin: str, salt: str) -> str:
-    """`scrypt$N$r$p$hex`: the PIN hashed with a per-operator salt (hex)."""
-    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${digest.hex()}"
+    """`scrypt$N$r$p$hex`: the operator key, scrypt(PIN, per-operator salt)."""
+    return f"{KDF}${operator_key(pin, salt).hex()}"
 
 
 def operator_payload(operator_id: str, name: str, role: str, location: str, pin: str) -> dict[str, str]:
     """The `operator.upserted` payload for a typed PIN: a fresh salt, the PIN hashed.
-    Raises ValueError for a PIN that is not 4-8 digits."""
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise ValueError("a PIN is 4 to 8 digits")
+    Raises ValueError for a PIN of the wrong length for the role (see pin_rule)."""
+    fewest, most = pin_rule(role)
+    if not (pin.isdigit() and fewest <= len(pin) <= most):
+        raise ValueError(f"a {role}'s PIN is {fewest} to {most} digits")
     salt = secrets.token_hex(16)
     return {"operator_id": operator_id, "name": name, "role": role, "location": location,
             "pin_hash": hash_pin(pin, salt), "salt": salt}

@@ -6,10 +6,11 @@
     ├── Conflict            (409) the request contradicts what is stored
     ├── Unauthorized        (401) no token, or one we don't know
     ├── Forbidden           (403) a known token used outside its scope
+    ├── TooLarge            (413) a request body past its route's limit
     └── InvariantBroken     (500) a request tried to promise stock the hub does not have
 """
 
-__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "InvariantBroken"]
+__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "InvariantBroken"]
 
 
 class HubError(Exception):
@@ -46,6 +47,12 @@ class Forbidden(HubError):
     """Known credentials used for something outside their scope."""
 
     status = 403
+
+
+class TooLarge(HubError):
+    """A request body past its route's size limit."""
+
+    status = 413
 
 
 class InvariantBroken(HubError):

@@ -1,7 +1,8 @@
 """The handler table: every op kind the hub applies → its handler, how its payload
 is parsed, and what the handler needs loaded. One screen, no registration by
 import: adding a kind means adding a row here (and its payload model: device
-kinds in sync.kinds, hub commands in hub.commands).
+kinds in sync.kinds, hub commands in hub.commands), and who may send it in
+sync.authority (the hub refuses a kind that has no rule there).
 
 - `parse`: hub commands parse with their model here; device kinds parse through
   `sync.kinds.parse_payload`, which also upcasts older schema versions.
@@ -95,4 +96,6 @@ HANDLERS: dict[str, Handler] = {
     "order.cancelled": _hub(orders.order_cancelled, commands.OrderCancelled),
     "pickup.expired": _hub(pickups.pickup_expired, commands.PickupExpired),
     "operator.upserted": _hub(operators.operator_upserted, commands.OperatorUpserted),
+    "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
+    "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
 }

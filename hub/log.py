@@ -16,25 +16,35 @@ from typing import Any
 
 from pydantic_core import to_json
 
+from hub.audit import record_audit
+from hub.authority import scope_refusal, sender_refusal
 from hub.errors import Conflict, Invalid
 from hub.feed import forget_known, head
 from hub.handlers import HANDLERS
-from hub.outcome import HUB_DEVICE, Context
+from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
 from hub.store.tx import FEED, TABLES, Tx
 from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Compensation, Op, OpResult, OpStatus
 
-__all__ = ["apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
+__all__ = ["INCIDENT_CODES", "apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
            "observe_hlc"]
 
 
+# Reason codes of ops the hub answered without applying because applying them failed
+# (hub.api.push): a replay gives them the same answer, without running them again.
+INCIDENT_CODES = ("constraint_violation", "incident")
+
+
 def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
-    """Validate and apply one op; a refusal writes nothing but the answer."""
+    """Authorise, validate and apply one op; a refusal writes nothing but the answer
+    (and, for a failed operator proof, its count: hub.authority)."""
     handler = HANDLERS.get(op.kind)
     if handler is None:
         return _rejected(op, "unknown_kind", f"unknown op kind {op.kind!r}")
+    if (refusal := sender_refusal(conn, ctx, op)) is not None:
+        return _rejected(op, refusal.refusal or "", refusal.message)
     try:
         payload = handler.parse(op.payload) if handler.parse else parse_payload(op.kind, op.schema_version, op.payload)
     except SyncError as exc:
@@ -42,6 +52,8 @@ def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
     if not handler.held:
         conn.flush(through=TABLES)  # held state back in its tables; the feed may stay staged
         forget_known(conn)  # this handler reads and writes the tables themselves
+    if (refusal := scope_refusal(conn, ctx, op, payload, handler.held)) is not None:
+        return _rejected(op, refusal.refusal or "", refusal.message)
     outcome = handler.apply(conn, ctx, op, payload)
     if outcome.refusal:
         return _rejected(op, outcome.refusal, outcome.message)
@@ -81,10 +93,10 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         if result.status == OpStatus.APPLIED:
             result.change_seq = top
         rows.append((op.op_id, ctx.device_id, op.device_seq, op.kind, to_json(op.payload).decode(), op.actor, op.hlc,
-                     op.schema_version, result.model_dump_json(), applied_at, ctx.location))
+                     op.schema_version, result.model_dump_json(), applied_at, ctx.location, ctx.role, op.proof))
     conn.executemany(
         "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
-        "result, applied_at, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "result, applied_at, location, role, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
@@ -126,14 +138,29 @@ def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "
         "SELECT COALESCE(MAX(device_seq), 0) + 1 FROM op_log WHERE device_id = :h", {"h": HUB_DEVICE}
     ).scalar_one()
     op = Op(op_id=str(uuid.uuid4()), device_id=HUB_DEVICE, device_seq=seq, kind=kind, payload=payload,
-            actor=actor, hlc=hub_hlc(), schema_version=SCHEMA_VERSION)
-    ctx = Context(HUB_DEVICE, None)
+            actor=actor[:64], hlc=hub_hlc(), schema_version=SCHEMA_VERSION)
+    ctx = Context(HUB_DEVICE, None, HUB_ROLE)
     result = apply_op(conn, ctx, op)
     if result.status == OpStatus.REJECTED:
         error = Invalid if result.reason_code in ("invalid", "malformed_payload") else Conflict
         raise error(result.message or result.reason_code)
     log_ops(conn, [(ctx, op, result)])
+    if kind in AUDITED_COMMANDS:
+        record_audit(conn, actor, kind, _target(payload), "applied", "", {"op_id": op.op_id})
     return result
+
+
+# Hub commands that are an administrator's act, written to the audit trail as well.
+AUDITED_COMMANDS = frozenset({"operator.upserted", "operator.disabled", "operator.removed", "stock.policy_set",
+                              "location.added", "bin.added", "catalogue.item_upserted", "stock.received",
+                              "order.cancelled"})
+
+
+def _target(payload: dict[str, Any]) -> str:
+    for key in ("operator_id", "order_id", "sku", "code"):
+        if key in payload:
+            return f"{payload.get('location', '')}/{payload[key]}" if "location" in payload else str(payload[key])
+    return ""
 
 
 def _rejected(op: Op, code: str, message: str) -> OpResult:

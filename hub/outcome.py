@@ -7,17 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Context", "Outcome", "HUB_DEVICE"]
+__all__ = ["Context", "Outcome", "HUB_DEVICE", "HUB_ROLE", "LEGACY_ROLE"]
 
 HUB_DEVICE = "hub"  # the device id of hub commands in the log
+HUB_ROLE = "hub"  # the sender role of hub commands
+# The role a replay gives ops logged before the hub recorded senders' roles: they
+# were applied unchecked then, and a replay must reach the same state.
+LEGACY_ROLE = "legacy"
 
 
 @dataclass(frozen=True)
 class Context:
-    """Who an op came from: a device at a location, or the hub (location None)."""
+    """Who an op came from: a device at a location with its role, or the hub
+    (location None, role HUB_ROLE)."""
 
     device_id: str
     location: str | None
+    role: str
 
     @property
     def here(self) -> str:

@@ -41,7 +41,7 @@ DEMO_OPERATORS = [
     ("P1", "Pat Picker", "picker", "1111"),
     ("K1", "Kim Packer", "packer", "2222"),
     ("A1", "Alex Associate", "associate", "3333"),
-    ("S1", "Sam Supervisor", "supervisor", "9999"),
+    ("S1", "Sam Supervisor", "supervisor", "999999"),
 ]
 
 # (bin code, pick-path seq)

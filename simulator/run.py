@@ -67,7 +67,7 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
     with _seeded_uuids(random.Random(seed ^ 0x5EED)):
         hub = SimHub(folder, template)
         network = Network(rng, Faults(), hub.transport)
-        roles = [(DEMO_LOCATION, "picker"), (DARK_STORE, "terminal"), (DEMO_LOCATION, "picker"), (DARK_STORE, "picker")]
+        roles = [(DEMO_LOCATION, "picker"), (DARK_STORE, "terminal"), (DEMO_LOCATION, "associate"), (DARK_STORE, "picker")]
         fleet = [SimDevice(f"dev{i}", folder / f"dev{i}", *roles[i % len(roles)]) for i in range(devices)]
         for device in fleet:
             await device.enroll(hub, network)

@@ -72,7 +72,7 @@ def _barcode(device, sku: str) -> str:
 
 
 async def pick(w: World) -> str | None:
-    device = w.device("picker", "terminal")
+    device = w.device("picker", "terminal", "associate")
     order = _open_order(w, device)
     if order is None:
         return None
@@ -108,7 +108,9 @@ def _record(device: SimDevice, kind: str, payload: dict) -> None:
 
 
 async def hand_over(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("associate")
+    if device is None:
+        return None
     rows = device.replica.query(
         "SELECT o.id, o.number FROM orders o WHERE o.fulfilment = 'pickup' AND o.status IN ('picked', 'short', 'cancelled')"
     )
@@ -124,7 +126,9 @@ async def hand_over(w: World) -> str | None:
 
 
 async def take_return(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("associate")
+    if device is None:
+        return None
     rows = device.replica.query(
         "SELECT l.order_id, l.line_no, l.sku, l.pick_bin FROM order_lines l JOIN orders o ON o.id = l.order_id "
         "WHERE o.status = 'handed_over' AND l.qty_handed_over > 0 AND l.pick_bin IS NOT NULL"
@@ -151,7 +155,7 @@ async def count(w: World) -> str | None:
 
 
 async def stage(w: World) -> str | None:
-    device = w.device("picker")
+    device = w.device("picker", "associate")
     rows = device.replica.query("SELECT id, number FROM orders WHERE location = ?", (device.location,))
     if not rows:
         return None

@@ -20,7 +20,7 @@ from simulator.network import Network
 
 __all__ = ["HubTemplate", "SimHub", "SimDevice", "HUB_URL"]
 
-HUB_URL = "http://hub.sim"
+HUB_URL = "https://hub.sim"  # in-process (ASGI); https, as devices insist on
 
 
 class SimHub:

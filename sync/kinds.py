@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sync.errors import MalformedPayload, UnknownOpKind, UnsupportedSchema
 
@@ -52,6 +52,12 @@ __all__ = [
     "parse_payload",
     "upcast",
     "UPCASTS",
+    "PRINTABLE",
+    "Code",
+    "Text",
+    "Qty",
+    "LineNo",
+    "When",
 ]
 
 # Version 2: order.staging_set names its field `place` (was `staging`).
@@ -70,6 +76,27 @@ class ShortReason(str, Enum):
     NOT_FOUND = "not_found"
 
 
+# Domain bounds for every field a device sends: strings of printable characters only
+# (no NUL, no control characters: PostgreSQL refuses NUL in text, and nothing on the
+# floor types one), quantities a shelf can hold, times within this century.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]  # ids, SKUs, bins
+Text = Annotated[str, Field(max_length=200, pattern=PRINTABLE)]  # words a person typed or reads
+Qty = Annotated[int, Field(gt=0, le=100_000)]
+LineNo = Annotated[int, Field(ge=1, le=1_000)]
+
+
+def _this_century(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError("give a time zone")
+    if not 2000 <= when.year <= 2100:
+        raise ValueError("a time between the years 2000 and 2100")
+    return when
+
+
+When = Annotated[datetime, AfterValidator(_this_century)]
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,29 +104,29 @@ class _Payload(BaseModel):
 class PickConfirmed(_Payload):
     """Units of an order line taken from a bin."""
 
-    order_id: str = Field(min_length=1)
-    line_no: int = Field(ge=1)
-    bin: str = Field(min_length=1)
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
-    tote: str | None = Field(default=None, min_length=1, max_length=40)  # batch picking: the order's tote
+    order_id: Code
+    line_no: LineNo
+    bin: Code
+    sku: Code
+    qty: Qty
+    tote: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)] | None = None  # batch picking: the order's tote
 
 
 class PickShorted(_Payload):
     """Units of an order line the picker could not find, with why.
     `bin` is None when no bin was assigned (nothing on hand at routing time)."""
 
-    order_id: str = Field(min_length=1)
-    line_no: int = Field(ge=1)
-    bin: str | None = Field(default=None, min_length=1)
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
+    order_id: Code
+    line_no: LineNo
+    bin: Code | None = None
+    sku: Code
+    qty: Qty
     reason: ShortReason
 
 
 class HandedOverLine(_Payload):
-    line_no: int = Field(ge=1)
-    qty: int = Field(gt=0)
+    line_no: LineNo
+    qty: Qty
 
 
 class RefusalReason(str, Enum):
@@ -112,8 +139,8 @@ class RefusalReason(str, Enum):
 class RefusedLine(_Payload):
     """Units of a pickup line the customer did not take, and why; they go back on a shelf."""
 
-    line_no: int = Field(ge=1)
-    qty: int = Field(gt=0)
+    line_no: LineNo
+    qty: Qty
     reason: RefusalReason
 
 
@@ -121,10 +148,10 @@ class PickupHandedOver(_Payload):
     """Units of a pickup order given to the customer, and units refused at the counter.
     `refused` is optional, so ops written before it existed still parse."""
 
-    order_id: str = Field(min_length=1)
-    lines: list[HandedOverLine] = Field(default_factory=list)
+    order_id: Code
+    lines: list[HandedOverLine] = Field(default_factory=list, max_length=1_000)
     code_verified: bool
-    refused: list[RefusedLine] = Field(default_factory=list)
+    refused: list[RefusedLine] = Field(default_factory=list, max_length=1_000)
 
     @model_validator(mode="after")
     def _something_happened(self) -> "PickupHandedOver":
@@ -144,9 +171,9 @@ class CountReason(str, Enum):
 class CountRecorded(_Payload):
     """A blind count of one SKU in one bin, as of the op's HLC time."""
 
-    bin: str = Field(min_length=1)
-    sku: str = Field(min_length=1)
-    counted: int = Field(ge=0)
+    bin: Code
+    sku: Code
+    counted: int = Field(ge=0, le=1_000_000)
     reason: CountReason | None = None  # why the shelf differs, when the counter knows
 
 
@@ -154,8 +181,8 @@ class StagingSet(_Payload):
     """Where a ready order waits for its customer or carrier: a shelf, a locker,
     a curbside bay (an editable attribute)."""
 
-    order_id: str = Field(min_length=1)
-    place: str = Field(min_length=1, max_length=64)
+    order_id: Code
+    place: Code
 
 
 class Condition(str, Enum):
@@ -173,32 +200,32 @@ class Disposition(str, Enum):
 
 
 class ReturnedLine(_Payload):
-    line_no: int | None = Field(default=None, ge=1)  # None for a return without a receipt
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
+    line_no: LineNo | None = None  # None for a return without a receipt
+    sku: Code
+    qty: Qty
     condition: Condition
     disposition: Disposition
-    bin: str | None = Field(default=None, min_length=1)  # where restocked units went
+    bin: Code | None = None  # where restocked units went
 
 
 class ReturnReceived(_Payload):
     """Units a customer brought back, graded and put somewhere."""
 
-    return_id: str = Field(min_length=1)
-    order_id: str | None = None
-    lines: list[ReturnedLine] = Field(min_length=1)
+    return_id: Code
+    order_id: Code | None = None
+    lines: list[ReturnedLine] = Field(min_length=1, max_length=500)
 
 
 class RefundRequested(_Payload):
     """Ask for money back for returned units of an order line."""
 
-    order_id: str = Field(min_length=1)
-    line_no: int = Field(ge=1)
-    qty: int = Field(gt=0)
+    order_id: Code
+    line_no: LineNo
+    qty: Qty
 
 
 class RequestedLine(_Payload):
-    sku: str = Field(min_length=1)
+    sku: Code
     qty: int = Field(gt=0, le=10_000)
 
 
@@ -206,11 +233,11 @@ class ReservationRequested(_Payload):
     """An order taken at a terminal, asking the hub to hold its units.
     `from_allotment` says the device confirmed it offline from its escrow."""
 
-    order_id: str = Field(min_length=8)
-    number: str = Field(min_length=1, max_length=64)
+    order_id: Annotated[str, Field(min_length=8, max_length=64, pattern=PRINTABLE)]
+    number: Code
     fulfilment: str = Field(pattern="^(ship|pickup|quick)$")
-    promised_by: str = Field(min_length=1)
-    customer_name: str = Field(default="", max_length=200)
+    promised_by: When
+    customer_name: Text = ""
     lines: list[RequestedLine] = Field(min_length=1, max_length=500)
     from_allotment: bool
 
@@ -218,23 +245,23 @@ class ReservationRequested(_Payload):
 class AllotmentReleased(_Payload):
     """Escrow units a device gives back unused (lease expired, or above target)."""
 
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
+    sku: Code
+    qty: Qty
 
 
 # -- packing ------------------------------------------------------------------------
 class PackedLine(_Payload):
-    line_no: int = Field(ge=1)
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0)
+    line_no: LineNo
+    sku: Code
+    qty: Qty
 
 
 class CartonClosed(_Payload):
     """A carton of an order packed, weighed and closed; `carton_id` is its SSCC."""
 
-    order_id: str = Field(min_length=1)
-    carton_id: str = Field(min_length=1, max_length=40)
-    carton_type: str = Field(min_length=1, max_length=40)
+    order_id: Code
+    carton_id: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
+    carton_type: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
     weight_g: int = Field(gt=0, le=1_000_000)
     contents: list[PackedLine] = Field(min_length=1, max_length=500)
 
@@ -242,39 +269,39 @@ class CartonClosed(_Payload):
 class HandedToCarrier(_Payload):
     """An order's closed cartons given to the carrier."""
 
-    order_id: str = Field(min_length=1)
-    carrier: str = Field(min_length=1, max_length=60)
-    cartons: list[str] = Field(min_length=1, max_length=100)
+    order_id: Code
+    carrier: Annotated[str, Field(min_length=1, max_length=60, pattern=PRINTABLE)]
+    cartons: list[Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]] = Field(min_length=1, max_length=100)
 
 
 class PickClaimed(_Payload):
     """A handheld opens an order to pick it: it asks to be the one picking it. The hub
     refuses while another handheld's claim is fresh (see sync.rules.settle_claim)."""
 
-    order_id: str = Field(min_length=1, max_length=64)
+    order_id: Code
 
 
 class PickReleased(_Payload):
     """The handheld leaves an order unfinished: its claim ends, another may pick it."""
 
-    order_id: str = Field(min_length=1, max_length=64)
+    order_id: Code
 
 
 # -- pickups, returns, stock moves, tasks ------------------------------------------
 class PickupExtended(_Payload):
     """A supervisor asks to keep a pickup order waiting until `pickup_by` (ISO 8601)."""
 
-    order_id: str = Field(min_length=1)
-    pickup_by: datetime
+    order_id: Code
+    pickup_by: When
 
 
 class StockMoved(_Payload):
     """Units carried from one bin to another at the device's location."""
 
-    from_bin: str = Field(min_length=1, max_length=64)
-    to_bin: str = Field(min_length=1, max_length=64)
-    sku: str = Field(min_length=1)
-    qty: int = Field(gt=0, le=100_000)
+    from_bin: Code
+    to_bin: Code
+    sku: Code
+    qty: Qty
 
 
 class TaskDone(_Payload):
@@ -282,11 +309,11 @@ class TaskDone(_Payload):
     `kind` and `sentence` name the task as the device saw it, so a replay that
     numbers tasks differently still closes the same one."""
 
-    task_id: int = Field(ge=1)
-    kind: str = Field(min_length=1, max_length=32)
-    sentence: str = Field(min_length=1)
-    note: str = Field(default="", max_length=200)
-    bin: str | None = Field(default=None, min_length=1, max_length=64)  # where put-back units went, if not the task's bin
+    task_id: int = Field(ge=1, le=2**31 - 1)
+    kind: Annotated[str, Field(min_length=1, max_length=32, pattern=PRINTABLE)]
+    sentence: Annotated[str, Field(min_length=1, max_length=500, pattern=PRINTABLE)]
+    note: Text = ""
+    bin: Code | None = None  # where put-back units went, if not the task's bin
 
 
 class OpKind(BaseModel):

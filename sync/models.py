@@ -3,11 +3,13 @@ and how orders arrive at the hub."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sync.kinds import PRINTABLE, Code, Text, When
 
 __all__ = [
     "Op",
@@ -35,14 +37,26 @@ class _Strict(BaseModel):
 class Op(_Strict):
     """One thing a person did on a device; immutable once written to the outbox."""
 
-    op_id: str = Field(min_length=8, max_length=64)
-    device_id: str = Field(min_length=1, max_length=64)
-    device_seq: int = Field(ge=1)
-    kind: str = Field(min_length=1, max_length=64)
+    op_id: str = Field(min_length=8, max_length=64, pattern=PRINTABLE)
+    device_id: Code
+    device_seq: int = Field(ge=1, le=2**62)
+    kind: Code
     payload: dict[str, Any]
-    actor: str = Field(min_length=1, max_length=64)
-    hlc: str = Field(min_length=1, max_length=128)
-    schema_version: int = Field(ge=1)
+    actor: Code
+    hlc: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
+    schema_version: int = Field(ge=1, le=1_000)
+    # Evidence that the actor signed in on this device (sync.proofs); None for a
+    # device's own ops and badge-only sign-ins.
+    proof: str | None = None
+
+    @field_validator("proof", mode="before")
+    @classmethod
+    def _proof_shape(cls, value: Any) -> Any:
+        """A proof not shaped as one is kept as "invalid": it fails the hub's check like
+        any wrong proof, instead of failing the whole push (and wedging the queue)."""
+        if value is None or (isinstance(value, str) and re.fullmatch(r"v1\.[0-9a-f]{1,64}\.[0-9a-f]{64}", value)):
+            return value
+        return "invalid"
 
 
 class OpStatus(str, Enum):
@@ -102,39 +116,39 @@ class Fulfilment(str, Enum):
 
 
 class OrderLineIn(_Strict):
-    sku: str = Field(min_length=1, max_length=64)
+    sku: Code
     qty: int = Field(gt=0, le=10_000)
 
 
 class OrderIn(_Strict):
     """An order as a sales channel posts it."""
 
-    number: str = Field(min_length=1, max_length=64)
-    channel: str = Field(min_length=1, max_length=64)
+    number: Code
+    channel: Code
     fulfilment: Fulfilment
-    promised_by: datetime
-    customer_name: str = Field(default="", max_length=200)
-    location: str | None = Field(default=None, max_length=64)
+    promised_by: When
+    customer_name: Text = ""
+    location: Code | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
 
 
 class SyncHealth(_Strict):
     """What a device reports about its own sync after each round."""
 
-    outbox_depth: int = Field(ge=0)
-    oldest_pending_age_s: float | None = None
-    last_sync_at: str | None = None
-    escrow_headroom: dict[str, int] = Field(default_factory=dict)
-    rejected: int = Field(default=0, ge=0)
+    outbox_depth: int = Field(ge=0, le=10**9)
+    oldest_pending_age_s: float | None = Field(default=None, ge=0, le=10**10)
+    last_sync_at: Text | None = None
+    escrow_headroom: dict[Code, Annotated[int, Field(ge=-(10**9), le=10**9)]] = Field(default_factory=dict, max_length=10_000)
+    rejected: int = Field(default=0, ge=0, le=10**9)
 
 
 class CancelRequest(_Strict):
-    reason: str = Field(default="", max_length=200)
+    reason: Text = ""
 
 
 class EnrollRequest(_Strict):
-    code: str = Field(min_length=4, max_length=64)
-    name: str = Field(default="", max_length=100)
+    code: str = Field(min_length=4, max_length=64, pattern=PRINTABLE)
+    name: str = Field(default="", max_length=64, pattern=PRINTABLE)  # ops carry it as their actor (64)
 
 
 class Enrollment(_Strict):

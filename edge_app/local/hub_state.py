@@ -158,10 +158,10 @@ def _allotment(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) 
 
 def _operator(conn: sqlite3.Connection, operator_id: str, data: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM operators WHERE operator_id = ?", (operator_id,))
-    if data is not None:
+    if data is not None:  # the salt and an 8-bit PIN check; never the PIN's hash (sync.proofs)
         conn.execute(
-            "INSERT INTO operators (operator_id, name, role, pin_hash, salt) VALUES (?, ?, ?, ?, ?)",
-            (operator_id, data["name"], data["role"], data["pin_hash"], data["salt"]),
+            "INSERT INTO operators (operator_id, name, role, pin_hash, salt, kdf, pin_check) VALUES (?, ?, ?, '', ?, ?, ?)",
+            (operator_id, data["name"], data["role"], data["salt"], data.get("kdf"), data.get("pin_check")),
         )
 
 

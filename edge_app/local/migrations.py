@@ -162,4 +162,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE outbox ADD COLUMN dismissed_at TEXT
         """,
     ),
+    (
+        8,
+        "operator_checks_proofs_sign_in_failures",
+        """
+        -- A device keeps an 8-bit PIN check per operator, never the PIN's hash (sync.proofs).
+        ALTER TABLE operators ADD COLUMN kdf TEXT;
+        ALTER TABLE operators ADD COLUMN pin_check TEXT;
+        UPDATE operators SET pin_hash = '';
+        -- The operator's proof each op carries, made when it was recorded.
+        ALTER TABLE outbox ADD COLUMN proof TEXT;
+        -- Failed PIN sign-ins per typed operator id: backoff, then lockout.
+        CREATE TABLE sign_in_failures (
+            operator_id TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failed_at REAL NOT NULL,
+            locked_until REAL NOT NULL DEFAULT 0
+        )
+        """,
+    ),
 ]

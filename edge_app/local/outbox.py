@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from edge_app.local.sessions import proof_for
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Op, OpResult, OpStatus
@@ -108,10 +109,11 @@ def record_op(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], acto
         hlc=_tick(conn, device_id),
         schema_version=SCHEMA_VERSION,
     )
+    op.proof = proof_for(op.model_dump(mode="json"))  # the signed-in operator's, made now
     conn.execute(
-        "INSERT INTO outbox (device_seq, op_id, kind, payload, actor, hlc, schema_version, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, op.op_id, kind, json.dumps(payload), actor, op.hlc, op.schema_version, _now()),
+        "INSERT INTO outbox (device_seq, op_id, kind, payload, actor, hlc, schema_version, created_at, proof) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, op.op_id, kind, json.dumps(payload), actor, op.hlc, op.schema_version, _now(), op.proof),
     )
     _set_meta(conn, "next_seq", str(seq + 1))
     conn.executemany(
@@ -146,6 +148,7 @@ def pending_ops(conn: sqlite3.Connection, limit: int) -> list[Op]:
             actor=r["actor"],
             hlc=r["hlc"],
             schema_version=r["schema_version"],
+            proof=r["proof"],
         )
         for r in rows
     ]

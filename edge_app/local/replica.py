@@ -1,9 +1,14 @@
 """The device's SQLite replica: hub state for this device's location, the outbox,
 and the overlay of pending effects. WAL mode, synchronous=FULL: a committed
-action survives a crash or a dead battery."""
+action survives a crash or a dead battery.
+
+The replica holds the device token: its folder is 0700 and its files 0600 (SQLite
+gives the WAL and shared-memory files the database file's mode), so other
+accounts on the device cannot read them."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -16,9 +21,11 @@ import sqlite_utils
 from edge_app.errors import NotEnrolled
 from edge_app.local.migrations import MIGRATIONS
 
-__all__ = ["Replica", "DB_FILE"]
+__all__ = ["Replica", "DB_FILE", "FOLDER_MODE", "FILE_MODE"]
 
 DB_FILE = "replica.db"
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
 
 
 class Replica:
@@ -26,8 +33,9 @@ class Replica:
 
     def __init__(self, data_dir: str | Path):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         self.path = self.data_dir / DB_FILE
+        _keep_private(self.data_dir, self.path)
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000", "foreign_keys=ON"):
@@ -124,6 +132,15 @@ class Replica:
                     "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
                     (number, name, datetime.now(timezone.utc).isoformat()),
                 )
+
+
+def _keep_private(folder: Path, path: Path) -> None:
+    """The folder 0700 and the database files 0600, created so before SQLite opens them."""
+    os.chmod(folder, FOLDER_MODE)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.exists():
+            os.chmod(name, FILE_MODE)
 
 
 def _statements(sql: str) -> list[str]:

@@ -163,7 +163,7 @@ class FloorApp:
     async def _on_issues(self, _e: ft.Event) -> None:
         await self.nav.open("issues")
 
-    async def _on_check_enrolled(self, _e: ft.Event) -> None:
+    async def _on_check_enrolled(self, _e: ft.Event | None) -> None:
         if self.runtime.enrolled and self.runtime.start_sync():
             self.page.clean()
             await self.start()

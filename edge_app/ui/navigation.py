@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import flet as ft
 
@@ -33,7 +33,7 @@ from edge_app.ui.screens.stock import MoveView, StockView
 from edge_app.ui.screens.tasks import TasksView
 from edge_app.workflows import wip
 from edge_app.workflows.feedback import Feedback
-from edge_app.workflows.signin import DEFAULT_IDLE_SECONDS, IdleTimer, Operator, operators_known
+from edge_app.workflows.signin import DEFAULT_IDLE_SECONDS, IdleTimer, Operator, operators_known, sign_out
 
 __all__ = ["Navigator", "TabRuntime", "idle_seconds", "enroll_screen", "SCREENS"]
 
@@ -59,7 +59,7 @@ SCREENS: dict[str, Callable[..., Screen]] = {
 RESUMES: dict[str, Callable[..., Screen]] = {"pick": PickView.resume, "batch": BatchView.resume, "pack": PackView.resume}
 
 
-def enroll_screen(data_dir: str, on_check: Callable[[ft.Event], Any]) -> ft.Control:
+def enroll_screen(data_dir: str, on_check: Callable[[ft.Event | None], Awaitable[None]]) -> ft.Control:
     """What a device that is not enrolled shows instead of the app."""
     return enroll_panel(data_dir, on_check)
 
@@ -134,6 +134,8 @@ class Navigator:
             self.show(OrdersView(self.who))
 
     def show_sign_in(self, note: str = "") -> None:
+        if self.operator is not None:  # their session ends: ops from now on need a new sign-in
+            sign_out(self.app.runtime.replica, self.operator.operator_id)
         self.operator = None
         self.bar.visible = False
         self.show(SignInView(self.who, self._signed_in, note=note))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from hub import credentials
 from hub.actions import ESCROW_ROLES, accept_order, rebalance
+from hub.api.admin import admin_routes
+from hub.api.callers import Caller, actor_of, api_of, caller, client_of, device_of
+from hub.api.docs import install_docs
+from hub.api.door import Door, Throttle
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
@@ -28,12 +29,13 @@ from hub.api.reads import (
     task_rows,
 )
 from hub.api.writer import WriterClient
-from hub.credentials import ApiClient, Device, authenticate, require_location
-from hub.errors import Forbidden, HubError
+from hub.credentials import ApiClient, Device, require_location
+from hub.errors import Forbidden, HubError, NotFound
 from hub.feed import device_scope, pull
 from hub.log import hub_hlc, run_hub_command
 from hub.store.db import Database
 from hub.store.migrations import migrate
+from sync.kinds import PRINTABLE
 from sync.models import (
     CancelRequest,
     Enrollment,
@@ -45,7 +47,12 @@ from sync.models import (
     SyncHealth,
 )
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "QCode", "PCode"]
+
+# Query and path parameters the hub compares with stored codes: printable and short,
+# so nothing a client types reaches SQL as a NUL or a megabyte.
+QCode = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)]
+PCode = Annotated[str, Path(max_length=64, pattern=PRINTABLE)]
 
 
 def create_app(db: Database, *, run_migrations: bool = True, writer: str | None = None) -> FastAPI:
@@ -54,15 +61,20 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     without one they are applied in this process."""
     if run_migrations:
         migrate(db)
-    app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.")
+    app = FastAPI(title="Backroom hub", version="0.1.0", description="Orders, stock and sync for store floors.",
+                  docs_url=None, redoc_url=None)
     app.state.db = db
     app.state.writer = WriterClient(writer) if writer else None
     app.state.callers = {}  # token -> (expires, Device | ApiClient)
+    app.state.throttle = Throttle()
     _install_error_handlers(app)
     _install_routes(app)
+    app.router.routes.extend(admin_routes())
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
-    app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees pushes too
+    app.add_middleware(Door)  # before the push lane reads a body
+    app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request
     _publish_push_schema(app)
+    install_docs(app)
     return app
 
 
@@ -79,60 +91,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 def refusal_of(exc: RequestValidationError) -> dict[str, Any]:
     """A 422's body: every problem, located, in one line, and the details."""
     problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
-    return {"detail": "; ".join(problems), "errors": exc.errors()}
-
-
-# Who holds a token is looked up once per device per few seconds, not on every
-# push and pull; a device's identity, location and role never change. Each entry
-# lives a slightly different time: devices that started together (a shift, a hub
-# restart) would otherwise all be looked up again in the same instant, every time.
-_CALLER_TTL_S = 5.0
-_CALLER_TTL_SPREAD = 0.2  # ± this share of the TTL
-_CALLER_CACHE_SIZE = 10_000
+    # A validator's own exception travels in `ctx`: as its sentence, so the body is JSON.
+    errors = [{**e, "ctx": {k: str(v) for k, v in e["ctx"].items()}} if "ctx" in e else e for e in exc.errors()]
+    return {"detail": "; ".join(problems), "errors": errors}
 
 
 def _db(request: Request) -> Database:
     return request.app.state.db
-
-
-async def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Device | ApiClient:
-    return await caller(request.app, authorization)
-
-
-async def caller(app: FastAPI, authorization: str | None) -> Device | ApiClient:
-    """Who holds the bearer token of this Authorization header; raises Unauthorized."""
-    # async: a cache hit costs no trip to the thread pool; a miss reads the database there.
-    token = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
-    cache: dict = app.state.callers
-    now = time.monotonic()
-    hit = cache.get(token)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    who = await run_in_threadpool(_authenticate, app.state.db, token)
-    if len(cache) >= _CALLER_CACHE_SIZE:
-        cache.clear()
-    cache[token] = (now + _CALLER_TTL_S * random.uniform(1 - _CALLER_TTL_SPREAD, 1 + _CALLER_TTL_SPREAD), who)
-    return who
-
-
-def _authenticate(db: Database, token: str | None) -> Device | ApiClient:
-    with db.read() as conn:
-        return authenticate(conn, token)
-
-
-Caller = Annotated[Device | ApiClient, Depends(_caller)]
-
-
-def _device(who: Device | ApiClient) -> Device:
-    if not isinstance(who, Device):
-        raise Forbidden("this call is for enrolled devices")
-    return who
-
-
-def _api(who: Device | ApiClient, *roles: str) -> ApiClient:
-    if not isinstance(who, ApiClient) or who.role not in roles:
-        raise Forbidden(f"this call needs a token with role {' or '.join(roles)}")
-    return who
 
 
 def _caller_name(app: FastAPI, token: str | None) -> str:
@@ -140,11 +105,7 @@ def _caller_name(app: FastAPI, token: str | None) -> str:
     if not token:
         return "anonymous"
     hit = app.state.callers.get(token)
-    return _actor(hit[1]) if hit is not None else "unknown"
-
-
-def _actor(who: Device | ApiClient) -> str:
-    return f"device:{who.id}" if isinstance(who, Device) else f"{who.role}:{who.name}"
+    return actor_of(hit[1]) if hit is not None else "unknown"
 
 
 def _install_routes(app: FastAPI) -> None:
@@ -154,80 +115,91 @@ def _install_routes(app: FastAPI) -> None:
             conn.exec_driver_sql("SELECT 1")
         return {"status": "ok"}
 
-    @app.post("/v1/orders", status_code=201, tags=["orders"])
+    @app.post("/v1/orders", status_code=201, tags=["orders"],
+              responses={200: {"description": "This channel posted this number before: the stored order"}})
     def post_order(order: OrderIn, request: Request, who: Caller) -> JSONResponse:
-        _api(who, "admin", "intake")
+        client = api_of(who, "admin", "intake")
+        if client.channel is not None and order.channel != client.channel:
+            raise Forbidden(f"channel: this token posts orders for channel {client.channel!r} only")
         with _db(request).write() as conn:
             stored, created = accept_order(conn, order, datetime.now(timezone.utc).isoformat())
         return JSONResponse(stored, status_code=201 if created else 200)
 
     @app.get("/v1/orders", tags=["orders"])
-    def orders(request: Request, who: Caller, location: str | None = None, status: str | None = None,
+    def orders(request: Request, who: Caller, location: QCode = None, status: QCode = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
         location = require_location(who, location)
         with _db(request).read() as conn:
             return list_orders(conn, location, status, limit)
 
     @app.get("/v1/orders/{order_id}", tags=["orders"])
-    def order(order_id: str, request: Request, who: Caller) -> dict[str, Any]:
+    def order(order_id: PCode, request: Request, who: Caller) -> dict[str, Any]:
         with _db(request).read() as conn:
             found = get_order(conn, order_id)
+        if isinstance(who, Device) and found["location"] != who.location:
+            raise NotFound(f"no order {order_id!r}")  # another location's order does not exist for this device
+        if isinstance(who, ApiClient) and who.channel is not None:
+            if found["channel"] != who.channel:
+                raise NotFound(f"no order {order_id!r}")  # nor another channel's, for an intake token
+            return found
         require_location(who, found["location"])
         return found
 
     @app.post("/v1/orders/{order_id}/cancel", tags=["orders"])
-    def cancel(order_id: str, body: CancelRequest, request: Request, who: Caller) -> dict[str, Any]:
-        _api(who, "admin", "intake")
+    def cancel(order_id: PCode, body: CancelRequest, request: Request, who: Caller) -> dict[str, Any]:
+        client = api_of(who, "admin", "intake")
         with _db(request).write() as conn:
+            if client.channel is not None and get_order(conn, order_id)["channel"] != client.channel:
+                raise NotFound(f"no order {order_id!r}")  # another channel's order does not exist for this token
             get_order(conn, order_id)
-            run_hub_command(conn, "order.cancelled", {"order_id": order_id, "reason": body.reason}, actor=_actor(who))
+            run_hub_command(conn, "order.cancelled", {"order_id": order_id, "reason": body.reason}, actor=actor_of(who))
             return get_order(conn, order_id)
 
     @app.get("/v1/conflicts", tags=["sync"])
-    def conflicts(request: Request, who: Caller, location: str | None = None, device_id: str | None = None,
+    def conflicts(request: Request, who: Caller, location: QCode = None, device_id: QCode = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
         if isinstance(who, Device):
             device_id = who.id  # a device sees the collisions its own ops had
         else:
-            _api(who, "admin")
+            api_of(who, "admin")
         with _db(request).read() as conn:
             return conflict_rows(conn, location, device_id, limit)
 
     @app.get("/v1/tasks", tags=["orders"])
-    def tasks(request: Request, who: Caller, location: str | None = None, status: str | None = "open",
+    def tasks(request: Request, who: Caller, location: QCode = None, status: QCode = "open",
               limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
         location = require_location(who, location)
         with _db(request).read() as conn:
             return task_rows(conn, location, status, limit)
 
     @app.get("/v1/stock", tags=["stock"])
-    def stock(request: Request, who: Caller, location: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+    def stock(request: Request, who: Caller, location: QCode = None, sku: QCode = None) -> list[dict[str, Any]]:
         location = require_location(who, location)
         with _db(request).read() as conn:
             return stock_rows(conn, location, sku)
 
     @app.get("/v1/movements", tags=["stock"])
-    def movements(request: Request, who: Caller, location: str | None = None, sku: str | None = None,
-                  order_id: str | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+    def movements(request: Request, who: Caller, location: QCode = None, sku: QCode = None,
+                  order_id: QCode = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
         location = require_location(who, location)
         with _db(request).read() as conn:
             return movement_rows(conn, location, sku, order_id, limit)
 
     @app.get("/v1/devices", tags=["devices"])
-    def devices(request: Request, who: Caller, location: str | None = None) -> list[dict[str, Any]]:
-        _api(who, "admin")
+    def devices(request: Request, who: Caller, location: QCode = None) -> list[dict[str, Any]]:
+        api_of(who, "admin")
         with _db(request).read() as conn:
             return list_devices(conn, location)
 
     @app.post("/v1/devices/enroll", tags=["devices"])
     def enroll(body: EnrollRequest, request: Request) -> Enrollment:
         with _db(request).write() as conn:
-            device, token = credentials.enroll_device(conn, body.code, body.name)
+            device, token = credentials.enroll_device(conn, body.code, body.name, client_of(request))
         return Enrollment(device_id=device.id, token=token, location=device.location, role=device.role)
 
     @app.post("/v1/devices/health", status_code=204, tags=["devices"])
     def report_health(body: SyncHealth, request: Request, who: Caller) -> None:
-        device = _device(who)
+        device = device_of(who)
         with _db(request).write() as conn:
             conn.execute(
                 "UPDATE devices SET health = :h, last_seen_at = :t WHERE id = :d",
@@ -244,9 +216,9 @@ def _install_routes(app: FastAPI) -> None:
         return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/changes", tags=["sync"], response_model=PullResponse)
-    def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0)] = 0,
+    def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0, le=2**62)] = 0,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
-        device = _device(who)
+        device = device_of(who)
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:
                 rebalance(conn, device, datetime.now(timezone.utc))
@@ -266,7 +238,7 @@ _PUSH_BODY = {"requestBody": {"required": True, "content": {"application/json": 
 
 def checked_push(who: Device | ApiClient, raw: bytes) -> tuple[Device, PushRequest]:
     """The pushing device and its batch, once the batch is valid and all its own."""
-    device = _device(who)
+    device = device_of(who)
     if len(raw) > MAX_PUSH_BYTES:
         raise too_large()
     # Validated in one pass from the raw bytes: FastAPI would parse the JSON into

@@ -20,21 +20,37 @@ ops at or below it can be re-sends) and what each op kind's handler will read
 (`op_id_reused`); in a group of several pushes the op log's unique index finds it,
 not a look-up: the insert fails, the group rolls back, and each push runs again
 alone, where its op ids are looked up first. New ops' ids are almost never in the
-log, and looking them up was a large share of a group's work on PostgreSQL."""
+log, and looking them up was a large share of a group's work on PostgreSQL.
+
+No poison op: an op whose handler raises when it runs alone is tried once more,
+then answered `rejected` (`incident`, or `constraint_violation` for a broken unique
+or check constraint) with an incident id, logged with its traceback and in the
+audit trail, so the device's queue moves on. Only a database that cannot be reached
+(an operational error) fails the push, which the device sends again later."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
+import psycopg
+from sqlalchemy.exc import OperationalError
+
+from hub.audit import record_audit
 from hub.credentials import Device
-from hub.log import apply_op, observe_hlc, prefetch, record_device_seqs, write_log
+from hub.log import INCIDENT_CODES, apply_op, observe_hlc, prefetch, record_device_seqs, write_log
 from hub.outcome import Context
+from hub.store.group_commit import WriterClosed
 from hub.store.db import Database
 from hub.store.tx import LOG, Tx
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["push", "PushLog"]
+__all__ = ["push", "PushLog", "Incident"]
+
+log = logging.getLogger(__name__)
 
 
 # Ops per piece of work: enough to amortise the commit, few enough that other
@@ -62,10 +78,45 @@ async def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
 async def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[Answer]:
     answered: list[Answer] = []
     for op in ops:
-        answered.extend(await db.group_commit.run_async(_PushWork(device, [op])))
+        answered.extend(await _apply_alone(db, device, op))
         if _is_gap(answered[-1]):
             break
     return answered
+
+
+_TRANSIENT = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError, WriterClosed)
+
+
+async def _apply_alone(db: Database, device: Device, op: Op) -> list[Answer]:
+    """One op in a transaction of its own; a second failure makes it an incident."""
+    for attempt in (1, 2):
+        try:
+            return await db.group_commit.run_async(_PushWork(device, [op]))
+        except _TRANSIENT:
+            raise  # the database is away: the device sends the push again later
+        except Exception as exc:  # noqa: BLE001 - one bad op must not stop the queue behind it
+            if attempt == 2:
+                incident = Incident.of(exc)
+                log.error("op %s #%s (%s) from device %s failed: incident %s", op.op_id, op.device_seq, op.kind,
+                          device.id, incident.id, exc_info=exc)
+                return await db.group_commit.run_async(_PushWork(device, [op], incident))
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An unexpected failure while applying one op: answered, logged and audited."""
+
+    id: str
+    code: str  # one of hub.log.INCIDENT_CODES
+    what: str
+
+    @classmethod
+    def of(cls, exc: Exception) -> "Incident":
+        integrity = type(exc).__name__ in ("IntegrityError", "UniqueViolation", "CheckViolation", "NotNullViolation",
+                                           "ForeignKeyViolation") or isinstance(exc, (sqlite3.IntegrityError, psycopg.IntegrityError))
+        return cls(uuid.uuid4().hex[:12], INCIDENT_CODES[0] if integrity else INCIDENT_CODES[1],
+                   f"{type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _settled(answered: list[Answer]) -> list[OpResult]:
@@ -81,13 +132,13 @@ def _is_gap(answer: Answer) -> bool:
 class _PushWork:
     """One device's ops, as a piece of group-commit work."""
 
-    __slots__ = ("device", "ops")
+    __slots__ = ("device", "ops", "incident")
 
-    def __init__(self, device: Device, ops: list[Op]):
-        self.device, self.ops = device, ops
+    def __init__(self, device: Device, ops: list[Op], incident: Incident | None = None):
+        self.device, self.ops, self.incident = device, ops, incident
 
     def __call__(self, tx: Tx) -> list[Answer]:
-        return _Group(tx, self.device).apply(self.ops)
+        return _Group(tx, self.device, self.incident).apply(self.ops)
 
     @staticmethod
     def prepare_group(tx: Tx, works: list["_PushWork"]) -> None:
@@ -157,10 +208,11 @@ class PushLog:
 class _Group:
     """One device's ops in a shared transaction."""
 
-    def __init__(self, conn: Tx, device: Device):
+    def __init__(self, conn: Tx, device: Device, incident: Incident | None = None):
         self.conn = conn
         self.device = device
-        self.ctx = Context(device.id, device.location)
+        self.incident = incident
+        self.ctx = Context(device.id, device.location, device.role)
         self.log = PushLog.of(conn)
         self.resent: dict[int, Logged] = {}  # logged ops at this push's seqs
         self.applied_hlcs: list[str] = []
@@ -204,10 +256,17 @@ class _Group:
             return _rejected(op, "sequence_gap", f"expected op #{expected} from this device, got #{op.device_seq}")
         # A refusal still consumes the sequence number and is logged, so a re-send
         # gets the same answer and the ops queued behind it can move on.
-        result = apply_op(self.conn, self.ctx, op)
+        result = apply_op(self.conn, self.ctx, op) if self.incident is None else self._incident(op, self.incident)
         log.add(self.ctx, op, result)
         self.applied_hlcs.append(op.hlc)
         return result
+
+
+    def _incident(self, op: Op, incident: Incident) -> OpResult:
+        record_audit(self.conn, f"device:{self.device.id}", "op.incident", f"{op.kind} #{op.device_seq}", "rejected",
+                     "", {"incident": incident.id, "op_id": op.op_id, "error": incident.what})
+        return _rejected(op, incident.code, f"the hub could not apply this op (incident {incident.id}); "
+                                            "it is logged for the hub's administrators")
 
 
 def _answer_resend(op: Op, op_id: str, first: OpResult | str) -> Answer:

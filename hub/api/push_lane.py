@@ -17,21 +17,17 @@ from typing import Any, Awaitable, Callable
 
 from fastapi.exceptions import RequestValidationError
 
-from hub.errors import HubError, Invalid
+from hub.errors import HubError, TooLarge
 
-__all__ = ["PushLane", "MAX_PUSH_BYTES", "too_large"]
+__all__ = ["PushLane", "MAX_PUSH_BYTES", "PUSH_PATH", "too_large"]
 
 PUSH_PATH = "/v1/ops"
 # A full batch (1,000 ops) is ~350 KB; anything far past that is not a device's push.
 MAX_PUSH_BYTES = 8 * 1024 * 1024
 
 
-class PushTooLarge(Invalid):
-    status = 413
-
-
-def too_large() -> PushTooLarge:
-    return PushTooLarge(f"a push is at most {MAX_PUSH_BYTES // (1024 * 1024)} MB; send the ops in smaller batches")
+def too_large() -> TooLarge:
+    return TooLarge(f"a push is at most {MAX_PUSH_BYTES // (1024 * 1024)} MB; send the ops in smaller batches")
 
 
 class PushLane:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from hub.commands import AllotmentGranted, AllotmentReclaimed, PolicySet
 from hub.domain.followups import settled
 from hub.domain.orders import create_order
+from hub.domain.pickups import pickup_code
 from hub.domain.stock import commitments, promising
 from hub.feed import device_scope, emit
 from hub.outcome import Context, Outcome
@@ -78,7 +79,7 @@ def allotment_reclaimed(conn: Tx, ctx: Context, op: Op, p: AllotmentReclaimed) -
     _release(conn, p.device_id, p.sku, qty)
     location = conn.execute("SELECT location FROM allotments WHERE device_id = :d AND sku = :s", {"d": p.device_id, "s": p.sku}).scalar()
     decision = Decision(conflict=Conflict("escrow_reclaimed", {"device_id": p.device_id, "sku": p.sku, "qty": qty}, "lease expired past grace; units back in the pool"))
-    return settled(conn, Context(p.device_id, location), op, decision, location)
+    return settled(conn, Context(p.device_id, location, ctx.role), op, decision, location)
 
 
 def allotment_released(conn: Tx, ctx: Context, _op: Op, p: AllotmentReleased) -> Outcome:
@@ -94,8 +95,10 @@ def _release(conn: Tx, device_id: str, sku: str, qty: int) -> None:
 
 
 def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequested) -> Outcome:
-    if conn.execute("SELECT 1 FROM orders WHERE id = :o", {"o": p.order_id}).first():
-        return Outcome.refused("duplicate_order", f"order {p.order_id} exists already")
+    channel = f"terminal:{ctx.device_id[:8]}"
+    if conn.execute("SELECT 1 FROM orders WHERE id = :o OR (channel = :c AND number = :n)",
+                    {"o": p.order_id, "c": channel, "n": p.number}).first():
+        return Outcome.refused("duplicate_order", f"order {p.order_id} or number {p.number} exists already")
     need: dict[str, int] = {}
     for i, line in enumerate(p.lines):
         if conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": line.sku}).first() is None:
@@ -107,7 +110,7 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
         if short:
             code = "escrow_lapsed" if p.from_allotment else "insufficient_stock"
             return Outcome.refused(code, "not enough stock: " + ", ".join(f"{s} has {max(f, 0)} free" for s, f in sorted(short.items())))
-    order = OrderIn(number=p.number, channel=f"terminal:{ctx.device_id[:8]}", fulfilment=p.fulfilment,
+    order = OrderIn(number=p.number, channel=channel, fulfilment=p.fulfilment,
                     promised_by=p.promised_by, customer_name=p.customer_name, location=ctx.location,
                     lines=[{"sku": l.sku, "qty": l.qty} for l in p.lines])
     created_at = datetime.fromtimestamp(Timestamp.decode(op.hlc).wall_ms / 1000, timezone.utc).isoformat()
@@ -117,7 +120,7 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
             for sku, qty in need.items():
                 conn.execute("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s",
                              {"q": qty, "d": ctx.device_id, "s": sku})
-        create_order(conn, p.order_id, created_at, order, ctx.location)
+        create_order(conn, p.order_id, created_at, order, ctx.location, pickup_code(op.op_id))
     if from_escrow:
         for sku in need:
             _emit_allotment(conn, ctx.device_id, sku)

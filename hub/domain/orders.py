@@ -37,11 +37,12 @@ def order_accepted(conn: Tx, _ctx: Context, _op: Op, p: OrderAccepted) -> Outcom
         return Outcome.refused("invalid", problem)
     location = _route(conn, order)
     with promising(conn, location or "", [line.sku for line in order.lines]):
-        create_order(conn, p.id, p.created_at, order, location)
+        create_order(conn, p.id, p.created_at, order, location, p.pickup_code)
     return Outcome()
 
 
-def create_order(conn: Tx, order_id: str, created_at: str, order: OrderIn, location: str | None) -> None:
+def create_order(conn: Tx, order_id: str, created_at: str, order: OrderIn, location: str | None,
+                 pickup_code: str | None = None) -> None:
     """Insert a routed order, reserve its lines at `location` and publish it.
     The caller has checked availability, inside `promising(...)`."""
     conn.execute(
@@ -61,7 +62,7 @@ def create_order(conn: Tx, order_id: str, created_at: str, order: OrderIn, locat
         },
     )
     if order.fulfilment == Fulfilment.PICKUP:
-        assign_pickup(conn, order_id, order.promised_by)
+        assign_pickup(conn, order_id, order.promised_by, pickup_code)
     for line_no, line in enumerate(order.lines, start=1):
         _add_line(conn, order_id, line_no, line.sku, line.qty, location)
     emit_order(conn, order_id)

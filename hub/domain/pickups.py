@@ -1,8 +1,11 @@
 """Pickups (BOPIS, curbside): the code a customer shows, the date an order waits
 until, extensions a supervisor asks for, and no-shows the hub expires.
 
-The code and the date are set when the order is accepted, derived from what the
-log holds (the order id, the promised time), so a replay reaches the same values.
+The code and the date are set when the order is accepted, from what the log holds:
+the hub draws a random code for a channel's order and logs it in `order.accepted`;
+a terminal's order gets one derived from its op id, which only that device knows;
+orders accepted before codes were drawn keep the one derived from their id. So a
+replay reaches the same values.
 Expiry is a hub command carrying the sweep's time; handlers never read a clock."""
 
 from __future__ import annotations
@@ -45,9 +48,9 @@ _CLOSED = ("cancelled", "handed_over", "expired", "refused")
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-def pickup_code(order_id: str) -> str:
-    """Six characters derived from the order id: the same id always gives the same code."""
-    digest = hashlib.sha256(f"backroom-pickup:{order_id}".encode()).digest()
+def pickup_code(secret: str) -> str:
+    """Six characters derived from `secret` (an op id; an order id for old orders)."""
+    digest = hashlib.sha256(f"backroom-pickup:{secret}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
     chars = []
     for _ in range(6):
@@ -56,12 +59,13 @@ def pickup_code(order_id: str) -> str:
     return "".join(chars)
 
 
-def assign_pickup(conn: Tx, order_id: str, promised_by: datetime) -> None:
-    """Give a new pickup order its code and pickup-by time (promised + PICKUP_WINDOW)."""
+def assign_pickup(conn: Tx, order_id: str, promised_by: datetime, code: str | None) -> None:
+    """Give a new pickup order its code (the one given, or one derived from its id)
+    and pickup-by time (promised + PICKUP_WINDOW)."""
     pickup_by = utc(promised_by) + PICKUP_WINDOW
     conn.execute(
         "UPDATE orders SET pickup_code = :c, pickup_by = :b WHERE id = :o",
-        {"c": pickup_code(order_id), "b": pickup_by.isoformat(), "o": order_id},
+        {"c": code or pickup_code(order_id), "b": pickup_by.isoformat(), "o": order_id},
     )
 
 

@@ -22,6 +22,8 @@ __all__ = ["return_received", "refund_requested"]
 def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcome:
     # Returns are taken wherever the customer walks in, so any location may
     # receive one against any order; the units land at this location.
+    if conn.execute("SELECT 1 FROM returns WHERE id = :i", {"i": p.return_id}).first() is not None:
+        return Outcome.refused("return_exists", f"return {p.return_id} was recorded already")
     tasks: list[Task] = []
     conflict: Conflict | None = None
     for i, line in enumerate(p.lines):

@@ -4,6 +4,7 @@ task closed is told to its location's devices."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hub.domain.stock import Movement, move
 from hub.feed import emit
@@ -12,11 +13,11 @@ from hub.store.tx import Tx
 from sync.kinds import TaskDone
 from sync.models import Op
 
-__all__ = ["task_done", "close_task"]
+__all__ = ["task_done", "close_task", "find_task"]
 
 
 def task_done(conn: Tx, ctx: Context, op: Op, p: TaskDone) -> Outcome:
-    row = _find_task(conn, ctx.location, p)
+    row = find_task(conn, ctx.location, p)
     if row is None:
         return Outcome.refused("unknown_task", f"there is no task {p.task_id} at {ctx.location}")
     if row.status != "open":
@@ -30,7 +31,7 @@ def task_done(conn: Tx, ctx: Context, op: Op, p: TaskDone) -> Outcome:
     return Outcome(message=f"task {p.task_id} done")
 
 
-def _find_task(conn: Tx, location: str | None, p: TaskDone):
+def find_task(conn: Tx, location: str | None, p: TaskDone) -> Any:
     """The task by id when it still reads as the device saw it; else the oldest open
     task with the same kind and sentence (a replay may number tasks differently)."""
     row = conn.execute("SELECT * FROM tasks WHERE id = :i AND location = :l", {"i": p.task_id, "l": location}).first()

@@ -240,7 +240,12 @@ def test_associate_hands_over_a_pickup_and_takes_a_return_in_the_browser(stack, 
 def supervisor_takes_a_return_without_receipt(page, stack: CounterStack) -> None:
     """A supervisor signs in on the same device: an item without a receipt goes back to the vendor."""
     click(page, "Sign out", exact=True)
-    sign_in_with_badge(page, "S1")
+    wait_for_text(page, "Scan your badge")
+    page.wait_for_timeout(500)
+    type_into(page, "Badge", "BADGE:S1")
+    wait_for_text(page, "a supervisor signs in with their PIN too")  # a supervisor's badge alone is not enough
+    type_into(page, "PIN", "999999")  # Enter signs in
+    wait_for_text(page, "Hello, ")
     click(page, "Returns")
     click(page, "No receipt (supervisor)")
     wait_for_text(page, "No receipt: scan each item that comes back")

@@ -55,7 +55,8 @@ class Stack:
     def start(self, sync_interval: float = 1.0) -> None:
         backroom("hub", "seed", "--demo", "--db", self.db)
         self.admin_token = backroom("hub", "token", "--db", self.db, "--role", "admin").strip().splitlines()[-1]
-        code = backroom("hub", "enroll", "--db", self.db, "--location", DEMO_LOCATION, "--role", "picker").strip().splitlines()[-1]
+        # A handheld for picking and packing (test_browser_packer shares it): a packer station may do both.
+        code = backroom("hub", "enroll", "--db", self.db, "--location", DEMO_LOCATION, "--role", "packer").strip().splitlines()[-1]
         self.hub_up()
         backroom("edge", "enroll", "--hub", self.hub_url, "--code", code, "--data-dir", str(self.tmp / "device"))
         self.app = start_process("edge", "serve", "--data-dir", str(self.tmp / "device"), "--port", str(self.app_port),

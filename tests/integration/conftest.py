@@ -14,7 +14,7 @@ from hub.credentials import create_api_token, create_enrollment_code
 from hub.seed import DEMO_LOCATION, seed_demo
 from hub.store.db import Database
 
-HUB_URL = "http://hub.test"
+HUB_URL = "https://hub.test"  # in-process (ASGI); https, as devices insist on
 
 
 class Hub:

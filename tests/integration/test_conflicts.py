@@ -78,7 +78,7 @@ async def test_cancel_after_hub_saw_the_pick_stands_with_put_back(hub, tmp_path)
 
 async def test_handover_offline_beats_a_hub_cancel_and_asks_for_refund_review(hub, tmp_path):
     order = await post_order(hub, order_body("C-3", [("TEA-GRN-20", 1)]))
-    associate = await hub.device(tmp_path / "a")
+    associate = await hub.device(tmp_path / "a", role="associate")
     await associate.sync()
     pick_all(associate, order["id"])
     await associate.sync()
@@ -106,7 +106,7 @@ async def test_two_devices_picking_the_same_line_over_pick_and_put_back(hub, tmp
     assert sum(m["qty"] for m in await admin_get(hub, "/v1/movements", order_id=order["id"])) == -4
     assert [c["rule"] for c in await admin_get(hub, "/v1/conflicts")] == ["over_pick"]
     # The device sees the collision its own op had.
-    async with __import__("httpx").AsyncClient(base_url="http://hub.test", transport=hub.transport,
+    async with __import__("httpx").AsyncClient(base_url="https://hub.test", transport=hub.transport,
                                                headers={"Authorization": f"Bearer {second.replica.get_meta('token')}"}) as c:
         mine = (await c.get("/v1/conflicts")).json()
     assert [c["rule"] for c in mine] == ["over_pick"]
@@ -163,7 +163,7 @@ async def test_concurrent_staging_edits_later_hlc_wins_and_loser_is_recorded(hub
 
 async def test_return_on_refunded_line_stands_and_second_refund_is_refused(hub, tmp_path):
     order = await post_order(hub, order_body("C-9", [("BAT-AA-4", 2)]))
-    store = await hub.device(tmp_path / "s")
+    store = await hub.device(tmp_path / "s", role="associate")
     await store.sync()
     pick_all(store, order["id"])
     returned = {"line_no": 1, "sku": "BAT-AA-4", "qty": 1, "condition": "new", "disposition": "restock", "bin": order["lines"][0]["pick_bin"]}

@@ -4,6 +4,7 @@ to the same state."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from edge_app.workflows.picking import PickSession
 from edge_app.workflows.pickups import PickupSession, extend_pickup, find_pickup, ready_pickups
 from edge_app.workflows.returns import ReturnSession, find_order
+from edge_app.workflows.signin import sign_in_pin
 from edge_app.workflows.stock import CountSession, MoveSession, look_up
 from edge_app.workflows.tasks import mark_done, open_tasks
 from hub.actions import sweep_pickups as sweep
@@ -22,6 +24,12 @@ from tests.integration.test_pick_slice import BARCODE
 from tests.walks import take_line
 
 pytestmark = pytest.mark.anyio
+
+
+def rows_payloads(hub, order_id: str) -> list[str]:
+    """The logged `order.accepted` payloads of this order."""
+    return [r["payload"] for r in rows(hub, "SELECT payload FROM op_log WHERE kind = 'order.accepted'")
+            if json.loads(r["payload"])["id"] == order_id]
 
 
 def rows(hub, sql: str, **params) -> list:
@@ -55,7 +63,10 @@ async def picked_pickup(hub, tmp_path, number: str = "W-1001"):
 
 async def test_pickup_code_is_assigned_at_acceptance_and_reaches_the_device(hub, tmp_path):
     order = order_by_number(hub, "W-1001")
-    assert order["pickup_code"] == pickup_code(order["id"]) and len(order["pickup_code"]) == 6
+    # Drawn at random by the hub and logged with the order, not derived from its id.
+    assert order["pickup_code"] != pickup_code(order["id"]) and len(order["pickup_code"]) == 6
+    logged = [json.loads(p)["pickup_code"] for p in rows_payloads(hub, order["id"])]
+    assert logged == [order["pickup_code"]]
     assert order["pickup_by"] > order["promised_by"]
     assert order_by_number(hub, "W-1002")["pickup_code"] is None  # shipped orders have none
     device, _ = await picked_pickup(hub, tmp_path)
@@ -142,7 +153,8 @@ async def test_only_a_supervisor_extends_a_pickup_and_the_hub_refuses_an_earlier
     device, order = await picked_pickup(hub, tmp_path)
     later = datetime.fromisoformat(order["pickup_by"]) + timedelta(days=2)
     assert "Only a supervisor" in extend_pickup(device.replica, order["id"], later, "alex", "associate").message
-    assert extend_pickup(device.replica, order["id"], later, "sam", "supervisor").ok
+    sam = sign_in_pin(device.replica, "S1", "999999")
+    assert extend_pickup(device.replica, order["id"], later, sam.operator_id, sam.role).ok
     assert ready_pickups(device.replica)[0].pickup_by == later.astimezone(timezone.utc).isoformat()
     assert (await device.sync()).rejected == []
     assert datetime.fromisoformat(order_by_number(hub, "W-1001")["pickup_by"]) == later
@@ -152,7 +164,8 @@ async def test_only_a_supervisor_extends_a_pickup_and_the_hub_refuses_an_earlier
     other.replica.set_meta("cursor", "0")
     with other.replica.transaction() as conn:
         conn.execute("UPDATE orders SET pickup_by = ? WHERE id = ?", (order["pickup_by"], order["id"]))
-    assert extend_pickup(other.replica, order["id"], later - timedelta(hours=1), "sam", "supervisor").ok
+    sign_in_pin(other.replica, "S1", "999999")
+    assert extend_pickup(other.replica, order["id"], later - timedelta(hours=1), "S1", "supervisor").ok
     report = await other.sync()
     assert [r["reason_code"] for r in report.rejected] == ["not_later"]
     assert_replays(hub)
@@ -185,7 +198,8 @@ async def test_a_return_without_receipt_is_for_supervisors_and_sends_no_refund(h
     await device.sync()
     with pytest.raises(Exception, match="needs a supervisor"):
         ReturnSession(device.replica, "alex", None, "associate")
-    session = ReturnSession(device.replica, "sam", None, "supervisor")
+    sign_in_pin(device.replica, "S1", "999999")
+    session = ReturnSession(device.replica, "S1", None, "supervisor")
     assert session.add_item(BARCODE["SOAP-BAR"], 2, Condition.DEFECTIVE, Disposition.RETURN_TO_VENDOR).ok
     assert session.submit().ok
     assert (await device.sync()).rejected == []
@@ -242,7 +256,8 @@ async def test_supervisor_tasks_are_refused_to_associates_and_closed_by_a_superv
     recount, = open_tasks(device.replica, "associate")
     refused = mark_done(device.replica, recount.id, "alex", "associate")
     assert not refused.ok and "for a supervisor" in refused.message
-    assert mark_done(device.replica, recount.id, "sam", "supervisor").ok
+    sign_in_pin(device.replica, "S1", "999999")
+    assert mark_done(device.replica, recount.id, "S1", "supervisor").ok
     await device.sync()
     assert rows(hub, "SELECT status FROM tasks WHERE id = :i", i=recount.id)[0]["status"] == "done"
     assert open_tasks(device.replica, "supervisor") == []

@@ -149,14 +149,14 @@ async def test_order_that_no_location_can_fill_waits_for_stock_unreserved(hub):
     assert order["status"] == "awaiting_stock" and order["location"] is None
 
 
-async def test_unknown_token_is_401_and_device_token_for_other_location_is_403(hub, tmp_path):
+async def test_unknown_token_is_401_and_another_locations_data_is_404_to_a_device(hub, tmp_path):
     device = await hub.device(tmp_path / "d")
     async with httpx.AsyncClient(base_url=HUB_URL, transport=hub.transport, headers={"Authorization": "Bearer nope"}) as c:
         assert (await c.get("/v1/changes")).status_code == 401
     async with httpx.AsyncClient(base_url=HUB_URL, transport=hub.transport) as c:
         assert (await c.get("/v1/changes")).status_code == 401
     async with device_client(hub, device) as client:
-        assert (await client.get("/v1/stock", params={"location": "DEMO-DS"})).status_code == 403
+        assert (await client.get("/v1/stock", params={"location": "DEMO-DS"})).status_code == 404
         assert (await client.get("/v1/stock", params={"location": DEMO_LOCATION})).status_code == 200
         assert (await client.get("/v1/devices")).status_code == 403
         assert (await client.post("/v1/orders", json=order_body("X-1", [("MILK-1L", 1)]))).status_code == 403
@@ -178,7 +178,10 @@ async def test_device_of_another_location_cannot_pick_this_locations_order(hub, 
     op = pick_op(dark_store_device.replica.get_meta("device_id"), 1, order)
     async with device_client(hub, dark_store_device) as client:
         result = (await client.post("/v1/ops", json={"ops": [op]})).json()["results"][0]
-    assert result["status"] == "rejected" and result["reason_code"] == "out_of_scope"
+        peek = await client.get(f"/v1/orders/{order['id']}")
+    assert peek.status_code == 404 and peek.json()["detail"] == f"no order {order['id']!r}"  # not 403: no existence leak
+    assert result["status"] == "rejected" and result["reason_code"] == "unknown_order"  # as if it did not exist
+    assert result["message"] == f"there is no order {order['id']} at DEMO-DS"
     assert await count(hub, "movements WHERE reason <> 'receipt'") == 0
 
 

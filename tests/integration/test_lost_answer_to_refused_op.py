@@ -31,7 +31,7 @@ class LosesFirstPushAnswer(httpx.AsyncBaseTransport):
 
 
 async def test_refused_op_whose_answer_was_lost_is_recorded_refused_when_resent(hub, tmp_path):
-    device = await hub.device(tmp_path / "d")
+    device = await hub.device(tmp_path / "d", role="associate")
     await device.sync()
     order_id = device.replica.query_one("SELECT id FROM orders ORDER BY number LIMIT 1")["id"]
     with device.replica.transaction() as conn:

@@ -182,3 +182,19 @@ def test_a_new_writer_sweeps_away_the_folders_of_writers_that_are_gone(tmp_path)
         listening.close()
     assert sorted(removed) == sorted([str(gone), str(abandoned)])
     assert live.exists() and starting.exists() and other.exists()
+
+
+async def test_the_writer_process_refuses_hub_commands_and_poison_ops_and_goes_on(hub, worker, tmp_path):
+    """Authority and bounds hold on the writer process's path too (issue 17)."""
+    app, _socket = worker
+    order = await post_order(hub, order_body("W-9", [("MILK-1L", 2)]))
+    device = await hub.device(tmp_path / "d")
+    device_id = device.replica.get_meta("device_id")
+    forged = pick_op(device_id, 1, order, kind="stock.received",
+                     payload={"location": "DEMO-1", "bin": "A-01-1", "sku": "MILK-1L", "qty": 500})
+    huge = pick_op(device_id, 2, order, qty=2**63)
+    ops = [forged, huge, pick_op(device_id, 3, order)]
+    async with _client(app, device) as client:
+        results = (await client.post("/v1/ops", json={"ops": ops})).json()["results"]
+    assert [r["reason_code"] for r in results] == ["hub_only", "malformed_payload", None]
+    assert results[2]["status"] == "applied"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from edge_app.local.hub_state import apply_change
 from edge_app.local.replica import Replica
-from hub.commands import operator_payload
+from hub.commands import OperatorUpserted, operator_payload
+from hub.domain.operators import device_view
 from sync.models import Change
 
 MILK, COFFEE, SOAP, CHOC = "4006381333931", "4006381333955", "4006381334013", "4006381334044"
@@ -13,7 +14,7 @@ ITEMS = [("MILK-1L", "Whole milk 1 L", MILK, 1030), ("COFFEE-250", "Ground coffe
          ("SOAP-BAR", "Soap bar", SOAP, 110), ("CHOC-DARK", "Dark chocolate", CHOC, 105)]
 BINS = [("A-01-1", 11), ("A-02-1", 21), ("A-03-1", 31)]
 BIN_OF = {"MILK-1L": "A-01-1", "COFFEE-250": "A-02-1", "SOAP-BAR": "A-03-1", "CHOC-DARK": "A-03-1"}
-OPERATORS = [("P1", "Pat", "picker", "1111"), ("K1", "Kim", "packer", "2222"), ("S1", "Sam", "supervisor", "9999")]
+OPERATORS = [("P1", "Pat", "picker", "1111"), ("K1", "Kim", "packer", "2222"), ("S1", "Sam", "supervisor", "999999")]
 
 _seq = iter(range(1, 10**6))
 
@@ -35,7 +36,7 @@ def store(path) -> Replica:
         put(r, "stock", f"{bin_code}|{sku}", {"location": "S1", "bin": bin_code, "sku": sku, "on_hand": 20})
     for operator_id, name, role, pin in OPERATORS:
         data = operator_payload(operator_id, name, role, "S1", pin)
-        put(r, "operator", operator_id, {k: v for k, v in data.items() if k != "location"})
+        put(r, "operator", operator_id, device_view(OperatorUpserted.model_validate(data)))  # as the hub sends it
     return r
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from edge_app.local.replica import Replica
 from edge_app.workflows.signin import (
+    BACKOFF_AFTER,
+    LOCK_AFTER,
+    LOCK_SECONDS,
+    LockedOut,
+    PinNeeded,
+    sign_out,
     IdleTimer,
     SignInRefused,
     operators_known,
@@ -15,6 +23,7 @@ from edge_app.workflows.signin import (
     verify_pin,
 )
 from hub.commands import hash_pin, operator_payload
+from sync.proofs import pin_check
 from tests.unit.floor_store import order, put, store
 
 
@@ -44,7 +53,7 @@ def test_a_scan_that_is_not_a_known_badge_is_refused_with_what_to_do(replica, sc
 
 
 def test_id_and_pin_sign_in(replica):
-    assert sign_in_pin(replica, "s1", "9999").role == "supervisor"
+    assert sign_in_pin(replica, "s1", "999999").role == "supervisor"
 
 
 @pytest.mark.parametrize("operator_id, pin", [("P1", "2222"), ("P1", ""), ("ZZ", "1111"), ("", "1111")])
@@ -53,19 +62,20 @@ def test_a_wrong_pin_and_an_unknown_id_get_the_same_sentence(replica, operator_i
         sign_in_pin(replica, operator_id, pin)
 
 
-def test_pins_are_stored_hashed_with_a_salt_of_their_own(replica):
-    rows = replica.query("SELECT pin_hash, salt FROM operators")
-    assert all("1111" not in r["pin_hash"] and r["pin_hash"].startswith("scrypt$") for r in rows)
+def test_a_device_holds_a_salt_and_an_8_bit_pin_check_per_operator_never_the_pins_hash(replica):
+    rows = replica.query("SELECT pin_hash, salt, pin_check FROM operators")
+    assert all(r["pin_hash"] == "" and len(r["pin_check"]) == 2 for r in rows)
     assert len({r["salt"] for r in rows}) == len(rows)
     one, two = operator_payload("X", "X", "picker", "S1", "1234"), operator_payload("Y", "Y", "picker", "S1", "1234")
     assert one["pin_hash"] != two["pin_hash"]
 
 
-def test_verify_pin_rejects_a_malformed_hash():
+def test_verify_pin_gives_the_operator_key_for_the_right_pin_only():
     salt = "00" * 16
-    assert verify_pin("1234", hash_pin("1234", salt), salt)
-    assert not verify_pin("1234", "md5$abc", salt)
-    assert not verify_pin("1234", "scrypt$x$8$1$00", salt)
+    key = bytes.fromhex(hash_pin("1234", salt).rsplit("$", 1)[1])
+    assert verify_pin("1234", pin_check(key), salt) == key
+    assert verify_pin("1234", None, salt) is None
+    assert verify_pin("1234", pin_check(key), salt, "md5$1$1$1") is None
 
 
 def test_operator_pin_must_be_four_to_eight_digits():
@@ -134,3 +144,69 @@ def test_idle_timeout_comes_from_the_environment(monkeypatch):
     assert idle_seconds() == 90
     monkeypatch.setenv("BACKROOM_IDLE_TIMEOUT", "soon")
     assert idle_seconds() == 300
+
+
+# -- issue 17: a supervisor's badge needs the PIN; wrong PINs back off and lock ---------
+def test_a_supervisors_badge_alone_does_not_sign_in(replica):
+    with pytest.raises(PinNeeded, match="PIN"):
+        sign_in_badge(replica, "BADGE:S1")
+    assert sign_in_badge(replica, "BADGE:P1").role == "picker"  # pickers still sign in with the badge alone
+
+
+def test_wrong_pins_back_off_then_lock_per_operator_id_on_this_device(replica):
+    t = 1_000_000.0
+    for n in range(BACKOFF_AFTER):
+        with pytest.raises(SignInRefused, match="does not match"):
+            sign_in_pin(replica, "K1", "0000", now=t + n)
+    with pytest.raises(LockedOut, match="Wait"):
+        sign_in_pin(replica, "K1", "2222", now=t + BACKOFF_AFTER)  # even the right PIN waits its turn
+    assert sign_in_pin(replica, "K1", "2222", now=t + 60).operator_id == "K1"  # after the wait, and it resets
+    assert sign_in_pin(replica, "P1", "1111", now=t + 60).operator_id == "P1"  # others never waited
+    t += 1000
+    for n in range(LOCK_AFTER["supervisor"]):
+        with pytest.raises(SignInRefused):
+            sign_in_pin(replica, "S1", "000000", now=t + n * 61)
+    with pytest.raises(LockedOut, match="Try again in 15 min"):
+        sign_in_pin(replica, "S1", "999999", now=t + (LOCK_AFTER["supervisor"] - 1) * 61 + 1)
+    assert sign_in_pin(replica, "S1", "999999", now=t + LOCK_SECONDS + 400).role == "supervisor"
+
+
+def test_an_unknown_id_costs_the_same_scrypt_as_a_known_one(replica):
+    def timed(operator_id: str) -> float:
+        start = time.perf_counter()
+        with pytest.raises(SignInRefused):
+            sign_in_pin(replica, operator_id, "0000", now=time.time() + 10_000)
+        return time.perf_counter() - start
+
+    timed("P1"), timed("NOBODY")  # warm up
+    known, unknown = min(timed("P1") for _ in range(5)), min(timed("NOBODY") for _ in range(5))
+    assert unknown > known * 0.4  # was 0.01 ms against 47 ms (the fastest of five: a busy machine only slows)
+
+
+def test_a_pin_sign_in_signs_the_ops_recorded_until_sign_out_and_a_badge_does_not(replica):
+    from edge_app.local import outbox
+    from hub.commands import hash_pin  # noqa: F811 - the hub side of the check
+    from sync.proofs import key_of_hash, proof_matches
+
+    supervisor = sign_in_pin(replica, "S1", "999999")
+    with replica.transaction() as conn:
+        signed = outbox.record_op(conn, "count.recorded", {"bin": "A-01-1", "sku": "MILK-1L", "counted": 3},
+                                  supervisor.operator_id, outbox.PendingEffect())
+    salt = replica.query_one("SELECT salt FROM operators WHERE operator_id = 'S1'")["salt"]
+    _kdf, key = key_of_hash(hash_pin("999999", salt))
+    assert proof_matches(key, signed.proof, signed.model_dump(mode="json"))
+    assert not proof_matches(key, signed.proof, {**signed.model_dump(mode="json"), "payload": {"counted": 4}})
+    sign_out(replica, "S1")
+    sign_out(replica, "P1")  # a session of an earlier test on the same device id
+    sign_in_badge(replica, "BADGE:P1")
+    with replica.transaction() as conn:
+        after = [outbox.record_op(conn, "count.recorded", {"bin": "A-01-1", "sku": "MILK-1L", "counted": 3}, actor,
+                                  outbox.PendingEffect()) for actor in ("S1", "P1")]
+    assert [op.proof for op in after] == [None, None]
+
+
+def test_a_station_shows_only_the_queues_its_device_role_may_send(replica):
+    replica.set_meta("role", "picker")  # a picker handheld: a supervisor signed in on it picks and does tasks
+    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "tasks"]
+    replica.set_meta("role", "associate")
+    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "pickups", "returns", "tasks"]

@@ -11,7 +11,7 @@ from edge_app.errors import Refused
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who
 from edge_app.workflows.feedback import Feedback
-from edge_app.workflows.signin import Operator, sign_in_badge, sign_in_pin
+from edge_app.workflows.signin import Operator, PinNeeded, sign_in_badge, sign_in_pin
 
 __all__ = ["SignInView"]
 
@@ -47,7 +47,13 @@ class SignInView(Screen):
         self.arrange()
 
     async def _on_code(self, code: str) -> None:
-        await self._try(lambda: sign_in_badge(self.replica, code))
+        try:
+            await self._try(lambda: sign_in_badge(self.replica, code))
+        except PinNeeded as exc:  # a supervisor's badge: their ID is filled in, the PIN is theirs to type
+            self.operator_id.value = code.strip().split(":", 1)[-1]
+            self.banner.show(Feedback(False, str(exc), "signin"))
+            await self.update()
+            await self.pin.focus()
 
     async def _on_pin(self, _e: ft.Event) -> None:
         operator_id, pin = self.operator_id.value or "", self.pin.value or ""
@@ -57,6 +63,8 @@ class SignInView(Screen):
     async def _try(self, attempt: Callable[[], Operator]) -> None:
         try:
             operator = await asyncio.to_thread(attempt)  # scrypt takes a moment: keep the page responsive
+        except PinNeeded:
+            raise  # the badge's caller asks for the PIN
         except Refused as exc:
             self.banner.show(Feedback(False, str(exc), "signin"))
             await self.update()
