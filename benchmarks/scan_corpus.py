@@ -10,7 +10,8 @@ Two tables, both on a corpus generated with a fresh seed (``devices.corpus``):
   Ours confirms a product code over two frames; the raw libraries are given a scanner
   that trusts every frame, which is what the camera screen did before.
 
-Goals (issue 18) are printed beside the figures.
+The scanning goals are printed beside the figures: no false read reported, a read rate at
+least raw zxing-cpp's on every distortion, median 5 ms and p95 15 ms a frame.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def print_table(title: str, tallies: dict[str, Tally], *, timed: bool) -> None:
 
 
 def print_goals(frames: dict[str, Tally], clips: dict[str, Tally]) -> None:
-    """The issue's goals, each beside what was measured for our decoders."""
+    """The scanning goals, each beside what was measured for our decoders."""
     raw = frames.get("raw zxing-cpp")
     print("\nGoals")
     for label in (name for name in OURS if name in frames):

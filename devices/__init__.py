@@ -6,8 +6,9 @@ Pillow and sockets, which a caller that only parses scans should not pay for).
 """
 
 from devices.errors import DeviceError, ScanError
-from devices.parse import parse_scan
+from devices.parse import ScanOptions, parse_scan, resolve
 from devices.scan import (
+    AmbiguousCode,
     Badge,
     BinLabel,
     GS1Data,
@@ -25,6 +26,7 @@ from devices.scan import (
 from devices.wedge import WedgeConfig, WedgeReader
 
 __all__ = [
+    "AmbiguousCode",
     "Badge",
     "BinLabel",
     "DeviceError",
@@ -35,6 +37,7 @@ __all__ = [
     "PickupCode",
     "Scan",
     "ScanError",
+    "ScanOptions",
     "ScanSource",
     "ShippingContainer",
     "Symbology",
@@ -43,4 +46,5 @@ __all__ = [
     "WedgeConfig",
     "WedgeReader",
     "parse_scan",
+    "resolve",
 ]

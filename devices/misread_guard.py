@@ -14,6 +14,10 @@ frame:
 * a short code (EAN-8, UPC-E: the usual misread) whose run of bars goes on well beyond
   its ends was read out of a longer code, and goes. (A short code is not read again when
   upright: a second look at faint bars can spell another valid EAN-8 as easily.)
+* an EAN/UPC printed at under 2.6 px a module is read again enlarged 1.5x: at 2 px blur,
+  grain or faint print can flip a left-half digit's parity, and the same wrong EAN-13
+  comes out frame after frame. If the closer look reads one different code, it replaces
+  the first read; if it reads several, the result goes.
 
 What passes here is still not reported at once: ``devices.camera.CameraScanner`` wants
 the same product code in two frames first.
@@ -35,11 +39,17 @@ LINEAR = RETAIL | {Symbology.CODE128, Symbology.GS1_128, Symbology.ITF14, Symbol
 _SHORT = frozenset({Symbology.EAN8, Symbology.UPCE})
 _SLANT = 8.0  # degrees between the row read and the bars' normal beyond which a read is checked
 _LONGER = 1.4  # a short code's bars running on this much beyond its length: part of a longer code
+_FINE = 2.6  # pixels a module below which an EAN/UPC is read again enlarged
+_MODULES = {Symbology.EAN13: 95, Symbology.UPCA: 95, Symbology.EAN8: 67, Symbology.UPCE: 51}
 Reread = Callable[[Any], list[Decoded]]  # reads linear codes in an upright crop
 
 
-def guard_misreads(gray: Any, found: list[Decoded], reread: Reread) -> list[Decoded]:
-    """``found`` without the linear codes that another look at the same place contradicts."""
+def guard_misreads(gray: Any, found: list[Decoded], reread: Reread, *, unsmoothed: Any = None) -> list[Decoded]:
+    """``found`` without the linear codes that another look at the same place contradicts.
+
+    ``unsmoothed``: the frame before noise was smoothed, for the closer look (smoothing is
+    what blurs 2 px modules into a wrong digit).
+    """
     linear = [d for d in found if d.symbology in LINEAR and len(d.corners) == 4]
     if not linear:
         return found
@@ -58,7 +68,13 @@ def guard_misreads(gray: Any, found: list[Decoded], reread: Reread) -> list[Deco
         if (slanted and again and decoded.text not in again) or (short and span > _LONGER * _geometry(decoded)[1]):
             dropped.add(index)
     gone = {id(linear[i]) for i in dropped}
-    return [d for d in found if id(d) not in gone]
+    kept: list[Decoded] = []
+    for decoded in (d for d in found if id(d) not in gone):
+        fine = decoded.symbology in RETAIL and _fine(decoded)
+        closer = _closer(gray if unsmoothed is None else unsmoothed, decoded, reread) if fine else decoded
+        if closer is not None:
+            kept.append(closer)
+    return kept
 
 
 def _conflicts(linear: list[Decoded]) -> list[set[int]]:
@@ -98,6 +114,32 @@ def _geometry(decoded: Decoded) -> tuple[tuple[float, float], float, float]:
     centre = ((x0 + x1 + x2 + x3) / 4, (y0 + y1 + y2 + y3) / 4)
     length = max(math.hypot(x1 - x0, y1 - y0), math.hypot(x2 - x3, y2 - y3), 20.0)
     return centre, length, math.degrees(math.atan2(y1 - y0, x1 - x0))
+
+
+def _fine(decoded: Decoded) -> bool:
+    modules = _MODULES.get(decoded.symbology, 95) if decoded.symbology else 95
+    return len(decoded.corners) == 4 and _geometry(decoded)[1] / modules < _FINE
+
+
+def _closer(gray: Any, decoded: Decoded, reread: Reread) -> Decoded | None:
+    """``decoded``, or what a read of its place enlarged 1.5x finds instead."""
+    import cv2
+
+    xs, ys = [p[0] for p in decoded.corners], [p[1] for p in decoded.corners]
+    margin = _geometry(decoded)[1] / 4
+    x0, y0 = int(max(0, min(xs) - margin)), int(max(0, min(ys) - margin / 2))
+    crop = gray[y0: int(max(ys) + margin / 2), x0: int(max(xs) + margin)]
+    if crop.size == 0:
+        return decoded
+    enlarged = cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
+    texts = {d.text: d for d in reread(enlarged) if d.symbology in RETAIL}
+    if not texts or decoded.text in texts:
+        return decoded
+    if len(texts) > 1:
+        return None
+    (text, seen), = texts.items()
+    corners = tuple((round(x / 1.5 + x0), round(y / 1.5 + y0)) for x, y in seen.corners)
+    return Decoded(text, seen.symbology, corners or decoded.corners)
 
 
 def _slanted(gray: Any, decoded: Decoded) -> bool:

@@ -55,6 +55,7 @@ __all__ = ["MARKS", "FieldConfig", "FieldReader"]
 MARKS = ("\u2060", "\u200b", "\u200c", "\u200d", "\u2061", "\u2062", "\u2063", "\u2064")
 _MIXED = "typed characters ran into a scan in one line; clear the field and scan again"
 _DROPPED = "the connection dropped while this scan was typed; scan it again"
+_TYPED_AHEAD = "characters typed before a scan without Enter were not taken; type them again and press Enter"
 _HELD_EPOCHS = 16
 _SCANNER_KEY = 0.01  # seconds a wedge scanner needs per character, at most
 
@@ -144,7 +145,8 @@ class FieldReader:
         epoch, text = self._epoch_of(value)
         if epoch not in self._epochs:
             opened = self._opened.get(epoch, float("-inf"))
-            self._epochs[epoch] = _Epoch(first_at=now, opened_at=opened, updated_at=opened if opened > float("-inf") else now)
+            since = opened if opened > float("-inf") else now  # outages before the clear went out count too
+            self._epochs[epoch] = _Epoch(first_at=now, opened_at=opened, updated_at=since)
         if epoch == self._current:
             self._landed = True
         known = self._epochs[epoch]
@@ -214,6 +216,7 @@ class FieldReader:
                 bursts += found if trusted else [replace(b, complete=False, problem=_DROPPED) for b in found]
         for number in sorted(self._epochs)[:-_HELD_EPOCHS]:
             del self._epochs[number]
+            self._opened.pop(number, None)
         return bursts
 
     def _settled(self, number: int, epoch: _Epoch, now: float) -> bool:
@@ -253,7 +256,11 @@ class FieldReader:
         """One burst for the line; refused when a person's typing ran into a scan."""
         config = self.config
         at, end = min(times), max(times)
-        pauses = [i for i in range(1, len(times)) if times[i] - max(times[:i]) > config.scan_gap]
+        pauses, latest = [], times[0]
+        for index in range(1, len(times)):
+            if times[index] - latest > config.scan_gap:
+                pauses.append(index)
+            latest = max(latest, times[index])
         if not pauses:
             return self._burst(text, self._fast(times) and len(text) >= config.wedge.min_length, at, end)
         first, cut = pauses[0], pauses[-1]
@@ -274,7 +281,7 @@ class FieldReader:
             return [self._burst(text, False, times[0], times[-1])]
         bursts = []
         if cut > 0:  # typed without Enter, then a scan: the prefix says exactly where
-            bursts.append(self._burst(text[:cut], False, times[0], times[cut - 1], problem=_MIXED))
+            bursts.append(self._burst(text[:cut], False, times[0], times[cut - 1], problem=_TYPED_AHEAD))
         bursts.append(self._burst(text[cut + len(prefix):], True, times[cut], times[-1]))
         return bursts
 

@@ -67,7 +67,7 @@ class ZxingDecoder:
 
     def decode(self, image: Any) -> list[Decoded]:
         """Codes in ``image``; raises ``DecoderError`` if zxing-cpp rejects the image."""
-        gray = gray_frame(image)
+        frame = gray = gray_frame(image)
         if self._config.raw:
             return self._read(gray, (), rotate=True, invert=True)
         if self._config.denoise and noise_level(gray) > _NOISY:
@@ -75,19 +75,19 @@ class ZxingDecoder:
 
             gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
         c = self._config
-        found = self._guarded(gray, self._read(gray, self._formats, rotate=c.try_rotate, invert=c.try_invert))
+        found = self._guarded(gray, frame, self._read(gray, self._formats, rotate=c.try_rotate, invert=c.try_invert))
         if found and any(d.symbology in LINEAR for d in found) or not (c.any_angle or self._matrix):
             return found
         seen = layout(gray)
         if c.any_angle and self._linear and not any(d.symbology in LINEAR for d in found):
-            found += self._guarded(gray, self._any_angle(gray, seen))
+            found += self._guarded(gray, frame, self._any_angle(gray, seen))
         if self._matrix and not found and not c.try_rotate:
             found = self._matrix_any_angle(gray, seen)
         return found
 
-    def _guarded(self, gray: Any, found: list[Decoded]) -> list[Decoded]:
+    def _guarded(self, gray: Any, frame: Any, found: list[Decoded]) -> list[Decoded]:
         if self._config.guard and self._linear:
-            return guard_misreads(gray, found, self.read_linear)
+            return guard_misreads(gray, found, self.read_linear, unsmoothed=frame)
         return found
 
     def _any_angle(self, gray: Any, seen: Layout) -> list[Decoded]:

@@ -126,3 +126,11 @@ def test_a_misread_code128_over_the_same_bars_as_the_right_one_is_dropped(zxing)
     (right,) = zxing.decode(frame)
     misread = Decoded("BI/:CUU98U3", Symbology.CODE128, tuple((x, y + 3) for x, y in right.corners))
     assert guard_misreads(frame, [right, misread], zxing.read_linear) == [right]
+
+
+def test_an_ean_at_two_pixels_a_module_is_read_again_enlarged_and_the_closer_read_wins(zxing):
+    frame = place_in_frame(render_code(Symbology.EAN13, EAN[:12], module_px=2))
+    (right,) = zxing.decode(frame)
+    wrong = Decoded("0864834052334", Symbology.EAN13, right.corners)  # a flipped-parity read of the same bars
+    (kept,) = guard_misreads(frame, [wrong], zxing.read_linear)
+    assert kept.text == EAN
