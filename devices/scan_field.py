@@ -136,6 +136,11 @@ class FieldReader:
         self._lost: list[float] = []  # when the connection dropped
 
     @property
+    def last_change_at(self) -> float:
+        """When the last change arrived (monotonic seconds; -inf before the first)."""
+        return self._last_at
+
+    @property
     def initial_value(self) -> str:
         """What the field should hold when it is created (the first epoch's mark)."""
         return MARKS[0]

@@ -97,13 +97,20 @@ class FloorApp:
                            spacing=0, expand=True))
         # A tab that went away stops listening; coming back, it listens again.
         page.on_connect = lambda _e: self._subscribe()
-        page.on_disconnect = lambda _e: self._stop_listening()
+        page.on_disconnect = self._on_disconnect
         page.on_close = self._on_close
         self._subscribe()
         self.count_issues()
         self._show_status(self.runtime.board.status)
         await self.nav.start()
         page.update()
+
+    def _on_disconnect(self, _e: ft.Event) -> None:
+        """The tab lost its connection: stop listening, and the scan field forgets nothing it can't trust."""
+        self._stop_listening()
+        scan = getattr(self.nav.screen, "scan", None)
+        if scan is not None:
+            scan.connection_lost()
 
     def _on_close(self, _e: ft.Event) -> None:
         self._stop_listening()

@@ -1,10 +1,12 @@
-"""Pieces every scanning screen shares: the scan field fed through
-`devices.wedge_field.TextFieldFeed` (a fast second scan is never lost to a
-clear), the step card that says what to do next, and the green/red banner.
+"""Pieces every scanning screen shares: the scan field read through
+`devices.scan_field.FieldReader` (a scan is read whole and once whatever the network's
+round trip), the step card that says what to do next, and the green/red banner.
 
-The field is never cleared inside the submit handler: it is cleared only when
-the feed says nothing is pending and no keystroke has arrived for a moment; a
-scan typed before the clear lands after the old value and is fed on its own."""
+The field is multi-line so that Enter from the scanner is a character in the value,
+not a submit: a submit would take the focus away until the server gave it back, and
+the next scan's first keys would be lost. Each change event carries the whole value;
+the reader turns the values into scans. A clear does not empty the field: it sets an
+invisible mark, so every later value says which clear it follows (docs/scanning.md)."""
 
 from __future__ import annotations
 
@@ -14,71 +16,72 @@ from typing import Awaitable, Callable
 
 import flet as ft
 
-from devices.wedge import WedgeConfig, WedgeReader
-from devices.wedge_field import TextFieldFeed
+from devices.scan_field import FieldConfig, FieldReader
+from devices.wedge import Burst
 from edge_app.ui import theme
 from edge_app.workflows.feedback import Feedback
 
 __all__ = ["ScanField", "StepCard", "Banner", "WIDE_AT"]
 
 WIDE_AT = 900  # px of page width from which a screen uses the terminal layout
-# The field's changes reach the server in batches, so arrival times jitter by a few
-# hundred ms: only a pause of seconds splits typed text from a scan, and Enter ends a code.
-FIELD_WEDGE = WedgeConfig(reset_gap=3.0)
+_TICK_S = 0.15  # how often held scans are released and a clear is considered
 
 
 class ScanField:
-    """A text field a wedge scanner or a person types into; each code goes to `on_code` once."""
+    """A text field a wedge scanner or a person types into; each code goes to `on_code` once.
+    A scan cut short (or typing run into one) goes to `on_problem` with what to do."""
 
     def __init__(self, label: str, on_code: Callable[[str], Awaitable[None]], hint: str = "Scan or type, then Enter",
-                 password: bool = False):
+                 password: bool = False, on_problem: Callable[[str], Awaitable[None]] | None = None):
         self.on_code = on_code
-        self.feed = TextFieldFeed(WedgeReader(FIELD_WEDGE), quiet_before_clear=0.6)
-        self._typing_at = 0.0
-        self._cleared_to_none = False  # the field starts as ""
+        self.on_problem = on_problem
+        self.reader = FieldReader(FieldConfig())
+        # The field always holds a mark, so a hint_text would never show: the hint sits below it.
         self.field = ft.TextField(
-            label=label, hint_text=hint, autofocus=True, password=password,
-            hint_style=ft.TextStyle(size=17, color=theme.MUTED), text_size=24, border_width=3,
+            label=label, helper=hint, value=self.reader.initial_value, autofocus=True, password=password,
+            helper_style=ft.TextStyle(size=15, color=theme.MUTED), text_size=24, border_width=3,
             focused_border_color=ft.Colors.INDIGO_700, autocorrect=False, enable_suggestions=False,
             content_padding=16, on_change=self._changed, multiline=True, min_lines=1, max_lines=2,
         )
-        self._clearing: asyncio.Task | None = None
+        self._ticking: asyncio.Task | None = None
 
     async def focus(self) -> None:
         if self.field.visible and self.field.page is not None:
             await self.field.focus()
 
-    # The field is multi-line so that Enter from the scanner is a character in the value,
-    # not a submit: a submit would take the focus away until the server gave it back,
-    # and the next scan's first keys would be lost. Each change feeds the new characters
-    # of the value it carried (e.data); a "\n" ends a code.
-    async def _changed(self, e: ft.Event) -> None:
-        self._typing_at = time.monotonic()
-        await self._handle(self.feed.on_change(_value(e, self.field), self._typing_at))
-        if self._clearing is None or self._clearing.done():
-            self._clearing = asyncio.get_running_loop().create_task(self._clear_when_quiet())
+    def connection_lost(self) -> None:
+        """The page lost its connection: what was typed meanwhile may be gone."""
+        self.reader.connection_lost(time.monotonic())
 
-    async def _handle(self, bursts) -> None:
+    async def _changed(self, e: ft.Event) -> None:
+        await self._handle(self.reader.on_change(_value(e, self.field), time.monotonic()))
+        if self._ticking is None or self._ticking.done():
+            self._ticking = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _handle(self, bursts: list[Burst]) -> None:
         for burst in bursts:
-            if burst.text.strip():
+            if not burst.complete:
+                if self.on_problem is not None:
+                    await self.on_problem(burst.problem or "That scan was cut short. Scan it again.")
+            elif burst.text.strip():
                 await self.on_code(burst.text)
 
-    async def _clear_when_quiet(self) -> None:
-        while True:
-            await asyncio.sleep(self.feed.quiet_before_clear)
+    async def _tick(self) -> None:
+        """While the field is on the page: release held scans and clear it when quiet."""
+        while self.field.page is not None:
+            await asyncio.sleep(_TICK_S)
             now = time.monotonic()
-            if self.feed.may_clear(now) and now - self._typing_at >= self.feed.quiet_before_clear:
-                # Flet diffs against the value it last sent, not what the person typed
-                # since: alternate "" and None so every clear differs and is sent.
-                self._cleared_to_none = not self._cleared_to_none
-                self.field.value = None if self._cleared_to_none else ""  # type: ignore[assignment]
-                self.feed.cleared(now)
-                if self.field.page is not None:
-                    self.field.update()
+            await self._handle(self.reader.flush(now))
+            mark = self.reader.clear_value(now)
+            if mark is not None:
+                self.field.value = mark
+                self.field.update()
+            if now - self.reader.last_change_at > 30:  # idle: the next change starts the ticker again
                 return
 
 
 def _value(e: ft.Event, field: ft.TextField) -> str:
+    """The value the change carried, marks and all (they say which clear it follows)."""
     data = getattr(e, "data", None)
     return data if isinstance(data, str) else field.value or ""
 

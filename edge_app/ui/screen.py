@@ -85,7 +85,8 @@ class Screen:
         self.replica = who.replica
         self._busy = asyncio.Lock()
         self.card, self.banner = StepCard(), Banner()
-        self.scan = ScanField(self.scan_label, self._on_code, hint=self.scan_hint) if self.scan_label else None
+        self.scan = ScanField(self.scan_label, self._on_code, hint=self.scan_hint,
+                              on_problem=self._on_scan_problem) if self.scan_label else None
         self.actions = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         self.body = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         self.heading = theme.text(self.title, size=24, weight=ft.FontWeight.BOLD)
@@ -182,6 +183,11 @@ class Screen:
 
     async def _on_code(self, code: str) -> None:
         await self.act(lambda: self.on_code(code))
+
+    async def _on_scan_problem(self, problem: str) -> None:
+        """A scan cut short, or typing run into one: nothing was read, say so."""
+        self.banner.show(Feedback(False, problem[:1].upper() + problem[1:], "scan"))
+        await self.update()
 
 
 def _guarded(action: Callable[[], Feedback | None]) -> Feedback | None:
