@@ -87,6 +87,7 @@ class _Demo:
     def start(self) -> None:
         print(_backroom("hub", "seed", "--demo", "--db", self.db))
         admin_token = _backroom("hub", "token", "--db", self.db, "--role", "admin", "--name", "demo").splitlines()[-1]
+        _ensure_console_admin(self.db)
         self.start_hub()
         _ensure_device(self.db, self.hub_url, self.state / "device-handheld-1")
         self.app = _start("edge", "serve", "--data-dir", str(self.state / "device-handheld-1"), "--host", self.host,
@@ -157,6 +158,17 @@ def _ensure_device(db: str, hub_url: str, device_dir: Path) -> None:
                     "--insecure"))
 
 
+DEMO_ADMIN = ("admin", "backroom-demo")  # the console's demo network admin: login, password
+
+
+def _ensure_console_admin(db: str) -> None:
+    """A network admin for the console, once (a second run finds it there)."""
+    login, password = DEMO_ADMIN
+    subprocess.run([sys.executable, "-m", "backroom_cli", "hub", "admin", "add", "--db", db, "--login", login,
+                    "--name", "Demo Admin", "--role", "network_admin"], env={**os.environ, "BACKROOM_ADMIN_PASSWORD": password},
+                   check=False, capture_output=True)
+
+
 def _demo_operators() -> list[tuple[str, str, str, str]]:
     from hub.seed import DEMO_OPERATORS
 
@@ -170,6 +182,7 @@ def _print_banner(host: str, hub_url: str, app_port: int, admin_token: str, stat
                 "",
                 "Backroom demo is running. Open:",
                 f"  floor app (handheld 1, store DEMO-1):  http://{host}:{app_port}",
+                f"  admin console:                        {hub_url}/console/  (login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]})",
                 f"  hub API docs (OpenAPI):               {hub_url}/docs",
                 f"  hub orders:  curl -H 'Authorization: Bearer {admin_token}' {hub_url}/v1/orders",
                 "sign in on the floor app (scan BADGE:<id> or type id + PIN):",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from edge_app import APP_VERSION
 from edge_app.local.allotments import headroom
 from sync.models import SyncHealth
 
@@ -25,6 +26,7 @@ def device_health(conn: sqlite3.Connection, now: datetime) -> SyncHealth:
         last_sync_at=last[0] if last else None,
         escrow_headroom={sku: headroom(conn, sku, now) for sku in skus},
         rejected=conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'").fetchone()[0],
+        app_version=APP_VERSION,
     )
 
 

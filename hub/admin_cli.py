@@ -1,6 +1,6 @@
-"""`backroom hub tokens|device|audit …` and `operator disable|remove`: taking
-credentials back and reading the audit trail from the command line. Every act is
-in the audit trail with `cli` as its actor."""
+"""`backroom hub tokens|device|audit|admin …` and `operator disable|remove`: taking
+credentials back, the console's administrators, and reading the audit trail from the
+command line. Every act is in the audit trail with `cli` as its actor."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def add_admin_commands(hub: click.Group, operator: click.Group, db_option: Calla
     _device_commands(hub, db_option, open_db, hub_call)
     _operator_commands(operator, db_option, open_db, hub_call)
     _audit_command(hub, db_option, open_db)
+    _console_admin_commands(hub, db_option, open_db, hub_call)
 
 
 def _token_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
@@ -142,3 +143,72 @@ def _audit_command(hub: click.Group, db_option: Callable, open_db: Callable) -> 
         for r in rows:
             click.echo(f"{r['at']}  {r['action']:<22} {r['outcome']:<18} {r['actor']}  {r['target']}"
                        + (f"  from {r['client']}" if r["client"] else ""))
+
+
+_PASSWORD = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                         envvar="BACKROOM_ADMIN_PASSWORD", help="At least 12 characters (asked for when not given; "
+                         "or set BACKROOM_ADMIN_PASSWORD).")
+
+
+def _console_admin_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
+    from hub.access import ADMIN_ROLES
+
+    @hub.group()
+    def admin() -> None:
+        """Administrators of the web console (/console): add, list, disable, enable, set a password."""
+
+    @admin.command("add")
+    @db_option
+    @click.option("--login", required=True, help="What they sign in with.")
+    @click.option("--name", required=True, help="Their name as the console shows it.")
+    @click.option("--role", type=click.Choice(ADMIN_ROLES), required=True,
+                  help="network_admin: everything; store_manager: the --location(s) they run; viewer: reads only.")
+    @click.option("--location", "locations", multiple=True, help="A location a store manager runs (repeat for more).")
+    @_PASSWORD
+    def admin_add(db_url: str, login: str, name: str, role: str, locations: tuple[str, ...], password: str) -> None:
+        from hub.admins import create_admin
+
+        with open_db(db_url).write() as conn:
+            hub_call(create_admin, conn, login, name, role, password, locations, "cli")
+        click.echo(f"administrator {login} ({role.replace('_', ' ')}) added: sign in at /console/")
+
+    @admin.command("list")
+    @db_option
+    def admin_list(db_url: str) -> None:
+        from hub.admins import list_admins
+
+        with open_db(db_url).read() as conn:
+            for a in list_admins(conn):
+                state = f"disabled {str(a['disabled_at'])[:16]}" if a["disabled_at"] else "active"
+                where = ", ".join(a["locations"]) or "every location"  # type: ignore[arg-type]
+                click.echo(f"{a['login']:<20} {a['name']:<24} {a['role']:<14} {where:<24} {state}")
+
+    def _set(db_url: str, login: str, **change: Any) -> None:
+        from hub.admins import set_admin
+
+        with open_db(db_url).write() as conn:
+            hub_call(lambda: set_admin(conn, login, "cli", **change))
+
+    @admin.command("disable")
+    @db_option
+    @click.argument("login")
+    def admin_disable(db_url: str, login: str) -> None:
+        """Refuse their sign-in and end their sessions now."""
+        _set(db_url, login, disabled=True)
+        click.echo(f"administrator {login} disabled; their sessions ended")
+
+    @admin.command("enable")
+    @db_option
+    @click.argument("login")
+    def admin_enable(db_url: str, login: str) -> None:
+        _set(db_url, login, disabled=False)
+        click.echo(f"administrator {login} enabled")
+
+    @admin.command("password")
+    @db_option
+    @click.argument("login")
+    @_PASSWORD
+    def admin_password(db_url: str, login: str, password: str) -> None:
+        """Set a new password; their sessions end."""
+        _set(db_url, login, password=password)
+        click.echo(f"password of {login} changed; their sessions ended")

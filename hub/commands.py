@@ -32,6 +32,10 @@ __all__ = [
     "OperatorDisabled",
     "OperatorRemoved",
     "PickupExpired",
+    "TaskAssigned",
+    "TaskClosed",
+    "ConflictResolved",
+    "OpReviewed",
     "OPERATOR_ROLES",
     "hash_pin",
     "operator_payload",
@@ -100,6 +104,42 @@ class OrderCancelled(_Command):
 
     order_id: Code
     reason: Text = ""
+
+
+Note = Annotated[str, Field(min_length=1, max_length=500, pattern=PRINTABLE)]
+RowId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class TaskAssigned(_Command):
+    """An administrator gives an open task to a person (an operator id or a name)."""
+
+    task_id: RowId
+    to: Code
+
+
+class TaskClosed(_Command):
+    """An administrator closes an open task from the console (no stock moves with it)."""
+
+    task_id: RowId
+    note: Note
+
+
+class ConflictResolved(_Command):
+    """An administrator has looked at a conflict record and says what was done."""
+
+    conflict_id: RowId
+    note: Note
+    at: When
+    by: Code
+
+
+class OpReviewed(_Command):
+    """An administrator has looked at a refused op and says what was done."""
+
+    op_id: Code
+    note: Note
+    at: When
+    by: Code
 
 
 class PickupExpired(_Command):

@@ -22,6 +22,7 @@ from hub import commands
 from hub.domain import (
     catalogue,
     escrow,
+    exceptions,
     operators,
     orders,
     packing,
@@ -96,6 +97,10 @@ HANDLERS: dict[str, Handler] = {
     "order.cancelled": _hub(orders.order_cancelled, commands.OrderCancelled),
     "pickup.expired": _hub(pickups.pickup_expired, commands.PickupExpired),
     "operator.upserted": _hub(operators.operator_upserted, commands.OperatorUpserted),
+    "task.assigned": _hub(exceptions.task_assigned, commands.TaskAssigned),
+    "task.closed": _hub(exceptions.task_closed, commands.TaskClosed),
+    "conflict.resolved": _hub(exceptions.conflict_resolved, commands.ConflictResolved),
+    "op.reviewed": _hub(exceptions.op_reviewed, commands.OpReviewed),
     "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
 }

@@ -8,6 +8,7 @@ Device ops keep their own (device_id, device_seq); hub commands use device_id
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -28,7 +29,7 @@ from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Compensation, Op, OpResult, OpStatus
 
-__all__ = ["INCIDENT_CODES", "apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
+__all__ = ["INCIDENT_CODES", "order_of", "apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
            "observe_hlc"]
 
 
@@ -93,12 +94,25 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         if result.status == OpStatus.APPLIED:
             result.change_seq = top
         rows.append((op.op_id, ctx.device_id, op.device_seq, op.kind, to_json(op.payload).decode(), op.actor, op.hlc,
-                     op.schema_version, result.model_dump_json(), applied_at, ctx.location, ctx.role, op.proof))
+                     op.schema_version, result.model_dump_json(), applied_at, ctx.location, ctx.role, op.proof,
+                     order_of(op.kind, op.payload), result.status.value))
     conn.executemany(
         "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
-        "result, applied_at, location, role, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "result, applied_at, location, role, proof, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+
+
+_ORDER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # sync.kinds.Code's characters and length
+
+
+def order_of(kind: str, payload: Any) -> str | None:
+    """The order an op is about, if any: the console reads an order's timeline by it."""
+    if not isinstance(payload, dict):
+        return None
+    value = payload.get("id") if kind == "order.accepted" else payload.get("order_id")
+    # A refused op may name anything; only an id an order could have is indexed (no NUL reaches SQL).
+    return value if isinstance(value, str) and _ORDER_ID.fullmatch(value) else None
 
 
 def record_device_seqs(conn: Tx, last_seq: dict[str, int]) -> None:

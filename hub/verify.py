@@ -30,19 +30,21 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "orders": ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "staging_hlc", "tote", "pickup_code", "pickup_by", "claimed_by", "claimed_actor", "claimed_hlc"),
     "order_lines": ("order_id", "line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused"),
     "reservations": ("order_id", "line_no", "location", "sku", "qty"),
-    "tasks": ("kind", "location", "for_role", "sentence", "details", "order_id", "op_id", "status"),
-    "conflicts": ("rule", "op_id", "device_id", "location", "inputs", "outcome", "hlc"),
+    "tasks": ("kind", "location", "for_role", "sentence", "details", "order_id", "op_id", "status", "assigned_to", "note"),
+    "conflicts": ("rule", "op_id", "device_id", "location", "inputs", "outcome", "hlc", "resolved_by", "resolved_at", "note"),
     "returns": ("id", "order_id", "location", "lines", "op_id"),
     "operators": ("operator_id", "name", "role", "location", "pin_hash", "salt", "active"),
     "proof_failures": ("device_id", "operator_id", "failures"),
     "cartons": ("carton_id", "order_id", "location", "carton_type", "weight_g", "contents", "status", "op_id"),
     "allotments": ("device_id", "location", "sku", "granted", "used", "released", "target", "expires_at"),
     "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
+    "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
 }
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).
-NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollment_codes", "api_tokens", "audit"})
+NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollment_codes", "api_tokens", "audit",
+                        "admins", "admin_sessions"})
 
 
 def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:

@@ -32,6 +32,7 @@ HUB_COMMANDS = frozenset({
     "catalogue.item_upserted", "location.added", "bin.added", "stock.received", "stock.policy_set",
     "allotment.granted", "allotment.reclaimed", "order.accepted", "order.cancelled", "pickup.expired",
     "operator.upserted", "operator.disabled", "operator.removed",
+    "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

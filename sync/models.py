@@ -140,6 +140,7 @@ class SyncHealth(_Strict):
     last_sync_at: Text | None = None
     escrow_headroom: dict[Code, Annotated[int, Field(ge=-(10**9), le=10**9)]] = Field(default_factory=dict, max_length=10_000)
     rejected: int = Field(default=0, ge=0, le=10**9)
+    app_version: Code | None = None  # which build the device runs: the fleet page shows stragglers
 
 
 class CancelRequest(_Strict):

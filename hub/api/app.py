@@ -29,6 +29,7 @@ from hub.api.reads import (
     task_rows,
 )
 from hub.api.writer import WriterClient
+from hub.console import console_error, install_console
 from hub.credentials import ApiClient, Device, require_location
 from hub.errors import Forbidden, HubError, NotFound
 from hub.feed import device_scope, pull
@@ -75,17 +76,18 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request
     _publish_push_schema(app)
     install_docs(app)
+    install_console(app)
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
-    async def hub_error(_request: Request, exc: HubError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    async def hub_error(request: Request, exc: HubError) -> Response:
+        return console_error(request, exc) or JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(refusal_of(exc), status_code=422)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return console_error(request, exc) or JSONResponse(refusal_of(exc), status_code=422)
 
 
 def refusal_of(exc: RequestValidationError) -> dict[str, Any]:

@@ -146,6 +146,10 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "pickup.expired": {"order_id": order["id"], "at": "2030-01-01T00:00:00+00:00"},
         "operator.disabled": {"operator_id": "S1"},
         "operator.removed": {"operator_id": "S1"},
+        "task.assigned": {"task_id": 1, "to": "P1"},
+        "task.closed": {"task_id": 1, "note": "done"},
+        "conflict.resolved": {"conflict_id": 1, "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
+        "op.reviewed": {"op_id": "x", "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]

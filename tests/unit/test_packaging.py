@@ -47,6 +47,14 @@ def test_the_flet_build_configuration_names_the_app_and_asks_for_the_camera():
     assert "flet" in names and not names & {"fastapi", "psycopg", "sqlalchemy", "uvicorn", "opencv-python-headless"}
 
 
+def test_the_app_reports_the_version_it_is_built_as():
+    from edge_app import APP_VERSION
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    floor_app = tomllib.loads((PACKAGING / "floor-app/pyproject.toml").read_text())["project"]["version"]
+    assert APP_VERSION == project == floor_app
+
+
 def test_the_staged_floor_app_starts_its_ui_with_only_what_a_device_carries(tmp_path):
     sys.path.insert(0, str(PACKAGING / "floor-app"))
     try:

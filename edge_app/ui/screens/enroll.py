@@ -12,6 +12,7 @@ from edge_app.enroll import enroll
 from edge_app.errors import EdgeError
 from edge_app.local.replica import Replica
 from edge_app.ui import theme
+from sync.enrolment import read_enrolment_qr
 
 __all__ = ["enroll_panel"]
 
@@ -25,6 +26,16 @@ def enroll_panel(data_dir: str, on_enrolled: Callable[[ft.Event | None], Awaitab
                         autocorrect=False, capitalization=ft.TextCapitalization.CHARACTERS)
     name = ft.TextField(label="Name of this device", hint_text="e.g. handheld 3", text_size=20, content_padding=14)
     said = theme.text("", size=17, color=theme.BAD)
+
+    def read_qr(_e: ft.Event) -> None:
+        """A scanned enrolment QR lands in the code field: it fills the address too."""
+        scanned = read_enrolment_qr(code.value or "")
+        if scanned is not None:
+            code.value, hub.value = scanned
+            hub.update()
+            code.update()
+
+    code.on_change = read_qr
 
     async def enroll_now(e: ft.Event) -> None:
         said.value = ""
@@ -50,7 +61,7 @@ def enroll_panel(data_dir: str, on_enrolled: Callable[[ft.Event | None], Awaitab
             ft.Row([ft.Icon(ft.Icons.PHONELINK_SETUP, size=36, color=theme.BAD),
                     theme.text("This device is not enrolled yet", size=26, weight=ft.FontWeight.BOLD, expand=True)]),
             theme.text("Ask your administrator for a one-time code for this store, then type it here "
-                       "with the hub's address.", size=18),
+                       "with the hub's address, or scan the QR beside the code into the code field.", size=18),
             hub, code, name,
             theme.big_button("Enroll this device", enroll_now, ft.Icons.LOGIN),
             said,
