@@ -167,11 +167,14 @@ def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "
 # Hub commands that are an administrator's act, written to the audit trail as well.
 AUDITED_COMMANDS = frozenset({"operator.upserted", "operator.disabled", "operator.removed", "stock.policy_set",
                               "location.added", "bin.added", "catalogue.item_upserted", "stock.received",
-                              "order.cancelled"})
+                              "order.cancelled",
+                              # set-up
+                              "location.updated", "catalogue.items_imported", "bins.imported", "stock.adjusted",
+                              "stock.snapshot_imported", "transfer.shipped", "transfer.received"})
 
 
 def _target(payload: dict[str, Any]) -> str:
-    for key in ("operator_id", "order_id", "sku", "code"):
+    for key in ("operator_id", "order_id", "sku", "code", "transfer_id"):
         if key in payload:
             return f"{payload.get('location', '')}/{payload[key]}" if "location" in payload else str(payload[key])
     return ""

@@ -40,6 +40,12 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
     "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
 }
+# set-up: the network's details and transfers between locations
+DOMAIN_TABLES["items"] += ("length_mm", "width_mm", "height_mm", "hazmat", "min_age")
+DOMAIN_TABLES["locations"] += ("address", "lat", "lon", "time_zone", "opening_hours", "daily_capacity")
+DOMAIN_TABLES["bins"] += ("zone",)
+DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "lines", "status", "shipped_hlc",
+                              "received_bin", "received_hlc")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

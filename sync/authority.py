@@ -33,6 +33,9 @@ HUB_COMMANDS = frozenset({
     "allotment.granted", "allotment.reclaimed", "order.accepted", "order.cancelled", "pickup.expired",
     "operator.upserted", "operator.disabled", "operator.removed",
     "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
+    # set-up
+    "location.updated", "catalogue.items_imported", "bins.imported", "stock.adjusted", "stock.snapshot_imported",
+    "transfer.shipped", "transfer.received",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})
