@@ -214,6 +214,9 @@ def _register_admin_commands() -> None:
     from hub.admin_cli import add_admin_commands
 
     add_admin_commands(hub, operator, db_option, open_db, _hub_call)
+    from hub.network_cli import add_network_commands  # set-up
+
+    add_network_commands(hub, db_option, open_db, _hub_call)
 
 
 _register_admin_commands()
