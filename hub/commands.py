@@ -253,7 +253,7 @@ def operator_payload(operator_id: str, name: str, role: str, location: str, pin:
 
 
 # -- set-up: changing locations, imports in batches, adjustments and transfers --------
-IMPORT_BATCH = 1000  # rows per logged import command
+IMPORT_BATCH = 5000  # rows per logged import command (one transaction each: its commit is most of a small batch's time)
 ADJUST_REASONS = ("damaged", "lost", "found", "expired", "theft", "correction", "snapshot", "other")
 
 

@@ -151,9 +151,10 @@ def stock_snapshot_imported(conn: Tx, _ctx: Context, op: Op, p: StockSnapshotImp
         return Outcome.refused("invalid", "rows: a (bin, SKU) is given twice in one batch")
     if problem := _missing(conn, p.location, {r.bin for r in p.rows}, {r.sku for r in p.rows}):
         return Outcome.refused("invalid", problem)
-    bins = sorted({r.bin for r in p.rows})
+    # By SKU (indexed with the location): what a batch's SKUs hold, not the whole location's stock.
+    skus = sorted({r.sku for r in p.rows})
     have = {(r.bin, r.sku): r.on_hand for r in conn.execute(
-        "SELECT bin, sku, on_hand FROM stock WHERE location = :l AND bin IN :b", {"l": p.location, "b": bins})}
+        "SELECT bin, sku, on_hand FROM stock WHERE location = :l AND sku IN :s", {"l": p.location, "s": skus})}
     changed = [(r.bin, r.sku, r.on_hand, r.on_hand - have.get((r.bin, r.sku), 0)) for r in p.rows
                if r.on_hand != have.get((r.bin, r.sku), 0)]
     conn.executemany(
