@@ -81,8 +81,8 @@ def locations(conn: Tx, scope: frozenset[str] | None, *, kind: str | None = None
     query = _Query("SELECT code, name, kind, address, lat, lon, time_zone, opening_hours, daily_capacity FROM locations",
                    [("code", "code")]).equal("kind", kind, "kind").within("code", scope)
     if q:
-        query.where.append("(code LIKE :q ESCAPE '\\' OR lower(name) LIKE :ql ESCAPE '\\')")
-        query.params.update(q=_prefix(q), ql=_prefix(q.lower()))
+        query.where.append("(code LIKE :q ESCAPE '\\' OR code LIKE :qu ESCAPE '\\' OR lower(name) LIKE :ql ESCAPE '\\')")
+        query.params.update(q=_prefix(q), qu=_prefix(q.upper()), ql=_prefix(q.lower()))
     rows, nxt = query.run(conn, after, limit)
     for r in rows:
         r["opening_hours"] = json.loads(r["opening_hours"]) if r["opening_hours"] else None
@@ -112,8 +112,9 @@ def items(conn: Tx, *, q: str | None = None, hazmat: bool | None = None, gtin: s
     query = _Query("SELECT sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age FROM items",
                    [("sku", "sku")])
     if q:
-        query.where.append("(sku LIKE :q ESCAPE '\\' OR lower(name) LIKE :ql ESCAPE '\\')")
-        query.params.update(q=_prefix(q), ql=_prefix(q.lower()))
+        # SKUs are matched as typed and in capitals (LIKE is case-blind on SQLite only), names case-blind.
+        query.where.append("(sku LIKE :q ESCAPE '\\' OR sku LIKE :qu ESCAPE '\\' OR lower(name) LIKE :ql ESCAPE '\\')")
+        query.params.update(q=_prefix(q), qu=_prefix(q.upper()), ql=_prefix(q.lower()))
     if hazmat is not None:
         query.equal("hazmat", int(hazmat), "hazmat")
     if gtin:
