@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,7 +32,7 @@ from hub.network_actions import gtin_problem
 from hub.store.db import Database
 from hub.store.tx import Tx
 
-__all__ = ["KINDS", "COLUMNS", "REQUIRED", "Report", "check", "apply", "import_csv", "export_csv", "text_of"]
+__all__ = ["COLUMNS", "KINDS", "REQUIRED", "Report", "apply", "check", "export_csv", "import_csv", "text_of"]
 
 KINDS = ("items", "bins", "stock")
 COLUMNS = {

@@ -20,9 +20,21 @@ from hub.store.tx import Tx
 from sync.authority import PRIVILEGED_ROLES
 from sync.models import OpResult
 
-__all__ = ["add_location", "update_location", "add_bin", "upsert_item", "add_operator", "change_operator_role",
-           "disable_operator", "remove_operator", "adjust_stock", "ship_transfer", "receive_transfer", "gtin_problem",
-           "time_zone_problem"]
+__all__ = [
+    "add_bin",
+    "add_location",
+    "add_operator",
+    "adjust_stock",
+    "change_operator_role",
+    "disable_operator",
+    "gtin_problem",
+    "receive_transfer",
+    "remove_operator",
+    "ship_transfer",
+    "time_zone_problem",
+    "update_location",
+    "upsert_item",
+]
 
 
 def time_zone_problem(name: str | None) -> str | None:

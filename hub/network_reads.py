@@ -11,8 +11,20 @@ from typing import Any
 from hub.errors import Invalid
 from hub.store.tx import Tx
 
-__all__ = ["Page", "MAX_LIMIT", "encode_cursor", "decode_cursor", "locations", "bins", "items", "operators", "stock",
-           "movements", "transfers", "location_of"]
+__all__ = [
+    "MAX_LIMIT",
+    "Page",
+    "bins",
+    "decode_cursor",
+    "encode_cursor",
+    "items",
+    "location_of",
+    "locations",
+    "movements",
+    "operators",
+    "stock",
+    "transfers",
+]
 
 MAX_LIMIT = 1000
 Page = tuple[list[dict[str, Any]], str | None]  # rows, and the cursor of the page after them (None: the last page)
@@ -43,13 +55,13 @@ class _Query:
         self.where: list[str] = []
         self.params: dict[str, Any] = {}
 
-    def equal(self, expr: str, value: Any, name: str) -> "_Query":
+    def equal(self, expr: str, value: Any, name: str) -> _Query:
         if value is not None and value != "":
             self.where.append(f"{expr} = :{name}")
             self.params[name] = value
         return self
 
-    def within(self, expr: str, scope: frozenset[str] | None) -> "_Query":
+    def within(self, expr: str, scope: frozenset[str] | None) -> _Query:
         """Only rows at the caller's locations (None: every location)."""
         if scope is not None:
             self.where.append(f"{expr} IN :scope")

@@ -6,6 +6,7 @@ is null only on the last one."""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,7 +15,9 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import BaseRoute
 
-from hub import imports, network_actions as actions, network_reads as reads
+from hub import imports
+from hub import network_actions as actions
+from hub import network_reads as reads
 from hub.access import Access, network_admin
 from hub.api.callers import Caller, actor_of, api_of, forget_callers
 from hub.commands import OPERATOR_ROLES, BinAdded, LocationAdded, StockAdjusted, TransferLine
@@ -22,7 +25,7 @@ from hub.errors import Invalid, NotFound
 from hub.store.db import Database
 from sync.kinds import PRINTABLE, Code, Text
 
-__all__ = ["network_routes", "ItemIn", "OperatorIn", "Listing"]
+__all__ = ["ItemIn", "Listing", "OperatorIn", "network_routes"]
 
 Key = Annotated[str, Path(max_length=64, pattern=PRINTABLE)]
 QText = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)]
@@ -304,18 +307,8 @@ def _file_routes(router: APIRouter) -> None:
     def export_file(kind: KindPath, request: Request, who: Caller) -> StreamingResponse:
         """Every item, bin or stock figure as CSV, in the import's columns."""
         access = _admin(who)
-        buffer = _Buffer()
+        buffer = io.StringIO()
         imports.export_csv(_db(request), access, kind, buffer)
-        return StreamingResponse(iter(buffer.parts), media_type="text/csv",
+        return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
                                  headers={"content-disposition": f'attachment; filename="{kind}.csv"'})
 
-
-class _Buffer:
-    """A text sink that keeps what is written (an export is read in pages, then sent)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)

@@ -23,7 +23,7 @@ from hub import imports
 from hub.console.web import Checked, Signed, db_of, page
 from hub.errors import Invalid
 
-__all__ = ["router", "UPLOADS"]
+__all__ = ["UPLOADS", "router"]
 
 router = APIRouter(include_in_schema=False)
 UPLOADS = Path(tempfile.gettempdir()) / "backroom-console-imports"

@@ -10,13 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hub import network_actions as actions, network_reads as reads
+from hub import network_actions as actions
+from hub import network_reads as reads
 from hub.admins import Session
 from hub.commands import ADJUST_REASONS, LOCATION_KINDS, OPERATOR_ROLES
 from hub.console.web import Checked, Signed, db_of, page
 from hub.errors import Invalid, NotFound
 
-__all__ = ["router", "PAGE", "form_of"]
+__all__ = ["PAGE", "form_of", "router"]
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -111,7 +112,8 @@ async def edit_location(request: Request, session: Checked, code: str) -> HTMLRe
     changes = {k: v for k, v in _location_fields(form).items() if v != found.get(k)}
     with db_of(request).write() as conn:
         result = actions.update_location(conn, access, code[:64], changes)
-    return location(request, session, code, message=result.message[:1].upper() + result.message[1:] + ".")
+    said = result.message or "saved"
+    return location(request, session, code, message=said[:1].upper() + said[1:] + ".")
 
 
 # -- bins ---------------------------------------------------------------------------------

@@ -28,9 +28,20 @@ from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.models import Op
 
-__all__ = ["LOCATION_DETAILS", "set_location_details", "location_details_of", "upsert_items", "upsert_bins", "location_updated",
-           "items_imported", "bins_imported", "stock_adjusted", "stock_snapshot_imported", "transfer_shipped",
-           "transfer_received"]
+__all__ = [
+    "LOCATION_DETAILS",
+    "bins_imported",
+    "items_imported",
+    "location_details_of",
+    "location_updated",
+    "set_location_details",
+    "stock_adjusted",
+    "stock_snapshot_imported",
+    "transfer_received",
+    "transfer_shipped",
+    "upsert_bins",
+    "upsert_items",
+]
 
 LOCATION_DETAILS = ("address", "lat", "lon", "time_zone", "opening_hours", "daily_capacity")
 

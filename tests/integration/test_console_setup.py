@@ -14,7 +14,7 @@ import pytest
 
 from hub.seed import DARK_STORE, DEMO_LOCATION
 from hub.verify import replay
-from tests.integration.test_console import browser, csrf_of, message_of, signed_in
+from tests.integration.test_console import browser, message_of, signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -32,8 +32,8 @@ def rows_of(html: str, table_id: str | None = None) -> list[list[str]]:
     if table_id:
         html = html[html.index(f'id="{table_id}"'):]
     body = html[html.index("<tbody>"):html.index("</tbody>")]
-    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
 
 
 async def test_a_network_admin_opens_a_store_from_the_set_up_pages(hub):
