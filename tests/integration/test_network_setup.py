@@ -152,3 +152,32 @@ async def test_only_an_admin_token_sets_up_the_network(hub, tmp_path):
         client.headers["Authorization"] = f"Bearer {token}"
         assert (await client.get("/v1/admin/locations")).status_code == 403
         assert (await client.post("/v1/admin/imports/items", content="sku,name\nA,B\n")).status_code == 403
+
+
+def test_the_cli_sets_up_a_store_imports_with_a_dry_run_and_exports(hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from backroom_cli import cli
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["hub", *args[:2], "--db", hub_db_url, *args[2:]])
+
+    assert run("location", "add", "C-1", "--name", "CLI store", "--kind", "store", "--time-zone", "Europe/Oslo",
+               "--hours", '{"sun": ["10:00-16:00"]}').exit_code == 0
+    bad_zone = run("location", "update", "C-1", "--time-zone", "Oslo")
+    assert bad_zone.exit_code == 1 and "time_zone:" in bad_zone.output
+    assert run("bin", "add", "--location", "C-1", "--code", "K-1", "--seq", "1", "--zone", "dry").exit_code == 0
+    items = tmp_path / "items.csv"
+    items.write_text("sku,name,gtins\nK-SKU,Thing,\nK-BAD,,\n")
+    dry = run("import", "items", str(items), "--dry-run")
+    assert dry.exit_code == 1 and "line 3: name:" in dry.output and "nothing imported" in dry.output
+    items.write_text("sku,name,gtins\nK-SKU,Thing,96385074\n")
+    assert "imported 1 items in 1 batches" in run("import", "items", str(items)).output
+    stock = tmp_path / "stock.csv"
+    stock.write_text("location,bin,sku,on_hand\nC-1,K-1,K-SKU,9\n")
+    assert run("import", "stock", str(stock)).exit_code == 0
+    adjusted = run("stock", "adjust", "--location", "C-1", "--bin", "K-1", "--sku", "K-SKU", "--qty", "-1",
+                   "--reason", "expired")
+    assert adjusted.exit_code == 0, adjusted.output
+    exported = run("export", "stock")
+    assert "C-1,K-1,K-SKU,8" in exported.output.splitlines()
