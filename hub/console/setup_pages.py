@@ -62,7 +62,8 @@ def home(request: Request, session: Signed) -> HTMLResponse:
         where = "" if scope is None else "WHERE location IN :s"
         params = {} if scope is None else {"s": sorted(scope) or [""]}
         counts = {
-            "locations": len(reads.locations(conn, scope, limit=reads.MAX_LIMIT)[0]),
+            "locations": conn.execute(f"SELECT COUNT(*) FROM locations {'' if scope is None else 'WHERE code IN :s'}",
+                                      params).scalar_one(),
             "bins": conn.execute(f"SELECT COUNT(*) FROM bins {where}", params).scalar_one(),
             "items": conn.execute("SELECT COUNT(*) FROM items").scalar_one(),
             "operators": conn.execute(f"SELECT COUNT(*) FROM operators {where}", params).scalar_one(),
