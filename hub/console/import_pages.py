@@ -12,6 +12,7 @@ import io
 import json
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -27,6 +28,7 @@ __all__ = ["UPLOADS", "router"]
 
 router = APIRouter(include_in_schema=False)
 UPLOADS = Path(tempfile.gettempdir()) / "backroom-console-imports"
+KEEP_S = 24 * 3600  # how long a checked file waits to be applied
 
 
 def _path(token: str) -> Path:
@@ -63,10 +65,21 @@ async def upload(request: Request, session: Checked) -> HTMLResponse:
 def _keep(kind: str, data: bytes, login: str) -> str:
     token = secrets.token_urlsafe(24)
     UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _forget_old(time.time() - KEEP_S)
     path = _path(token)
     path.with_suffix(".json").write_text(json.dumps({"kind": kind, "login": login}))
     path.write_bytes(data)
     return token
+
+
+def _forget_old(before: float) -> None:
+    """Checked files nobody applied within KEEP_S go (a hub never fills its disk with them)."""
+    for path in UPLOADS.iterdir():
+        try:
+            if path.stat().st_mtime < before:
+                path.unlink()
+        except OSError:
+            continue  # another worker removed it first
 
 
 def _take(token: str, login: str) -> tuple[str, bytes]:

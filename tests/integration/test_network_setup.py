@@ -142,6 +142,8 @@ async def test_imported_items_bins_and_stock_page_by_cursor_without_a_cap_and_re
     assert device.replica.query_one("SELECT COUNT(*) AS n FROM items WHERE sku LIKE 'IMP-%'")["n"] == 2500
     assert device.replica.query_one("SELECT name FROM items WHERE sku = 'IMP-02499'")["name"] == "Imported 2499"
     assert {r["code"] for r in device.replica.query("SELECT code FROM bins")} == {"B-1", "B-2"}
+    assert device.replica.query_one("SELECT on_hand FROM stock WHERE bin = 'B-2' AND sku = 'IMP-00001'")["on_hand"] == 2
+    assert device.replica.query_one("SELECT COUNT(*) AS n FROM stock")["n"] == 2500
     assert replay(hub.db).same
 
 
