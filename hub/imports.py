@@ -31,6 +31,7 @@ from hub.log import run_hub_command
 from hub.network_actions import gtin_problem
 from hub.store.db import Database
 from hub.store.tx import Tx
+from sync.kinds import PRINTABLE
 
 __all__ = ["COLUMNS", "KINDS", "REQUIRED", "Report", "apply", "check", "export_csv", "import_csv", "text_of"]
 
@@ -100,9 +101,10 @@ def _parse(kind: str, text: Iterable[str], report: Report) -> Iterator[_Row]:
             [f"unknown column {', '.join(unknown)}"] if unknown else [])
         report.bad.append((1, f"header: {'; '.join(said)} (columns: {','.join(COLUMNS[kind])})"))
         return
+    last = reader.line_num
     for record in reader:
         report.rows += 1
-        line = reader.line_num
+        line, last = last + 1, reader.line_num  # a quoted line break: the row's first line
         if None in record:
             report.bad.append((line, f"this row has more fields than the header's {len(header)}"))
             continue
@@ -149,7 +151,8 @@ def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]).replace("barcodes", "gtins")
-        raise _BadRow(f"{where}: {err['msg']}") from None
+        said = "has a line break or another control character" if err.get("ctx", {}).get("pattern") == PRINTABLE else err["msg"]
+        raise _BadRow(f"{where}: {said}") from None
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:
