@@ -227,3 +227,46 @@ async def adjust(request: Request, session: Checked) -> HTMLResponse:
 
 
 
+
+
+# -- transfers between locations -----------------------------------------------------------
+@router.get("/console/setup/transfers", response_class=HTMLResponse)
+def transfers(request: Request, session: Signed, status: str = "in_transit", after: str = "",
+              message: str = "") -> HTMLResponse:
+    access = session.admin.access()
+    with db_of(request).read() as conn:
+        rows, nxt = reads.transfers(conn, access.scope(), status=status[:16] or None, after=after[:400] or None, limit=PAGE)
+        everywhere = [r.code for r in conn.execute("SELECT code FROM locations ORDER BY code")]
+    return page(request, "setup_transfers.html", session, rows=rows, next=nxt, status=status,
+                locations=_changeable(request, session), everywhere=everywhere, message=message, ok=True)
+
+
+def _lines(text: str) -> list[dict[str, Any]]:
+    """Transfer lines typed one a line as `BIN SKU QTY`."""
+    lines = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise Invalid(f"lines: line {n} ({line.strip()[:40]!r}) is not BIN SKU QTY")
+        lines.append({"bin": parts[0], "sku": parts[1], "qty": int(parts[2])})
+    return lines
+
+
+@router.post("/console/setup/transfers", response_class=HTMLResponse)
+async def ship(request: Request, session: Checked) -> HTMLResponse:
+    f = await form_of(request)
+    payload = {"from_location": f.get("from_location", ""), "to_location": f.get("to_location", ""),
+               "lines": _lines(f.get("lines", ""))}
+    with db_of(request).write() as conn:
+        transfer_id = actions.ship_transfer(conn, session.admin.access(), payload)
+    return transfers(request, session, message=f"Transfer {transfer_id} is on its way to {payload['to_location']}.")
+
+
+@router.post("/console/setup/transfers/{transfer_id}/receive", response_class=HTMLResponse)
+async def receive(request: Request, session: Checked, transfer_id: str) -> HTMLResponse:
+    f = await form_of(request)
+    with db_of(request).write() as conn:
+        result = actions.receive_transfer(conn, session.admin.access(), transfer_id[:64], f.get("bin", ""))
+    return transfers(request, session, message=result.message[:1].upper() + result.message[1:] + ".")

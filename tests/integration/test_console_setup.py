@@ -150,3 +150,21 @@ async def test_a_store_manager_sets_up_its_own_location_only_and_a_viewer_only_r
         assert no_csrf.status_code == 403 and "CSRF" in message_of(no_csrf.text)
     async with browser(hub) as anonymous:
         assert (await anonymous.get("/console/setup/items")).url.path == "/console/sign-in"
+
+
+async def test_stock_is_shipped_to_another_location_and_received_there_from_the_console(hub):
+    client, csrf = await signed_in(hub)
+    async with aclosing(client):
+        typo = await client.post("/console/setup/transfers", data={"csrf": csrf, "from_location": DEMO_LOCATION,
+                                                                   "to_location": DARK_STORE, "lines": "A-01-1 MILK-1L"})
+        assert typo.status_code == 422 and message_of(typo.text).startswith("lines: line 1")
+        shipped = await client.post("/console/setup/transfers", data={"csrf": csrf, "from_location": DEMO_LOCATION,
+                                                                      "to_location": DARK_STORE, "lines": "A-01-1 MILK-1L 1\n"})
+        said = message_of(shipped.text)
+        assert said.startswith("Transfer T-") and said.endswith(f"on its way to {DARK_STORE}.")
+        transfer_id = said.split()[1]
+        assert rows_of(shipped.text, "transfers")[0][:4] == [transfer_id, DEMO_LOCATION, DARK_STORE, "1 × MILK-1L (A-01-1)"]
+        received = await client.post(f"/console/setup/transfers/{transfer_id}/receive", data={"csrf": csrf, "bin": "DS-01"})
+        assert message_of(received.text) == f"Transfer {transfer_id} received into {DARK_STORE}/DS-01."
+        assert rows_of(received.text, "transfers") == [["No transfer here."]]
+    assert replay(hub.db).same
