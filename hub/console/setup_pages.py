@@ -269,4 +269,5 @@ async def receive(request: Request, session: Checked, transfer_id: str) -> HTMLR
     f = await form_of(request)
     with db_of(request).write() as conn:
         result = actions.receive_transfer(conn, session.admin.access(), transfer_id[:64], f.get("bin", ""))
-    return transfers(request, session, message=result.message[:1].upper() + result.message[1:] + ".")
+    said = result.message or f"transfer {transfer_id[:64]} received"
+    return transfers(request, session, message=said[:1].upper() + said[1:] + ".")
