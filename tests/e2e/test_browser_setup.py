@@ -1,7 +1,8 @@
 """A hub administrator opens a second store in a real browser (Debian's Chromium on
 `backroom hub serve`): creates the location with its details, adds a bin from the form,
 imports bins, items and stock as CSV files (a dry run first: a bad row is listed by its
-line and nothing changes), finds an imported item, and adds an operator.
+line and nothing changes), finds an imported item, adds an operator, and enrols the
+store's first handheld, which pulls what was set up.
 
 Screenshots go to the test's tmp folder; BACKROOM_SCREENS_DIR=docs/screens refreshes
 the README's."""
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import chromium_or_skip, tail
+from edge_app.local.replica import Replica
+from tests.e2e.browser import backroom, chromium_or_skip, tail
 from tests.e2e.test_browser_console import ConsoleStack, only_local, shot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -104,3 +106,23 @@ def test_administrator_opens_a_second_store_from_the_console_and_csv(setup_stack
 
     page.goto(setup_stack.url + "/console/stock?location=LYON-2")
     page.get_by_role("cell", name="LY-WINE").first.wait_for()
+
+    # the new store's first handheld: enrolled with the code the console shows, it pulls
+    # the store's catalogue, stock and operators through the normal feed
+    page.get_by_role("link", name="Fleet", exact=True).first.click()
+    page.get_by_label("Location").select_option("LYON-2")
+    page.get_by_label("Device role").select_option("associate")
+    page.get_by_role("button", name="Enrol a device").click()
+    code = page.locator("#enrolment .code").inner_text().strip()
+    folder = setup_stack.enrol("lyon-handheld", code)
+    backroom("edge", "sync", "--data-dir", folder)
+    replica = Replica(folder)
+    try:
+        assert replica.get_meta("location") == "LYON-2"
+        assert replica.query_one("SELECT name FROM items WHERE sku = 'LY-WINE'")["name"] == "Red wine"
+        assert replica.query_one("SELECT COUNT(*) AS n FROM operators WHERE operator_id = 'LY-1'")["n"] == 1
+    finally:
+        replica.close()
+    page.goto(setup_stack.url + "/console/fleet?location=LYON-2")
+    page.get_by_role("cell", name="LYON-2").first.wait_for()
+    assert page.locator("tbody tr", has_text="LYON-2").count() == 1
