@@ -227,3 +227,17 @@ def operator_payload(operator_id: str, name: str, role: str, location: str, pin:
     salt = secrets.token_hex(16)
     return {"operator_id": operator_id, "name": name, "role": role, "location": location,
             "pin_hash": hash_pin(pin, salt), "salt": salt}
+
+
+# -- events and foresight ----------------------------------------------------------
+class RiskAssessed(_Command):
+    """An open order's SLA risk changed (hub.insight.risk): the level, why in words, and when."""
+
+    order_id: Code
+    location: Code | None = None
+    level: str = Field(pattern="^(ok|at_risk|late)$")
+    reason: Annotated[str, Field(max_length=500, pattern=PRINTABLE)]
+    at: When
+
+
+__all__ += ["RiskAssessed"]

@@ -32,6 +32,7 @@ from hub.domain import (
     stock,
     tasks,
 )
+from hub.domain import risk  # events and foresight
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -103,4 +104,6 @@ HANDLERS: dict[str, Handler] = {
     "op.reviewed": _hub(exceptions.op_reviewed, commands.OpReviewed),
     "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
+    # -- events and foresight -----------------------------------------------------------
+    "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
 }

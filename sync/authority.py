@@ -33,6 +33,9 @@ HUB_COMMANDS = frozenset({
     "allotment.granted", "allotment.reclaimed", "order.accepted", "order.cancelled", "pickup.expired",
     "operator.upserted", "operator.disabled", "operator.removed",
     "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
+}) | frozenset({
+    # events and foresight (hub.insight.risk)
+    "order.risk_assessed",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

@@ -150,6 +150,8 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "task.closed": {"task_id": 1, "note": "done"},
         "conflict.resolved": {"conflict_id": 1, "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
         "op.reviewed": {"op_id": "x", "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
+        # events and foresight
+        "order.risk_assessed": {"order_id": order["id"], "level": "ok", "reason": "x", "at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]
