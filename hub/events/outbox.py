@@ -5,13 +5,13 @@ Each applied op gives its own events (a pick's stock movement, a count, a short,
 tasks its collision created, or `backroom.<kind>` with its payload), then the
 transaction's order status changes are announced once each, compared with the status
 each order was last announced in (`event_order_status`), and the conflicts the ops
-recorded. Ids are `<op_id>:<n>`: stable, and unique because op ids are. Positions
+recorded (past a watermark). Ids are `<op_id>:<n>`: stable, and unique because op ids are. Positions
 come from the table's own counter; write transactions hold the feed lock on
 PostgreSQL (hub.store.db), so positions become visible in order and a relay reading
 past its cursor skips nothing.
 
 Cost on the push path: one insert of all the rows, one look-up of the orders the ops
-touched (by primary key) and one of conflicts by op id (indexed)."""
+touched (by primary key) and two of the conflicts watermark."""
 
 from __future__ import annotations
 
@@ -184,8 +184,18 @@ def _lines(conn: Tx, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _conflicts(conn: Tx, kinds: dict[str, str]) -> list[tuple[str, Event]]:
-    rows = conn.execute("SELECT id, rule, op_id, device_id, location, outcome FROM conflicts WHERE op_id IN :ids "
-                        "ORDER BY id", {"ids": sorted(kinds)}).tuples()
+    """Conflicts recorded since the last announced one (a watermark: looking them up
+    by the ops' ids cost a query over every op of a group), under their op."""
+    seen = int(conn.execute("SELECT position FROM relay_cursors WHERE name = :n", {"n": _CONFLICTS}).scalar() or 0)
+    rows = conn.execute("SELECT id, rule, op_id, device_id, location, outcome FROM conflicts WHERE id > :w ORDER BY id",
+                        {"w": seen}).tuples()
+    if not rows:
+        return []
+    conn.execute("INSERT INTO relay_cursors (name, position, updated_at) VALUES (:n, :p, '') "
+                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position", {"n": _CONFLICTS, "p": rows[-1][0]})
     return [(op_id, Event("backroom.conflict.recorded", f"conflict/{cid}", location, {
         "conflict_id": cid, "rule": rule, "outcome": outcome, "location": location, "device_id": device,
-        "op_kind": kinds[op_id]})) for cid, rule, op_id, device, location, outcome in rows]
+        "op_kind": kinds[op_id]})) for cid, rule, op_id, device, location, outcome in rows if op_id in kinds]
+
+
+_CONFLICTS = "outbox:conflicts"  # the last conflict announced (a row of relay_cursors)

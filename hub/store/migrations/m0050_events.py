@@ -3,7 +3,7 @@ status of each order as last announced, the relay's cursors, webhook subscriptio
 with their cursor and retry state, their dead letters; the SLA risk of open orders
 (written by `order.risk_assessed`) and the index events read conflicts by."""
 
-from sqlalchemy import BigInteger, Column, Connection, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, Connection, Index, Integer, MetaData, String, Table, Text
 
 meta = MetaData()
 
@@ -77,4 +77,3 @@ Table(
 
 def upgrade(conn: Connection) -> None:
     meta.create_all(conn)
-    conn.execute(text("CREATE INDEX ix_conflicts_op ON conflicts (op_id)"))

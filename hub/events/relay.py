@@ -1,0 +1,172 @@
+"""The relay: publishes the outbox to NATS JetStream, and to webhooks, at least once.
+
+JetStream: each page of events past the stream's cursor (`relay_cursors`, named
+`jetstream:<stream>`) is published with the event id as the message id
+(`Nats-Msg-Id`), every ack awaited, and only then the cursor moved. A relay killed
+between the acks and the cursor publishes the page again on restart, under the same
+ids: the server drops the copies it has seen within its duplicate window, and a
+consumer de-duplicates by id past it. Subjects are `<prefix>.<type without
+"backroom.">`, e.g. `backroom.events.order.picked`; the stream takes `<prefix>.>`.
+
+Configuration (flags of `backroom hub relay`, or the environment):
+BACKROOM_NATS_URL (nats://127.0.0.1:4222), BACKROOM_EVENTS_STREAM (BACKROOM_EVENTS),
+BACKROOM_EVENTS_SUBJECT (backroom.events)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Iterator
+
+from hub.events.stream import cursor, envelope_json, page, set_cursor
+from hub.events.webhooks import WebhookDeliverer
+from hub.store.db import Database
+
+__all__ = ["RelayConfig", "JetStreamPublisher", "subject_of", "run_relay", "relay_main", "relay_process"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream: str = "BACKROOM_EVENTS"
+    subject: str = "backroom.events"  # the prefix of every event's subject
+    batch: int = 1000  # events per page: published together, acks awaited together
+    idle_s: float = 0.05  # how long an idle relay waits before looking again
+    jetstream: bool = True
+    webhooks: bool = True
+
+    @classmethod
+    def from_env(cls, **given: Any) -> "RelayConfig":
+        """The defaults, then the environment, then what is given (None: not given)."""
+        config = cls(nats_url=os.environ.get("BACKROOM_NATS_URL", cls.nats_url),
+                     stream=os.environ.get("BACKROOM_EVENTS_STREAM", cls.stream),
+                     subject=os.environ.get("BACKROOM_EVENTS_SUBJECT", cls.subject))
+        return replace(config, **{k: v for k, v in given.items() if v is not None})
+
+
+def subject_of(prefix: str, event_type: str) -> str:
+    return f"{prefix}.{event_type.removeprefix('backroom.')}"
+
+
+class JetStreamPublisher:
+    """Publishes the outbox to one JetStream stream, from its durable cursor."""
+
+    def __init__(self, db: Database, config: RelayConfig):
+        self.db, self.config = db, config
+        self.cursor_name = f"jetstream:{config.stream}"
+        self.published = 0
+        self.duplicates = 0  # copies the server dropped: pages sent again after a crash
+        self.lags: list[float] = []  # seconds from commit to ack, per event (benchmarks read them)
+        self.keep_lags = False
+        self._nc: Any = None
+        self._js: Any = None
+
+    async def connect(self) -> None:
+        import nats
+        from nats.js.errors import BadRequestError
+
+        self._nc = await nats.connect(self.config.nats_url, max_reconnect_attempts=-1)
+        self._js = self._nc.jetstream(publish_async_max_pending=max(4000, self.config.batch * 2))
+        try:
+            await self._js.add_stream(name=self.config.stream, subjects=[f"{self.config.subject}.>"])
+        except BadRequestError:
+            await self._js.stream_info(self.config.stream)  # it exists, configured otherwise: use it as it is
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+
+    async def publish_page(self) -> int:
+        """Publish the next page past the cursor; returns how many events it held."""
+        with self.db.read() as conn:
+            events = page(conn, cursor(conn, self.cursor_name), self.config.batch)
+        if not events:
+            return 0
+        futures = [await self._js.publish_async(subject_of(self.config.subject, e.type), envelope_json(e),
+                                                headers={"Nats-Msg-Id": e.id}) for e in events]
+        acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        acked = time.time()
+        with self.db.write() as conn:
+            set_cursor(conn, self.cursor_name, events[-1].position)
+        self.published += len(events)
+        self.duplicates += sum(1 for a in acks if a.duplicate)
+        if self.keep_lags:
+            self.lags.extend(acked - datetime.fromisoformat(e.time).timestamp() for e in events)
+        return len(events)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; a failed page is published again after a pause."""
+        await self.connect()
+        pause = 0.1
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.publish_page()
+                    pause = 0.1
+                except Exception as exc:  # noqa: BLE001 - NATS away or slow: the page waits, nothing is skipped
+                    log.warning("relay: publishing to %s failed (%s); trying again in %.1f s", self.config.stream, exc, pause)
+                    await _wait(stop, pause)
+                    pause = min(pause * 2, 5.0)
+                    continue
+                if not sent:
+                    await _wait(stop, self.config.idle_s)
+        finally:
+            await self.close()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def run_relay(db: Database, config: RelayConfig, stop: asyncio.Event) -> None:
+    """JetStream and webhooks side by side, until `stop` is set."""
+    tasks = []
+    if config.jetstream:
+        tasks.append(JetStreamPublisher(db, config).run(stop))
+    if config.webhooks:
+        tasks.append(WebhookDeliverer(db).run(stop, config.idle_s))
+    await asyncio.gather(*tasks)
+
+
+def relay_main(db_url: str, config: RelayConfig) -> None:
+    """The relay process's body: runs until SIGTERM or SIGINT."""
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    db = Database(db_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_relay(db, config, stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def relay_process(db_url: str, config: RelayConfig) -> Iterator[multiprocessing.process.BaseProcess]:
+    """The relay in a process of its own beside `hub serve` (--relay)."""
+    child = multiprocessing.get_context("spawn").Process(target=relay_main, args=(db_url, config),
+                                                         name="backroom-hub-relay", daemon=True)
+    child.start()
+    try:
+        yield child
+    finally:
+        child.terminate()
+        child.join(10)
