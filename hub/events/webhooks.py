@@ -129,10 +129,15 @@ class WebhookDeliverer:
         self.db, self.client = db, client
         self.max_attempts, self.first_retry_s = max_attempts, first_retry_s
         self.delivered = 0
+        self._own_client = False
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this deliverer made (not one it was given)."""
+        if self._own_client and self.client is not None:
+            await self.client.aclose()
+            self.client, self._own_client = None, False
 
     async def run(self, stop: asyncio.Event, idle_s: float = 0.05) -> None:
-        own = self.client is None
-        self.client = self.client or httpx.AsyncClient(timeout=_TIMEOUT_S)
         try:
             while not stop.is_set():
                 try:
@@ -146,8 +151,7 @@ class WebhookDeliverer:
                     except asyncio.TimeoutError:
                         pass
         finally:
-            if own:
-                await self.client.aclose()
+            await self.aclose()
 
     async def deliver_round(self) -> bool:
         """One event (at most) to each subscription that is due; True if any was sent."""
@@ -198,7 +202,8 @@ class WebhookDeliverer:
         body = envelope_json(event)
         headers = {"Content-Type": "application/cloudevents+json", "ce-id": event.id, "ce-type": event.type,
                    SIGNATURE_HEADER: sign(hook["secret"], int(time.time()), body)}
-        assert self.client is not None
+        if self.client is None:
+            self.client, self._own_client = httpx.AsyncClient(timeout=_TIMEOUT_S), True
         try:
             response = await self.client.post(hook["url"], content=body, headers=headers)
         except httpx.HTTPError as exc:
