@@ -34,15 +34,17 @@ def _db_option(fn):
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Events per page published [1000].")
 @click.option("--no-webhooks", is_flag=True, help="Publish to JetStream only.")
 @click.option("--no-jetstream", is_flag=True, help="Deliver to webhooks only.")
+@click.option("--risk-every", type=click.FloatRange(0, 86400), default=None,
+              help="Seconds between SLA risk refreshes (0: none) [60].")
 def relay(db_url: str, nats_url: str | None, stream: str | None, subject: str | None, batch: int | None,
-          no_webhooks: bool, no_jetstream: bool) -> None:
+          no_webhooks: bool, no_jetstream: bool, risk_every: float | None) -> None:
     """Publish the hub's events to NATS JetStream and to webhooks, at least once, from
     durable cursors; stops on SIGTERM/SIGINT and starts again where it stopped."""
     from hub.cli import open_db
     from hub.events.relay import RelayConfig, relay_main
 
     config = RelayConfig.from_env(nats_url=nats_url, stream=stream, subject=subject, batch=batch,
-                                  webhooks=not no_webhooks, jetstream=not no_jetstream)
+                                  webhooks=not no_webhooks, jetstream=not no_jetstream, risk_every_s=risk_every)
     open_db(db_url).dispose()
     click.echo(f"relay: {config.nats_url} stream {config.stream} subjects {config.subject}.>", err=True)
     relay_main(db_url, config)
@@ -107,3 +109,20 @@ def dead_letters_cmd(db_url: str, webhook: str | None) -> None:
     with open_db(db_url).read() as conn:
         for row in dead_letters(conn, webhook):
             click.echo(json.dumps(row))
+
+
+@events.command("risk")
+@_db_option
+def risk_cmd(db_url: str) -> None:
+    """Refresh the SLA risk of every open order now (the relay does it every minute)
+    and print the orders at risk, late first."""
+    from hub.cli import open_db
+    from hub.insight.risk import refresh, risk_rows
+
+    db = open_db(db_url)
+    counts = refresh(db, actor="cli")
+    click.echo(f"open orders: {counts['ok']} ok, {counts['at_risk']} at risk, {counts['late']} late "
+               f"({counts['changed']} changed)", err=True)
+    with db.read() as conn:
+        for row in risk_rows(conn):
+            click.echo(f"{row['level']:8} {row['number']:12} {row['location'] or '-':10} {row['reason']}")

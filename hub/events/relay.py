@@ -42,6 +42,7 @@ class RelayConfig:
     idle_s: float = 0.05  # how long an idle relay waits before looking again
     jetstream: bool = True
     webhooks: bool = True
+    risk_every_s: float = 60.0  # how often SLA risk is refreshed (hub.insight.risk); 0: never
 
     @classmethod
     def from_env(cls, **given: Any) -> "RelayConfig":
@@ -136,7 +137,24 @@ async def run_relay(db: Database, config: RelayConfig, stop: asyncio.Event) -> N
         tasks.append(JetStreamPublisher(db, config).run(stop))
     if config.webhooks:
         tasks.append(WebhookDeliverer(db).run(stop, config.idle_s))
+    if config.risk_every_s > 0:
+        tasks.append(_refresh_risk(db, stop, config.risk_every_s))
     await asyncio.gather(*tasks)
+
+
+async def _refresh_risk(db: Database, stop: asyncio.Event, every_s: float) -> None:
+    """SLA risk refreshed every `every_s`: its changes are logged hub commands, whose
+    events this relay then publishes."""
+    from hub.insight.risk import refresh
+
+    while not stop.is_set():
+        try:
+            counts = await asyncio.to_thread(refresh, db)
+            if counts["changed"]:
+                log.info("risk: %s", counts)
+        except Exception as exc:  # noqa: BLE001 - next round tries again
+            log.warning("risk: refresh failed (%s)", exc)
+        await _wait(stop, every_s)
 
 
 def relay_main(db_url: str, config: RelayConfig) -> None:

@@ -41,7 +41,7 @@ def start_relay(db_url: str, stream: str, subject: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "backroom_cli", "hub", "relay", "--db", db_url, "--nats", NATS_URL, "--stream", stream,
-         "--subject", subject, "--batch", "40", "--no-webhooks"],
+         "--subject", subject, "--batch", "40", "--no-webhooks", "--risk-every", "0"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -170,7 +170,7 @@ async def test_the_relay_runs_inside_an_asyncio_loop_until_stopped(relay_db):
 
     _url, db = relay_db
     run = uuid.uuid4().hex[:10]
-    config = RelayConfig(nats_url=NATS_URL, stream=f"BRTEST_{run}", subject=f"brtest.{run}", webhooks=False)
+    config = RelayConfig(nats_url=NATS_URL, stream=f"BRTEST_{run}", subject=f"brtest.{run}", webhooks=False, risk_every_s=0)
     stop = asyncio.Event()
     task = asyncio.ensure_future(run_relay(db, config, stop))
     try:
