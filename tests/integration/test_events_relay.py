@@ -185,3 +185,35 @@ async def test_the_relay_runs_inside_an_asyncio_loop_until_stopped(relay_db):
         stop.set()
         await asyncio.wait_for(task, 10)
         await delete_stream(config.stream)
+
+
+async def test_the_example_consumer_keeps_a_read_model_from_the_stream(relay_db, tmp_path):
+    """examples/read_model.py, run as documented against what the relay published."""
+    import sqlite3
+
+    from hub.events.relay import JetStreamPublisher, RelayConfig
+
+    _url, db = relay_db
+    run = uuid.uuid4().hex[:10]
+    config = RelayConfig(nats_url=NATS_URL, stream=f"BRTEST_{run}", subject=f"brtest.{run}", batch=10_000)
+    publisher = JetStreamPublisher(db, config)
+    await publisher.connect()
+    try:
+        assert await publisher.publish_page() > 0
+        model = tmp_path / "model.db"
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "read_model.py"), "--nats", NATS_URL, "--stream", config.stream,
+             "--subject", config.subject, "--db", str(model), "--until-idle", "2"],
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        read = sqlite3.connect(model)
+        with db.read() as conn:
+            hub_orders = dict(conn.execute("SELECT id, status FROM orders").tuples())
+            hub_stock = {(loc, sku): int(n) for loc, sku, n in conn.execute(
+                "SELECT location, sku, SUM(on_hand) FROM stock GROUP BY location, sku").tuples()}
+        assert dict(read.execute("SELECT id, status FROM orders")) == hub_orders
+        assert {(loc, sku): n for loc, sku, n in read.execute("SELECT location, sku, on_hand FROM stock")} == hub_stock
+        read.close()
+    finally:
+        await publisher.close()
+        await delete_stream(config.stream)
