@@ -61,8 +61,7 @@ async def throughput(db: Database, n: int, batch: int) -> float:
     await publisher.connect()
     try:
         started = time.perf_counter()
-        while await publisher.publish_page():
-            pass
+        await publisher.publish_all()
         elapsed = time.perf_counter() - started
     finally:
         await _delete(publisher, config.stream)

@@ -2,7 +2,8 @@
 
 JetStream: each page of events past the stream's cursor (`relay_cursors`, named
 `jetstream:<stream>`) is published with the event id as the message id
-(`Nats-Msg-Id`), every ack awaited, and only then the cursor moved. A relay killed
+(`Nats-Msg-Id`), every ack awaited, and only then the cursor moved (the next page
+goes out while one page's acks are awaited). A relay killed
 between the acks and the cursor publishes the page again on restart, under the same
 ids: the server drops the copies it has seen within its duplicate window, and a
 consumer de-duplicates by id past it. Subjects are `<prefix>.<type without
@@ -19,12 +20,13 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterator
 
-from hub.events.stream import cursor, envelope_json, page, set_cursor
+from hub.events.stream import StoredEvent, cursor, envelope_json, page, set_cursor
 from hub.events.webhooks import WebhookDeliverer
 from hub.store.db import Database
 
@@ -93,7 +95,35 @@ class JetStreamPublisher:
             return 0
         futures = [await self._js.publish_async(subject_of(self.config.subject, e.type), envelope_json(e),
                                                 headers={"Nats-Msg-Id": e.id}) for e in events]
-        acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        self._settled(events, await asyncio.wait_for(asyncio.gather(*futures), timeout=30))
+        return len(events)
+
+    async def publish_all(self, stop: asyncio.Event | None = None) -> int:
+        """Publish pages until the outbox is exhausted, the next page sent while the last
+        one's acks are awaited (the cursor still moves only past acked pages, in order).
+        Returns how many events were published."""
+        with self.db.read() as conn:
+            after = cursor(conn, self.cursor_name)
+        inflight: deque[tuple[list[StoredEvent], list[Any]]] = deque()
+        sent = 0
+        while True:
+            events: list[StoredEvent] = []
+            if stop is None or not stop.is_set():
+                with self.db.read() as conn:
+                    events = page(conn, after, self.config.batch)
+            if events:
+                inflight.append((events, [await self._js.publish_async(
+                    subject_of(self.config.subject, e.type), envelope_json(e), headers={"Nats-Msg-Id": e.id})
+                    for e in events]))
+                after = events[-1].position
+            if inflight and (len(inflight) > 1 or not events):
+                done, futures = inflight.popleft()
+                self._settled(done, await asyncio.wait_for(asyncio.gather(*futures), timeout=30))
+                sent += len(done)
+            if not events and not inflight:
+                return sent
+
+    def _settled(self, events: list[StoredEvent], acks: list[Any]) -> None:
         acked = time.time()
         with self.db.write() as conn:
             set_cursor(conn, self.cursor_name, events[-1].position)
@@ -101,7 +131,6 @@ class JetStreamPublisher:
         self.duplicates += sum(1 for a in acks if a.duplicate)
         if self.keep_lags:
             self.lags.extend(acked - datetime.fromisoformat(e.time).timestamp() for e in events)
-        return len(events)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; a failed page is published again after a pause."""
@@ -110,7 +139,7 @@ class JetStreamPublisher:
         try:
             while not stop.is_set():
                 try:
-                    sent = await self.publish_page()
+                    sent = await self.publish_all(stop)
                     pause = 0.1
                 except Exception as exc:  # noqa: BLE001 - NATS away or slow: the page waits, nothing is skipped
                     log.warning("relay: publishing to %s failed (%s); trying again in %.1f s", self.config.stream, exc, pause)
