@@ -16,6 +16,7 @@ BACKROOM_EVENTS_SUBJECT (backroom.events)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -71,17 +72,55 @@ class JetStreamPublisher:
         self.keep_lags = False
         self._nc: Any = None
         self._js: Any = None
+        self._inbox = ""
+        self._pages: dict[int, _Acks] = {}
+        self._page_no = 0
 
     async def connect(self) -> None:
         import nats
         from nats.js.errors import BadRequestError
 
         self._nc = await nats.connect(self.config.nats_url, max_reconnect_attempts=-1)
-        self._js = self._nc.jetstream(publish_async_max_pending=max(4000, self.config.batch * 2))
+        self._js = self._nc.jetstream()
         try:
             await self._js.add_stream(name=self.config.stream, subjects=[f"{self.config.subject}.>"])
         except BadRequestError:
             await self._js.stream_info(self.config.stream)  # it exists, configured otherwise: use it as it is
+        self._inbox = self._nc.new_inbox()
+        await self._nc.subscribe(f"{self._inbox}.>", cb=self._on_ack)
+
+    async def _send(self, events: list[StoredEvent]) -> "asyncio.Future[list[dict[str, Any]]]":
+        """Publish a page; the future holds its acks, in order, once all are in. Each
+        message asks for its ack at `<inbox>.<page>.<i>`, all read by one subscription
+        (nats-py's publish_async spent ~200 µs of Python a message on a busy machine)."""
+        self._page_no += 1
+        acks = self._pages[self._page_no] = _Acks(len(events))
+        prefix = f"{self._inbox}.{self._page_no}."
+        for i, e in enumerate(events):
+            await self._nc.publish(subject_of(self.config.subject, e.type), envelope_json(e), reply=f"{prefix}{i}",
+                                   headers={"Nats-Msg-Id": e.id})
+        return acks.done
+
+    async def _on_ack(self, msg: Any) -> None:
+        _inbox, page_no, i = msg.subject.rsplit(".", 2)
+        acks = self._pages.get(int(page_no))
+        if acks is None or acks.done.done():
+            return
+        try:
+            ack = json.loads(msg.data) if msg.data else {"error": {"description": (msg.headers or {}).get("Status", "no ack")}}
+        except ValueError:
+            ack = {"error": {"description": f"unreadable ack {msg.data[:100]!r}"}}
+        if "error" in ack:
+            acks.done.set_exception(RuntimeError(f"JetStream refused an event: {ack['error']}"))
+            return
+        acks.add(int(i), ack)
+
+    async def _acked(self, future: "asyncio.Future[list[dict[str, Any]]]") -> list[dict[str, Any]]:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout=30)
+        finally:
+            for no in [no for no, acks in self._pages.items() if acks.done is future]:
+                del self._pages[no]
 
     async def close(self) -> None:
         if self._nc is not None:
@@ -93,9 +132,7 @@ class JetStreamPublisher:
             events = page(conn, cursor(conn, self.cursor_name), self.config.batch)
         if not events:
             return 0
-        futures = [await self._js.publish_async(subject_of(self.config.subject, e.type), envelope_json(e),
-                                                headers={"Nats-Msg-Id": e.id}) for e in events]
-        self._settled(events, await asyncio.wait_for(asyncio.gather(*futures), timeout=30))
+        self._settled(events, await self._acked(await self._send(events)))
         return len(events)
 
     async def publish_all(self, stop: asyncio.Event | None = None) -> int:
@@ -104,7 +141,7 @@ class JetStreamPublisher:
         Returns how many events were published."""
         with self.db.read() as conn:
             after = cursor(conn, self.cursor_name)
-        inflight: deque[tuple[list[StoredEvent], list[Any]]] = deque()
+        inflight: deque[tuple[list[StoredEvent], asyncio.Future[list[dict[str, Any]]]]] = deque()
         sent = 0
         while True:
             events: list[StoredEvent] = []
@@ -112,23 +149,21 @@ class JetStreamPublisher:
                 with self.db.read() as conn:
                     events = page(conn, after, self.config.batch)
             if events:
-                inflight.append((events, [await self._js.publish_async(
-                    subject_of(self.config.subject, e.type), envelope_json(e), headers={"Nats-Msg-Id": e.id})
-                    for e in events]))
+                inflight.append((events, await self._send(events)))
                 after = events[-1].position
             if inflight and (len(inflight) > 1 or not events):
-                done, futures = inflight.popleft()
-                self._settled(done, await asyncio.wait_for(asyncio.gather(*futures), timeout=30))
+                done, future = inflight.popleft()
+                self._settled(done, await self._acked(future))
                 sent += len(done)
             if not events and not inflight:
                 return sent
 
-    def _settled(self, events: list[StoredEvent], acks: list[Any]) -> None:
+    def _settled(self, events: list[StoredEvent], acks: list[dict[str, Any]]) -> None:
         acked = time.time()
         with self.db.write() as conn:
             set_cursor(conn, self.cursor_name, events[-1].position)
         self.published += len(events)
-        self.duplicates += sum(1 for a in acks if a.duplicate)
+        self.duplicates += sum(1 for a in acks if a.get("duplicate"))
         if self.keep_lags:
             self.lags.extend(acked - datetime.fromisoformat(e.time).timestamp() for e in events)
 
@@ -150,6 +185,22 @@ class JetStreamPublisher:
                     await _wait(stop, self.config.idle_s)
         finally:
             await self.close()
+
+
+class _Acks:
+    """The acks of one page as they come in; `done` once every one has."""
+
+    def __init__(self, n: int):
+        self.acks: list[dict[str, Any]] = [{}] * n
+        self.left = n
+        self.done: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+
+    def add(self, i: int, ack: dict[str, Any]) -> None:
+        if not self.acks[i]:
+            self.acks[i] = ack
+            self.left -= 1
+            if self.left == 0:
+                self.done.set_result(self.acks)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
