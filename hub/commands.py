@@ -240,4 +240,15 @@ class RiskAssessed(_Command):
     at: When
 
 
-__all__ += ["RiskAssessed"]
+class DeviceStatusSet(_Command):
+    """A device went offline (not seen for a while) or came back (hub.insight.devices)."""
+
+    device_id: Code
+    location: Code
+    online: bool
+    unsent_ops: int = Field(ge=0, le=10**9)
+    last_seen_at: Annotated[str, Field(max_length=40, pattern=PRINTABLE)] | None = None
+    at: When
+
+
+__all__ += ["RiskAssessed", "DeviceStatusSet"]

@@ -106,4 +106,5 @@ HANDLERS: dict[str, Handler] = {
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
     # -- events and foresight -----------------------------------------------------------
     "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
+    "device.status_set": _hub(risk.device_status_set, commands.DeviceStatusSet),
 }

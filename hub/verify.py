@@ -41,6 +41,7 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
     # events and foresight
     "order_risk": ("order_id", "location", "level", "reason", "assessed_at"),
+    "device_status": ("device_id", "location", "online", "unsent_ops", "last_seen_at", "changed_at"),
 }
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest

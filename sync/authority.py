@@ -35,7 +35,7 @@ HUB_COMMANDS = frozenset({
     "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
 }) | frozenset({
     # events and foresight (hub.insight.risk)
-    "order.risk_assessed",
+    "order.risk_assessed", "device.status_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

@@ -117,9 +117,11 @@ def risk_cmd(db_url: str) -> None:
     """Refresh the SLA risk of every open order now (the relay does it every minute)
     and print the orders at risk, late first."""
     from hub.cli import open_db
+    from hub.insight.devices import refresh_devices
     from hub.insight.risk import refresh, risk_rows
 
     db = open_db(db_url)
+    refresh_devices(db, actor="cli")
     counts = refresh(db, actor="cli")
     click.echo(f"open orders: {counts['ok']} ok, {counts['at_risk']} at risk, {counts['late']} late "
                f"({counts['changed']} changed)", err=True)

@@ -121,6 +121,9 @@ def _specific(kind: str, where: Any, p: dict[str, Any]) -> list[Event]:
         return events
     if kind == "order.risk_assessed":
         return _risk(where, p)
+    if kind == "device.status_set":
+        return [Event("backroom.device.online" if p["online"] else "backroom.device.offline", f"device/{p['device_id']}",
+                      where, {k: p.get(k) for k in ("device_id", "location", "online", "unsent_ops", "last_seen_at", "at")})]
     return []  # the order's status change says it (write_events)
 
 

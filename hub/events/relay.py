@@ -223,12 +223,14 @@ async def run_relay(db: Database, config: RelayConfig, stop: asyncio.Event) -> N
 
 
 async def _refresh_risk(db: Database, stop: asyncio.Event, every_s: float) -> None:
-    """SLA risk refreshed every `every_s`: its changes are logged hub commands, whose
-    events this relay then publishes."""
+    """Devices' online state and SLA risk refreshed every `every_s`: their changes are
+    logged hub commands, whose events this relay then publishes."""
+    from hub.insight.devices import refresh_devices
     from hub.insight.risk import refresh
 
     while not stop.is_set():
         try:
+            await asyncio.to_thread(refresh_devices, db)
             counts = await asyncio.to_thread(refresh, db)
             if counts["changed"]:
                 log.info("risk: %s", counts)

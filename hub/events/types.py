@@ -11,7 +11,8 @@ Kinds of events:
 - floor facts: `backroom.stock.changed` (every movement of the ledger a floor op or a
   receipt makes), `backroom.stock.counted`, `backroom.pick.shorted`,
   `backroom.return.received`, `backroom.task.recorded`, `backroom.conflict.recorded`;
-- foresight: `backroom.risk.raised`, `backroom.risk.cleared`, `backroom.order.delayed`;
+- foresight: `backroom.risk.raised`, `backroom.risk.cleared`, `backroom.order.delayed`,
+  `backroom.device.offline`, `backroom.device.online`;
 - every other applied op kind as `backroom.<kind>` with the op's payload (secrets left out)."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hub.handlers import HANDLERS
 from sync.kinds import KINDS
 
 __all__ = ["SOURCE", "SPEC_VERSION", "CloudEvent", "OrderLine", "OrderEvent", "PickupReady", "StockChanged",
-           "StockCounted", "PickShorted", "ReturnReceived", "TaskRecorded", "ConflictRecorded", "RiskEvent",
+           "StockCounted", "PickShorted", "ReturnReceived", "TaskRecorded", "ConflictRecorded", "RiskEvent", "DeviceEvent",
            "ORDER_STATUS_TYPES", "SPECIFIC_KINDS", "SECRET_FIELDS", "order_type", "generic_type", "event_models"]
 
 SOURCE = "/backroom/hub"
@@ -151,6 +152,17 @@ class RiskEvent(_Data):
     assessed_at: str
 
 
+class DeviceEvent(_Data):
+    """A device went offline (not seen for a while) or came back online."""
+
+    device_id: str
+    location: str
+    online: bool
+    unsent_ops: int
+    last_seen_at: str | None
+    at: str
+
+
 # Order statuses and the event type each change to it publishes.
 ORDER_STATUS_TYPES = {
     "released": "backroom.order.routed", "awaiting_stock": "backroom.order.awaiting_stock",
@@ -164,7 +176,7 @@ ORDER_STATUS_TYPES = {
 SPECIFIC_KINDS = frozenset({
     "order.accepted", "order.cancelled", "pickup.expired", "reservation.requested", "shipment.handed_to_carrier",
     "pickup.handed_over", "pick.confirmed", "pick.shorted", "stock.received", "stock.moved", "count.recorded",
-    "return.received", "order.risk_assessed",
+    "return.received", "order.risk_assessed", "device.status_set",
 })
 
 # Payload fields never published.
@@ -189,6 +201,7 @@ def event_models() -> dict[str, type[BaseModel]]:
         "backroom.return.received": ReturnReceived, "backroom.task.recorded": TaskRecorded,
         "backroom.conflict.recorded": ConflictRecorded, "backroom.risk.raised": RiskEvent,
         "backroom.risk.cleared": RiskEvent, "backroom.order.delayed": RiskEvent,
+        "backroom.device.offline": DeviceEvent, "backroom.device.online": DeviceEvent,
     })
     for kind in sorted(HANDLERS):
         if kind not in SPECIFIC_KINDS:

@@ -152,6 +152,8 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "op.reviewed": {"op_id": "x", "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
         # events and foresight
         "order.risk_assessed": {"order_id": order["id"], "level": "ok", "reason": "x", "at": "2030-01-01T00:00:00+00:00"},
+        "device.status_set": {"device_id": "other", "location": DEMO_LOCATION, "online": False, "unsent_ops": 0,
+                              "at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]

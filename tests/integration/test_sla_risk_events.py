@@ -50,3 +50,25 @@ async def test_metrics_and_risk_need_an_admin_token(hub):
         admin.headers.pop("Authorization")
         assert (await admin.get("/metrics")).status_code == 401
         assert (await admin.get("/v1/admin/risk")).status_code == 401
+
+
+async def test_a_device_not_seen_for_a_while_goes_offline_once_and_online_when_it_syncs(hub, tmp_path):
+    from hub.insight.devices import refresh_devices
+
+    device = await hub.device(tmp_path / "d")
+    await device.sync()
+    device_id = device.replica.get_meta("device_id")
+    assert refresh_devices(hub.db) == 0  # seen just now: online, as assumed
+    away = (datetime.now(timezone.utc) - timedelta(minutes=12)).isoformat()
+    with hub.db.write() as conn:
+        conn.execute("UPDATE devices SET last_seen_at = :t, health = :h WHERE id = :d",
+                     {"t": away, "h": '{"outbox_depth": 3}', "d": device_id})
+    assert refresh_devices(hub.db) == 1
+    assert refresh_devices(hub.db) == 0
+    await device.sync()
+    assert refresh_devices(hub.db) == 1
+    with hub.db.read() as conn:
+        mine = [e for e in map(envelope, page(conn, 0, 100_000)) if e["subject"] == f"device/{device_id}"]
+    assert [e["type"] for e in mine] == ["backroom.device.offline", "backroom.device.online"]
+    assert mine[0]["data"]["unsent_ops"] == 3 and mine[0]["location"] == mine[0]["data"]["location"]
+    assert replay(hub.db).same
