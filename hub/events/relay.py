@@ -80,14 +80,21 @@ class JetStreamPublisher:
         import nats
         from nats.js.errors import BadRequestError
 
-        self._nc = await nats.connect(self.config.nats_url, max_reconnect_attempts=-1)
-        self._js = self._nc.jetstream()
+        # Reconnects forever once connected; a first connection that fails raises, and run() tries again.
+        nc = await nats.connect(self.config.nats_url, max_reconnect_attempts=-1, allow_reconnect=True,
+                                connect_timeout=2)
         try:
-            await self._js.add_stream(name=self.config.stream, subjects=[f"{self.config.subject}.>"])
-        except BadRequestError:
-            await self._js.stream_info(self.config.stream)  # it exists, configured otherwise: use it as it is
-        self._inbox = self._nc.new_inbox()
-        await self._nc.subscribe(f"{self._inbox}.>", cb=self._on_ack)
+            js = nc.jetstream()
+            try:
+                await js.add_stream(name=self.config.stream, subjects=[f"{self.config.subject}.>"])
+            except BadRequestError:
+                await js.stream_info(self.config.stream)  # it exists, configured otherwise: use it as it is
+            self._inbox = nc.new_inbox()
+            await nc.subscribe(f"{self._inbox}.>", cb=self._on_ack)
+        except BaseException:
+            await nc.close()
+            raise
+        self._nc, self._js = nc, js
 
     async def _send(self, events: list[StoredEvent]) -> "asyncio.Future[list[dict[str, Any]]]":
         """Publish a page; the future holds its acks, in order, once all are in. Each
@@ -122,8 +129,21 @@ class JetStreamPublisher:
             for no in [no for no, acks in self._pages.items() if acks.done is future]:
                 del self._pages[no]
 
+    async def _connect_unless(self, stop: asyncio.Event) -> bool:
+        """Connect, unless `stop` is set first (nats-py keeps trying a server that is not
+        there, when told to reconnect forever); False if stopped."""
+        connecting = asyncio.ensure_future(asyncio.wait_for(self.connect(), timeout=60))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            return False
+        connecting.result()  # raises if it failed: run() tries again after a pause
+        return True
+
     async def close(self) -> None:
-        if self._nc is not None:
+        if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
 
     async def publish_page(self) -> int:
@@ -168,12 +188,14 @@ class JetStreamPublisher:
             self.lags.extend(acked - datetime.fromisoformat(e.time).timestamp() for e in events)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set; a failed page is published again after a pause."""
-        await self.connect()
+        """Publish until `stop` is set; a failed page is published again after a pause,
+        and a server not there yet (or gone) is connected to again."""
         pause = 0.1
         try:
             while not stop.is_set():
                 try:
+                    if (self._nc is None or self._nc.is_closed) and not await self._connect_unless(stop):
+                        return
                     sent = await self.publish_all(stop)
                     pause = 0.1
                 except Exception as exc:  # noqa: BLE001 - NATS away or slow: the page waits, nothing is skipped

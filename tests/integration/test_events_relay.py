@@ -217,3 +217,17 @@ async def test_the_example_consumer_keeps_a_read_model_from_the_stream(relay_db,
     finally:
         await publisher.close()
         await delete_stream(config.stream)
+
+
+async def test_a_relay_whose_server_is_away_keeps_trying_and_stops_when_told(relay_db):
+    from hub.events.relay import RelayConfig, run_relay
+
+    _url, db = relay_db
+    config = RelayConfig(nats_url="nats://127.0.0.1:1", webhooks=False, risk_every_s=0)  # nothing listens there
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(run_relay(db, config, stop))
+    await asyncio.sleep(1)
+    assert not task.done()  # still trying, not crashed
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert relay_cursor(db, config.stream) == 0
