@@ -10,6 +10,9 @@ nats://127.0.0.1:4222), printing two tables. Measures, asserts nothing.
    applies device-like hub commands (stock receipts, 20 to a transaction) for S
    seconds and a JetStream consumer receives the events: ingest ops/s, and the lag
    from each event's commit to its arrival at the consumer (p50, p99, max).
+3. No loss: the relay process killed with SIGKILL --kills times (every 2–4 s) while
+   the hub writes, started again each time; then every event id is looked for in the
+   stream: events lost, and copies stored twice.
 Each run uses a stream of its own, deleted afterwards."""
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -30,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hub.events.relay import JetStreamPublisher, RelayConfig
-from hub.events.stream import head, set_cursor
+from hub.events.stream import cursor, head, page, set_cursor
 from hub.log import run_hub_command
 from hub.seed import DEMO_LOCATION, seed_demo
 from hub.store.db import Database
@@ -134,6 +138,60 @@ async def lag_under_load(db_url: str, db: Database, seconds: float) -> tuple[flo
     return rate, lags
 
 
+def _start_relay(db_url: str, stream: str, subject: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "backroom_cli", "hub", "relay", "--db", db_url, "--nats", NATS_URL,
+                             "--stream", stream, "--subject", subject, "--batch", "200", "--no-webhooks",
+                             "--risk-every", "0"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+
+
+async def kills(db_url: str, db: Database, n: int) -> tuple[int, int, int]:
+    """The relay killed with SIGKILL `n` times while the hub writes; then every id is
+    looked for in the stream. Returns (events, lost, copies stored)."""
+    import nats
+
+    run = uuid.uuid4().hex[:8]
+    stream, subject = f"BRBENCH_{run}", f"brbench.{run}"
+    with db.write() as conn:
+        set_cursor(conn, f"jetstream:{stream}", head(conn))
+        first = head(conn)
+    stop, applied = threading.Event(), [0]
+    writer = threading.Thread(target=_ingest, args=(db, stop, applied))
+    writer.start()
+    try:
+        for _ in range(n):
+            relay = _start_relay(db_url, stream, subject)
+            await asyncio.sleep(2.0 + random.random() * 2)
+            relay.send_signal(signal.SIGKILL)
+            relay.wait()
+    finally:
+        stop.set()
+        await asyncio.to_thread(writer.join)
+    relay = _start_relay(db_url, stream, subject)
+    with db.read() as conn:
+        last = head(conn)
+        ids = [e.id for e in page(conn, first, 10_000_000)]
+    while True:
+        with db.read() as conn:
+            if cursor(conn, f"jetstream:{stream}") >= last:
+                break
+        await asyncio.sleep(0.2)
+    relay.send_signal(signal.SIGTERM)
+    relay.wait(10)
+    nc = await nats.connect(NATS_URL)
+    try:
+        js = nc.jetstream()
+        stored = (await js.stream_info(stream)).state.messages
+        sub = await js.subscribe(f"{subject}.>", stream=stream, ordered_consumer=True)
+        got = set()
+        for _ in range(stored):
+            got.add((await sub.next_msg(timeout=10)).headers["Nats-Msg-Id"])
+        await js.delete_stream(stream)
+    finally:
+        await nc.close()
+    return len(ids), len(set(ids) - got), stored - len(got)
+
+
 def _db_url(kind: str, folder: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder}/hub.db"
@@ -148,6 +206,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--db", choices=["sqlite", "pg"], default="sqlite")
+    parser.add_argument("--kills", type=int, default=10, help="relay SIGKILLs during the no-loss run (0: skip it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = _db_url(args.db, folder)
@@ -157,6 +216,7 @@ def main() -> None:
         rate = asyncio.run(throughput(db, args.events, args.batch))
         print(f"relay → JetStream ({args.db}): {args.events:,} events in pages of {args.batch}: {rate:,.0f} events/s")
         ingest, lags = asyncio.run(lag_under_load(url, db, args.seconds))
+        lost = asyncio.run(kills(url, db, args.kills)) if args.kills else None
         db.dispose()
     if lags:
         lags.sort()
@@ -166,6 +226,9 @@ def main() -> None:
               f"max {lags[-1] * 1000:.0f} ms")
     else:
         print("lag: no event arrived")
+    if lost is not None:
+        print(f"{args.kills} relay SIGKILLs while the hub wrote: {lost[0]:,} events, {lost[1]} lost, "
+              f"{lost[2]} stored twice")
 
 
 if __name__ == "__main__":
