@@ -22,7 +22,7 @@ from pydantic_core import to_json
 from hub.events.types import SECRET_FIELDS, SPECIFIC_KINDS, generic_type, order_type
 from hub.outcome import Context
 from hub.store.tx import Tx
-from sync.kinds import KINDS, upcast
+from sync.kinds import KINDS, SCHEMA_VERSION, upcast
 from sync.models import Op, OpResult, OpStatus
 
 __all__ = ["Event", "write_events", "events_of_op", "READY_FOR_PICKUP"]
@@ -66,14 +66,14 @@ def events_of_op(ctx: Context, op: Op, result: OpResult) -> list[Event]:
     """The events one applied op makes by itself (order status changes and conflicts
     are found by write_events, from the tables)."""
     p: dict[str, Any] = op.payload if isinstance(op.payload, dict) else {}
-    if op.kind in KINDS:
+    if op.schema_version < SCHEMA_VERSION and op.kind in KINDS:
         p = upcast(op.kind, op.schema_version, p)  # an op from an older app reads as the current schema
     where = ctx.location or p.get("location")
     try:
         events = _specific(op.kind, where, p) if op.kind in SPECIFIC_KINDS else [_generic(op.kind, where, p)]
     except (KeyError, TypeError, ValueError):  # a payload this module does not expect must not fail the push
         events = [_generic(op.kind, where, p)]
-    order_id = _order_of(op)
+    order_id = _order_of(op) if result.compensations else None
     for c in result.compensations:
         task_id = c.details.get("task_id")
         events.append(Event("backroom.task.recorded", f"task/{task_id}", where, {
