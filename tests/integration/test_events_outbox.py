@@ -94,3 +94,15 @@ async def test_verify_replays_to_the_same_state_with_the_outbox_beside_the_log(h
     pick_all(device, order["id"])
     await device.sync()
     assert replay(hub.db).same
+
+
+async def test_the_api_replays_the_outbox_from_any_position(hub):
+    async with hub.admin() as admin:
+        first = (await admin.get("/v1/events", params={"after": 0, "limit": 5})).json()
+        assert [e["position"] for e in first] == sorted(e["position"] for e in first) and len(first) == 5
+        rest = (await admin.get("/v1/events", params={"after": first[2]["position"], "limit": 2})).json()
+        assert [e["id"] for e in rest] == [e["id"] for e in first[3:5]]
+        assert (await admin.get("/v1/events", params={"after": 2**40})).json() == []
+        assert (await admin.get("/v1/events", params={"after": -1})).status_code == 422
+        admin.headers.pop("Authorization")
+        assert (await admin.get("/v1/events")).status_code == 401
