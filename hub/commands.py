@@ -330,3 +330,26 @@ class TransferReceived(_Command):
 
     transfer_id: Code
     bin: Code
+# -- events and foresight ----------------------------------------------------------
+class RiskAssessed(_Command):
+    """An open order's SLA risk changed (hub.insight.risk): the level, why in words, and when."""
+
+    order_id: Code
+    location: Code | None = None
+    level: str = Field(pattern="^(ok|at_risk|late)$")
+    reason: Annotated[str, Field(max_length=500, pattern=PRINTABLE)]
+    at: When
+
+
+class DeviceStatusSet(_Command):
+    """A device went offline (not seen for a while) or came back (hub.insight.devices)."""
+
+    device_id: Code
+    location: Code
+    online: bool
+    unsent_ops: int = Field(ge=0, le=10**9)
+    last_seen_at: Annotated[str, Field(max_length=40, pattern=PRINTABLE)] | None = None
+    at: When
+
+
+__all__ += ["RiskAssessed", "DeviceStatusSet"]

@@ -33,6 +33,7 @@ from hub.domain import (
     tasks,
 )
 from hub.domain import network  # set-up
+from hub.domain import risk  # events and foresight
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -112,4 +113,7 @@ HANDLERS: dict[str, Handler] = {
     "stock.snapshot_imported": _hub(network.stock_snapshot_imported, commands.StockSnapshotImported),
     "transfer.shipped": _hub(network.transfer_shipped, commands.TransferShipped),
     "transfer.received": _hub(network.transfer_received, commands.TransferReceived),
+    # -- events and foresight -----------------------------------------------------------
+    "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
+    "device.status_set": _hub(risk.device_status_set, commands.DeviceStatusSet),
 }

@@ -20,6 +20,7 @@ from pydantic_core import to_json
 from hub.audit import record_audit
 from hub.authority import scope_refusal, sender_refusal
 from hub.errors import Conflict, Invalid
+from hub.events.outbox import write_events
 from hub.feed import forget_known, head
 from hub.handlers import HANDLERS
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
@@ -101,6 +102,7 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         "result, applied_at, location, role, proof, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    write_events(conn, applied_at, entries)  # the outbox: events commit with their ops (hub.events)
 
 
 _ORDER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # sync.kinds.Code's characters and length

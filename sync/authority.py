@@ -36,6 +36,9 @@ HUB_COMMANDS = frozenset({
     # set-up
     "location.updated", "catalogue.items_imported", "bins.imported", "stock.adjusted", "stock.snapshot_imported",
     "transfer.shipped", "transfer.received",
+}) | frozenset({
+    # events and foresight (hub.insight.risk)
+    "order.risk_assessed", "device.status_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

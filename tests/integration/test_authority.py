@@ -159,6 +159,10 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "transfer.shipped": {"transfer_id": "T-EVIL", "from_location": DEMO_LOCATION, "to_location": DARK_STORE,
                              "lines": [{"bin": "A-01", "sku": "MILK-1L", "qty": 1}]},
         "transfer.received": {"transfer_id": "T-EVIL", "bin": "DS-01"},
+        # events and foresight
+        "order.risk_assessed": {"order_id": order["id"], "level": "ok", "reason": "x", "at": "2030-01-01T00:00:00+00:00"},
+        "device.status_set": {"device_id": "other", "location": DEMO_LOCATION, "online": False, "unsent_ops": 0,
+                              "at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]
