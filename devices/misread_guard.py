@@ -72,9 +72,20 @@ def guard_misreads(gray: Any, found: list[Decoded], reread: Reread, *, unsmoothe
     for decoded in (d for d in found if id(d) not in gone):
         fine = decoded.symbology in RETAIL and _fine(decoded)
         closer = _closer(gray if unsmoothed is None else unsmoothed, decoded, reread) if fine else decoded
-        if closer is not None:
+        if closer is not None and not (closer.symbology in RETAIL and _sharper_look_disagrees(gray, closer, reread)):
             kept.append(closer)
     return kept
+
+
+def _sharper_look_disagrees(gray: Any, decoded: Decoded, reread: Reread) -> bool:
+    """Whether the place, turned upright and sharpened, reads as a different EAN/UPC.
+
+    A blurred EAN-13 read through zxing-cpp's downscaled pass can spell another valid
+    code the same way in every frame (merged thin bars flip a left-half digit's parity),
+    so agreement across frames does not catch it; at full size and sharpened the bars
+    come apart again."""
+    again = _look_again(gray, [decoded], reread, sharpen=True)[0]
+    return any(text != decoded.text for text in again)
 
 
 def _conflicts(linear: list[Decoded]) -> list[set[int]]:
@@ -149,7 +160,7 @@ def _slanted(gray: Any, decoded: Decoded) -> bool:
     return abs((bar_angle(gray, centre, length * 0.3) - row + 90) % 180 - 90) > _SLANT
 
 
-def _look_again(gray: Any, place: list[Decoded], reread: Reread) -> tuple[list[str], float]:
+def _look_again(gray: Any, place: list[Decoded], reread: Reread, *, sharpen: bool = False) -> tuple[list[str], float]:
     """What an upright read of the place of ``place`` (one result or a conflicting group)
     finds, and how wide its run of bars is. The crop is wide enough for an EAN-13 around
     a UPC-E read out of it. Only reads along the first result's direction count: read
@@ -159,10 +170,17 @@ def _look_again(gray: Any, place: list[Decoded], reread: Reread) -> tuple[list[s
     length, direction = max(c[1] for c in centres), centres[0][2]
     turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * 2.2)
     found = []
-    for decoded in reread(turned.image):
+    for decoded in reread(_sharpened(turned.image) if sharpen else turned.image):
         if decoded.symbology not in LINEAR or len(decoded.corners) != 4:
             continue
         (x0, y0), (x1, y1) = turned.to_frame([decoded.corners[0], decoded.corners[1]])
         if math.cos(math.radians(math.degrees(math.atan2(y1 - y0, x1 - x0)) - direction)) > 0:
             found.append(decoded.text)
     return found, barred_span(turned.image, length)
+
+
+def _sharpened(image: Any) -> Any:
+    """An unsharp mask: edges of bars that blur has run together stand apart again."""
+    import cv2
+
+    return cv2.addWeighted(image, 2.0, cv2.GaussianBlur(image, (0, 0), 2.0), -1.0, 0)
