@@ -28,6 +28,7 @@ from hub.domain import (
     packing,
     picking,
     pickups,
+    receiving,
     returns,
     stock,
     tasks,
@@ -103,4 +104,6 @@ HANDLERS: dict[str, Handler] = {
     "op.reviewed": _hub(exceptions.op_reviewed, commands.OpReviewed),
     "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
+    # -- receiving ------------------------------------------------------------------------
+    "goods.received": Handler(receiving.goods_received),
 }

@@ -39,6 +39,8 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "allotments": ("device_id", "location", "sku", "granted", "used", "released", "target", "expires_at"),
     "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
     "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
+    # receiving
+    "goods_receipts": ("op_id", "location", "bin", "sku", "qty", "gtin", "batch", "expiry", "reference", "actor", "hlc"),
 }
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
