@@ -1,9 +1,13 @@
-"""Many seeds of the camera scanner's corpus test: false reads and read rate.
+"""Many seeds of the camera scanner's corpus test: false reads and read rate, with and
+without the guard's sharper look (``devices.misread_guard``).
 
 ``python -m benchmarks.scan_sweep [--seeds 1-200] [--seed 26278 ...] [--per-class 3]`` runs the
 clips of ``tests/unit/devices/test_scan_corpus.py`` (``generate_clips(seed=…, per_class=3)``)
 for every seed through the camera screen's scanner and prints, per distortion, the clips
-whose code was reported, and every false read with its seed and clip. Nothing here is a test.
+whose code was reported, and every false read with its seed and clip. "Before" is the
+same scanner with the sharper look switched off; it is decoded again only for clips where
+the sharper look dropped something (elsewhere the two are the same by construction).
+A line per seed shows progress. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -12,28 +16,72 @@ import argparse
 import time
 from collections import Counter
 
+from typing import Any
+
+from devices import misread_guard
 from devices.corpus import DEGRADATIONS, generate_clips, judge_clip
 from devices.decoders import DecoderConfig, make_decoder
 
 __all__ = ["main", "sweep"]
 
 
-def sweep(seeds: list[int], per_class: int = 3, *, verbose: bool = True) -> tuple[Counter[str], Counter[str], list[str]]:
-    """(clips per distortion, clips read per distortion, false reads as ``seed clip``)."""
+class _SharperLook:
+    """Counts the sharper look's vetoes; ``on=False`` is the scanner before it existed."""
+
+    def __init__(self) -> None:
+        self.real = misread_guard._sharper_look_disagrees
+        self.on, self.vetoes = True, 0
+
+    def __call__(self, *args: Any) -> bool:
+        if not self.on:
+            return False
+        vetoed = bool(self.real(*args))
+        self.vetoes += vetoed
+        return vetoed
+
+
+class Tally:
+    """Clips, reads and false reads per distortion, after and before."""
+
+    def __init__(self) -> None:
+        self.clips: Counter[str] = Counter()
+        self.read: Counter[str] = Counter()
+        self.read_before: Counter[str] = Counter()
+        self.false: list[str] = []
+        self.false_before: list[str] = []
+
+
+def sweep(seeds: list[int], per_class: int = 3, *, verbose: bool = True) -> Tally:
+    """Every seed's clips through the camera screen's scanner, with and without the sharper look."""
     camera = make_decoder(DecoderConfig(center_zoom=True))  # as the camera screen has it
-    clips_seen: Counter[str] = Counter()
-    read: Counter[str] = Counter()
-    false: list[str] = []
-    for seed in seeds:
-        for clip in generate_clips(seed=seed, per_class=per_class):
-            ok, wrong = judge_clip(camera, clip)
-            clips_seen[clip.degradation] += 1
-            read[clip.degradation] += ok
-            if wrong:
-                false.append(f"seed {seed} {clip.name} (code {clip.expected})")
-                if verbose:
-                    print("FALSE READ", false[-1], flush=True)
-    return clips_seen, read, false
+    look = _SharperLook()
+    misread_guard._sharper_look_disagrees = look  # type: ignore[assignment]
+    tally = Tally()
+    try:
+        for seed in seeds:
+            for clip in generate_clips(seed=seed, per_class=per_class):
+                look.vetoes = 0
+                ok, wrong = judge_clip(camera, clip)
+                before = (ok, wrong)
+                if look.vetoes:
+                    look.on = False
+                    before = judge_clip(camera, clip)
+                    look.on = True
+                where = f"seed {seed} {clip.name} (code {clip.expected})"
+                tally.clips[clip.degradation] += 1
+                tally.read[clip.degradation] += ok
+                tally.read_before[clip.degradation] += before[0]
+                tally.false += [where] * bool(wrong)
+                tally.false_before += [where] * bool(before[1])
+                if verbose and (wrong or before[1]):
+                    print(f"false read {'after' if wrong else 'before only'}: {where}", flush=True)
+            if verbose:
+                print(f"seed {seed}: {sum(tally.clips.values())} clips, read {sum(tally.read.values())} "
+                      f"(before {sum(tally.read_before.values())}), false {len(tally.false)} "
+                      f"(before {len(tally.false_before)})", flush=True)
+    finally:
+        misread_guard._sharper_look_disagrees = look.real
+    return tally
 
 
 def _seeds(text: str) -> list[int]:
@@ -49,17 +97,21 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds = sorted(set(_seeds(args.seeds) + args.seed))
     started = time.perf_counter()
-    clips_seen, read, false = sweep(seeds, args.per_class)
-    total = sum(clips_seen.values())
+    t = sweep(seeds, args.per_class)
+    total = sum(t.clips.values())
     print(f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}), {total} clips of 3 frames, "
           f"{time.perf_counter() - started:.0f} s")
-    print("distortion     read / clips")
+    print("distortion     read after / before / clips")
     for degradation in DEGRADATIONS:
-        print(f"{degradation:<14} {read[degradation]:>4} / {clips_seen[degradation]}")
-    print(f"{'all':<14} {sum(read.values()):>4} / {total} ({100 * sum(read.values()) / max(total, 1):.1f} %)")
-    print(f"false reads: {len(false)}")
-    for line in false:
-        print("  ", line)
+        print(f"{degradation:<14} {t.read[degradation]:>5} / {t.read_before[degradation]:>5} / {t.clips[degradation]}")
+    after, before = sum(t.read.values()), sum(t.read_before.values())
+    print(f"{'all':<14} {after:>5} / {before:>5} / {total} ({100 * after / max(total, 1):.1f} % vs "
+          f"{100 * before / max(total, 1):.1f} %)")
+    print(f"false reads after: {len(t.false)}, before: {len(t.false_before)}")
+    for line in t.false:
+        print("   after:", line)
+    for line in t.false_before:
+        print("   before:", line)
 
 
 if __name__ == "__main__":
