@@ -1,12 +1,13 @@
 """Many seeds of the camera scanner's corpus test: false reads and read rate, with and
-without the guard's sharper look (``devices.misread_guard``).
+without the guard's two newer checks (``devices.misread_guard``: the sharper look at an
+EAN/UPC, two rows through one code).
 
 ``python -m benchmarks.scan_sweep [--seeds 1-200] [--seed 26278 ...] [--per-class 3]`` runs the
 clips of ``tests/unit/devices/test_scan_corpus.py`` (``generate_clips(seed=…, per_class=3)``)
 for every seed through the camera screen's scanner and prints, per distortion, the clips
 whose code was reported, and every false read with its seed and clip. "Before" is the
-same scanner with the sharper look switched off; it is decoded again only for clips where
-the sharper look dropped something (elsewhere the two are the same by construction).
+same scanner with those checks switched off; it is decoded again only for clips where one
+of them fired (elsewhere the two are the same by construction).
 A line per seed shows progress. Nothing here is a test.
 """
 
@@ -25,19 +26,24 @@ from devices.decoders import DecoderConfig, make_decoder
 __all__ = ["main", "sweep"]
 
 
-class _SharperLook:
-    """Counts the sharper look's vetoes; ``on=False`` is the scanner before it existed."""
+class _Check:
+    """One of the guard's newer checks, counting when it fires; ``on=False`` is the scanner
+    before it existed."""
 
-    def __init__(self) -> None:
-        self.real = misread_guard._sharper_look_disagrees
-        self.on, self.vetoes = True, 0
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.real = getattr(misread_guard, name)
+        self.on, self.fired = True, 0
 
     def __call__(self, *args: Any) -> bool:
         if not self.on:
             return False
-        vetoed = bool(self.real(*args))
-        self.vetoes += vetoed
-        return vetoed
+        fired = bool(self.real(*args))
+        self.fired += fired
+        return fired
+
+
+_NEW_CHECKS = ("_sharper_look_disagrees", "_same_span")  # the sharper look; two rows through one code
 
 
 class Tally:
@@ -54,19 +60,23 @@ class Tally:
 def sweep(seeds: list[int], per_class: int = 3, *, verbose: bool = True) -> Tally:
     """Every seed's clips through the camera screen's scanner, with and without the sharper look."""
     camera = make_decoder(DecoderConfig(center_zoom=True))  # as the camera screen has it
-    look = _SharperLook()
-    misread_guard._sharper_look_disagrees = look  # type: ignore[assignment]
+    checks = [_Check(name) for name in _NEW_CHECKS]
+    for check in checks:
+        setattr(misread_guard, check.name, check)
     tally = Tally()
     try:
         for seed in seeds:
             for clip in generate_clips(seed=seed, per_class=per_class):
-                look.vetoes = 0
+                for check in checks:
+                    check.fired = 0
                 ok, wrong = judge_clip(camera, clip)
                 before = (ok, wrong)
-                if look.vetoes:
-                    look.on = False
+                if any(check.fired for check in checks):
+                    for check in checks:
+                        check.on = False
                     before = judge_clip(camera, clip)
-                    look.on = True
+                    for check in checks:
+                        check.on = True
                 where = f"seed {seed} {clip.name} (code {clip.expected})"
                 tally.clips[clip.degradation] += 1
                 tally.read[clip.degradation] += ok
@@ -80,7 +90,8 @@ def sweep(seeds: list[int], per_class: int = 3, *, verbose: bool = True) -> Tall
                       f"(before {sum(tally.read_before.values())}), false {len(tally.false)} "
                       f"(before {len(tally.false_before)})", flush=True)
     finally:
-        misread_guard._sharper_look_disagrees = look.real
+        for check in checks:
+            setattr(misread_guard, check.name, check.real)
     return tally
 
 

@@ -108,6 +108,8 @@ def _overlap(a: Decoded, b: Decoded) -> bool:
     row only, so for two of them each box is widened by a third of its length: two rows
     through one code are the same place. Other codes must overlap outright: a carton label
     stacks a GS1-128 and a Code128 a few millimetres apart."""
+    if a.symbology == b.symbology and _same_span(a, b):
+        return True
     widen = a.symbology in RETAIL and b.symbology in RETAIL
 
     def box(d: Decoded) -> tuple[float, float, float, float]:
@@ -117,6 +119,19 @@ def _overlap(a: Decoded, b: Decoded) -> bool:
 
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = box(a), box(b)
     return ax0 <= bx1 and bx0 <= ax1 and ay0 <= by1 and by0 <= ay1
+
+
+def _same_span(a: Decoded, b: Decoded) -> bool:
+    """Two rows through one printed code: the same length, ends at the same place along the
+    row, a little apart across it. A blurred or small GS1-128 can read as two different
+    texts on two rows of one frame, one of them a valid wrong string (mod 103 lets one
+    misread in 103 through), and a Code128 is reported from a single frame."""
+    (ca, la, direction), (cb, lb, _) = _geometry(a), _geometry(b)
+    dx, dy = cb[0] - ca[0], cb[1] - ca[1]
+    along = abs(dx * math.cos(math.radians(direction)) + dy * math.sin(math.radians(direction)))
+    across = abs(-dx * math.sin(math.radians(direction)) + dy * math.cos(math.radians(direction)))
+    length = max(la, lb)
+    return abs(la - lb) <= 0.05 * length and along <= 0.05 * length and across <= length / 3
 
 
 def _geometry(decoded: Decoded) -> tuple[tuple[float, float], float, float]:
