@@ -9,6 +9,8 @@ frame:
 * two different linear codes over the same place cannot both be right: the place is
   read again upright (turned so the bars stand up, along their normal) and the one that
   read agrees with is kept; if it agrees with neither, both go;
+  two results of one symbology on the same span a few rows apart are the same place too
+  (a small GS1-128 read on two rows as two texts, one of them a valid wrong one);
 * a code read at a slant of more than 8° (a row that may have crossed only part of it)
   is read again upright; if that read finds a different code, the result goes;
 * a short code (EAN-8, UPC-E: the usual misread) whose run of bars goes on well beyond
@@ -18,6 +20,12 @@ frame:
   grain or faint print can flip a left-half digit's parity, and the same wrong EAN-13
   comes out frame after frame. If the closer look reads one different code, it replaces
   the first read; if it reads several, the result goes.
+
+* every EAN/UPC that is left is looked at once more, upright and sharpened: a heavily
+  blurred EAN-13 can spell the same wrong code in every frame (thin bars run together),
+  and at full size with its edges sharpened it reads as what is printed. If that look
+  reads a different EAN/UPC, the result goes (it is not replaced: the sharpened look is
+  a second opinion, not a better one).
 
 What passes here is still not reported at once: ``devices.camera.CameraScanner`` wants
 the same product code in two frames first.
