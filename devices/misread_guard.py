@@ -92,7 +92,7 @@ def _sharper_look_disagrees(gray: Any, decoded: Decoded, reread: Reread) -> bool
     code the same way in every frame (merged thin bars flip a left-half digit's parity),
     so agreement across frames does not catch it; at full size and sharpened the bars
     come apart again."""
-    again = _look_again(gray, [decoded], reread, sharpen=True)[0]
+    again = _look_again(gray, [decoded], reread, sharpen=True, reach=1.1)[0]
     return any(text != decoded.text for text in again)
 
 
@@ -183,15 +183,18 @@ def _slanted(gray: Any, decoded: Decoded) -> bool:
     return abs((bar_angle(gray, centre, length * 0.3) - row + 90) % 180 - 90) > _SLANT
 
 
-def _look_again(gray: Any, place: list[Decoded], reread: Reread, *, sharpen: bool = False) -> tuple[list[str], float]:
+def _look_again(gray: Any, place: list[Decoded], reread: Reread, *, sharpen: bool = False,
+                reach: float = 2.2) -> tuple[list[str], float]:
     """What an upright read of the place of ``place`` (one result or a conflicting group)
     finds, and how wide its run of bars is. The crop is wide enough for an EAN-13 around
     a UPC-E read out of it. Only reads along the first result's direction count: read
-    backwards, the same bars can spell another valid EAN-8."""
+    backwards, the same bars can spell another valid EAN-8. ``reach``: the crop's size in
+    code lengths (1.1: the code and its quiet zones only, for a look that needs no context;
+    the crop's area, and so the look's cost, grows with its square)."""
     centres = [_geometry(d) for d in place]
     centre = (sum(c[0][0] for c in centres) / len(centres), sum(c[0][1] for c in centres) / len(centres))
     length, direction = max(c[1] for c in centres), centres[0][2]
-    turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * 2.2)
+    turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * reach)
     found = []
     for decoded in reread(_sharpened(turned.image) if sharpen else turned.image):
         if decoded.symbology not in LINEAR or len(decoded.corners) != 4:
