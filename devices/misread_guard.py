@@ -9,6 +9,8 @@ frame:
 * two different linear codes over the same place cannot both be right: the place is
   read again upright (turned so the bars stand up, along their normal) and the one that
   read agrees with is kept; if it agrees with neither, both go;
+  two results of one symbology on the same span a few rows apart are the same place too
+  (a small GS1-128 read on two rows as two texts, one of them a valid wrong one);
 * a code read at a slant of more than 8° (a row that may have crossed only part of it)
   is read again upright; if that read finds a different code, the result goes;
 * a short code (EAN-8, UPC-E: the usual misread) whose run of bars goes on well beyond
@@ -18,6 +20,12 @@ frame:
   grain or faint print can flip a left-half digit's parity, and the same wrong EAN-13
   comes out frame after frame. If the closer look reads one different code, it replaces
   the first read; if it reads several, the result goes.
+
+* every EAN/UPC that is left is looked at once more, upright and sharpened: a heavily
+  blurred EAN-13 can spell the same wrong code in every frame (thin bars run together),
+  and at full size with its edges sharpened it reads as what is printed. If that look
+  reads a different EAN/UPC, the result goes (it is not replaced: the sharpened look is
+  a second opinion, not a better one).
 
 What passes here is still not reported at once: ``devices.camera.CameraScanner`` wants
 the same product code in two frames first.
@@ -72,9 +80,20 @@ def guard_misreads(gray: Any, found: list[Decoded], reread: Reread, *, unsmoothe
     for decoded in (d for d in found if id(d) not in gone):
         fine = decoded.symbology in RETAIL and _fine(decoded)
         closer = _closer(gray if unsmoothed is None else unsmoothed, decoded, reread) if fine else decoded
-        if closer is not None:
+        if closer is not None and not (closer.symbology in RETAIL and _sharper_look_disagrees(gray, closer, reread)):
             kept.append(closer)
     return kept
+
+
+def _sharper_look_disagrees(gray: Any, decoded: Decoded, reread: Reread) -> bool:
+    """Whether the place, turned upright and sharpened, reads as a different EAN/UPC.
+
+    A blurred EAN-13 read through zxing-cpp's downscaled pass can spell another valid
+    code the same way in every frame (merged thin bars flip a left-half digit's parity),
+    so agreement across frames does not catch it; at full size and sharpened the bars
+    come apart again."""
+    again = _look_again(gray, [decoded], reread, sharpen=True, reach=1.1)[0]
+    return any(text != decoded.text for text in again)
 
 
 def _conflicts(linear: list[Decoded]) -> list[set[int]]:
@@ -97,6 +116,8 @@ def _overlap(a: Decoded, b: Decoded) -> bool:
     row only, so for two of them each box is widened by a third of its length: two rows
     through one code are the same place. Other codes must overlap outright: a carton label
     stacks a GS1-128 and a Code128 a few millimetres apart."""
+    if a.symbology == b.symbology and _same_span(a, b):
+        return True
     widen = a.symbology in RETAIL and b.symbology in RETAIL
 
     def box(d: Decoded) -> tuple[float, float, float, float]:
@@ -106,6 +127,19 @@ def _overlap(a: Decoded, b: Decoded) -> bool:
 
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = box(a), box(b)
     return ax0 <= bx1 and bx0 <= ax1 and ay0 <= by1 and by0 <= ay1
+
+
+def _same_span(a: Decoded, b: Decoded) -> bool:
+    """Two rows through one printed code: the same length, ends at the same place along the
+    row, a little apart across it. A blurred or small GS1-128 can read as two different
+    texts on two rows of one frame, one of them a valid wrong string (mod 103 lets one
+    misread in 103 through), and a Code128 is reported from a single frame."""
+    (ca, la, direction), (cb, lb, _) = _geometry(a), _geometry(b)
+    dx, dy = cb[0] - ca[0], cb[1] - ca[1]
+    along = abs(dx * math.cos(math.radians(direction)) + dy * math.sin(math.radians(direction)))
+    across = abs(-dx * math.sin(math.radians(direction)) + dy * math.cos(math.radians(direction)))
+    length = max(la, lb)
+    return abs(la - lb) <= 0.05 * length and along <= 0.05 * length and across <= length / 3
 
 
 def _geometry(decoded: Decoded) -> tuple[tuple[float, float], float, float]:
@@ -149,20 +183,30 @@ def _slanted(gray: Any, decoded: Decoded) -> bool:
     return abs((bar_angle(gray, centre, length * 0.3) - row + 90) % 180 - 90) > _SLANT
 
 
-def _look_again(gray: Any, place: list[Decoded], reread: Reread) -> tuple[list[str], float]:
+def _look_again(gray: Any, place: list[Decoded], reread: Reread, *, sharpen: bool = False,
+                reach: float = 2.2) -> tuple[list[str], float]:
     """What an upright read of the place of ``place`` (one result or a conflicting group)
     finds, and how wide its run of bars is. The crop is wide enough for an EAN-13 around
     a UPC-E read out of it. Only reads along the first result's direction count: read
-    backwards, the same bars can spell another valid EAN-8."""
+    backwards, the same bars can spell another valid EAN-8. ``reach``: the crop's size in
+    code lengths (1.1: the code and its quiet zones only, for a look that needs no context;
+    the crop's area, and so the look's cost, grows with its square)."""
     centres = [_geometry(d) for d in place]
     centre = (sum(c[0][0] for c in centres) / len(centres), sum(c[0][1] for c in centres) / len(centres))
     length, direction = max(c[1] for c in centres), centres[0][2]
-    turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * 2.2)
+    turned = turn_upright(gray, centre, bar_angle(gray, centre, length * 0.3), length * reach)
     found = []
-    for decoded in reread(turned.image):
+    for decoded in reread(_sharpened(turned.image) if sharpen else turned.image):
         if decoded.symbology not in LINEAR or len(decoded.corners) != 4:
             continue
         (x0, y0), (x1, y1) = turned.to_frame([decoded.corners[0], decoded.corners[1]])
         if math.cos(math.radians(math.degrees(math.atan2(y1 - y0, x1 - x0)) - direction)) > 0:
             found.append(decoded.text)
     return found, barred_span(turned.image, length)
+
+
+def _sharpened(image: Any) -> Any:
+    """An unsharp mask: edges of bars that blur has run together stand apart again."""
+    import cv2
+
+    return cv2.addWeighted(image, 2.0, cv2.GaussianBlur(image, (0, 0), 2.0), -1.0, 0)

@@ -28,6 +28,7 @@ from hub.domain import (
     packing,
     picking,
     pickups,
+    receiving,
     returns,
     stock,
     tasks,
@@ -116,4 +117,6 @@ HANDLERS: dict[str, Handler] = {
     # -- events and foresight -----------------------------------------------------------
     "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
     "device.status_set": _hub(risk.device_status_set, commands.DeviceStatusSet),
+    # -- receiving ------------------------------------------------------------------------
+    "goods.received": Handler(receiving.goods_received),
 }

@@ -42,6 +42,8 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     # events and foresight
     "order_risk": ("order_id", "location", "level", "reason", "assessed_at"),
     "device_status": ("device_id", "location", "online", "unsent_ops", "last_seen_at", "changed_at"),
+    # receiving
+    "goods_receipts": ("op_id", "location", "bin", "sku", "qty", "gtin", "batch", "expiry", "reference", "actor", "hlc"),
 }
 # set-up: the network's details and transfers between locations
 DOMAIN_TABLES["items"] += ("length_mm", "width_mm", "height_mm", "hazmat", "min_age")

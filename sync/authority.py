@@ -94,6 +94,8 @@ AUTHORITY: dict[str, Rule] = {
                       privileged_when="supervisor_task"),
     "reservation.requested": Rule(device_roles=frozenset({"terminal"}), operator_roles=_EVERYONE),
     "allotment.released": Rule(device_roles=frozenset({"terminal"}), operator_roles=_EVERYONE),
+    # receiving: goods put into a bin of the sender's location, by the counter staff
+    "goods.received": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=(Scope("bin", "bin"),)),
 }
 
 

@@ -8,7 +8,7 @@ and a handler on the hub.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Callable
 
@@ -58,6 +58,8 @@ __all__ = [
     "Qty",
     "LineNo",
     "When",
+    # receiving
+    "GoodsReceived",
 ]
 
 # Version 2: order.staging_set names its field `place` (was `staging`).
@@ -316,6 +318,27 @@ class TaskDone(_Payload):
     bin: Code | None = None  # where put-back units went, if not the task's bin
 
 
+# -- receiving ------------------------------------------------------------------------
+def _date_this_century(day: date) -> date:
+    if not 2000 <= day.year <= 2100:
+        raise ValueError("a date between the years 2000 and 2100")
+    return day
+
+
+class GoodsReceived(_Payload):
+    """Units that arrived (a delivery, a transfer) put into a bin at the device's location.
+    `gtin`, `batch` and `expiry` come from the item's GS1 barcode when it carries them;
+    `reference` is what the goods came with (a delivery note, a transfer number)."""
+
+    bin: Code
+    sku: Code
+    qty: Qty
+    gtin: Annotated[str, Field(pattern=r"^[0-9]{8,14}$")] | None = None
+    batch: Annotated[str, Field(min_length=1, max_length=20, pattern=PRINTABLE)] | None = None
+    expiry: Annotated[date, AfterValidator(_date_this_century)] | None = None
+    reference: Annotated[str, Field(max_length=64, pattern=PRINTABLE)] = ""
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -341,6 +364,8 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="task.done", nature=Nature.FACT, payload=TaskDone),
         OpKind(name="pack.carton_closed", nature=Nature.FACT, payload=CartonClosed),
         OpKind(name="shipment.handed_to_carrier", nature=Nature.FACT, payload=HandedToCarrier),
+        # receiving
+        OpKind(name="goods.received", nature=Nature.FACT, payload=GoodsReceived),
     )
 }
 

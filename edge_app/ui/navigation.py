@@ -27,6 +27,7 @@ from edge_app.ui.screens.pack import PackView
 from edge_app.ui.screens.pick import BatchView, PickView
 from edge_app.ui.screens.pickup import PickupView
 from edge_app.ui.screens.quick_order import QuickOrderView
+from edge_app.ui.screens.receive import ReceiveView
 from edge_app.ui.screens.returns import ReturnView
 from edge_app.ui.screens.sign_in import SignInView
 from edge_app.ui.screens.stock import MoveView, StockView
@@ -52,6 +53,7 @@ SCREENS: dict[str, Callable[..., Screen]] = {
     "count": CountView,
     "issues": IssuesView,
     "quick": QuickOrderView,
+    "receive": ReceiveView,  # receiving
 }
 
 

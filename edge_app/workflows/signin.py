@@ -59,13 +59,14 @@ QUEUE_WORDS = {
     "returns": "Returns",
     "tasks": "Counts and tasks",
     "quick": "Quick orders",
+    "receive": "Receive goods",  # receiving
 }
 # What each role may do, most frequent first.
 ROLE_QUEUES: dict[str, tuple[str, ...]] = {
     "picker": ("pick", "tasks"),
     "packer": ("pack", "pick", "tasks"),
-    "associate": ("pickups", "returns", "pick", "tasks"),
-    "supervisor": ("pick", "pack", "pickups", "returns", "tasks"),
+    "associate": ("pickups", "returns", "pick", "tasks", "receive"),
+    "supervisor": ("pick", "pack", "pickups", "returns", "tasks", "receive"),
 }
 
 
@@ -206,6 +207,9 @@ def queue_counts(replica: Replica, role: str) -> list[Queue]:
     }
     counters["quick"] = lambda: _count(replica, "SELECT COUNT(*) FROM outbox WHERE kind = 'reservation.requested' "
                                                 "AND state = 'pending'")
+    # receiving: receipts made here that wait to be sent
+    counters["receive"] = lambda: _count(replica, "SELECT COUNT(*) FROM outbox WHERE kind = 'goods.received' "
+                                                  "AND state = 'pending'")
     device_role = replica.get_meta("role") or ""
     keys = ROLE_QUEUES.get(role, ())
     if device_role == "terminal":  # a dark-store terminal takes orders, whoever signs in
@@ -216,7 +220,8 @@ def queue_counts(replica: Replica, role: str) -> list[Queue]:
 
 # The op a queue's work sends: a queue this device's role may not send is not shown.
 _QUEUE_KINDS = {"pick": "pick.confirmed", "pack": "pack.carton_closed", "pickups": "pickup.handed_over",
-                "returns": "return.received", "tasks": "task.done", "quick": "reservation.requested"}
+                "returns": "return.received", "tasks": "task.done", "quick": "reservation.requested",
+                "receive": "goods.received"}  # receiving
 
 
 def _count(replica: Replica, sql: str, params: tuple = ()) -> int:

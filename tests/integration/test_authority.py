@@ -87,6 +87,8 @@ def payloads(order: dict, task: dict) -> dict[str, dict]:
                                   "promised_by": "2030-01-01T00:00:00+00:00", "lines": [{"sku": "MILK-1L", "qty": 1}],
                                   "from_allotment": False},
         "allotment.released": {"sku": "MILK-1L", "qty": 1},
+        # receiving
+        "goods.received": {"bin": bin_code, "sku": sku, "qty": 1, "reference": "DN-1"},
     }
 
 

@@ -172,6 +172,9 @@ def _templates(order: dict) -> dict[str, dict]:
                                   "promised_by": "2030-01-01T00:00:00+00:00", "lines": [{"sku": "MILK-1L", "qty": 1}],
                                   "from_allotment": True},
         "allotment.released": {"sku": "MILK-1L", "qty": 1},
+        # receiving
+        "goods.received": {"bin": "A-01-1", "sku": "MILK-1L", "qty": 1, "gtin": "04006381333931", "batch": "L1",
+                           "expiry": "2027-12-31", "reference": "DN-1"},
     }
 
 

@@ -102,7 +102,7 @@ def test_home_shows_the_queues_of_the_role_with_counts(replica):
     supervisor = {q.key for q in queue_counts(replica, "supervisor")}
     assert picker == {"To pick": 1, "Counts and tasks": 0}
     assert packer["To pack"] == 1
-    assert supervisor == {"pick", "pack", "pickups", "returns", "tasks"}
+    assert supervisor == {"pick", "pack", "pickups", "returns", "tasks", "receive"}
 
 
 def test_idle_timer_expires_after_the_timeout_and_a_touch_restarts_it():
@@ -209,4 +209,4 @@ def test_a_station_shows_only_the_queues_its_device_role_may_send(replica):
     replica.set_meta("role", "picker")  # a picker handheld: a supervisor signed in on it picks and does tasks
     assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "tasks"]
     replica.set_meta("role", "associate")
-    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "pickups", "returns", "tasks"]
+    assert [q.key for q in queue_counts(replica, "supervisor")] == ["pick", "pickups", "returns", "tasks", "receive"]

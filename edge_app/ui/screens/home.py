@@ -12,7 +12,8 @@ from edge_app.workflows.signin import Queue, queue_counts
 __all__ = ["HomeView", "QUEUE_ICONS"]
 
 QUEUE_ICONS = {"quick": ft.Icons.POINT_OF_SALE, "pick": ft.Icons.SHOPPING_CART, "batch": ft.Icons.VIEW_MODULE, "pack": ft.Icons.INVENTORY_2,
-               "pickups": ft.Icons.STOREFRONT, "returns": ft.Icons.ASSIGNMENT_RETURN, "tasks": ft.Icons.CHECKLIST}
+               "pickups": ft.Icons.STOREFRONT, "returns": ft.Icons.ASSIGNMENT_RETURN, "tasks": ft.Icons.CHECKLIST,
+               "receive": ft.Icons.MOVE_TO_INBOX}
 
 
 # A queue's key → the screen it opens ("pick" is the list of orders to pick).

@@ -32,6 +32,7 @@ _KIND_WORDS = {
     "task.done": "Task marked done",
     "pack.carton_closed": "Carton",
     "shipment.handed_to_carrier": "Carrier handover",
+    "goods.received": "Goods receipt",  # receiving
 }
 
 
@@ -49,7 +50,7 @@ def describe_issue(row: dict[str, Any]) -> Issue:
     if "qty" in payload and "sku" in payload:
         what = f"{what} of {payload['qty']} × {payload['sku']}"
     if "bin" in payload and payload.get("bin"):
-        what = f"{what} from bin {payload['bin']}"
+        what = f"{what} {'into' if row.get('kind') == 'goods.received' else 'from'} bin {payload['bin']}"
     refused = _status(row) == "rejected"
     result = _json(row.get("result")) or {}
     tasks = tuple(f"To do: {c.get('sentence', c.get('kind', ''))}" for c in result.get("compensations", []))

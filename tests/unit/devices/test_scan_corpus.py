@@ -1,7 +1,10 @@
-"""A small corpus with a fresh seed on every run: no false read reported, and at least raw zxing-cpp's reads.
+"""A small corpus: no false read reported, and at least raw zxing-cpp's reads.
 
-The seed is printed when a test fails; ``BACKROOM_CORPUS_SEED=<seed>`` replays it. The
-large corpus with the read-rate table is ``make bench-scan``.
+The camera scanner's false-read test runs on fixed seeds that once produced a false read
+(``KNOWN_SEEDS``), so they can never come back unnoticed, and on a fresh seed every run.
+The seed is in the test's id and in every failure; ``BACKROOM_CORPUS_SEED=<seed>`` replays
+it. Many seeds at once: ``python -m benchmarks.scan_sweep``; the large corpus with the
+read-rate table is ``make bench-scan``.
 """
 
 import os
@@ -14,6 +17,10 @@ from devices.corpus import DEGRADATIONS, generate_clips, generate_corpus, judge,
 from devices.decoders import DecoderConfig, make_decoder
 
 SEED = int(os.environ.get("BACKROOM_CORPUS_SEED") or random.SystemRandom().randrange(1, 10**6))
+# Seeds whose clips once made the camera scanner report a code that was not there:
+# 26278 blur-001-EAN-13, a blurred 2673809024010 read as 0674006024010 in two frames;
+# 113 small-000-GS1-128, two rows of one small GS1-128 read as two texts, one a valid wrong one.
+KNOWN_SEEDS = (26278, 113)
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +28,16 @@ def camera():
     return make_decoder(DecoderConfig(center_zoom=True))  # as the camera screen has it
 
 
-def test_the_camera_scanner_reports_no_code_that_is_not_in_the_picture(camera):
-    clips = generate_clips(seed=SEED, per_class=3)
+@pytest.mark.parametrize("seed", [*KNOWN_SEEDS, SEED], ids=lambda seed: f"seed={seed}")
+def test_the_camera_scanner_reports_no_code_that_is_not_in_the_picture(camera, seed):
+    clips = generate_clips(seed=seed, per_class=3)
     reported, wrong = 0, []
     for clip in clips:
         read, false = judge_clip(camera, clip)
         reported += read
         wrong += [clip.name] * false
-    assert wrong == [], f"seed {SEED}"
-    assert reported >= 0.6 * len(clips), f"seed {SEED}: {reported} of {len(clips)} clips read"
+    assert wrong == [], f"seed {seed} (BACKROOM_CORPUS_SEED={seed} replays it)"
+    assert reported >= 0.6 * len(clips), f"seed {seed}: {reported} of {len(clips)} clips read"
 
 
 def test_frame_by_frame_it_reads_every_clean_frame_and_no_fewer_than_raw_zxing(camera):
