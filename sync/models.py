@@ -106,6 +106,9 @@ class PullResponse(_Strict):
     changes: list[Change]
     cursor: int
     more: bool
+    # With more to come, the feed position the device's state reflects once it applied
+    # this page (the feed is compacted: hub.feed.pull); None: the cursor.
+    settled: int | None = None
     hlc: str | None = None  # the hub's clock, so a device's next op sorts after what it saw
 
 

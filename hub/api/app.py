@@ -16,6 +16,7 @@ from hub.api.admin import admin_routes
 from hub.api.callers import Caller, actor_of, api_of, caller, client_of, device_of
 from hub.api.docs import install_docs
 from hub.api.door import Door, Throttle
+from hub.api.pull_checks import PULL_REFUSALS, pull_refusal
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
@@ -217,10 +218,15 @@ def _install_routes(app: FastAPI) -> None:
         # Serialised once: returned as a model, FastAPI would validate it all over again.
         return Response(answer.model_dump_json(), media_type="application/json")
 
-    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse)
+    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse, responses=PULL_REFUSALS)
     def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0, le=2**62)] = 0,
-                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                acked: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                numbered: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
         device = device_of(who)
+        with _db(request).read() as conn:  # sync: where the device and the hub are (hub.api.pull_checks)
+            if (refusal := pull_refusal(conn, device, since, acked, numbered)) is not None:
+                return refusal
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:
                 rebalance(conn, device, datetime.now(timezone.utc))
