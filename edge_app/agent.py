@@ -110,7 +110,7 @@ class SyncAgent:
             reused = [r.device_seq for r in answer.results if r.reason_code == "sequence_reused"]
             if reused:  # the hub holds other ops at these numbers: the next pull says up to where
                 self._agreed = min(reused) - 1
-            if len(answer.results) < len(ops):
+            if len(answer.results) < len(ops) or any(r.reason_code in outbox.OUT_OF_STEP for r in answer.results):
                 return  # the hub stopped at a gap; sending more now would only repeat it
 
     def _step_in(self, step: OutOfStep, report: RoundReport) -> None:
@@ -177,7 +177,7 @@ class SyncAgent:
                 report.applied += 1
             elif r.status == OpStatus.DUPLICATE:
                 report.duplicates += 1
-            else:
+            elif r.reason_code not in outbox.OUT_OF_STEP:  # those stay pending: not an answer about the op
                 report.rejected.append({"device_seq": r.device_seq, "reason_code": r.reason_code, "message": r.message})
 
     async def _call(self, method: str, url: str, raw: bool = False, **kwargs: Any) -> Any:
