@@ -5,12 +5,15 @@ compacted feed for a device enrolled after a long history."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import text
 
 from edge_app.local import outbox
 from hub.log import run_hub_command
 from hub.verify import replay
+from sync.kinds import SCHEMA_VERSION
 from tests.integration.test_hub_api import count, device_client, pick_op
 from tests.integration.test_pick_slice import order_body, post_order
 
@@ -181,3 +184,21 @@ async def test_changes_made_while_a_device_bootstraps_reach_it_once(hub, tmp_pat
     assert mine[-1]["data"]["lines"][0]["qty_picked"] == 2
     keys = [(c["entity"], c["key"]) for c in seen]
     assert len(keys) - len(set(keys)) <= 2  # only what changed after the page that carried it comes again
+
+
+@pytest.mark.parametrize("kind, payload", [
+    ("count.recorded", {"bin": "A-01-1", "sku": "NOT-IN-CATALOGUE", "counted": 4}),
+    ("stock.moved", {"from_bin": "A-01-1", "to_bin": "A-01-2", "sku": "NOT-IN-CATALOGUE", "qty": 1}),
+])
+async def test_a_fact_naming_an_unknown_sku_stands_with_a_catalogue_review_task(hub, tmp_path, kind, payload):
+    device = await hub.device(tmp_path / "d", role="supervisor")
+    device_id = device.replica.get_meta("device_id")
+    op = {"op_id": str(uuid.uuid4()), "device_id": device_id, "device_seq": 1, "kind": kind, "payload": payload,
+          "actor": "tester", "hlc": f"{1_700_000_000_000:015d}:000000:{device_id}", "schema_version": SCHEMA_VERSION}
+    async with device_client(hub, device) as client:
+        result = (await client.post("/v1/ops", json={"ops": [op]})).json()["results"][0]
+    assert result["status"] == "applied", result
+    assert "catalogue_review" in [c["kind"] for c in result["compensations"]]
+    assert await count(hub, "tasks WHERE kind = 'catalogue_review'") == 1
+    assert await count(hub, "conflicts WHERE rule IN ('unknown_sku', 'move_beyond_on_hand')") == 1
+    assert replay(hub.db).same
