@@ -129,15 +129,16 @@ class SyncAgent:
         with self.replica.transaction() as conn:
             numbered = recovery.numbered_seq(conn) if self._agreed is None else self._agreed
             where = {"acked": recovery.acked_seq(conn), "numbered": numbered}
+        tag = self.replica.get_meta("cursor_tag")  # the cursor's fingerprint, as the hub gave it
         settled: list[int] = []  # a compacted pull's pages: the state is whole up to the least
         # The next page travels while this one is applied (in a thread: SQLite lets go
         # of the GIL while it writes), so a bootstrap waits on the slower of the two.
-        fetching = asyncio.ensure_future(self._page(self.replica.cursor, where))
+        fetching = asyncio.ensure_future(self._page(self.replica.cursor, where, tag))
         try:
             while True:
                 page = await fetching
                 if page.more:
-                    fetching = asyncio.ensure_future(self._page(page.cursor, where))
+                    fetching = asyncio.ensure_future(self._page(page.cursor, where, page.tag))
                 settled.append(page.cursor if page.settled is None else page.settled)
                 page.settled = min(settled) if page.more else page.cursor
                 await asyncio.to_thread(self._apply_page, page)
@@ -149,8 +150,11 @@ class SyncAgent:
                 fetching.cancel()
                 await asyncio.gather(fetching, return_exceptions=True)
 
-    async def _page(self, since: int, where: dict[str, int]) -> PullResponse:
-        raw = await self._call("GET", "/v1/changes", raw=True, params={"since": since, "limit": self.page_size, **where})
+    async def _page(self, since: int, where: dict[str, int], tag: str | None) -> PullResponse:
+        params: dict[str, int | str] = {"since": since, "limit": self.page_size, **where}
+        if tag is not None:
+            params["tag"] = tag
+        raw = await self._call("GET", "/v1/changes", raw=True, params=params)
         return PullResponse.model_validate_json(raw)
 
     def _apply_page(self, page: PullResponse) -> None:
@@ -164,7 +168,7 @@ class SyncAgent:
             conn.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [("cursor", str(page.cursor)), ("settled", str(settled))],
+                [("cursor", str(page.cursor)), ("settled", str(settled)), ("cursor_tag", page.tag)],
             )
             outbox.settle_effects(conn, settled)
             if page.hlc:

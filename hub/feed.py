@@ -3,6 +3,7 @@ scoped to one location (or `*` for all), and devices pull rows past their cursor
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
@@ -13,7 +14,7 @@ from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
-           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head"]
+           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag"]
 
 ALL_LOCATIONS = "*"
 
@@ -188,6 +189,7 @@ class Page:
     cursor: int
     more: bool
     settled: int | None = None  # with more to come: the feed position the device's state reflects
+    tag: str = ""  # the cursor's fingerprint (cursor_tag)
 
     def json(self, hlc: str | None) -> bytes:
         """PullResponse JSON. The stored data is spliced in as it is: parsing and
@@ -199,7 +201,8 @@ class Page:
         )
         more = "true" if self.more else "false"
         settled = "" if self.settled is None else f',"settled":{self.settled}'
-        return f'{{"changes":[{changes}],"cursor":{self.cursor},"more":{more}{settled},"hlc":{json.dumps(hlc)}}}'.encode()
+        return (f'{{"changes":[{changes}],"cursor":{self.cursor},"more":{more}{settled},"tag":"{self.tag}",'
+                f'"hlc":{json.dumps(hlc)}}}').encode()
 
     def response(self, hlc: str | None = None) -> PullResponse:
         return PullResponse.model_validate_json(self.json(hlc))
@@ -208,7 +211,18 @@ class Page:
 def pull(conn: Tx, location: str, since: int, limit: int, device_scope: str = "") -> Page:
     """Changes for `location` (and the device's own scope) after `since`, oldest first, at most `limit`."""
     rows, cursor, more, settled = _page(conn, location, since, limit, device_scope)
-    return Page(list(map(FeedRow._make, rows)), cursor, more, settled)
+    return Page(list(map(FeedRow._make, rows)), cursor, more, settled, cursor_tag(conn, cursor))
+
+
+def cursor_tag(conn: Tx, cursor: int) -> str:
+    """A fingerprint of the feed at `cursor` (its last change at or before it): a device
+    sends it back with the cursor, and a hub restored from a backup, whose feed took
+    other changes at those positions, finds it does not match (hub.api.pull_checks)."""
+    row = conn.execute("SELECT seq, scope, entity, key, data FROM changes WHERE seq <= :c ORDER BY seq DESC LIMIT 1",
+                       {"c": cursor}).first()
+    if row is None:
+        return ""
+    return hashlib.sha256("|".join(str(v) for v in row).encode()).hexdigest()[:32]
 
 
 def _page(conn: Tx, location: str, since: int, limit: int, device_scope: str):

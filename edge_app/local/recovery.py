@@ -90,7 +90,7 @@ def start_rebootstrap(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM rebootstrap_seen")
     _set_meta(conn, "rebootstrap", "1")
     _set_meta(conn, "cursor", "0")
-    conn.execute("DELETE FROM meta WHERE key = 'settled'")
+    conn.execute("DELETE FROM meta WHERE key IN ('settled', 'cursor_tag')")
 
 
 def rebootstrapping(conn: sqlite3.Connection) -> bool:

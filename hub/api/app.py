@@ -222,10 +222,11 @@ def _install_routes(app: FastAPI) -> None:
     def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0, le=2**62)] = 0,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
                 acked: Annotated[int | None, Query(ge=0, le=2**62)] = None,
-                numbered: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
+                numbered: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                tag: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-f]*$")] = None) -> Response:
         device = device_of(who)
         with _db(request).read() as conn:  # sync: where the device and the hub are (hub.api.pull_checks)
-            if (refusal := pull_refusal(conn, device, since, acked, numbered)) is not None:
+            if (refusal := pull_refusal(conn, device, since, acked, numbered, tag)) is not None:
                 return refusal
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:

@@ -11,6 +11,9 @@ skip changes or pretend its ops arrived.
     409 device_behind_hub    the hub holds ops from this device past the last one the
                              device ever numbered: its replica was reset; it numbers its
                              unsent ops after the hub's last and pulls again from 0
+    409 cursor_unknown       the feed at the cursor is not what the device pulled there
+                             (its fingerprint differs: the hub was restored and took other
+                             changes since): it pulls again from 0
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from hub.credentials import Device
-from hub.feed import head
+from hub.feed import cursor_tag, head
 from hub.store.tx import Tx
 
 __all__ = ["pull_refusal", "PULL_REFUSALS"]
@@ -28,14 +31,16 @@ __all__ = ["pull_refusal", "PULL_REFUSALS"]
 # The pull route's documented refusals (OpenAPI), so clients and schemathesis know them.
 PULL_REFUSALS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The device and the hub disagree on where they are: `reason` is "
-                         "`hub_behind_device`, `cursor_ahead_of_hub` or `device_behind_hub`, "
+                         "`hub_behind_device`, `cursor_ahead_of_hub`, `device_behind_hub` or `cursor_unknown`, "
                          "with the hub's `head` and the device's `last_seq` as the hub holds them."},
 }
 
 
-def pull_refusal(conn: Tx, device: Device, since: int, acked: int | None, numbered: int | None) -> JSONResponse | None:
+def pull_refusal(conn: Tx, device: Device, since: int, acked: int | None, numbered: int | None,
+                 tag: str | None = None) -> JSONResponse | None:
     """None when the device may pull from `since`; else the 409 that says why not.
-    `acked`: the last op the device has an answer for; `numbered`: the last it numbered."""
+    `acked`: the last op the device has an answer for; `numbered`: the last it numbered;
+    `tag`: the fingerprint the hub gave with the cursor."""
     top = head(conn)
     last_seq = conn.execute("SELECT last_seq FROM devices WHERE id = :d", {"d": device.id}).scalar_one()
     where = {"head": top, "last_seq": last_seq}
@@ -49,6 +54,9 @@ def pull_refusal(conn: Tx, device: Device, since: int, acked: int | None, number
     if since > top:
         return _refused("cursor_ahead_of_hub", f"cursor {since} is past the hub's last change {top} (the hub was "
                         "restored, or the cursor is not this hub's): pull again from 0", where)
+    if tag is not None and since > 0 and tag != cursor_tag(conn, since):
+        return _refused("cursor_unknown", f"the hub's feed at cursor {since} is not what this device pulled there (the "
+                        "hub was restored from a backup): pull again from 0", where)
     return None
 
 

@@ -181,3 +181,31 @@ async def test_a_handheld_restored_from_an_old_copy_sends_its_new_work_after_the
     assert all(n == 1 for n in _picked(hub).values()) and len(_picked(hub)) == 6
     _same_as_hub(hub, again)
     assert replay(hub.db).same
+
+
+async def test_a_device_that_only_pulls_sees_a_restored_hub_by_its_cursors_fingerprint(hub, tmp_path, hub_db_url):
+    if not hub_db_url.startswith("sqlite"):
+        pytest.skip("the restore copies the hub's SQLite file")
+    from tests.integration.test_pick_slice import order_body, post_order
+
+    db_file = Path(hub_db_url.removeprefix("sqlite:///"))
+    watcher = await hub.device(tmp_path / "w")
+    await watcher.sync()
+    _backup(db_file, tmp_path / "last-night.db")
+    lost = await post_order(hub, order_body("LOST-1", [("MILK-1L", 1)]))
+    await watcher.sync()  # its cursor is past the backup now
+    assert lost["id"] in _order_ids(watcher)
+
+    hub = _restore(hub, db_file, tmp_path / "last-night.db")
+    _reconnect(watcher, hub)
+    for i in range(3):  # the restored hub's feed passes the watcher's cursor with other changes
+        await post_order(hub, order_body(f"NEW-{i}", [("OATS-500", 1)]))
+
+    report = await watcher.sync()
+
+    assert report.out_of_step == ["cursor_unknown"]
+    with hub.db.read() as conn:
+        hub_orders = {r[0] for r in conn.execute(text("SELECT id FROM orders WHERE location = 'DEMO-1'")).all()}
+    assert set(_order_ids(watcher)) == hub_orders and lost["id"] not in hub_orders
+    _same_as_hub(hub, watcher)
+    hub.db.dispose()
