@@ -28,6 +28,8 @@ class SimHub:
 
     def __init__(self, folder: Path, template: "HubTemplate"):
         shutil.copyfile(template.path, folder / "hub.db")
+        self.path, self.backup = folder / "hub.db", folder / "hub-backup.db"
+        self.restores = 0
         self.url = f"sqlite:///{folder / 'hub.db'}"
         self.admin_token = template.admin_token
         self.db = Database(self.url)
@@ -40,6 +42,22 @@ class SimHub:
         self.db = Database(self.url)
         self.app = create_app(self.db)
         self.transport = httpx.ASGITransport(app=self.app)
+
+    def back_up(self) -> None:
+        """Take a backup of the live hub file, as `sqlite3 .backup` (or a nightly job) does."""
+        source, target = sqlite3.connect(self.path), sqlite3.connect(self.backup)
+        source.backup(target)
+        source.close()
+        target.close()
+
+    def restore(self) -> None:
+        """Stop the hub, put the backup back, start again: what it acknowledged since is gone."""
+        self.db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.backup, self.path)
+        self.restores += 1
+        self.restart()
 
     def admin(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=HUB_URL, transport=self.transport,
@@ -71,6 +89,9 @@ class SimDevice:
     def __init__(self, name: str, folder: Path, location: str, role: str):
         self.name, self.folder, self.location, self.role = name, folder, location, role
         self.replica: Replica | None = None
+        # The hub was restored from a backup since this device's last complete round: until
+        # it syncs, ops it holds as answered may be missing at the hub (it sends them again).
+        self.behind_restore = False
         self.agent: SyncAgent | None = None
         self.client: httpx.AsyncClient | None = None
 
