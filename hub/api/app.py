@@ -225,9 +225,9 @@ def _install_routes(app: FastAPI) -> None:
                 numbered: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                 tag: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-f]*$")] = None) -> Response:
         device = device_of(who)
-        with _db(request).read() as conn:  # sync: where the device and the hub are (hub.api.pull_checks)
-            if (refusal := pull_refusal(conn, device, since, acked, numbered, tag)) is not None:
-                return refusal
+        # sync: where the device and the hub are (hub.api.pull_checks)
+        if (refusal := pull_refusal(_db(request), device, since, acked, numbered, tag)) is not None:
+            return refusal
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:
                 rebalance(conn, device, datetime.now(timezone.utc))

@@ -22,8 +22,10 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from hub.audit import record_audit
 from hub.credentials import Device
 from hub.feed import cursor_tag, head
+from hub.store.db import Database
 from hub.store.tx import Tx
 
 __all__ = ["pull_refusal", "PULL_REFUSALS"]
@@ -36,26 +38,41 @@ PULL_REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def pull_refusal(conn: Tx, device: Device, since: int, acked: int | None, numbered: int | None,
+def pull_refusal(db: Database, device: Device, since: int, acked: int | None, numbered: int | None,
                  tag: str | None = None) -> JSONResponse | None:
     """None when the device may pull from `since`; else the 409 that says why not.
     `acked`: the last op the device has an answer for; `numbered`: the last it numbered;
-    `tag`: the fingerprint the hub gave with the cursor."""
+    `tag`: the fingerprint the hub gave with the cursor. A hub found behind a device
+    writes it to the audit trail: the operators learn which ops come again."""
+    with db.read() as conn:
+        refusal = _refusal(conn, device, since, acked, numbered, tag)
+    if refusal is not None and refusal[0] == "hub_behind_device":
+        with db.write() as conn:
+            record_audit(conn, f"device:{device.id}", "sync.hub_behind_device", f"ops #{refusal[2]['last_seq'] + 1}..#{acked}",
+                         "resend_asked", "", {"hub_last_seq": refusal[2]["last_seq"], "device_acked": acked})
+    return None if refusal is None else _refused(*refusal)
+
+
+Refusal = tuple[str, str, dict[str, int]]
+
+
+def _refusal(conn: Tx, device: Device, since: int, acked: int | None, numbered: int | None,
+             tag: str | None) -> Refusal | None:
     top = head(conn)
     last_seq = conn.execute("SELECT last_seq FROM devices WHERE id = :d", {"d": device.id}).scalar_one()
     where = {"head": top, "last_seq": last_seq}
     if acked is not None and acked > last_seq:
-        return _refused("hub_behind_device", f"this device has answers for ops up to #{acked} but the hub holds only up "
+        return ("hub_behind_device", f"this device has answers for ops up to #{acked} but the hub holds only up "
                         f"to #{last_seq} (the hub was restored): send ops #{last_seq + 1}..#{acked} again", where)
     if numbered is not None and numbered < last_seq:
-        return _refused("device_behind_hub", f"the hub holds this device's ops up to #{last_seq} but the device numbered "
+        return ("device_behind_hub", f"the hub holds this device's ops up to #{last_seq} but the device numbered "
                         f"only up to #{numbered} (its replica was reset or restored): number new ops after "
                         f"#{last_seq} and pull again from 0", where)
     if since > top:
-        return _refused("cursor_ahead_of_hub", f"cursor {since} is past the hub's last change {top} (the hub was "
+        return ("cursor_ahead_of_hub", f"cursor {since} is past the hub's last change {top} (the hub was "
                         "restored, or the cursor is not this hub's): pull again from 0", where)
     if tag is not None and since > 0 and tag != cursor_tag(conn, since):
-        return _refused("cursor_unknown", f"the hub's feed at cursor {since} is not what this device pulled there (the "
+        return ("cursor_unknown", f"the hub's feed at cursor {since} is not what this device pulled there (the "
                         "hub was restored from a backup): pull again from 0", where)
     return None
 

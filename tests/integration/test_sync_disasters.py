@@ -120,6 +120,9 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_op_devices_had_dropp
     with picker.replica.transaction() as conn:
         told = recovery.resent(conn)
     assert sorted(r["device_seq"] for r in told) == [3, 4, 5] and all(r["state"] == "applied" for r in told)
+    with hub.db.read() as conn:  # the operators are told which ops came again
+        asked = conn.execute(text("SELECT actor, target FROM audit WHERE action = 'sync.hub_behind_device' ORDER BY id")).all()
+    assert [tuple(a) for a in asked] == [(f"device:{picker_id}", "ops #3..#5"), (f"device:{other_id}", "ops #1..#1")]
     for device in (picker, other):
         await device.sync()
         _same_as_hub(hub, device)
