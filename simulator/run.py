@@ -72,6 +72,8 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
         fleet = [SimDevice(f"dev{i}", folder / f"dev{i}", *roles[i % len(roles)]) for i in range(devices)]
         for device in fleet:
             await device.enroll(hub, network)
+        for device in fleet:  # enrolled devices pull their scope before work starts, so each has work to do
+            await device.bootstrap(tries=3)
         world = World(rng, hub, fleet, network)
         try:
             for n in range(steps):

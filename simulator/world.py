@@ -11,6 +11,7 @@ import httpx
 
 from edge_app.agent import SyncAgent
 from edge_app.enroll import enroll
+from edge_app.errors import EdgeError
 from edge_app.local.replica import Replica
 from hub.api.app import create_app
 from hub.credentials import create_api_token, create_enrollment_code
@@ -107,6 +108,16 @@ class SimDevice:
         self.client = httpx.AsyncClient(base_url=HUB_URL, transport=network.transport(self.name),
                                         headers={"Authorization": f"Bearer {token}"})
         self.agent = SyncAgent(self.replica, self.client, batch_size=7, page_size=50)
+
+    async def bootstrap(self, tries: int) -> bool:
+        """A first sync through the faulty network, tried a few times; False if none got through."""
+        for _ in range(tries):
+            try:
+                await self.agent.sync_once()
+                return True
+            except EdgeError:
+                continue
+        return False
 
     async def crash(self, network: Network) -> None:
         """The app dies: nothing in memory survives; the SQLite file does."""
