@@ -168,7 +168,7 @@ class PushLog:
     and what it has read of the log already."""
 
     entries: list[tuple[Context, Op, OpResult]] = field(default_factory=list)
-    by_seq: dict[tuple[str, int], tuple[str, OpResult, str | None]] = field(default_factory=dict)
+    by_seq: dict[tuple[str, int], tuple[str, OpResult, Op]] = field(default_factory=dict)
     by_op_id: dict[str, OpResult] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     committed_seq: dict[str, int] = field(default_factory=dict)  # devices.last_seq as the transaction began
@@ -204,7 +204,7 @@ class PushLog:
 
     def add(self, ctx: Context, op: Op, result: OpResult) -> None:
         self.entries.append((ctx, op, result))
-        self.by_seq[(ctx.device_id, op.device_seq)] = (op.op_id, result, op_hash(op, result.op_id))
+        self.by_seq[(ctx.device_id, op.device_seq)] = (op.op_id, result, op)
         self.by_op_id.setdefault(op.op_id, result)
         self.last_seq[ctx.device_id] = op.device_seq
 
@@ -255,7 +255,8 @@ class _Group:
     def _one(self, op: Op) -> Answer:
         log = self.log
         if (staged := log.by_seq.get((self.device.id, op.device_seq))) is not None:
-            return self._resend(op, *staged)
+            staged_id, first, staged_op = staged  # its hash only now: re-sends in one transaction are rare
+            return self._resend(op, staged_id, first, op_hash(staged_op, first.op_id))
         if (logged := self.resent.get(op.device_seq)) is not None:
             return self._resend(op, logged[2], logged[3], logged[4])
         expected = log.next_seq(self.device.id)
