@@ -32,6 +32,8 @@ from hub.domain import (
     stock,
     tasks,
 )
+from hub.domain import network  # set-up
+from hub.domain import risk  # events and foresight
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -103,4 +105,15 @@ HANDLERS: dict[str, Handler] = {
     "op.reviewed": _hub(exceptions.op_reviewed, commands.OpReviewed),
     "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
+    # -- set-up: locations changed, imports in batches, adjustments, transfers ----------
+    "location.updated": _hub(network.location_updated, commands.LocationUpdated),
+    "catalogue.items_imported": _hub(network.items_imported, commands.ItemsImported),
+    "bins.imported": _hub(network.bins_imported, commands.BinsImported),
+    "stock.adjusted": _hub(network.stock_adjusted, commands.StockAdjusted),
+    "stock.snapshot_imported": _hub(network.stock_snapshot_imported, commands.StockSnapshotImported),
+    "transfer.shipped": _hub(network.transfer_shipped, commands.TransferShipped),
+    "transfer.received": _hub(network.transfer_received, commands.TransferReceived),
+    # -- events and foresight -----------------------------------------------------------
+    "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
+    "device.status_set": _hub(risk.device_status_set, commands.DeviceStatusSet),
 }
