@@ -63,3 +63,10 @@ bench-floor: system-deps $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# sync: the long soak, not part of `make test` (simulator/soak.py): 10,000 seeded schedules
+# with hub restores from backup among the faults; prints a summary and any violation's replay.
+.PHONY: soak
+SOAK_SCHEDULES ?= 10000
+soak: $(STAMP)
+	$(PY) -m simulator.soak --schedules $(SOAK_SCHEDULES) $(SOAK_ARGS)

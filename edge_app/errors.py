@@ -5,6 +5,7 @@
     ├── EnrollmentFailed   the hub refused the enrollment code
     ├── HubUnreachable     the hub could not be reached (the device stays usable)
     ├── HubRefused         the hub answered with a 4xx (revoked token, bad request)
+    │   └── OutOfStep      the hub and the device disagree on where they are (409 + reason)
     ├── InsecureHub        a hub address that would send secrets in clear (plain http)
     └── Refused            a workflow refused a scan or an action
         ├── UnknownBarcode     no item, bin or order has this code
@@ -19,6 +20,7 @@ __all__ = [
     "EnrollmentFailed",
     "HubUnreachable",
     "HubRefused",
+    "OutOfStep",
     "InsecureHub",
     "Refused",
     "UnknownBarcode",
@@ -46,6 +48,14 @@ class HubUnreachable(EdgeError):
 
 class HubRefused(EdgeError):
     """The hub answered but refused the call; retrying will not help by itself."""
+
+
+class OutOfStep(HubRefused):
+    """The hub was restored, or this replica was: `reason` says which (hub.api.pull_checks)."""
+
+    def __init__(self, message: str, reason: str, last_seq: int, head: int):
+        super().__init__(message)
+        self.reason, self.last_seq, self.head = reason, last_seq, head
 
 
 class InsecureHub(EdgeError):

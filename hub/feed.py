@@ -3,6 +3,7 @@ scoped to one location (or `*` for all), and devices pull rows past their cursor
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
@@ -13,7 +14,7 @@ from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
-           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head"]
+           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag"]
 
 ALL_LOCATIONS = "*"
 
@@ -187,6 +188,8 @@ class Page:
     changes: list[FeedRow]
     cursor: int
     more: bool
+    settled: int | None = None  # with more to come: the feed position the device's state reflects
+    tag: str = ""  # the cursor's fingerprint (cursor_tag)
 
     def json(self, hlc: str | None) -> bytes:
         """PullResponse JSON. The stored data is spliced in as it is: parsing and
@@ -197,7 +200,9 @@ class Page:
             for c in self.changes
         )
         more = "true" if self.more else "false"
-        return f'{{"changes":[{changes}],"cursor":{self.cursor},"more":{more},"hlc":{json.dumps(hlc)}}}'.encode()
+        settled = "" if self.settled is None else f',"settled":{self.settled}'
+        return (f'{{"changes":[{changes}],"cursor":{self.cursor},"more":{more}{settled},"tag":"{self.tag}",'
+                f'"hlc":{json.dumps(hlc)}}}').encode()
 
     def response(self, hlc: str | None = None) -> PullResponse:
         return PullResponse.model_validate_json(self.json(hlc))
@@ -205,22 +210,55 @@ class Page:
 
 def pull(conn: Tx, location: str, since: int, limit: int, device_scope: str = "") -> Page:
     """Changes for `location` (and the device's own scope) after `since`, oldest first, at most `limit`."""
-    rows, cursor, more = _page(conn, location, since, limit, device_scope)
-    return Page(list(map(FeedRow._make, rows)), cursor, more)
+    rows, cursor, more, settled = _page(conn, location, since, limit, device_scope)
+    return Page(list(map(FeedRow._make, rows)), cursor, more, settled, cursor_tag(conn, cursor))
+
+
+def cursor_tag(conn: Tx, cursor: int) -> str:
+    """A fingerprint of the feed at `cursor` (its last change at or before it): a device
+    sends it back with the cursor, and a hub restored from a backup, whose feed took
+    other changes at those positions, finds it does not match (hub.api.pull_checks)."""
+    row = conn.execute("SELECT seq, scope, entity, key, data FROM changes WHERE seq <= :c ORDER BY seq DESC LIMIT 1",
+                       {"c": cursor}).first()
+    if row is None:
+        return ""
+    return hashlib.sha256("|".join(str(v) for v in row).encode()).hexdigest()[:32]
 
 
 def _page(conn: Tx, location: str, since: int, limit: int, device_scope: str):
     # The head is read first and bounds the page: rows up to it are all committed
     # (feed rows commit in seq order), so a cursor moved to it skips nothing, even
     # where each statement sees the latest commits (PostgreSQL's read committed).
+    #
+    # Compacted: a change that a later one (up to the head, in the same scopes)
+    # replaces is not sent, as each carries its entity's whole state and a device
+    # keeps only the last. Applying the rest gives the state applying all would, so a
+    # new device's bootstrap is as long as its scope's current state, not its history.
+    # A page's cursor is its last row: a change replaced after this page's head by one
+    # past the cursor is sent in a later page (that one); none is sent twice.
     top = head(conn)
     rows = conn.execute(
-        "SELECT seq, entity, key, data FROM changes "
-        "WHERE seq > :since AND seq <= :top AND scope IN (:loc, :all, :dev) ORDER BY seq LIMIT :lim",
+        "SELECT seq, entity, key, data FROM changes c "
+        "WHERE seq > :since AND seq <= :top AND scope IN (:loc, :all, :dev) "
+        "AND NOT EXISTS (SELECT 1 FROM changes l WHERE l.entity = c.entity AND l.key = c.key "
+        "AND l.seq > c.seq AND l.seq <= :top AND l.scope IN (:loc, :all, :dev)) ORDER BY seq LIMIT :lim",
         {"since": since, "top": top, "loc": location, "all": ALL_LOCATIONS, "dev": device_scope, "lim": limit + 1},
     ).tuples()
     more = len(rows) > limit
     rows = rows[:limit]
     # With nothing more to send, skip the device past other locations' changes too.
     cursor = rows[-1][0] if more else max(top, since)
-    return rows, cursor, more
+    return rows, cursor, more, _settled(conn, since, cursor, top, (location, device_scope)) if more else None
+
+
+def _settled(conn: Tx, since: int, cursor: int, top: int, scopes: tuple[str, str]) -> int:
+    """Up to where a device that applied this page holds the hub's state: before the
+    first change this page left out for a later one past its cursor (sent in a later
+    page). An op's effect the device overlays leaves only once its position is reached."""
+    first = conn.execute(
+        "SELECT MIN(seq) FROM changes c WHERE seq > :since AND seq <= :cursor AND scope IN (:loc, :all, :dev) "
+        "AND EXISTS (SELECT 1 FROM changes l WHERE l.entity = c.entity AND l.key = c.key "
+        "AND l.seq > :cursor AND l.seq <= :top AND l.scope IN (:loc, :all, :dev))",
+        {"since": since, "cursor": cursor, "top": top, "loc": scopes[0], "all": ALL_LOCATIONS, "dev": scopes[1]},
+    ).scalar_one()
+    return cursor if first is None else first - 1

@@ -29,14 +29,18 @@ from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
 from sync.kinds import SCHEMA_VERSION, parse_payload
 from sync.models import Compensation, Op, OpResult, OpStatus
+from sync.op_identity import op_hash
 
-__all__ = ["INCIDENT_CODES", "order_of", "apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
+__all__ = ["INCIDENT_CODES", "DOOR_CODES", "order_of", "apply_op", "prefetch", "log_ops", "write_log", "record_device_seqs", "run_hub_command", "hub_hlc",
            "observe_hlc"]
 
 
 # Reason codes of ops the hub answered without applying because applying them failed
 # (hub.api.push): a replay gives them the same answer, without running them again.
 INCIDENT_CODES = ("constraint_violation", "incident")
+# Reason codes of ops refused at the door (hub.api.push) before any handler ran: logged,
+# so they consume their sequence number, and replayed with the same answer unrun.
+DOOR_CODES = ("op_id_reused", "invalid_hlc")
 
 
 def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:
@@ -96,10 +100,11 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
             result.change_seq = top
         rows.append((op.op_id, ctx.device_id, op.device_seq, op.kind, to_json(op.payload).decode(), op.actor, op.hlc,
                      op.schema_version, result.model_dump_json(), applied_at, ctx.location, ctx.role, op.proof,
-                     order_of(op.kind, op.payload), result.status.value))
+                     order_of(op.kind, op.payload), result.status.value, op_hash(op, result.op_id)))
     conn.executemany(
         "INSERT INTO op_log (op_id, device_id, device_seq, kind, payload, actor, hlc, schema_version, "
-        "result, applied_at, location, role, proof, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "result, applied_at, location, role, proof, order_id, status, op_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     write_events(conn, applied_at, entries)  # the outbox: events commit with their ops (hub.events)

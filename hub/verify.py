@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.log import INCIDENT_CODES, apply_op, log_ops
+from hub.log import DOOR_CODES, INCIDENT_CODES, apply_op, log_ops
 from hub.outcome import HUB_DEVICE, HUB_ROLE, LEGACY_ROLE, Context
 from hub.store.db import Database
 from hub.store.migrations import migrate
@@ -131,7 +131,8 @@ def _replay_one(conn: Tx, row, different: list[str]) -> None:
     ctx = Context(row["device_id"], row["location"], _role(row))
     logged = OpResult.model_validate_json(row["result"])
     # An incident was answered without being applied: it is answered so again.
-    result = logged if logged.reason_code in INCIDENT_CODES else apply_op(conn, ctx, op)
+    # sync: so is an op refused at the door (DOOR_CODES), before any handler ran.
+    result = logged if logged.reason_code in INCIDENT_CODES + DOOR_CODES else apply_op(conn, ctx, op)
     log_ops(conn, [(ctx, op, result)])
     if _answer(result) != _answer(logged):
         different.append(f"{op.device_id}#{op.device_seq} {op.kind}: logged {_answer(logged)}, replayed {_answer(result)}")

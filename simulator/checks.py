@@ -81,7 +81,7 @@ def _device_log_matches(conn, device: SimDevice) -> list[str]:
         if seq not in outbox or outbox[seq][0] != op_id:
             problems.append(f"{device.name}: hub applied op #{seq} that the device does not hold")
     for seq, (op_id, state) in outbox.items():
-        if state != "pending" and logged.get(seq) != op_id:
+        if state != "pending" and logged.get(seq) != op_id and not (device.behind_restore and seq not in logged):
             problems.append(f"{device.name}: op #{seq} marked {state} but the hub has no record of it")
     return problems
 
@@ -92,6 +92,7 @@ async def at_quiescence(hub: SimHub, devices: list[SimDevice], rounds: int = 20)
         busy = False
         for device in devices:
             report = await device.agent.sync_once()
+            device.behind_restore = False
             busy |= report.pushed > 0 or report.outbox_depth > 0
         if not busy:
             break

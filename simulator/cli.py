@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from simulator.run import ScheduleResult, run_many
+from simulator.run import STEPS, ScheduleResult, run_many
 
 
 @click.command()
 @click.option("--devices", default=4, show_default=True, help="Devices per schedule (store pickers and dark-store terminals).")
 @click.option("--schedules", default=100, show_default=True, help="How many seeded schedules to run.")
 @click.option("--seed", default=1, show_default=True, help="Schedule k runs with seed SEED + k.")
-@click.option("--steps", default=60, show_default=True, help="Steps per schedule before quiescence.")
+@click.option("--steps", default=STEPS, show_default=True, help="Steps per schedule before quiescence.")
 @click.option("--verbose", is_flag=True, help="Print every schedule's steps.")
 def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool) -> None:
     """Run seeded fault schedules against the real hub and device code and check the sync contract.
@@ -24,8 +24,10 @@ def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool)
     def progress(result: ScheduleResult) -> None:
         if result.violations:
             failed.append(result)
+        if verbose or schedules <= 100:
+            per_device = " ".join(f"{name} {n}" for name, n in result.ops_by_device.items())
+            click.echo(f"seed {result.seed}: {result.ops} ops ({per_device}), faults {result.faults}")
         if verbose:
-            click.echo(f"seed {result.seed}: {result.ops} ops, faults {result.faults}")
             for line in result.steps:
                 click.echo(f"    {line}")
 
@@ -43,6 +45,10 @@ def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool)
         for line in result.steps:
             click.echo(f"    {line}")
     click.echo("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
+    per_schedule = sorted(r.ops for r in results) or [0]
+    idle = sum(1 for r in results for n in r.ops_by_device.values() if n == 0)
+    click.echo(f"ops per schedule: min {per_schedule[0]}, median {per_schedule[len(per_schedule) // 2]}, "
+               f"max {per_schedule[-1]}; devices that did nothing: {idle}")
     click.echo(f"{schedules} schedules, {ops} ops, {violations} violations")
     if violations:
         raise SystemExit(1)

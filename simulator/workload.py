@@ -180,7 +180,9 @@ async def sync(w: World) -> str | None:
         report = await device.agent.sync_once()
     except EdgeError as exc:
         return f"{device.name} sync fails: {str(exc)[:60]}"
-    return f"{device.name} syncs: pushed {report.pushed}, rejected {len(report.rejected)}, pulled {report.pulled}"
+    device.behind_restore = False
+    steps = f", out of step: {report.out_of_step} (re-sent {report.resent})" if report.out_of_step else ""
+    return f"{device.name} syncs: pushed {report.pushed}, rejected {len(report.rejected)}, pulled {report.pulled}{steps}"
 
 
 async def crash_device(w: World) -> str | None:
@@ -193,6 +195,23 @@ async def restart_hub(w: World) -> str | None:
     w.hub.restart()
     w.network.hub_transport = w.hub.transport
     return "hub restarts"
+
+
+async def back_up_hub(w: World) -> str | None:
+    w.hub.back_up()
+    return "hub is backed up"
+
+
+async def restore_hub(w: World) -> str | None:
+    """Once a schedule: the hub goes back to its last backup (devices have dropped
+    nothing: they keep answered ops and send them again)."""
+    if w.hub.restores or not w.hub.backup.exists():
+        return None
+    w.hub.restore()
+    w.network.hub_transport = w.hub.transport
+    for device in w.devices:
+        device.behind_restore = True
+    return "hub is restored from its backup"
 
 
 async def partition(w: World) -> str | None:
@@ -213,7 +232,7 @@ async def deliver_late(w: World) -> str | None:
 ACTIONS = [
     (post_order, 6), (cancel_order, 1), (pick, 10), (short, 2), (hand_over, 2), (take_return, 1),
     (count, 1), (stage, 1), (terminal_order, 3), (sync, 12), (crash_device, 1), (restart_hub, 1),
-    (partition, 1), (deliver_late, 2),
+    (partition, 1), (deliver_late, 2), (back_up_hub, 1), (restore_hub, 1),
 ]
 
 

@@ -11,6 +11,7 @@ import httpx
 
 from edge_app.agent import SyncAgent
 from edge_app.enroll import enroll
+from edge_app.errors import EdgeError
 from edge_app.local.replica import Replica
 from hub.api.app import create_app
 from hub.credentials import create_api_token, create_enrollment_code
@@ -28,6 +29,8 @@ class SimHub:
 
     def __init__(self, folder: Path, template: "HubTemplate"):
         shutil.copyfile(template.path, folder / "hub.db")
+        self.path, self.backup = folder / "hub.db", folder / "hub-backup.db"
+        self.restores = 0
         self.url = f"sqlite:///{folder / 'hub.db'}"
         self.admin_token = template.admin_token
         self.db = Database(self.url)
@@ -40,6 +43,22 @@ class SimHub:
         self.db = Database(self.url)
         self.app = create_app(self.db)
         self.transport = httpx.ASGITransport(app=self.app)
+
+    def back_up(self) -> None:
+        """Take a backup of the live hub file, as `sqlite3 .backup` (or a nightly job) does."""
+        source, target = sqlite3.connect(self.path), sqlite3.connect(self.backup)
+        source.backup(target)
+        source.close()
+        target.close()
+
+    def restore(self) -> None:
+        """Stop the hub, put the backup back, start again: what it acknowledged since is gone."""
+        self.db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.backup, self.path)
+        self.restores += 1
+        self.restart()
 
     def admin(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=HUB_URL, transport=self.transport,
@@ -71,6 +90,9 @@ class SimDevice:
     def __init__(self, name: str, folder: Path, location: str, role: str):
         self.name, self.folder, self.location, self.role = name, folder, location, role
         self.replica: Replica | None = None
+        # The hub was restored from a backup since this device's last complete round: until
+        # it syncs, ops it holds as answered may be missing at the hub (it sends them again).
+        self.behind_restore = False
         self.agent: SyncAgent | None = None
         self.client: httpx.AsyncClient | None = None
 
@@ -86,6 +108,16 @@ class SimDevice:
         self.client = httpx.AsyncClient(base_url=HUB_URL, transport=network.transport(self.name),
                                         headers={"Authorization": f"Bearer {token}"})
         self.agent = SyncAgent(self.replica, self.client, batch_size=7, page_size=50)
+
+    async def bootstrap(self, tries: int) -> bool:
+        """A first sync through the faulty network, tried a few times; False if none got through."""
+        for _ in range(tries):
+            try:
+                await self.agent.sync_once()
+                return True
+            except EdgeError:
+                continue
+        return False
 
     async def crash(self, network: Network) -> None:
         """The app dies: nothing in memory survives; the SQLite file does."""

@@ -7,12 +7,20 @@ never read a clock themselves.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Timestamp", "HybridClock"]
+__all__ = ["Timestamp", "HybridClock", "is_hlc"]
 
 _WALL_DIGITS = 15
 _COUNTER_DIGITS = 6
+_SHAPE = re.compile(rf"[0-9]{{{_WALL_DIGITS}}}:[0-9]{{{_COUNTER_DIGITS}}}:[^:\x00-\x1f\x7f]{{1,64}}")
+
+
+def is_hlc(text: str) -> bool:
+    """Whether `text` is what `Timestamp.encode()` writes: fixed-width wall time and
+    counter, then a node name. Anything else would sort wrongly against real stamps."""
+    return _SHAPE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, order=True)

@@ -106,6 +106,10 @@ class PullResponse(_Strict):
     changes: list[Change]
     cursor: int
     more: bool
+    # With more to come, the feed position the device's state reflects once it applied
+    # this page (the feed is compacted: hub.feed.pull); None: the cursor.
+    settled: int | None = None
+    tag: str = ""  # the cursor's fingerprint: sent back with it, so a restored hub sees it is not its own
     hlc: str | None = None  # the hub's clock, so a device's next op sorts after what it saw
 
 

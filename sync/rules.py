@@ -9,10 +9,11 @@ Facts always stand; only requests are refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "unknown_sku_fact",
     "Task",
     "Conflict",
     "Decision",
@@ -230,3 +231,17 @@ def settle_claim(order_status: str, number: str, held: tuple[str, str, int] | No
                                           "stale claim taken over"))
     return Decision(refusal="claimed_elsewhere",
                     message=f"order {number} is being picked by {actor} on another handheld")
+
+
+# -- sync: facts naming an SKU the catalogue does not hold -----------------------------
+def unknown_sku_fact(decision: Decision, sku: str, bin_code: str, known: bool) -> Decision:
+    """Rule `unknown_sku`: a fact (a count, a move) names an SKU the hub's catalogue
+    does not hold. The fact stands, as facts do (units were there); a catalogue review
+    task asks a supervisor to add the item or correct the op, and the collision is
+    recorded (unless the decision records one of its own)."""
+    if known or decision.refusal:
+        return decision
+    task = Task("catalogue_review", f"SKU {sku} was counted or moved in bin {bin_code} but is not in the catalogue: "
+                "add the item or correct the stock.", "supervisor", {"sku": sku, "bin": bin_code})
+    conflict = decision.conflict or Conflict("unknown_sku", {"sku": sku, "bin": bin_code}, "fact stands; catalogue review")
+    return replace(decision, tasks=(*decision.tasks, task), conflict=conflict)

@@ -179,4 +179,30 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         )
         """,
     ),
+    # sync: retention, re-sends to a restored hub, re-bootstrap (edge_app.local.recovery)
+    (
+        12,
+        "retained_ops_resends_rebootstrap",
+        """
+        -- Answered ops stay for a retention window (a hub restored from a backup asks for
+        -- them again), then go: pruned by when they were answered.
+        CREATE INDEX ix_outbox_acked ON outbox (state, acked_at);
+        -- When an answered op was sent again to a restored hub, and its first answer.
+        ALTER TABLE outbox ADD COLUMN resent_at TEXT;
+        ALTER TABLE outbox ADD COLUMN first_result TEXT;
+        -- The last op the hub answered, kept apart from the outbox rows (they are pruned).
+        INSERT OR IGNORE INTO meta (key, value)
+            SELECT 'acked_seq', CAST(COALESCE(MAX(device_seq), 0) AS TEXT) FROM outbox WHERE state <> 'pending';
+        -- Entities received during a re-bootstrap from 0: at its end the others go.
+        CREATE TABLE rebootstrap_seen (entity TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (entity, key));
+        -- Floor effects settle where the pulled state is whole (meta 'settled', set with the
+        -- cursor, below it while a compacted pull is still paging), not at the cursor.
+        DROP VIEW live_floor_effects;
+        CREATE VIEW live_floor_effects AS
+            SELECT e.* FROM floor_effects e JOIN outbox o ON o.device_seq = e.device_seq
+            WHERE o.state = 'pending' OR (o.state = 'applied' AND COALESCE(o.change_seq, 0) >
+                  CAST(COALESCE((SELECT value FROM meta WHERE key = 'settled'),
+                                (SELECT value FROM meta WHERE key = 'cursor'), '0') AS INTEGER))
+        """,
+    ),
 ]

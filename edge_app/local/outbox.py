@@ -18,6 +18,7 @@ from sync.models import Op, OpResult, OpStatus
 
 __all__ = [
     "PendingEffect",
+    "OUT_OF_STEP",
     "record_op",
     "new_op_id",
     "pending_ops",
@@ -44,6 +45,9 @@ class PendingEffect:
 
 
 # Every overlay table, keyed by the device_seq of the op that put the row there.
+# Answers that say the hub and the device disagree on op numbers, not about the op.
+OUT_OF_STEP = ("sequence_gap", "sequence_reused")
+
 _EFFECT_TABLES = ("line_effects", "stock_effects", "escrow_effects", "order_effects")
 
 
@@ -161,9 +165,15 @@ def depth(conn: sqlite3.Connection) -> int:
 def apply_results(conn: sqlite3.Connection, results: list[OpResult]) -> None:
     """Record the hub's answers. A refused op's effect leaves the local view now;
     an applied op's effect stays until a pull reaches its change_seq."""
+    # Out of step with the hub (a gap, or its op at this number is another: this replica
+    # was reset or restored): not an answer about the op, which stays pending
+    # (edge_app.local.recovery numbers it anew).
+    results = [r for r in results if r.reason_code not in OUT_OF_STEP]
+    answered = [r.device_seq for r in results]
+    if answered:  # the last op the hub has answered, which a pull tells the hub (edge_app.local.recovery)
+        conn.execute("UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = 'acked_seq'",
+                     (max(answered),))
     for r in results:
-        if r.reason_code in ("sequence_gap",):
-            continue  # not an answer about this op: it stays pending and is sent again
         # A re-sent op comes back `duplicate` with its first result, a refusal's reason code included.
         refused = r.status == OpStatus.REJECTED or (r.status == OpStatus.DUPLICATE and r.reason_code is not None)
         state = "rejected" if refused else "applied"

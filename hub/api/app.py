@@ -18,6 +18,7 @@ from hub.api.callers import Caller, actor_of, api_of, caller, client_of, device_
 from hub.api.docs import install_docs
 from hub.api.door import Door, Throttle
 from hub.api.events import events_routes  # events out and foresight
+from hub.api.pull_checks import PULL_REFUSALS, pull_refusal  # sync
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
@@ -221,10 +222,16 @@ def _install_routes(app: FastAPI) -> None:
         # Serialised once: returned as a model, FastAPI would validate it all over again.
         return Response(answer.model_dump_json(), media_type="application/json")
 
-    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse)
+    @app.get("/v1/changes", tags=["sync"], response_model=PullResponse, responses=PULL_REFUSALS)
     def changes(request: Request, who: Caller, since: Annotated[int, Query(ge=0, le=2**62)] = 0,
-                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                acked: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                numbered: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                tag: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-f]*$")] = None) -> Response:
         device = device_of(who)
+        # sync: where the device and the hub are (hub.api.pull_checks)
+        if (refusal := pull_refusal(_db(request), device, since, acked, numbered, tag)) is not None:
+            return refusal
         if device.role in ESCROW_ROLES:
             with _db(request).write() as conn:
                 rebalance(conn, device, datetime.now(timezone.utc))

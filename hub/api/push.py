@@ -30,6 +30,7 @@ audit trail, so the device's queue moves on. Only a database that cannot be reac
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import uuid
@@ -46,9 +47,11 @@ from hub.outcome import Context
 from hub.store.group_commit import WriterClosed
 from hub.store.db import Database
 from hub.store.tx import LOG, Tx
+from sync.hlc import is_hlc
 from sync.models import Op, OpResult, OpStatus
+from sync.op_identity import op_hash
 
-__all__ = ["push", "PushLog", "Incident"]
+__all__ = ["push", "PushLog", "Incident", "reused_op_id"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,8 @@ Answer = Union[OpResult, Callable[[], OpResult]]
 
 
 async def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
-    """Apply a batch in order; stops at the first gap (later ops would be gaps too)."""
+    """Apply a batch in order; stops at the first gap or reused number (later ops would
+    be out of order)."""
     results: list[OpResult] = []
     for start in range(0, len(ops), GROUP_SIZE):
         group = ops[start:start + GROUP_SIZE]
@@ -70,7 +74,7 @@ async def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
         except Exception:
             answered = await _apply_singly(db, device, group)
         results.extend(_settled(answered))
-        if results[-1].reason_code == "sequence_gap":
+        if results[-1].reason_code in OUT_OF_STEP:
             break
     return results
 
@@ -125,8 +129,13 @@ def _settled(answered: list[Answer]) -> list[OpResult]:
     return [a() if callable(a) else a for a in answered]
 
 
+# The device and the hub disagree on its op numbers: a gap, or another op at this number
+# (its replica was reset or restored). Later ops of the batch would only be out of order.
+OUT_OF_STEP = ("sequence_gap", "sequence_reused")
+
+
 def _is_gap(answer: Answer) -> bool:
-    return not callable(answer) and answer.reason_code == "sequence_gap"
+    return not callable(answer) and answer.reason_code in OUT_OF_STEP
 
 
 class _PushWork:
@@ -150,7 +159,7 @@ class _PushWork:
         prefetch(tx, [op for w in works for op in w.ops])
 
 
-Logged = tuple[str, int, str, str]  # device_id, device_seq, op_id, result JSON: a row of op_log
+Logged = tuple[str, int, str, str, str | None]  # device_id, device_seq, op_id, result JSON, op_hash: a row of op_log
 
 
 @dataclass
@@ -159,7 +168,7 @@ class PushLog:
     and what it has read of the log already."""
 
     entries: list[tuple[Context, Op, OpResult]] = field(default_factory=list)
-    by_seq: dict[tuple[str, int], tuple[str, OpResult]] = field(default_factory=dict)
+    by_seq: dict[tuple[str, int], tuple[str, OpResult, Op]] = field(default_factory=dict)
     by_op_id: dict[str, OpResult] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     committed_seq: dict[str, int] = field(default_factory=dict)  # devices.last_seq as the transaction began
@@ -185,7 +194,7 @@ class PushLog:
         wanted = sorted({o for o in op_ids if o not in self.checked_ids})
         if wanted:
             rows = conn.execute(
-                "SELECT device_id, device_seq, op_id, result FROM op_log WHERE op_id IN :ids", {"ids": wanted}
+                "SELECT device_id, device_seq, op_id, result, op_hash FROM op_log WHERE op_id IN :ids", {"ids": wanted}
             ).all()
             self.logged_ids.update((r.op_id, tuple(r)) for r in rows)
             self.checked_ids.update(wanted)
@@ -195,7 +204,7 @@ class PushLog:
 
     def add(self, ctx: Context, op: Op, result: OpResult) -> None:
         self.entries.append((ctx, op, result))
-        self.by_seq[(ctx.device_id, op.device_seq)] = (op.op_id, result)
+        self.by_seq[(ctx.device_id, op.device_seq)] = (op.op_id, result, op)
         self.by_op_id.setdefault(op.op_id, result)
         self.last_seq[ctx.device_id] = op.device_seq
 
@@ -238,7 +247,7 @@ class _Group:
         seqs = [op.device_seq for op in ops if op.device_seq <= committed]
         if seqs:
             rows = self.conn.execute(
-                "SELECT device_id, device_seq, op_id, result FROM op_log WHERE device_id = :d AND device_seq IN :seqs",
+                "SELECT device_id, device_seq, op_id, result, op_hash FROM op_log WHERE device_id = :d AND device_seq IN :seqs",
                 {"d": self.device.id, "seqs": seqs},
             ).all()
             self.resent.update((r.device_seq, tuple(r)) for r in rows)
@@ -246,21 +255,43 @@ class _Group:
     def _one(self, op: Op) -> Answer:
         log = self.log
         if (staged := log.by_seq.get((self.device.id, op.device_seq))) is not None:
-            return _answer_resend(op, *staged)
+            staged_id, first, staged_op = staged  # its hash only now: re-sends in one transaction are rare
+            return self._resend(op, staged_id, first, op_hash(staged_op, first.op_id))
         if (logged := self.resent.get(op.device_seq)) is not None:
-            return _answer_resend(op, logged[2], logged[3])
-        if op.op_id in log.by_op_id or op.op_id in log.logged_ids:
-            return _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op")
+            return self._resend(op, logged[2], logged[3], logged[4])
         expected = log.next_seq(self.device.id)
         if op.device_seq != expected:
             return _rejected(op, "sequence_gap", f"expected op #{expected} from this device, got #{op.device_seq}")
         # A refusal still consumes the sequence number and is logged, so a re-send
         # gets the same answer and the ops queued behind it can move on.
+        if (door := self._at_the_door(op)) is not None:
+            logged_as, result = door
+            log.add(self.ctx, logged_as, result)
+            return result
         result = apply_op(self.conn, self.ctx, op) if self.incident is None else self._incident(op, self.incident)
         log.add(self.ctx, op, result)
         self.applied_hlcs.append(op.hlc)
         return result
 
+    def _at_the_door(self, op: Op) -> tuple[Op, OpResult] | None:
+        """Refusals decided before any handler runs (hub.log.DOOR_CODES), with the op
+        as logged: a reused id is logged under an id of its own (the log's op ids are
+        unique), its answer naming the op's id."""
+        if op.op_id in self.log.by_op_id or op.op_id in self.log.logged_ids:
+            result = _rejected(op, "op_id_reused", f"op id {op.op_id} was already used by another op; "
+                                                   f"op #{op.device_seq} is refused and its number used")
+            return op.model_copy(update={"op_id": reused_op_id(self.device.id, op.device_seq)}), result
+        if not is_hlc(op.hlc):
+            return op, _rejected(op, "invalid_hlc", f"hlc {op.hlc[:40]!r} is not a hybrid logical clock value "
+                                                    "(wall ms:counter:node, 15 and 6 digits)")
+        return None
+
+    def _resend(self, op: Op, logged_id: str, first: OpResult | str, logged_hash: str | None) -> Answer:
+        answer = _answer_resend(op, logged_id, first, logged_hash)
+        if not callable(answer) and answer.reason_code == "op_payload_mismatch":
+            record_audit(self.conn, f"device:{self.device.id}", "op.payload_mismatch", f"{op.kind} #{op.device_seq}",
+                         "rejected", "", {"op_id": op.op_id, "device_seq": op.device_seq})
+        return answer
 
     def _incident(self, op: Op, incident: Incident) -> OpResult:
         record_audit(self.conn, f"device:{self.device.id}", "op.incident", f"{op.kind} #{op.device_seq}", "rejected",
@@ -269,12 +300,24 @@ class _Group:
                                             "it is logged for the hub's administrators")
 
 
-def _answer_resend(op: Op, op_id: str, first: OpResult | str) -> Answer:
-    if op_id != op.op_id:
+def reused_op_id(device_id: str, device_seq: int) -> str:
+    """The op log's id for an op refused `op_id_reused` (its own id is another op's)."""
+    return "reused:" + hashlib.sha256(f"{device_id}#{device_seq}".encode()).hexdigest()[:48]
+
+
+def _answer_resend(op: Op, logged_id: str, first: OpResult | str, logged_hash: str | None) -> Answer:
+    """The answer to an op at a sequence number the log holds: a true re-send is
+    `duplicate` with the first answer; another op there is refused."""
+    staged = isinstance(first, OpResult)
+    logged = first if isinstance(first, OpResult) else OpResult.model_validate_json(first)
+    if logged.op_id != op.op_id:  # the answer names the op as sent, even one logged under another id
         return _rejected(op, "sequence_reused", f"op #{op.device_seq} was already used by another op")
-    if isinstance(first, OpResult):  # applied earlier in this transaction: answer once it is logged
-        return lambda: first.model_copy(update={"status": OpStatus.DUPLICATE})
-    return OpResult.model_validate_json(first).model_copy(update={"status": OpStatus.DUPLICATE})
+    if logged_hash is not None and logged_hash != op_hash(op):
+        return _rejected(op, "op_payload_mismatch", f"op {op.op_id} (#{op.device_seq}) was sent before with "
+                                                    "other content; the first one stands and this one is refused")
+    if staged:  # applied earlier in this transaction: answer once it is logged
+        return lambda: logged.model_copy(update={"status": OpStatus.DUPLICATE})
+    return logged.model_copy(update={"status": OpStatus.DUPLICATE})
 
 
 def _rejected(op: Op, code: str, message: str) -> OpResult:

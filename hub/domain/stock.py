@@ -16,7 +16,7 @@ from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.kinds import CountRecorded, StockMoved
 from sync.models import Op
-from sync.rules import Conflict, Decision, Task, settle_count
+from sync.rules import Conflict, Decision, Task, settle_count, unknown_sku_fact
 
 __all__ = ["Movement", "Commitments", "move", "commitments", "promising", "available", "on_hand_by_bin",
            "release_order",
@@ -141,7 +141,8 @@ def count_recorded(conn: Tx, ctx: Context, op: Op, p: CountRecorded) -> Outcome:
         "SELECT COALESCE(SUM(qty), 0) FROM movements WHERE location = :l AND bin = :b AND sku = :s AND hlc <= :t",
         {"l": ctx.location, "b": p.bin, "s": p.sku, "t": op.hlc},
     ).scalar_one()
-    decision = settle_count(p.counted, int(expected), RECOUNT_THRESHOLD, p.sku, p.bin)
+    decision = unknown_sku_fact(settle_count(p.counted, int(expected), RECOUNT_THRESHOLD, p.sku, p.bin), p.sku, p.bin,
+                                _known_sku(conn, p.sku))
     if decision.apply_qty:
         reason = f"count:{p.reason.value}" if p.reason else "count"
         move(conn, Movement(ctx.here, p.bin, p.sku, decision.apply_qty, reason, None, op.op_id, op.hlc))
@@ -168,4 +169,9 @@ def stock_moved(conn: Tx, ctx: Context, op: Op, p: StockMoved) -> Outcome:
                         "supervisor", {"sku": p.sku, "bin": p.from_bin}),),
             conflict=Conflict("move_beyond_on_hand", {"on_hand": left + p.qty, "moved": p.qty}, "move stands; source bin recount"),
         )
+    decision = unknown_sku_fact(decision, p.sku, p.from_bin, _known_sku(conn, p.sku))
     return settled(conn, ctx, op, decision, ctx.location)
+
+
+def _known_sku(conn: Tx, sku: str) -> bool:
+    return conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": sku}).first() is not None

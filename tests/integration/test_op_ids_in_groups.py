@@ -56,9 +56,11 @@ async def test_a_reused_op_id_in_a_group_is_refused_and_the_groups_other_pushes_
     assert answers[1][0].reason_code == "op_id_reused"
     assert await count(hub, f"op_log WHERE op_id = '{used['op_id']}'") == 1
     assert await count(hub, f"movements WHERE order_id = '{order['id']}'") == 3
-    # The refused op consumed nothing: the third device's next op is #1 again.
-    again = await ops.push(hub.db, third, [Op(**pick_op(third.id, 1, order))])
-    assert [r.status.value for r in again] == ["applied"]
+    # The refused op consumed its number, as every refusal does: the third device's
+    # next op is #2, and a re-send of the refused one gets the same refusal.
+    again = await ops.push(hub.db, third, [Op(**pick_op(third.id, 1, order, op_id=used["op_id"])),
+                                           Op(**pick_op(third.id, 2, order))])
+    assert [(r.status.value, r.reason_code) for r in again] == [("duplicate", "op_id_reused"), ("applied", None)]
 
 
 async def test_a_reused_op_id_in_a_push_alone_is_refused_before_it_is_applied(hub, tmp_path):

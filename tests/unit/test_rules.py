@@ -99,3 +99,12 @@ def test_refund_is_refused_beyond_returned_and_unrefunded_units():
 def test_a_recount_task_never_tells_the_counter_the_books_quantity(decision):
     [task] = [t for t in decision.tasks if t.kind == "recount"]
     assert "17" not in task.sentence and "17" not in str(task.details)
+
+
+def test_a_fact_naming_an_unknown_sku_stands_and_asks_for_a_catalogue_review():
+    from sync.rules import Decision, unknown_sku_fact
+
+    decided = unknown_sku_fact(Decision(apply_qty=3), "NEW-1", "A-01-1", known=False)
+    assert decided.apply_qty == 3 and decided.refusal is None
+    assert [t.kind for t in decided.tasks] == ["catalogue_review"] and decided.conflict.rule == "unknown_sku"
+    assert unknown_sku_fact(Decision(apply_qty=3), "MILK-1L", "A-01-1", known=True) == Decision(apply_qty=3)
