@@ -39,6 +39,14 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "allotments": ("device_id", "location", "sku", "granted", "used", "released", "target", "expires_at"),
     "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
     "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
+    # routing
+    "order_details": ("order_id", "requested_location", "ship_to", "contact", "priority", "substitutes", "parent_id", "link_reason"),
+    "location_profiles": ("code", "lat", "lon", "tz_offset_min", "hours", "daily_capacity", "rank"),
+    "routing_policies": ("version", "policy", "note", "set_by"),
+    "routing_decisions": ("order_id", "policy_version", "trigger", "at", "outcome", "rule", "shipments", "candidates", "op_id"),
+    "route_loads": ("location", "day", "orders"),
+    "routing_waits": ("order_id", "sku"),
+    "routing_exclusions": ("order_id", "location", "reason"),
 }
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest

@@ -33,6 +33,8 @@ HUB_COMMANDS = frozenset({
     "allotment.granted", "allotment.reclaimed", "order.accepted", "order.cancelled", "pickup.expired",
     "operator.upserted", "operator.disabled", "operator.removed",
     "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
+    # routing
+    "location.profile_set", "routing.policy_set", "order.released", "order.reassigned", "routing.rebrokered",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})
@@ -88,6 +90,8 @@ AUTHORITY: dict[str, Rule] = {
                       privileged_when="supervisor_task"),
     "reservation.requested": Rule(device_roles=frozenset({"terminal"}), operator_roles=_EVERYONE),
     "allotment.released": Rule(device_roles=frozenset({"terminal"}), operator_roles=_EVERYONE),
+    # routing: a store says it cannot fill an order of its own
+    "order.rejected": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=_ORDER),
 }
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "PickupExtended",
     "StockMoved",
     "TaskDone",
+    "OrderRejected",
     "PackedLine",
     "CartonClosed",
     "HandedToCarrier",
@@ -316,6 +317,15 @@ class TaskDone(_Payload):
     bin: Code | None = None  # where put-back units went, if not the task's bin
 
 
+class OrderRejected(_Payload):
+    """A store says it cannot fill an order (or one line of it), and why: the hub
+    routes it elsewhere by the policy; a pickup order waits for an administrator."""
+
+    order_id: Code
+    line_no: LineNo | None = None  # None: the whole order
+    reason: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -341,6 +351,8 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="task.done", nature=Nature.FACT, payload=TaskDone),
         OpKind(name="pack.carton_closed", nature=Nature.FACT, payload=CartonClosed),
         OpKind(name="shipment.handed_to_carrier", nature=Nature.FACT, payload=HandedToCarrier),
+        # routing
+        OpKind(name="order.rejected", nature=Nature.REQUEST, payload=OrderRejected),
     )
 }
 
