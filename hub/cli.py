@@ -217,3 +217,12 @@ def _register_admin_commands() -> None:
 
 
 _register_admin_commands()
+
+
+def _register_routing_commands() -> None:  # routing
+    from hub.routing_cli import add_routing_commands
+
+    add_routing_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_routing_commands()

@@ -19,6 +19,7 @@ from hub.api.door import Door, Throttle
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
+from hub.api.routing import routing_routes
 from hub.api.reads import (
     conflict_rows,
     get_order,
@@ -71,6 +72,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     _install_error_handlers(app)
     _install_routes(app)
     app.router.routes.extend(admin_routes())
+    app.router.routes.extend(routing_routes())  # routing
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # before the push lane reads a body
     app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request

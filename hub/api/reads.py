@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from hub.errors import NotFound
+from hub.domain.routing import order_routing
 from hub.feed import order_snapshot
 from hub.store.tx import Tx
 
@@ -66,6 +67,7 @@ def get_order(conn: Tx, order_id: str) -> dict[str, Any]:
     snapshot = order_snapshot(conn, order_id)
     if snapshot is None:
         raise NotFound(f"no order {order_id!r}")
+    snapshot["routing"] = order_routing(conn, order_id)  # ship-to, contact, linked orders, decisions
     return snapshot
 
 

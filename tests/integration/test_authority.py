@@ -87,6 +87,8 @@ def payloads(order: dict, task: dict) -> dict[str, dict]:
                                   "promised_by": "2030-01-01T00:00:00+00:00", "lines": [{"sku": "MILK-1L", "qty": 1}],
                                   "from_allotment": False},
         "allotment.released": {"sku": "MILK-1L", "qty": 1},
+        # routing: a line the order does not have, so the order stays for the other kinds
+        "order.rejected": {"order_id": order["id"], "line_no": 999, "reason": "no staff"},
     }
 
 
@@ -150,6 +152,12 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "task.closed": {"task_id": 1, "note": "done"},
         "conflict.resolved": {"conflict_id": 1, "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
         "op.reviewed": {"op_id": "x", "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
+        # routing
+        "location.profile_set": {"code": DEMO_LOCATION, "lat": 0.0, "lon": 0.0},
+        "routing.policy_set": {"policy": {"rules": []}},
+        "order.released": {"order_id": order["id"], "at": "2030-01-01T00:00:00+00:00"},
+        "order.reassigned": {"order_id": order["id"], "location": DARK_STORE, "at": "2030-01-01T00:00:00+00:00"},
+        "routing.rebrokered": {"at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]
