@@ -25,7 +25,7 @@ def policy_view(conn: Tx) -> dict[str, Any]:
 
 def policy_versions(conn: Tx) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT version, note, set_by FROM routing_policies ORDER BY version").all()
-    return [{"version": 0, "note": "built-in default", "set_by": "hub"}] + [dict(r._mapping) for r in rows]
+    return [{"version": 0, "note": "built-in default", "set_by": "hub"}] + [{"version": r.version, "note": r.note, "set_by": r.set_by} for r in rows]
 
 
 def set_policy(conn: Tx, policy: dict[str, Any] | RoutingPolicy, note: str, actor: str) -> dict[str, Any]:
