@@ -167,7 +167,8 @@ def rebrokering(apply: Apply) -> Apply:
 
 def remainder_after_short(apply: Apply) -> Apply:
     """`apply` (a short pick), then a linked order for the units short, routed by the
-    same policy with the same promise; the location that shorted is left out of it."""
+    same policy with the same promise; the location that shorted is left out of it
+    (`order.released` with forget_rejections lets it back, once its stock is counted)."""
 
     def wrapped(conn: Tx, ctx: Context, op: Op, p: Any) -> Outcome:
         key = {"o": p.order_id, "n": p.line_no}
@@ -177,9 +178,9 @@ def remainder_after_short(apply: Apply) -> Apply:
         if outcome.refusal is None and before is not None and after is not None and after > before:
             child = spawn_child(conn, p.order_id, "remainder")
             add_remainder_line(conn, child, p.line_no, p.sku, after - before)
-            fulfilment = conn.execute("SELECT fulfilment FROM orders WHERE id = :o", {"o": p.order_id}).scalar()
-            if fulfilment != "pickup":  # a pickup's remainder waits for stock at the customer's store
-                exclude(conn, child, ctx.here, f"shorted {p.sku} here")
+            # Not back where it was short (the books may be wrong there): a pickup's remainder,
+            # whose store is the customer's choice, waits for an administrator to release it.
+            exclude(conn, child, ctx.here, f"shorted {p.sku} here")
             route_order(conn, child, "short", op_time(op.hlc), op.op_id)
         return outcome
 

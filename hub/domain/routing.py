@@ -51,6 +51,11 @@ def current_policy(conn: Tx) -> tuple[int, RoutingPolicy]:
     return row.version, _parsed(row.policy)
 
 
+@lru_cache(maxsize=4096)
+def _hours(text: str) -> dict[str, str]:
+    return json.loads(text)  # shared between decisions: routing only reads it
+
+
 @lru_cache(maxsize=16)
 def _parsed(text: str) -> RoutingPolicy:
     return RoutingPolicy.model_validate_json(text)
@@ -68,7 +73,7 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
         {"d": day},
     ).all()
     sites = {
-        r.code: Site(r.code, r.kind, r.lat, r.lon, r.tz_offset_min or 0, json.loads(r.hours) if r.hours else None,
+        r.code: Site(r.code, r.kind, r.lat, r.lon, r.tz_offset_min or 0, _hours(r.hours) if r.hours else None,
                      r.daily_capacity, r.rank or 0, r.load or 0,
                      parse_time(synced[r.code]) if synced and r.code in synced else None)
         for r in rows
@@ -265,6 +270,9 @@ def rebroker_waiting(conn: Tx, skus: list[str] | None, at: datetime, op_id: str 
     if skus is not None:
         sql += " AND o.id IN (SELECT order_id FROM routing_waits WHERE sku IN :s)"
         params["s"] = sorted(set(skus))
+    else:  # a whole pass skips orders waiting for a SKU no location has any of: they would park again
+        sql += (" AND NOT EXISTS (SELECT 1 FROM routing_waits w WHERE w.order_id = o.id AND NOT EXISTS "
+                "(SELECT 1 FROM stock s WHERE s.sku = w.sku AND s.on_hand > 0))")
     rows = conn.execute(sql + " ORDER BY COALESCE(d.priority, 0) DESC, o.created_at, o.id LIMIT :n", params).all()
     policy = current_policy(conn)
     routed = []

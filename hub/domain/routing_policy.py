@@ -41,6 +41,14 @@ class Split(_Strict):
     max_shipments: int = Field(default=2, ge=2, le=10)
 
 
+def _kind_first() -> list[Sort]:
+    return ["kind"]
+
+
+def _park_all() -> dict[Literal["ship", "pickup", "quick"], Literal["park", "cancel"]]:
+    return {"ship": "park", "pickup": "park", "quick": "park"}
+
+
 class Rule(_Strict):
     """One step of the policy: tried in order for the fulfilment types it names."""
 
@@ -48,7 +56,7 @@ class Rule(_Strict):
     fulfilment: list[Literal["ship", "pickup", "quick"]] = Field(min_length=1, max_length=3)
     kinds: list[Kind] = Field(min_length=1, max_length=3)  # location kinds allowed, best first (the `kind` sort)
     filters: Filters = Filters()
-    sorts: list[Sort] = Field(default_factory=lambda: ["kind"], max_length=5)
+    sorts: list[Sort] = Field(default_factory=_kind_first, max_length=5)
     split: Split = Split()
 
 
@@ -57,8 +65,7 @@ class RoutingPolicy(_Strict):
     or cancel it."""
 
     rules: list[Rule] = Field(min_length=1, max_length=50)
-    when_none: dict[Literal["ship", "pickup", "quick"], Literal["park", "cancel"]] = Field(
-        default_factory=lambda: {"ship": "park", "pickup": "park", "quick": "park"})
+    when_none: dict[Literal["ship", "pickup", "quick"], Literal["park", "cancel"]] = Field(default_factory=_park_all)
 
     @model_validator(mode="after")
     def _every_fulfilment_has_a_rule(self) -> "RoutingPolicy":

@@ -11,9 +11,12 @@ from typing import Any
 
 from hub.domain.routing_policy import Rule, RoutingPolicy
 
-__all__ = ["Site", "Need", "Ask", "Network", "Route", "decide", "distance_km", "DAYS"]
+__all__ = ["Site", "Need", "Ask", "Network", "Route", "decide", "distance_km", "DAYS", "DETAIL_LIMIT"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Up to this many locations of a rule's kinds, every one is explained; beyond it, those
+# holding none of the order's SKUs are counted in one line (they cannot take any of it).
+DETAIL_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,19 @@ def decide(ask: Ask, net: Network, policy: RoutingPolicy, at: datetime) -> Route
 def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
     candidates: list[dict[str, Any]] = []
     eligible: list[tuple[Site, list[int]]] = []  # sites past the filters, with the lines each can fill
-    for site in _sites_for(ask, net, rule):
-        reasons = _filter_reasons(ask, net, rule, site, at)
+    sites = _sites_for(ask, net, rule)
+    if len(sites) > DETAIL_LIMIT and ask.requested_location is None:
+        # A large network: locations that hold none of the order's SKUs are one line of the explanation.
+        holding = {loc for loc, _sku in net.free}
+        absent = sum(1 for s in sites if s.code not in holding)
+        sites = [s for s in sites if s.code in holding]
+        if absent:
+            skus = ", ".join(sorted({n.sku for n in ask.lines}))
+            candidates.append({"location": f"{absent} others", "rule": rule.name, "chosen": False,
+                               "reasons": [f"hold none of {skus}"], "distance_km": None})
+    dist = {site.code: _distance(ask, site) for site in sites}
+    for site in sites:
+        reasons = _filter_reasons(ask, net, rule, site, at, dist[site.code])
         covered: list[int] = []
         if not reasons:
             keep = rule.filters.keep_by_channel.get(ask.channel, rule.filters.keep_units)
@@ -103,15 +117,15 @@ def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
                 else:
                     reasons.append(f"{need.sku} available {max(free, 0)} < {need.qty}" + (f" (keeping {keep})" if keep else ""))
             eligible.append((site, covered))
-        distance = _distance(ask, site)
+        distance = dist[site.code]
         candidates.append({"location": site.code, "rule": rule.name, "chosen": False, "reasons": reasons,
                            "distance_km": None if distance is None else round(distance, 1)})
     every = [n.line_no for n in ask.lines]
-    full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s))
+    full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s, dist))
     if full:
         return _chosen(candidates, "routed", [(full[0].code, every)], full, rule)
     if rule.split.allow and len(every) > 1:
-        shipments = _split(ask, net, rule, eligible)
+        shipments = _split(ask, net, rule, eligible, dist)
         if shipments:
             return _chosen(candidates, "split", shipments, [], rule)
     return Route("parked", rule.name, [], candidates)
@@ -131,12 +145,13 @@ def _chosen(candidates: list[dict[str, Any]], outcome: str, shipments: list[tupl
     return Route(outcome, rule.name, shipments, candidates)
 
 
-def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[int]]]) -> list[tuple[str, list[int]]]:
+def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[int]]],
+           dist: dict[str, float | None]) -> list[tuple[str, list[int]]]:
     """Greedy: the site that fills the most open lines (best by the sorts on a tie), again
     and again, within the maximum number of shipments. Empty when that leaves lines open."""
     open_lines = [n.line_no for n in ask.lines]
     shipments: list[tuple[str, list[int]]] = []
-    pool = sorted(eligible, key=lambda e: _sort_key(ask, net, rule, e[0]))
+    pool = sorted(eligible, key=lambda e: _sort_key(ask, net, rule, e[0], dist))
     while open_lines and len(shipments) < rule.split.max_shipments:
         best = max(pool, key=lambda e: len(set(e[1]) & set(open_lines)), default=None)
         if best is None or not set(best[1]) & set(open_lines):
@@ -155,7 +170,7 @@ def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:
     return [s for s in sorted(net.sites.values(), key=lambda s: s.code) if s.kind in rule.kinds]
 
 
-def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime) -> list[str]:
+def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime, distance: float | None) -> list[str]:
     if site.code in ask.excluded:
         return [ask.excluded[site.code]]
     f, reasons = rule.filters, []
@@ -163,7 +178,6 @@ def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime
         reasons.append(closed)
     if f.capacity and site.daily_capacity is not None and site.load_today >= site.daily_capacity:
         reasons.append(f"capacity {site.load_today}/{site.daily_capacity} orders today")
-    distance = _distance(ask, site)
     if f.max_distance_km is not None and distance is not None and distance > f.max_distance_km:
         reasons.append(f"{distance:.0f} km > {f.max_distance_km:g} km")
     if f.synced_within_min is not None and net.synced_known:
@@ -172,13 +186,13 @@ def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime
     return reasons
 
 
-def _sort_key(ask: Ask, net: Network, rule: Rule, site: Site) -> tuple:
+def _sort_key(ask: Ask, net: Network, rule: Rule, site: Site, dist: dict[str, float | None]) -> tuple:
     key: list[Any] = []
     for sort in rule.sorts:
         if sort == "kind":
-            key.append(rule.kinds.index(site.kind) if site.kind in rule.kinds else len(rule.kinds))  # type: ignore[arg-type]
+            key.append(rule.kinds.index(site.kind) if site.kind in rule.kinds else len(rule.kinds))
         elif sort == "distance":
-            d = _distance(ask, site)
+            d = dist[site.code]
             key.append(math.inf if d is None else round(d, 3))
         elif sort == "stock_balance":  # take from where the most is left over
             key.append(-min(net.free.get((site.code, n.sku), 0) - n.qty for n in ask.lines))
