@@ -1,20 +1,21 @@
 """What the API, the CLI and the console ask of routing: set the policy, profile a
 location, release or reassign an order, run a re-brokering pass. Each is a logged hub
 command; the signals a command carries (device syncs) are read here, at the edge,
-so the handlers stay a fold over the log."""
+so the handlers stay a fold over the log. The API and the console read an order's
+routing through `decisions_for` and `order_routing` here (they never import hub.domain)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from hub.domain.routing import current_policy, decisions_for
+from hub.domain.routing import current_policy, decisions_for, order_routing
 from hub.domain.routing_policy import RoutingPolicy
 from hub.log import run_hub_command
 from hub.store.tx import Tx
 
 __all__ = ["policy_view", "policy_versions", "set_policy", "set_location_profile", "release_order", "reassign_order",
-           "rebroker", "synced_signal", "decisions_for"]
+           "rebroker", "synced_signal", "decisions_for", "order_routing"]
 
 
 def policy_view(conn: Tx) -> dict[str, Any]:

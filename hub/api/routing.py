@@ -13,8 +13,7 @@ from starlette.routing import BaseRoute
 
 from hub.api.callers import Caller, actor_of, api_of
 from hub.api.reads import get_order
-from hub.commands import LocationProfileSet
-from hub.domain.routing_policy import RoutingPolicy
+from hub.commands import LocationProfileSet, RoutingPolicySet
 from hub.routing_actions import (
     decisions_for,
     policy_versions,
@@ -32,10 +31,7 @@ __all__ = ["routing_routes", "PolicyRequest", "ReleaseRequest", "ReassignRequest
 Id = Annotated[str, Path(max_length=64, pattern=PRINTABLE)]
 
 
-class PolicyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    policy: RoutingPolicy
-    note: Text = ""
+PolicyRequest = RoutingPolicySet  # {"policy": …, "note": …}: the command's own payload
 
 
 class ReleaseRequest(BaseModel):

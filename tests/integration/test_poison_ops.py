@@ -172,6 +172,8 @@ def _templates(order: dict) -> dict[str, dict]:
                                   "promised_by": "2030-01-01T00:00:00+00:00", "lines": [{"sku": "MILK-1L", "qty": 1}],
                                   "from_allotment": True},
         "allotment.released": {"sku": "MILK-1L", "qty": 1},
+        # routing
+        "order.rejected": {"order_id": order["id"], "line_no": 1, "reason": "no staff"},
     }
 
 

@@ -271,3 +271,20 @@ async def test_the_policy_is_read_and_set_through_the_api_and_a_bad_one_is_refus
     assert good.status_code == 201 and good.json()["version"] == 1
     assert [v["version"] for v in versions] == [0, 1]
     assert replay(hub.db).same
+
+
+async def test_an_associate_turns_an_order_away_on_the_floor_and_after_sync_it_is_gone_from_that_store(hub, tmp_path):
+    from edge_app.workflows.rejects import reject_order
+
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    order = accept(hub, "R-18", "ship", [("RT-A", 1)])
+    device = await hub.device(tmp_path / "wh", location="WH-1", role="associate")
+    await device.sync()
+    refused = reject_order(device.replica, order["id"], "  ", actor="A1")
+    assert not refused.ok and "why" in refused.message
+    feedback = reject_order(device.replica, order["id"], "freezer broken", actor="A1")
+    assert feedback.ok, feedback.message
+    await device.sync()
+    assert read(hub, order["id"])["location"] == "ST-1"
+    assert device.replica.query_one("SELECT 1 FROM orders WHERE id = ?", (order["id"],)) is None
+    assert replay(hub.db).same
