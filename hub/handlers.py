@@ -119,4 +119,5 @@ HANDLERS.update({
     "count.recorded": Handler(brokering.rebrokering(stock.count_recorded)),
     "return.received": Handler(brokering.rebrokering(returns.return_received)),
     "pick.shorted": Handler(brokering.remainder_after_short(picking.pick_shorted)),
+    "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
 })

@@ -100,3 +100,30 @@ def add_routing_commands(hub: click.Group, db_option: Callable, open_db: Callabl
 
         with open_db(db_url).write() as conn:
             click.echo(hub_call(reassign_order, conn, order_id, location, datetime.now(timezone.utc), "cli"))
+
+    @hub.command("what-if")
+    @db_option
+    @click.option("--policy", "policy_file", type=click.File("r"), required=True, help="A routing policy (JSON).")
+    @click.option("--show", type=click.IntRange(0, 10_000), default=10, show_default=True,
+                  help="Orders routed differently to print with both explanations.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+    def what_if_cmd(db_url: str, policy_file: Any, show: int, as_json: bool) -> None:
+        """Replay the log under another routing policy in a scratch database and compare."""
+        from dataclasses import asdict
+
+        from pydantic import ValidationError
+
+        from hub.domain.routing_policy import RoutingPolicy
+        from hub.what_if import what_if
+
+        try:
+            body = json.load(policy_file)
+            policy = RoutingPolicy.model_validate(body.get("policy", body) if isinstance(body, dict) else body)
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise click.BadParameter(str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else str(exc),
+                                     param_hint="--policy") from exc
+        comparison = what_if(open_db(db_url), policy)
+        if as_json:
+            click.echo(json.dumps(asdict(comparison), default=list))
+        else:
+            click.echo("\n".join(comparison.lines(show)))

@@ -17,6 +17,7 @@ from hub.domain.routing import (
     carry_out,
     current_policy,
     exclude,
+    forget_sites,
     load_network,
     op_time,
     rebroker_waiting,
@@ -34,7 +35,7 @@ from sync.kinds import OrderRejected
 from sync.models import Op
 
 __all__ = ["location_profile_set", "policy_set", "order_released", "order_reassigned", "rebrokered", "order_rejected",
-           "rebrokering", "remainder_after_short"]
+           "rebrokering", "remainder_after_short", "forgetting_sites"]
 
 Apply = Callable[[Tx, Context, Op, Any], Outcome]
 
@@ -44,6 +45,7 @@ def location_profile_set(conn: Tx, _ctx: Context, _op: Op, p: LocationProfileSet
         return Outcome.refused("invalid", f"code: unknown location {p.code!r}")
     if (p.lat is None) != (p.lon is None):
         return Outcome.refused("invalid", "lat, lon: give both coordinates or neither")
+    forget_sites(conn)
     row = {**p.model_dump(), "hours": json.dumps(p.hours, sort_keys=True) if p.hours is not None else None}
     conn.execute(
         "INSERT INTO location_profiles (code, lat, lon, tz_offset_min, hours, daily_capacity, rank) "
@@ -183,5 +185,15 @@ def remainder_after_short(apply: Apply) -> Apply:
             exclude(conn, child, ctx.here, f"shorted {p.sku} here")
             route_order(conn, child, "short", op_time(op.hlc), op.op_id)
         return outcome
+
+    return wrapped
+
+
+def forgetting_sites(apply: Apply) -> Apply:
+    """`apply` (a location added), and routing reads the locations again in this transaction."""
+
+    def wrapped(conn: Tx, ctx: Context, op: Op, p: Any) -> Outcome:
+        forget_sites(conn)
+        return apply(conn, ctx, op, p)
 
     return wrapped

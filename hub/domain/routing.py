@@ -23,7 +23,7 @@ from sync.models import OrderIn
 
 __all__ = ["current_policy", "route_order", "record_decision", "save_details", "spawn_child", "unroute", "exclude", "carry_out", "add_remainder_line",
            "rebroker_waiting", "decisions_for", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
-           "UNPICKED_STATUSES", "REBROKER_BATCH"]
+           "UNPICKED_STATUSES", "REBROKER_BATCH", "forget_sites"]
 
 # An order in these states holds no picked units: it may still be routed elsewhere.
 UNPICKED_STATUSES = ("released", "picking", "awaiting_stock", "pickup_rejected")
@@ -66,17 +66,11 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
     """Every location with its profile and today's load, and what each may still
     promise of `skus` (on hand − safety − reserved − allotted): one query per table."""
     day = at.date().isoformat()
-    rows = conn.execute(
-        "SELECT l.code, l.kind, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank, r.orders AS load "
-        "FROM locations l LEFT JOIN location_profiles p ON p.code = l.code "
-        "LEFT JOIN route_loads r ON r.location = l.code AND r.day = :d",
-        {"d": day},
-    ).all()
+    loads = {r.location: r.orders for r in conn.execute("SELECT location, orders FROM route_loads WHERE day = :d", {"d": day})}
     sites = {
-        r.code: Site(r.code, r.kind, r.lat, r.lon, r.tz_offset_min or 0, _hours(r.hours) if r.hours else None,
-                     r.daily_capacity, r.rank or 0, r.load or 0,
-                     parse_time(synced[r.code]) if synced and r.code in synced else None)
-        for r in rows
+        code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0,
+                   loads.get(code, 0), parse_time(synced[code]) if synced and code in synced else None)
+        for code, kind, lat, lon, tz, hours, capacity, rank in _site_rows(conn)
     }
     free: dict[tuple[str, str], int] = {}
     params = {"s": sorted(set(skus))}
@@ -89,6 +83,22 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
         for r in conn.execute(sql, params):
             free[(r.location, r.sku)] = free.get((r.location, r.sku), 0) + sign * int(r.n or 0)
     return Network(sites, free, synced_known=synced is not None)
+
+
+def _site_rows(conn: Tx) -> list[tuple]:
+    """Locations with their profiles, read once per transaction (a rebroker pass routes
+    thousands of orders in one); `forget_sites` when a location or profile changes."""
+    rows = conn.staged.get("routing_sites")
+    if rows is None:
+        rows = conn.staged["routing_sites"] = conn.execute(
+            "SELECT l.code, l.kind, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank "
+            "FROM locations l LEFT JOIN location_profiles p ON p.code = l.code").tuples()
+    return rows
+
+
+def forget_sites(conn: Tx) -> None:
+    """Locations or their profiles changed in this transaction: read them again."""
+    conn.staged.pop("routing_sites", None)
 
 
 def ask_for(conn: Tx, order_id: str) -> Ask:

@@ -288,3 +288,24 @@ async def test_an_associate_turns_an_order_away_on_the_floor_and_after_sync_it_i
     assert read(hub, order["id"])["location"] == "ST-1"
     assert device.replica.query_one("SELECT 1 FROM orders WHERE id = ?", (order["id"],)) is None
     assert replay(hub.db).same
+
+
+async def test_what_if_replays_the_log_under_another_policy_and_shows_each_changed_route(hub):
+    from hub.domain.routing_policy import RoutingPolicy
+    from hub.what_if import what_if
+
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    first = accept(hub, "R-19", "ship", [("RT-A", 1)])
+    accept(hub, "R-20", "ship", [("RT-A", 9)])  # parked either way
+    stores_first = RoutingPolicy.model_validate({"rules": [
+        {"name": "stores", "fulfilment": ["ship"], "kinds": ["store"], "sorts": ["distance"]},
+        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}]})
+    comparison = what_if(hub.db, stores_first)
+    changed, = comparison.changed
+    assert (changed["number"], changed["actual"]["location"], changed["what_if"]["location"]) == ("R-19", "WH-1", "ST-1")
+    assert "WH-1: chosen" in changed["actual"]["explanation"] and "ST-1: chosen" in changed["what_if"]["explanation"]
+    assert comparison.per_location["WH-1"][0] - comparison.per_location["WH-1"][1] == 1
+    assert comparison.parked == (1, 1)
+    assert read(hub, first["id"])["location"] == "WH-1"  # the live hub is untouched
+    assert any(line.startswith("R-19: WH-1 → ST-1") for line in comparison.lines())

@@ -78,6 +78,7 @@ Table(
     Column("day", String(10), nullable=False),
     Column("orders", Integer, nullable=False),
     PrimaryKeyConstraint("location", "day"),
+    Index("ix_route_loads_day", "day"),
 )
 Table(
     "routing_waits",
@@ -102,3 +103,4 @@ def upgrade(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_stock_sku_loc ON stock (sku, location)")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_reservations_sku_loc ON reservations (sku, location)")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_allotments_sku ON allotments (sku)")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_stock_policy_sku ON stock_policy (sku)")
