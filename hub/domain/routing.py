@@ -67,11 +67,7 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
     promise of `skus` (on hand − safety − reserved − allotted): one query per table."""
     day = at.date().isoformat()
     loads = {r.location: r.orders for r in conn.execute("SELECT location, orders FROM route_loads WHERE day = :d", {"d": day})}
-    sites = {
-        code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0,
-                   loads.get(code, 0), parse_time(synced[code]) if synced and code in synced else None)
-        for code, kind, lat, lon, tz, hours, capacity, rank in _site_rows(conn)
-    }
+    when = {code: parse_time(t) for code, t in synced.items()} if synced else {}
     free: dict[tuple[str, str], int] = {}
     params = {"s": sorted(set(skus))}
     for sql, sign in (
@@ -82,18 +78,21 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
     ):
         for r in conn.execute(sql, params):
             free[(r.location, r.sku)] = free.get((r.location, r.sku), 0) + sign * int(r.n or 0)
-    return Network(sites, free, synced_known=synced is not None)
+    return Network(_sites(conn), free, loads, when, synced_known=synced is not None)
 
 
-def _site_rows(conn: Tx) -> list[tuple]:
-    """Locations with their profiles, read once per transaction (a rebroker pass routes
-    thousands of orders in one); `forget_sites` when a location or profile changes."""
-    rows = conn.staged.get("routing_sites")
-    if rows is None:
-        rows = conn.staged["routing_sites"] = conn.execute(
+def _sites(conn: Tx) -> dict[str, Site]:
+    """Locations with their profiles, in code order, read once per transaction (a rebroker
+    pass routes thousands of orders in one); `forget_sites` when a location or profile changes."""
+    sites = conn.staged.get("routing_sites")
+    if sites is None:
+        rows = conn.execute(
             "SELECT l.code, l.kind, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank "
             "FROM locations l LEFT JOIN location_profiles p ON p.code = l.code").tuples()
-    return rows
+        sites = conn.staged["routing_sites"] = {
+            code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0)
+            for code, kind, lat, lon, tz, hours, capacity, rank in sorted(rows, key=lambda r: r[0])}  # Python's order on every backend
+    return sites
 
 
 def forget_sites(conn: Tx) -> None:

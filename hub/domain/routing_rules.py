@@ -19,9 +19,10 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DETAIL_LIMIT = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
-    """A location as routing sees it."""
+    """A location as routing sees it (what changes by the hour, its load and its devices'
+    last sync, is in the Network)."""
 
     code: str
     kind: str
@@ -31,8 +32,6 @@ class Site:
     hours: dict[str, str] | None = None  # {"mon": "08:00-20:00"}; None: always open; a day left out: closed
     daily_capacity: int | None = None
     rank: int = 0
-    load_today: int = 0
-    synced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,11 +56,14 @@ class Ask:
 
 @dataclass
 class Network:
-    """The locations, and what each may still promise of the order's SKUs.
-    `synced` is None when the caller knows nothing of device syncs (the filter passes)."""
+    """The locations (by code, in code order), what each may still promise of the order's
+    SKUs, orders routed to each today, and when each one's devices last synced
+    (`synced_known` False: the caller knows nothing of syncs, and that filter passes)."""
 
     sites: dict[str, Site]
     free: dict[tuple[str, str], int]
+    loads: dict[str, int] = field(default_factory=dict)
+    synced: dict[str, datetime] = field(default_factory=dict)
     synced_known: bool = False
 
 
@@ -167,7 +169,7 @@ def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:
     if ask.requested_location is not None:
         site = net.sites.get(ask.requested_location)
         return [site] if site is not None else []
-    return [s for s in sorted(net.sites.values(), key=lambda s: s.code) if s.kind in rule.kinds]
+    return [s for s in net.sites.values() if s.kind in rule.kinds]
 
 
 def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime, distance: float | None) -> list[str]:
@@ -176,12 +178,14 @@ def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime
     f, reasons = rule.filters, []
     if f.open_now and (closed := _closed(site, at)) is not None:
         reasons.append(closed)
-    if f.capacity and site.daily_capacity is not None and site.load_today >= site.daily_capacity:
-        reasons.append(f"capacity {site.load_today}/{site.daily_capacity} orders today")
+    load = net.loads.get(site.code, 0)
+    if f.capacity and site.daily_capacity is not None and load >= site.daily_capacity:
+        reasons.append(f"capacity {load}/{site.daily_capacity} orders today")
     if f.max_distance_km is not None and distance is not None and distance > f.max_distance_km:
         reasons.append(f"{distance:.0f} km > {f.max_distance_km:g} km")
     if f.synced_within_min is not None and net.synced_known:
-        if site.synced_at is None or at - site.synced_at > timedelta(minutes=f.synced_within_min):
+        synced_at = net.synced.get(site.code)
+        if synced_at is None or at - synced_at > timedelta(minutes=f.synced_within_min):
             reasons.append(f"no device synced in {f.synced_within_min} min")
     return reasons
 
@@ -197,7 +201,7 @@ def _sort_key(ask: Ask, net: Network, rule: Rule, site: Site, dist: dict[str, fl
         elif sort == "stock_balance":  # take from where the most is left over
             key.append(-min(net.free.get((site.code, n.sku), 0) - n.qty for n in ask.lines))
         elif sort == "workload":
-            key.append(site.load_today / site.daily_capacity if site.daily_capacity else 0.0)
+            key.append(net.loads.get(site.code, 0) / site.daily_capacity if site.daily_capacity else 0.0)
         elif sort == "rank":
             key.append(site.rank)
     return (*key, site.code)
