@@ -111,9 +111,10 @@ def _compare(live: Tx, alt: Tx, result: Comparison) -> None:
         for _number, location, _status in orders.values():
             counts.setdefault(location or "", [0, 0])[side] += 1
     result.per_location = {k: (v[0], v[1]) for k, v in counts.items()}
-    result.parked = tuple(sum(1 for o in orders.values() if o[2] == "awaiting_stock") for orders in (actual, other))  # type: ignore[assignment]
-    result.splits = tuple(conn.execute("SELECT COUNT(*) FROM routing_decisions WHERE outcome = 'split'").scalar_one()
-                          for conn in (live, alt))  # type: ignore[assignment]
+    parked = [sum(1 for o in orders.values() if o[2] == "awaiting_stock") for orders in (actual, other)]
+    splits = [int(conn.execute("SELECT COUNT(*) FROM routing_decisions WHERE outcome = 'split'").scalar_one())
+              for conn in (live, alt)]
+    result.parked, result.splits = (parked[0], parked[1]), (splits[0], splits[1])
     for order_id, (number, location, _status) in sorted(actual.items(), key=lambda x: x[1][0]):
         there = other.get(order_id)
         if there is not None and there[1] == location:
