@@ -47,6 +47,7 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "route_loads": ("location", "day", "orders"),
     "routing_waits": ("order_id", "sku"),
     "routing_exclusions": ("order_id", "location", "reason"),
+    "routing_network": ("id", "op_id"),
 }
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest

@@ -17,7 +17,7 @@ from hub.domain.routing import (
     carry_out,
     current_policy,
     exclude,
-    forget_sites,
+    network_changed,
     load_network,
     op_time,
     rebroker_waiting,
@@ -40,12 +40,12 @@ __all__ = ["location_profile_set", "policy_set", "order_released", "order_reassi
 Apply = Callable[[Tx, Context, Op, Any], Outcome]
 
 
-def location_profile_set(conn: Tx, _ctx: Context, _op: Op, p: LocationProfileSet) -> Outcome:
+def location_profile_set(conn: Tx, _ctx: Context, op: Op, p: LocationProfileSet) -> Outcome:
     if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": p.code}).first() is None:
         return Outcome.refused("invalid", f"code: unknown location {p.code!r}")
     if (p.lat is None) != (p.lon is None):
         return Outcome.refused("invalid", "lat, lon: give both coordinates or neither")
-    forget_sites(conn)
+    network_changed(conn, op.op_id)
     row = {**p.model_dump(), "hours": json.dumps(p.hours, sort_keys=True) if p.hours is not None else None}
     conn.execute(
         "INSERT INTO location_profiles (code, lat, lon, tz_offset_min, hours, daily_capacity, rank) "
@@ -190,10 +190,12 @@ def remainder_after_short(apply: Apply) -> Apply:
 
 
 def forgetting_sites(apply: Apply) -> Apply:
-    """`apply` (a location added), and routing reads the locations again in this transaction."""
+    """`apply` (a location added), and routing reads the locations again."""
 
     def wrapped(conn: Tx, ctx: Context, op: Op, p: Any) -> Outcome:
-        forget_sites(conn)
-        return apply(conn, ctx, op, p)
+        outcome = apply(conn, ctx, op, p)
+        if outcome.refusal is None:
+            network_changed(conn, op.op_id)
+        return outcome
 
     return wrapped

@@ -23,7 +23,7 @@ from sync.models import OrderIn
 
 __all__ = ["current_policy", "route_order", "record_decision", "save_details", "spawn_child", "unroute", "exclude", "carry_out", "add_remainder_line",
            "rebroker_waiting", "decisions_for", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
-           "UNPICKED_STATUSES", "REBROKER_BATCH", "forget_sites"]
+           "UNPICKED_STATUSES", "REBROKER_BATCH", "network_changed"]
 
 # An order in these states holds no picked units: it may still be routed elsewhere.
 UNPICKED_STATUSES = ("released", "picking", "awaiting_stock", "pickup_rejected")
@@ -82,22 +82,36 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
 
 
 def _sites(conn: Tx) -> dict[str, Site]:
-    """Locations with their profiles, in code order, read once per transaction (a rebroker
-    pass routes thousands of orders in one); `forget_sites` when a location or profile changes."""
+    """Locations with their profiles, in code order. Kept per process under the id of the
+    op that last added or profiled a location (`network_changed`), which every
+    transaction reads: a stale copy is never used, on any number of hub processes."""
     sites = conn.staged.get("routing_sites")
+    if sites is not None:
+        return sites
+    key = conn.execute("SELECT op_id FROM routing_network WHERE id = 1").scalar()
+    sites = _KNOWN_SITES.get(key) if key is not None else None
     if sites is None:
         rows = conn.execute(
             "SELECT l.code, l.kind, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank "
             "FROM locations l LEFT JOIN location_profiles p ON p.code = l.code").tuples()
-        sites = conn.staged["routing_sites"] = {
-            code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0)
-            for code, kind, lat, lon, tz, hours, capacity, rank in sorted(rows, key=lambda r: r[0])}  # Python's order on every backend
+        sites = {code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0)
+                 for code, kind, lat, lon, tz, hours, capacity, rank in sorted(rows, key=lambda r: r[0])}  # Python's order on every backend
+        if key is not None:
+            if len(_KNOWN_SITES) > 64:
+                _KNOWN_SITES.clear()
+            _KNOWN_SITES[key] = sites
+    conn.staged["routing_sites"] = sites
     return sites
 
 
-def forget_sites(conn: Tx) -> None:
-    """Locations or their profiles changed in this transaction: read them again."""
+_KNOWN_SITES: dict[str, dict[str, Site]] = {}
+
+
+def network_changed(conn: Tx, op_id: str) -> None:
+    """A location was added or profiled by op `op_id`: routing reads the locations again."""
     conn.staged.pop("routing_sites", None)
+    conn.execute("INSERT INTO routing_network (id, op_id) VALUES (1, :o) ON CONFLICT (id) DO UPDATE SET op_id = excluded.op_id",
+                 {"o": op_id})
 
 
 def ask_for(conn: Tx, order_id: str) -> Ask:

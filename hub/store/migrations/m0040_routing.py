@@ -49,6 +49,12 @@ Table(
     Column("rank", Integer, nullable=False),
 )
 Table(
+    "routing_network",  # one row: the op that last added or profiled a location (a cache key)
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("op_id", String(64), nullable=False),
+)
+Table(
     "routing_policies",
     meta,
     Column("version", Integer, primary_key=True),
