@@ -154,10 +154,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1_000)
     parser.add_argument("--parked", type=int, default=10_000)
     parser.add_argument("--pg", action="store_true", help="PostgreSQL too, in a scratch database bench_routing")
+    parser.add_argument("--pg-only", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'routing.db'}", "sqlite", args.skus, args.orders, args.parked)
-    if args.pg:
+    if not args.pg_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'routing.db'}", "sqlite", args.skus, args.orders, args.parked)
+    if args.pg or args.pg_only:
         from benchmarks.hubs import _pg_admin, _pg_url, pg_available
 
         if not pg_available():
