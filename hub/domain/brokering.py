@@ -20,6 +20,7 @@ from hub.domain.routing import (
     network_changed,
     load_network,
     op_time,
+    parse_time,
     rebroker_waiting,
     record_decision,
     route_order,
@@ -123,6 +124,8 @@ def order_rejected(conn: Tx, ctx: Context, op: Op, p: OrderRejected) -> Outcome:
     if row.status not in UNPICKED_STATUSES or any(r.qty_picked for r in concerned):
         return Outcome.refused("already_picked", "units of it have been picked: put them back or short the line instead")
     at, here = op_time(op.hlc), ctx.here
+    if at is None:
+        return Outcome.refused("malformed_clock", f"hlc: {op.hlc[:40]!r} is not a hybrid logical clock time")
     reason = f"rejected by {here}: {p.reason}"
     whole = p.line_no is None or len(lines) == 1
     target = p.order_id
@@ -159,9 +162,10 @@ def rebrokering(apply: Apply) -> Apply:
 
     def wrapped(conn: Tx, ctx: Context, op: Op, p: Any) -> Outcome:
         outcome = apply(conn, ctx, op, p)
-        if outcome.refusal is None and (skus := _skus_of(p)):
+        at = op_time(op.hlc)  # a device's broken clock: the scheduled pass routes them instead
+        if outcome.refusal is None and at is not None and (skus := _skus_of(p)):
             if conn.execute("SELECT 1 FROM routing_waits WHERE sku IN :s LIMIT 1", {"s": sorted(set(skus))}).first():
-                rebroker_waiting(conn, skus, op_time(op.hlc), op.op_id, f"stock:{op.kind}")
+                rebroker_waiting(conn, skus, at, op.op_id, f"stock:{op.kind}")
         return outcome
 
     return wrapped
@@ -183,7 +187,9 @@ def remainder_after_short(apply: Apply) -> Apply:
             # Not back where it was short (the books may be wrong there): a pickup's remainder,
             # whose store is the customer's choice, waits for an administrator to release it.
             exclude(conn, child, ctx.here, f"shorted {p.sku} here")
-            route_order(conn, child, "short", op_time(op.hlc), op.op_id)
+            at = op_time(op.hlc) or parse_time(conn.execute("SELECT created_at FROM orders WHERE id = :o",
+                                                            {"o": p.order_id}).scalar_one())
+            route_order(conn, child, "short", at, op.op_id)
         return outcome
 
     return wrapped

@@ -32,9 +32,13 @@ REBROKER_BATCH = 200
 
 
 # -- time ------------------------------------------------------------------------------
-def op_time(hlc: str) -> datetime:
-    """The wall time an op's hybrid logical clock carries (logged: a replay reads the same)."""
-    return datetime.fromtimestamp(Timestamp.decode(hlc).wall_ms / 1000, tz=timezone.utc)
+def op_time(hlc: str) -> datetime | None:
+    """The wall time an op's hybrid logical clock carries (logged: a replay reads the same);
+    None for a clock a device got wrong (not an HLC, or out of any calendar's range)."""
+    try:
+        return datetime.fromtimestamp(Timestamp.decode(hlc).wall_ms / 1000, tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def parse_time(value: str | datetime) -> datetime:
