@@ -47,8 +47,10 @@ def hub() -> None:
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TLS certificate (PEM, the chain after it): serve https.")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's private key (PEM).")
+@click.option("--relay", is_flag=True, help="Run the event relay (JetStream, webhooks) in a process beside the hub; "
+              "configured by BACKROOM_NATS_URL, BACKROOM_EVENTS_STREAM, BACKROOM_EVENTS_SUBJECT.")
 def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_level: str, cert: str | None,
-          key: str | None) -> None:
+          key: str | None, relay: bool) -> None:
     """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs), over https
     with --cert and --key.
 
@@ -68,7 +70,10 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_leve
     open_db(db_url).dispose()
     os.environ[DB_ENV] = db_url
     os.environ[LOG_LEVEL_ENV] = log_level
-    with writer_process(db_url) if writer == "process" else nullcontext() as socket_path:
+    from hub.events.relay import RelayConfig, relay_process
+
+    with (writer_process(db_url) if writer == "process" else nullcontext()) as socket_path, \
+            (relay_process(db_url, RelayConfig.from_env()) if relay else nullcontext()):
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
         scheme = "https" if cert else "http"
@@ -214,9 +219,22 @@ def _register_admin_commands() -> None:
     from hub.admin_cli import add_admin_commands
 
     add_admin_commands(hub, operator, db_option, open_db, _hub_call)
+    from hub.network_cli import add_network_commands  # set-up
+
+    add_network_commands(hub, db_option, open_db, _hub_call)
 
 
 _register_admin_commands()
+
+
+def _register_event_commands() -> None:  # events out
+    from hub.events.cli import events, relay
+
+    hub.add_command(relay)
+    hub.add_command(events)
+
+
+_register_event_commands()
 
 
 def _register_routing_commands() -> None:  # routing

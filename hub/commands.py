@@ -8,7 +8,7 @@ alone, and the hub refuses them from a device before any handler runs."""
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +40,9 @@ __all__ = [
     "hash_pin",
     "operator_payload",
     "pin_rule",
+    # set-up
+    "LocationUpdated", "ItemsImported", "BinsImported", "StockAdjusted", "ADJUST_REASONS", "StockSnapshotImported",
+    "TransferShipped", "TransferReceived", "IMPORT_BATCH",
     # routing
     "LocationProfileSet",
     "RoutingPolicySet",
@@ -66,6 +69,18 @@ class ItemUpserted(_Command):
     name: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
     unit_weight_g: int | None = Field(default=None, ge=0, le=1_000_000)
     barcodes: list[Code] = Field(default_factory=list, max_length=100)
+    # set-up: dimensions and flags (optional, so items logged before them replay as they were)
+    length_mm: int | None = Field(default=None, ge=0, le=100_000)
+    width_mm: int | None = Field(default=None, ge=0, le=100_000)
+    height_mm: int | None = Field(default=None, ge=0, le=100_000)
+    hazmat: bool = False
+    min_age: int | None = Field(default=None, ge=1, le=99)  # sold only to people this old or older
+
+
+# set-up: a day's opening hours, "08:00-20:00" (a day missing is a day closed)
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Span = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")]
+OpeningHours = dict[Day, Annotated[list[Span], Field(max_length=4)]]
 
 
 class LocationAdded(_Command):
@@ -74,6 +89,13 @@ class LocationAdded(_Command):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
     kind: str = Field(pattern="^(store|warehouse|dark_store)$")
+    # set-up: where it is and how much it takes (optional, see hub.domain.network)
+    address: Annotated[str, Field(max_length=300, pattern=PRINTABLE)] | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    time_zone: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$")] | None = None
+    opening_hours: OpeningHours | None = None
+    daily_capacity: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class BinAdded(_Command):
@@ -82,6 +104,7 @@ class BinAdded(_Command):
     location: Code
     code: Code
     seq: int = Field(ge=0, le=10**9)
+    zone: Code | None = None  # set-up: the zone the bin lies in (aisle, chiller, cage …)
 
 
 class StockReceived(_Command):
@@ -237,11 +260,114 @@ def operator_payload(operator_id: str, name: str, role: str, location: str, pin:
             "pin_hash": hash_pin(pin, salt), "salt": salt}
 
 
+# -- set-up: changing locations, imports in batches, adjustments and transfers --------
+IMPORT_BATCH = 5000  # rows per logged import command (one transaction each: its commit is most of a small batch's time)
+ADJUST_REASONS = ("damaged", "lost", "found", "expired", "theft", "correction", "snapshot", "other")
+
+
+class LocationUpdated(_Command):
+    """Change a location's name, kind, address, coordinates, time zone, opening hours or
+    daily capacity: only the fields given change (null clears an optional one)."""
+
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)] | None = None
+    kind: str | None = Field(default=None, pattern="^(store|warehouse|dark_store)$")
+    address: Annotated[str, Field(max_length=300, pattern=PRINTABLE)] | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    time_zone: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$")] | None = None
+    opening_hours: OpeningHours | None = None
+    daily_capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class ItemsImported(_Command):
+    """One batch of a catalogue import: each item as `catalogue.item_upserted` has it."""
+
+    items: list[ItemUpserted] = Field(min_length=1, max_length=IMPORT_BATCH)
+
+
+class BinsImported(_Command):
+    """One batch of a bins import."""
+
+    bins: list[BinAdded] = Field(min_length=1, max_length=IMPORT_BATCH)
+
+
+class StockAdjusted(_Command):
+    """Units found, lost, damaged … in a bin, with the reason: a delta, never a figure."""
+
+    location: Code
+    bin: Code
+    sku: Code
+    qty: int = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(pattern=f"^({'|'.join(ADJUST_REASONS)})$")
+    note: Text = ""
+
+
+class SnapshotRow(_Command):
+    bin: Code
+    sku: Code
+    on_hand: Count
+
+
+class StockSnapshotImported(_Command):
+    """A batch of a stock snapshot at one location: each (bin, SKU) is set to its figure
+    by a movement of the difference (reason `snapshot`), so the ledger explains it and a
+    second run of the same file moves nothing."""
+
+    location: Code
+    rows: list[SnapshotRow] = Field(min_length=1, max_length=IMPORT_BATCH)
+
+
+class TransferLine(_Command):
+    bin: Code
+    sku: Code
+    qty: Units
+
+
+class TransferShipped(_Command):
+    """Units leave one location's bins for another location: in transit until received."""
+
+    transfer_id: Code
+    from_location: Code
+    to_location: Code
+    lines: list[TransferLine] = Field(min_length=1, max_length=500)
+
+
+class TransferReceived(_Command):
+    """A transfer in transit arrives and is put into a bin at its destination."""
+
+    transfer_id: Code
+    bin: Code
+# -- events and foresight ----------------------------------------------------------
+class RiskAssessed(_Command):
+    """An open order's SLA risk changed (hub.insight.risk): the level, why in words, and when."""
+
+    order_id: Code
+    location: Code | None = None
+    level: str = Field(pattern="^(ok|at_risk|late)$")
+    reason: Annotated[str, Field(max_length=500, pattern=PRINTABLE)]
+    at: When
+
+
+class DeviceStatusSet(_Command):
+    """A device went offline (not seen for a while) or came back (hub.insight.devices)."""
+
+    device_id: Code
+    location: Code
+    online: bool
+    unsent_ops: int = Field(ge=0, le=10**9)
+    last_seen_at: Annotated[str, Field(max_length=40, pattern=PRINTABLE)] | None = None
+    at: When
+
+
+__all__ += ["RiskAssessed", "DeviceStatusSet"]
+
+
 # -- routing ----------------------------------------------------------------------------
 from hub.domain.routing_policy import RoutingPolicy  # noqa: E402  (pure models, no I/O)
 
 HoursSpan = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")]
-Day = Annotated[str, Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
+ProfileDay = Annotated[str, Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
 
 
 class LocationProfileSet(_Command):
@@ -252,7 +378,7 @@ class LocationProfileSet(_Command):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     tz_offset_min: int = Field(default=0, ge=-720, le=840)
-    hours: dict[Day, HoursSpan] | None = None  # None: always open; a day left out: closed that day
+    hours: dict[ProfileDay, HoursSpan] | None = None  # None: always open; a day left out: closed that day
     daily_capacity: int | None = Field(default=None, ge=0, le=1_000_000)
     rank: int = Field(default=0, ge=0, le=1_000_000)
 

@@ -33,6 +33,8 @@ from hub.domain import (
     stock,
     tasks,
 )
+from hub.domain import network  # set-up
+from hub.domain import risk  # events and foresight
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -104,6 +106,17 @@ HANDLERS: dict[str, Handler] = {
     "op.reviewed": _hub(exceptions.op_reviewed, commands.OpReviewed),
     "operator.disabled": _hub(operators.operator_disabled, commands.OperatorDisabled),
     "operator.removed": _hub(operators.operator_removed, commands.OperatorRemoved),
+    # -- set-up: locations changed, imports in batches, adjustments, transfers ----------
+    "location.updated": _hub(network.location_updated, commands.LocationUpdated),
+    "catalogue.items_imported": _hub(network.items_imported, commands.ItemsImported),
+    "bins.imported": _hub(network.bins_imported, commands.BinsImported),
+    "stock.adjusted": _hub(network.stock_adjusted, commands.StockAdjusted),
+    "stock.snapshot_imported": _hub(network.stock_snapshot_imported, commands.StockSnapshotImported),
+    "transfer.shipped": _hub(network.transfer_shipped, commands.TransferShipped),
+    "transfer.received": _hub(network.transfer_received, commands.TransferReceived),
+    # -- events and foresight -----------------------------------------------------------
+    "order.risk_assessed": _hub(risk.risk_assessed, commands.RiskAssessed),
+    "device.status_set": _hub(risk.device_status_set, commands.DeviceStatusSet),
 }
 
 # -- routing: its commands and floor op, and the ops after which parked orders are routed
@@ -120,4 +133,5 @@ HANDLERS.update({
     "return.received": Handler(brokering.rebrokering(returns.return_received)),
     "pick.shorted": Handler(brokering.remainder_after_short(picking.pick_shorted)),
     "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
+    "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
 })

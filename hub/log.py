@@ -20,6 +20,7 @@ from pydantic_core import to_json
 from hub.audit import record_audit
 from hub.authority import scope_refusal, sender_refusal
 from hub.errors import Conflict, Invalid
+from hub.events.outbox import write_events
 from hub.feed import forget_known, head
 from hub.handlers import HANDLERS
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
@@ -101,6 +102,7 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         "result, applied_at, location, role, proof, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    write_events(conn, applied_at, entries)  # the outbox: events commit with their ops (hub.events)
 
 
 _ORDER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # sync.kinds.Code's characters and length
@@ -167,11 +169,14 @@ def run_hub_command(conn: Tx, kind: str, payload: dict[str, Any], actor: str = "
 # Hub commands that are an administrator's act, written to the audit trail as well.
 AUDITED_COMMANDS = frozenset({"operator.upserted", "operator.disabled", "operator.removed", "stock.policy_set",
                               "location.added", "bin.added", "catalogue.item_upserted", "stock.received",
-                              "order.cancelled"})
+                              "order.cancelled",
+                              # set-up
+                              "location.updated", "catalogue.items_imported", "bins.imported", "stock.adjusted",
+                              "stock.snapshot_imported", "transfer.shipped", "transfer.received"})
 
 
 def _target(payload: dict[str, Any]) -> str:
-    for key in ("operator_id", "order_id", "sku", "code"):
+    for key in ("operator_id", "order_id", "sku", "code", "transfer_id"):
         if key in payload:
             return f"{payload.get('location', '')}/{payload[key]}" if "location" in payload else str(payload[key])
     return ""

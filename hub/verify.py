@@ -39,6 +39,9 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "allotments": ("device_id", "location", "sku", "granted", "used", "released", "target", "expires_at"),
     "stock_policy": ("location", "sku", "safety_stock", "escrow_floor"),
     "op_reviews": ("op_id", "reviewed_by", "reviewed_at", "note"),
+    # events and foresight
+    "order_risk": ("order_id", "location", "level", "reason", "assessed_at"),
+    "device_status": ("device_id", "location", "online", "unsent_ops", "last_seen_at", "changed_at"),
     # routing
     "order_details": ("order_id", "requested_location", "ship_to", "contact", "priority", "substitutes", "parent_id", "link_reason"),
     "location_profiles": ("code", "lat", "lon", "tz_offset_min", "hours", "daily_capacity", "rank"),
@@ -49,11 +52,20 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "routing_exclusions": ("order_id", "location", "reason"),
     "routing_network": ("id", "op_id"),
 }
+# set-up: the network's details and transfers between locations
+DOMAIN_TABLES["items"] += ("length_mm", "width_mm", "height_mm", "hazmat", "min_age")
+DOMAIN_TABLES["locations"] += ("address", "lat", "lon", "time_zone", "opening_hours", "daily_capacity")
+DOMAIN_TABLES["bins"] += ("zone",)
+DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "lines", "status", "shipped_hlc",
+                              "received_bin", "received_hlc")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).
 NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollment_codes", "api_tokens", "audit",
-                        "admins", "admin_sessions"})
+                        "admins", "admin_sessions"}) | frozenset({
+    # events out: the outbox the log writes beside op_log, and the relay's own bookkeeping
+    "events", "event_order_status", "relay_cursors", "webhooks", "webhook_dead_letters",
+})
 
 
 def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:

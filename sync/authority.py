@@ -33,6 +33,12 @@ HUB_COMMANDS = frozenset({
     "allotment.granted", "allotment.reclaimed", "order.accepted", "order.cancelled", "pickup.expired",
     "operator.upserted", "operator.disabled", "operator.removed",
     "task.assigned", "task.closed", "conflict.resolved", "op.reviewed",
+    # set-up
+    "location.updated", "catalogue.items_imported", "bins.imported", "stock.adjusted", "stock.snapshot_imported",
+    "transfer.shipped", "transfer.received",
+}) | frozenset({
+    # events and foresight (hub.insight.risk)
+    "order.risk_assessed", "device.status_set",
     # routing
     "location.profile_set", "routing.policy_set", "order.released", "order.reassigned", "routing.rebrokered",
 })

@@ -13,9 +13,11 @@ from pydantic import ValidationError
 from hub import credentials
 from hub.actions import ESCROW_ROLES, accept_order, rebalance
 from hub.api.admin import admin_routes
+from hub.api.network import network_routes  # set-up
 from hub.api.callers import Caller, actor_of, api_of, caller, client_of, device_of
 from hub.api.docs import install_docs
 from hub.api.door import Door, Throttle
+from hub.api.events import events_routes  # events out and foresight
 from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
@@ -72,6 +74,8 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     _install_error_handlers(app)
     _install_routes(app)
     app.router.routes.extend(admin_routes())
+    app.router.routes.extend(network_routes())  # set-up
+    app.router.routes.extend(events_routes())  # events out and foresight (hub.api.events)
     app.router.routes.extend(routing_routes())  # routing
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # before the push lane reads a body

@@ -23,9 +23,12 @@ from hub.api.push_lane import MAX_PUSH_BYTES, PUSH_PATH, too_large
 from hub.audit import audit_now
 from hub.errors import TooLarge, Unauthorized
 
-__all__ = ["Door", "Throttle", "MAX_BODY_BYTES", "ENROLL_PATH"]
+__all__ = ["Door", "Throttle", "MAX_BODY_BYTES", "MAX_IMPORT_BYTES", "ENROLL_PATH"]
 
 MAX_BODY_BYTES = 1024 * 1024  # anything but a push: an order of 500 lines is ~40 KB
+# set-up: a CSV import (100,000 items is ~6 MB), through the API or the console's upload
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+IMPORT_PATHS = ("/v1/admin/imports/", "/console/setup/imports")
 ENROLL_PATH = "/v1/devices/enroll"
 
 
@@ -70,7 +73,7 @@ class Door:
             await _answer(send, 429, f"too many failed attempts from {client}; try again in {wait} s",
                           [(b"retry-after", str(wait).encode())])
             return
-        limit = MAX_PUSH_BYTES if path == PUSH_PATH else MAX_BODY_BYTES
+        limit = MAX_PUSH_BYTES if path == PUSH_PATH else MAX_IMPORT_BYTES if path.startswith(IMPORT_PATHS) else MAX_BODY_BYTES
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _answer(send, 413, str(too_large()) if path == PUSH_PATH else f"a request to {path} is at most {limit // 1024} KB")

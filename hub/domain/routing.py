@@ -56,7 +56,7 @@ def current_policy(conn: Tx) -> tuple[int, RoutingPolicy]:
 
 
 @lru_cache(maxsize=4096)
-def _hours(text: str) -> dict[str, str]:
+def _hours(text: str) -> dict[str, Any]:
     return json.loads(text)  # shared between decisions: routing only reads it
 
 
@@ -95,11 +95,12 @@ def _sites(conn: Tx) -> dict[str, Site]:
     key = conn.execute("SELECT op_id FROM routing_network WHERE id = 1").scalar()
     sites = _KNOWN_SITES.get(key) if key is not None else None
     if sites is None:
+        # A routing profile (location.profile_set) wins; else the location's set-up (location.added/updated).
         rows = conn.execute(
-            "SELECT l.code, l.kind, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank "
+            "SELECT l.code, l.kind, p.code AS profiled, p.lat, p.lon, p.tz_offset_min, p.hours, p.daily_capacity, p.rank, "
+            "l.lat AS l_lat, l.lon AS l_lon, l.time_zone, l.opening_hours, l.daily_capacity AS l_capacity "
             "FROM locations l LEFT JOIN location_profiles p ON p.code = l.code").tuples()
-        sites = {code: Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0)
-                 for code, kind, lat, lon, tz, hours, capacity, rank in sorted(rows, key=lambda r: r[0])}  # Python's order on every backend
+        sites = {r[0]: _site(*r) for r in sorted(rows, key=lambda r: r[0])}  # Python's order on every backend
         if key is not None:
             if len(_KNOWN_SITES) > 64:
                 _KNOWN_SITES.clear()
@@ -109,6 +110,14 @@ def _sites(conn: Tx) -> dict[str, Site]:
 
 
 _KNOWN_SITES: dict[str, dict[str, Site]] = {}
+
+
+def _site(code: str, kind: str, profiled: str | None, lat: float | None, lon: float | None, tz: int | None,
+          hours: str | None, capacity: int | None, rank: int | None, l_lat: float | None, l_lon: float | None,
+          time_zone: str | None, opening_hours: str | None, l_capacity: int | None) -> Site:
+    if profiled is not None:
+        return Site(code, kind, lat, lon, tz or 0, _hours(hours) if hours else None, capacity, rank or 0)
+    return Site(code, kind, l_lat, l_lon, 0, _hours(opening_hours) if opening_hours else None, l_capacity, 0, time_zone)
 
 
 def network_changed(conn: Tx, op_id: str) -> None:

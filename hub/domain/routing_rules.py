@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.domain.routing_policy import Rule, RoutingPolicy
 
@@ -29,9 +30,10 @@ class Site:
     lat: float | None = None
     lon: float | None = None
     tz_offset_min: int = 0
-    hours: dict[str, str] | None = None  # {"mon": "08:00-20:00"}; None: always open; a day left out: closed
+    hours: dict[str, Any] | None = None  # {"mon": "08:00-20:00" or a list of spans}; None: always open; a day left out: closed
     daily_capacity: int | None = None
     rank: int = 0
+    time_zone: str | None = None  # an IANA zone (the location's set-up); wins over tz_offset_min
 
 
 @dataclass(frozen=True)
@@ -225,20 +227,28 @@ def _closed(site: Site, at: datetime) -> str | None:
     """None when open at `at`; else "closed until 07:00" (local time, next opening)."""
     if site.hours is None:
         return None
-    local = at + timedelta(minutes=site.tz_offset_min)
+    local = _local(site, at)
     minute = local.hour * 60 + local.minute
     for offset in range(8):
         day = DAYS[(local.weekday() + offset) % 7]
-        span = site.hours.get(day)
-        if not span:
-            continue
-        opens, closes = (_minutes(t) for t in span.split("-"))
-        if offset == 0 and opens <= minute < closes:
-            return None
-        if offset > 0 or minute < opens:
-            when = span.split("-")[0]
-            return f"closed until {when}" if offset == 0 else f"closed until {day} {when}"
+        spans = site.hours.get(day) or []
+        for span in sorted([spans] if isinstance(spans, str) else spans):
+            opens, closes = (_minutes(t) for t in span.split("-"))
+            if offset == 0 and opens <= minute < closes:
+                return None
+            if offset > 0 or minute < opens:
+                when = span.split("-")[0]
+                return f"closed until {when}" if offset == 0 else f"closed until {day} {when}"
     return "closed (no opening hours)"
+
+
+def _local(site: Site, at: datetime) -> datetime:
+    if site.time_zone:
+        try:
+            return at.astimezone(ZoneInfo(site.time_zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone: the offset (UTC by default)
+    return at + timedelta(minutes=site.tz_offset_min)
 
 
 def _minutes(hhmm: str) -> int:

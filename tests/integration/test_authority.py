@@ -152,6 +152,19 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "task.closed": {"task_id": 1, "note": "done"},
         "conflict.resolved": {"conflict_id": 1, "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
         "op.reviewed": {"op_id": "x", "note": "done", "by": "P1", "at": "2030-01-01T00:00:00+00:00"},
+        # set-up
+        "location.updated": {"code": DEMO_LOCATION, "name": "Evil"},
+        "catalogue.items_imported": {"items": [{"sku": "MILK-1L", "name": "Free milk"}]},
+        "bins.imported": {"bins": [{"location": DEMO_LOCATION, "code": "Z-99", "seq": 1}]},
+        "stock.adjusted": {"location": DEMO_LOCATION, "bin": "A-01", "sku": "MILK-1L", "qty": 500, "reason": "found"},
+        "stock.snapshot_imported": {"location": DEMO_LOCATION, "rows": [{"bin": "A-01", "sku": "MILK-1L", "on_hand": 500}]},
+        "transfer.shipped": {"transfer_id": "T-EVIL", "from_location": DEMO_LOCATION, "to_location": DARK_STORE,
+                             "lines": [{"bin": "A-01", "sku": "MILK-1L", "qty": 1}]},
+        "transfer.received": {"transfer_id": "T-EVIL", "bin": "DS-01"},
+        # events and foresight
+        "order.risk_assessed": {"order_id": order["id"], "level": "ok", "reason": "x", "at": "2030-01-01T00:00:00+00:00"},
+        "device.status_set": {"device_id": "other", "location": DEMO_LOCATION, "online": False, "unsent_ops": 0,
+                              "at": "2030-01-01T00:00:00+00:00"},
         # routing
         "location.profile_set": {"code": DEMO_LOCATION, "lat": 0.0, "lon": 0.0},
         "routing.policy_set": {"policy": {"rules": []}},

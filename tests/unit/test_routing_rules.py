@@ -24,6 +24,8 @@ def test_berlin_to_leipzig_is_about_150_km():
 @pytest.mark.parametrize(("site", "filters", "free", "reason"), [
     (Site("DS-2", "dark_store", hours={"mon": "07:00-22:00"}), {"open_now": True}, 5, "closed until 07:00"),
     (Site("DS-2", "dark_store", hours={"tue": "07:00-22:00"}), {"open_now": True}, 5, "closed until tue 07:00"),
+    (Site("DS-2", "dark_store", hours={"mon": ["07:00-12:00"]}, time_zone="Europe/Berlin"), {"open_now": True}, 5,
+     "closed until 07:00"),  # 05:00 UTC is 06:00 in Berlin: the set-up's zone and list of spans
     (Site("DS-2", "dark_store", daily_capacity=3), {"capacity": True}, 5, "capacity 3/3 orders today"),
     (Site("DS-2", "dark_store", lat=51.34, lon=12.37), {"max_distance_km": 30}, 5, "149 km > 30 km"),
     (Site("DS-2", "dark_store"), {"synced_within_min": 30}, 5, "no device synced in 30 min"),

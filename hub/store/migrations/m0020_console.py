@@ -52,8 +52,10 @@ _INDEXES = [
     ("ix_orders_status_promised", "orders (status, promised_by)"),
     ("ix_orders_location_created", "orders (location, created_at, id)"),
     ("ix_orders_status_created", "orders (status, created_at, id)"),
+    ("ix_orders_status_location", "orders (status, location)"),  # the overview's open orders by location
     ("ix_order_lines_sku", "order_lines (sku, order_id)"),
     ("ix_conflicts_hlc", "conflicts (hlc)"),
+    ("ix_tasks_order", "tasks (order_id)"),  # an order's page; tasks are few, the write is cheap
 ]
 
 

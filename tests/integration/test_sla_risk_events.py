@@ -1,0 +1,74 @@
+"""SLA risk on the hub: a refresh logs `order.risk_assessed` where a level changed, the
+outbox raises and clears it (and tells `order.delayed`), the API lists it, the log
+replays to the same state, and /metrics shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hub.events.stream import envelope, page
+from hub.insight.risk import refresh
+from hub.verify import replay
+from tests.integration.test_conflicts import cancel
+from tests.integration.test_pick_slice import order_body, post_order
+
+pytestmark = pytest.mark.anyio
+
+
+def risk_events(hub, order_id: str) -> list[str]:
+    with hub.db.read() as conn:
+        return [e["type"] for e in map(envelope, page(conn, 0, 100_000))
+                if e["type"].startswith(("backroom.risk.", "backroom.order.delayed")) and e["subject"] == order_id]
+
+
+async def test_a_late_order_raises_a_risk_and_a_delay_once_and_clears_when_closed(hub):
+    promised = (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat()
+    order = await post_order(hub, order_body("RISK-1", [("MILK-1L", 1)], promised_by=promised))
+    counts = refresh(hub.db)
+    assert counts["late"] >= 1 and counts["changed"] >= 1
+    assert refresh(hub.db)["changed"] == 0  # nothing new: nothing logged
+    assert risk_events(hub, order["id"]) == ["backroom.risk.raised", "backroom.order.delayed"]
+    async with hub.admin() as admin:
+        listed = (await admin.get("/v1/admin/risk")).json()
+        mine = next(r for r in listed if r["order_id"] == order["id"])
+        assert mine["level"] == "late" and mine["reason"].startswith("promised ")
+        metrics = (await admin.get("/metrics")).text
+    assert 'backroom_open_risks{level="late",location="' in metrics
+    assert "backroom_outbox_events_total " in metrics
+    await cancel(hub, order["id"])
+    refresh(hub.db)
+    assert risk_events(hub, order["id"])[-1] == "backroom.risk.cleared"
+    async with hub.admin() as admin:
+        assert order["id"] not in {r["order_id"] for r in (await admin.get("/v1/admin/risk")).json()}
+    assert replay(hub.db).same
+
+
+async def test_metrics_and_risk_need_an_admin_token(hub):
+    async with hub.admin() as admin:
+        admin.headers.pop("Authorization")
+        assert (await admin.get("/metrics")).status_code == 401
+        assert (await admin.get("/v1/admin/risk")).status_code == 401
+
+
+async def test_a_device_not_seen_for_a_while_goes_offline_once_and_online_when_it_syncs(hub, tmp_path):
+    from hub.insight.devices import refresh_devices
+
+    device = await hub.device(tmp_path / "d")
+    await device.sync()
+    device_id = device.replica.get_meta("device_id")
+    assert refresh_devices(hub.db) == 0  # seen just now: online, as assumed
+    away = (datetime.now(timezone.utc) - timedelta(minutes=12)).isoformat()
+    with hub.db.write() as conn:
+        conn.execute("UPDATE devices SET last_seen_at = :t, health = :h WHERE id = :d",
+                     {"t": away, "h": '{"outbox_depth": 3}', "d": device_id})
+    assert refresh_devices(hub.db) == 1
+    assert refresh_devices(hub.db) == 0
+    await device.sync()
+    assert refresh_devices(hub.db) == 1
+    with hub.db.read() as conn:
+        mine = [e for e in map(envelope, page(conn, 0, 100_000)) if e["subject"] == f"device/{device_id}"]
+    assert [e["type"] for e in mine] == ["backroom.device.offline", "backroom.device.online"]
+    assert mine[0]["data"]["unsent_ops"] == 3 and mine[0]["location"] == mine[0]["data"]["location"]
+    assert replay(hub.db).same
