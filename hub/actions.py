@@ -17,6 +17,7 @@ from hub.domain.orders import find_order
 from hub.domain.pickups import READY_STATUSES, pickup_code, utc
 from hub.domain.stock import commitments
 from hub.log import run_hub_command
+from hub.routing_actions import synced_signal
 from hub.store.tx import Tx
 from sync.models import OrderIn
 
@@ -40,6 +41,8 @@ def accept_order(conn: Tx, order: OrderIn, now_iso: str) -> tuple[dict[str, Any]
     payload = {"id": order_id, "created_at": now_iso, "order": order.model_dump(mode="json")}
     if order.fulfilment == "pickup":
         payload["pickup_code"] = draw_pickup_code()
+    if (synced := synced_signal(conn)) is not None:  # routing: the policy filters on device syncs
+        payload["synced"] = synced
     run_hub_command(conn, "order.accepted", payload, actor=f"channel:{order.channel}")
     return get_order(conn, order_id), True
 

@@ -235,3 +235,12 @@ def _register_event_commands() -> None:  # events out
 
 
 _register_event_commands()
+
+
+def _register_routing_commands() -> None:  # routing
+    from hub.routing_cli import add_routing_commands
+
+    add_routing_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_routing_commands()

@@ -43,6 +43,12 @@ __all__ = [
     # set-up
     "LocationUpdated", "ItemsImported", "BinsImported", "StockAdjusted", "ADJUST_REASONS", "StockSnapshotImported",
     "TransferShipped", "TransferReceived", "IMPORT_BATCH",
+    # routing
+    "LocationProfileSet",
+    "RoutingPolicySet",
+    "OrderReleased",
+    "OrderReassigned",
+    "OrdersRebrokered",
 ]
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -120,6 +126,8 @@ class OrderAccepted(_Command):
     # A random code the hub drew for a pickup order; logged, so a replay gets the same one.
     # Orders accepted before it existed have a code derived from their id.
     pickup_code: Annotated[str, Field(pattern="^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6,12}$")] | None = None
+    # routing: when each location's devices last synced, if the policy filters on it (logged: replays alike)
+    synced: dict[Code, When] | None = None
 
 
 class OrderCancelled(_Command):
@@ -353,3 +361,57 @@ class DeviceStatusSet(_Command):
 
 
 __all__ += ["RiskAssessed", "DeviceStatusSet"]
+
+
+# -- routing ----------------------------------------------------------------------------
+from hub.domain.routing_policy import RoutingPolicy  # noqa: E402  (pure models, no I/O)
+
+HoursSpan = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")]
+ProfileDay = Annotated[str, Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
+
+
+class LocationProfileSet(_Command):
+    """Where a location is, when it is open (local time, its UTC offset), how many
+    orders a day it can take and its rank for the `rank` sort: what routing reads."""
+
+    code: Code
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    tz_offset_min: int = Field(default=0, ge=-720, le=840)
+    hours: dict[ProfileDay, HoursSpan] | None = None  # None: always open; a day left out: closed that day
+    daily_capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    rank: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class RoutingPolicySet(_Command):
+    """A new version of the routing policy."""
+
+    policy: RoutingPolicy
+    note: Text = ""
+
+
+class OrderReleased(_Command):
+    """An administrator sends a parked order (awaiting stock, pickup rejected) back
+    through routing; `forget_rejections` lets locations that rejected it take it again."""
+
+    order_id: Code
+    at: When
+    forget_rejections: bool = False
+
+
+class OrderReassigned(_Command):
+    """An administrator moves an order nobody has picked from yet to a location of their choosing."""
+
+    order_id: Code
+    location: Code
+    at: When
+    note: Text = ""
+
+
+class OrdersRebrokered(_Command):
+    """Route parked orders again (a scheduled pass), highest priority and oldest first.
+    `synced`: when each location's devices last synced, for the policy's sync filter."""
+
+    at: When
+    limit: int = Field(default=10_000, ge=1, le=1_000_000)
+    synced: dict[Code, When] | None = None

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub import commands
 from hub.domain import (
+    brokering,
     catalogue,
     escrow,
     exceptions,
@@ -120,3 +121,20 @@ HANDLERS: dict[str, Handler] = {
     # -- receiving ------------------------------------------------------------------------
     "goods.received": Handler(receiving.goods_received),
 }
+
+# -- routing: its commands and floor op, and the ops after which parked orders are routed
+# again (stock came in) or a remainder is routed (a short). Kept in one block, as rows.
+HANDLERS.update({
+    "order.rejected": Handler(brokering.order_rejected),
+    "location.profile_set": _hub(brokering.location_profile_set, commands.LocationProfileSet),
+    "routing.policy_set": _hub(brokering.policy_set, commands.RoutingPolicySet),
+    "order.released": _hub(brokering.order_released, commands.OrderReleased),
+    "order.reassigned": _hub(brokering.order_reassigned, commands.OrderReassigned),
+    "routing.rebrokered": _hub(brokering.rebrokered, commands.OrdersRebrokered),
+    "stock.received": _hub(brokering.rebrokering(stock.stock_received), commands.StockReceived),
+    "count.recorded": Handler(brokering.rebrokering(stock.count_recorded)),
+    "return.received": Handler(brokering.rebrokering(returns.return_received)),
+    "pick.shorted": Handler(brokering.remainder_after_short(picking.pick_shorted)),
+    "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
+    "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
+})

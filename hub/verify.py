@@ -44,6 +44,15 @@ DOMAIN_TABLES: dict[str, tuple[str, ...]] = {
     "device_status": ("device_id", "location", "online", "unsent_ops", "last_seen_at", "changed_at"),
     # receiving
     "goods_receipts": ("op_id", "location", "bin", "sku", "qty", "gtin", "batch", "expiry", "reference", "actor", "hlc"),
+    # routing
+    "order_details": ("order_id", "requested_location", "ship_to", "contact", "priority", "substitutes", "parent_id", "link_reason"),
+    "location_profiles": ("code", "lat", "lon", "tz_offset_min", "hours", "daily_capacity", "rank"),
+    "routing_policies": ("version", "policy", "note", "set_by"),
+    "routing_decisions": ("order_id", "policy_version", "trigger", "at", "outcome", "rule", "shipments", "candidates", "op_id"),
+    "route_loads": ("location", "day", "orders"),
+    "routing_waits": ("order_id", "sku"),
+    "routing_exclusions": ("order_id", "location", "reason"),
+    "routing_network": ("id", "op_id"),
 }
 # set-up: the network's details and transfers between locations
 DOMAIN_TABLES["items"] += ("length_mm", "width_mm", "height_mm", "hazmat", "min_age")

@@ -39,6 +39,8 @@ HUB_COMMANDS = frozenset({
 }) | frozenset({
     # events and foresight (hub.insight.risk)
     "order.risk_assessed", "device.status_set",
+    # routing
+    "location.profile_set", "routing.policy_set", "order.released", "order.reassigned", "routing.rebrokered",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})
@@ -96,6 +98,8 @@ AUTHORITY: dict[str, Rule] = {
     "allotment.released": Rule(device_roles=frozenset({"terminal"}), operator_roles=_EVERYONE),
     # receiving: goods put into a bin of the sender's location, by the counter staff
     "goods.received": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=(Scope("bin", "bin"),)),
+    # routing: a store says it cannot fill an order of its own
+    "order.rejected": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=_ORDER),
 }
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "PickupExtended",
     "StockMoved",
     "TaskDone",
+    "OrderRejected",
     "PackedLine",
     "CartonClosed",
     "HandedToCarrier",
@@ -337,6 +338,13 @@ class GoodsReceived(_Payload):
     batch: Annotated[str, Field(min_length=1, max_length=20, pattern=PRINTABLE)] | None = None
     expiry: Annotated[date, AfterValidator(_date_this_century)] | None = None
     reference: Annotated[str, Field(max_length=64, pattern=PRINTABLE)] = ""
+class OrderRejected(_Payload):
+    """A store says it cannot fill an order (or one line of it), and why: the hub
+    routes it elsewhere by the policy; a pickup order waits for an administrator."""
+
+    order_id: Code
+    line_no: LineNo | None = None  # None: the whole order
+    reason: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 
 
 class OpKind(BaseModel):
@@ -366,6 +374,8 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="shipment.handed_to_carrier", nature=Nature.FACT, payload=HandedToCarrier),
         # receiving
         OpKind(name="goods.received", nature=Nature.FACT, payload=GoodsReceived),
+        # routing
+        OpKind(name="order.rejected", nature=Nature.REQUEST, payload=OrderRejected),
     )
 }
 

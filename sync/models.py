@@ -7,7 +7,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sync.kinds import PRINTABLE, Code, Text, When
 
@@ -23,6 +23,8 @@ __all__ = [
     "Fulfilment",
     "OrderLineIn",
     "OrderIn",
+    "Address",
+    "Contact",
     "SyncHealth",
     "CancelRequest",
     "EnrollRequest",
@@ -122,6 +124,40 @@ class Fulfilment(str, Enum):
 class OrderLineIn(_Strict):
     sku: Code
     qty: int = Field(gt=0, le=10_000)
+    substitutes_allowed: bool = False  # routing: the picker may offer a substitute for this line
+
+
+# -- routing: where an order goes and whom to tell -------------------------------------
+AddressLine = Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]
+
+
+class Address(_Strict):
+    """A ship-to address: lines, postal code, ISO 3166 country, coordinates if known."""
+
+    lines: list[AddressLine] = Field(min_length=1, max_length=4)
+    postal_code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> "Address":
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together: give both or neither")
+        return self
+
+
+class Contact(_Strict):
+    """Whom to notify about the order: an e-mail address, a phone number, or both."""
+
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{4,24}$")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Contact":
+        if self.email is None and self.phone is None:
+            raise ValueError("a contact needs an email or a phone")
+        return self
 
 
 class OrderIn(_Strict):
@@ -134,6 +170,16 @@ class OrderIn(_Strict):
     customer_name: Text = ""
     location: Code | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    # routing: where it goes, whom to tell, which parked orders are routed first (higher first)
+    ship_to: Address | None = None
+    contact: Contact | None = None
+    priority: int = Field(default=0, ge=0, le=9)
+
+    @model_validator(mode="after")
+    def _pickup_has_no_ship_to(self) -> "OrderIn":
+        if self.fulfilment == Fulfilment.PICKUP and self.ship_to is not None:
+            raise ValueError("ship_to: a pickup order is collected at its location, it has no ship-to address")
+        return self
 
 
 class SyncHealth(_Strict):

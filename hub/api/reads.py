@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.errors import NotFound
 from hub.feed import order_snapshot
+from hub.routing_actions import order_routing
 from hub.store.tx import Tx
 
 __all__ = ["get_order", "list_orders", "stock_rows", "movement_rows", "conflict_rows", "task_rows", "list_devices"]
@@ -66,6 +67,7 @@ def get_order(conn: Tx, order_id: str) -> dict[str, Any]:
     snapshot = order_snapshot(conn, order_id)
     if snapshot is None:
         raise NotFound(f"no order {order_id!r}")
+    snapshot["routing"] = order_routing(conn, order_id)  # ship-to, contact, linked orders, decisions (hub.routing_actions)
     return snapshot
 
 

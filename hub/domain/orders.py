@@ -1,6 +1,6 @@
-"""Order intake and routing: an order from a channel is routed to one location
-that can hold all its lines, its units are reserved there, and its pick bins
-chosen along the pick path."""
+"""Order intake: an order from a channel is stored, then routed by the routing
+policy (hub.domain.routing): its units reserved at the chosen location(s) and its
+pick bins chosen along the pick path, or parked awaiting stock."""
 
 from __future__ import annotations
 
@@ -9,35 +9,31 @@ from typing import Any
 from hub.commands import OrderAccepted, OrderCancelled
 from hub.domain.followups import settled
 from hub.domain.pickups import assign_pickup
-from hub.domain.stock import available, on_hand_by_bin, promising, release_order
+from hub.domain.routing import parse_time, route_order, save_details
+from hub.domain.stock import on_hand_by_bin, release_order
 from hub.feed import emit_order, order_snapshot
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.models import Fulfilment, Op, OrderIn
 from sync.rules import settle_cancel
 
-__all__ = ["create_order", "find_order", "order_accepted", "order_cancelled", "ROUTE_PREFERENCE"]
-
-# Which kinds of location serve which fulfilment, best first.
-ROUTE_PREFERENCE: dict[Fulfilment, tuple[str, ...]] = {
-    Fulfilment.QUICK: ("dark_store", "store"),
-    Fulfilment.PICKUP: ("store",),
-    Fulfilment.SHIP: ("warehouse", "store", "dark_store"),
-}
-
+__all__ = ["create_order", "find_order", "order_accepted", "order_cancelled"]
 
 def find_order(conn: Tx, channel: str, number: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT id FROM orders WHERE channel = :c AND number = :n", {"c": channel, "n": number}).first()
     return order_snapshot(conn, row.id) if row else None
 
 
-def order_accepted(conn: Tx, _ctx: Context, _op: Op, p: OrderAccepted) -> Outcome:
+def order_accepted(conn: Tx, _ctx: Context, op: Op, p: OrderAccepted) -> Outcome:
+    """Store the order parked, with what the channel said about it, then route it by
+    the policy in force at its acceptance time (hub.domain.routing)."""
     order = p.order
     if (problem := _problem(conn, order)) is not None:
         return Outcome.refused("invalid", problem)
-    location = _route(conn, order)
-    with promising(conn, location or "", [line.sku for line in order.lines]):
-        create_order(conn, p.id, p.created_at, order, location, p.pickup_code)
+    create_order(conn, p.id, p.created_at, order, None, p.pickup_code)
+    save_details(conn, p.id, order)
+    synced = {k: v.isoformat() for k, v in p.synced.items()} if p.synced is not None else None
+    route_order(conn, p.id, "intake", parse_time(p.created_at), op.op_id, synced)
     return Outcome()
 
 
@@ -78,6 +74,7 @@ def order_cancelled(conn: Tx, ctx: Context, op: Op, p: OrderCancelled) -> Outcom
         return Outcome.refused(decision.refusal, decision.message)
     conn.execute("UPDATE orders SET status = 'cancelled' WHERE id = :o", {"o": p.order_id})
     release_order(conn, p.order_id)
+    conn.execute("DELETE FROM routing_waits WHERE order_id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, order["location"], p.order_id)
     emit_order(conn, p.order_id)
     return outcome
@@ -91,26 +88,6 @@ def _problem(conn: Tx, order: OrderIn) -> str | None:
         if conn.execute("SELECT 1 FROM locations WHERE code = :c", {"c": order.location}).first() is None:
             return f"location: unknown location {order.location!r}"
     return None
-
-
-def _route(conn: Tx, order: OrderIn) -> str | None:
-    """The first location, by fulfilment preference, with every line available."""
-    needed: dict[str, int] = {}
-    for line in order.lines:
-        needed[line.sku] = needed.get(line.sku, 0) + line.qty
-    for code in _candidates(conn, order):
-        if all(available(conn, code, sku) >= qty for sku, qty in needed.items()):
-            return code
-    return None
-
-
-def _candidates(conn: Tx, order: OrderIn) -> list[str]:
-    if order.location is not None:
-        return [order.location]
-    rows = conn.execute("SELECT code, kind FROM locations ORDER BY code").all()
-    prefs = ROUTE_PREFERENCE[order.fulfilment]
-    ranked = sorted((prefs.index(r.kind), r.code) for r in rows if r.kind in prefs)
-    return [code for _, code in ranked]
 
 
 def _add_line(conn: Tx, order_id: str, line_no: int, sku: str, qty: int, location: str | None) -> None:

@@ -50,7 +50,10 @@ def refuse_line(found, ctx: Context, order_id: str, line_no: int, sku: str | Non
 
 
 def hold_picked_orders(conn: Tx, payloads: list[dict]) -> None:
-    hold_orders(conn, [p["order_id"] for p in payloads if isinstance(p.get("order_id"), str)])
+    # Raw payloads: an id no order could have (a NUL, too long) is left to the payload's
+    # validation to refuse; PostgreSQL would fail the whole group on a NUL.
+    hold_orders(conn, [p["order_id"] for p in payloads if isinstance(p.get("order_id"), str)
+                       and len(p["order_id"]) <= 64 and "\x00" not in p["order_id"]])
 
 
 def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:

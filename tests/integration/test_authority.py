@@ -89,6 +89,8 @@ def payloads(order: dict, task: dict) -> dict[str, dict]:
         "allotment.released": {"sku": "MILK-1L", "qty": 1},
         # receiving
         "goods.received": {"bin": bin_code, "sku": sku, "qty": 1, "reference": "DN-1"},
+        # routing: a line the order does not have, so the order stays for the other kinds
+        "order.rejected": {"order_id": order["id"], "line_no": 999, "reason": "no staff"},
     }
 
 
@@ -165,6 +167,12 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "order.risk_assessed": {"order_id": order["id"], "level": "ok", "reason": "x", "at": "2030-01-01T00:00:00+00:00"},
         "device.status_set": {"device_id": "other", "location": DEMO_LOCATION, "online": False, "unsent_ops": 0,
                               "at": "2030-01-01T00:00:00+00:00"},
+        # routing
+        "location.profile_set": {"code": DEMO_LOCATION, "lat": 0.0, "lon": 0.0},
+        "routing.policy_set": {"policy": {"rules": []}},
+        "order.released": {"order_id": order["id"], "at": "2030-01-01T00:00:00+00:00"},
+        "order.reassigned": {"order_id": order["id"], "location": DARK_STORE, "at": "2030-01-01T00:00:00+00:00"},
+        "routing.rebrokered": {"at": "2030-01-01T00:00:00+00:00"},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]

@@ -175,6 +175,8 @@ def _templates(order: dict) -> dict[str, dict]:
         # receiving
         "goods.received": {"bin": "A-01-1", "sku": "MILK-1L", "qty": 1, "gtin": "04006381333931", "batch": "L1",
                            "expiry": "2027-12-31", "reference": "DN-1"},
+        # routing
+        "order.rejected": {"order_id": order["id"], "line_no": 1, "reason": "no staff"},
     }
 
 

@@ -1,0 +1,256 @@
+"""Routing as a pure function: (order, network, policy, time) → a route with the
+candidates it considered and why each lost. No I/O and no clock: the caller passes
+the time the routing happens at (the order's acceptance, the op's HLC time)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hub.domain.routing_policy import Rule, RoutingPolicy
+
+__all__ = ["Site", "Need", "Ask", "Network", "Route", "decide", "distance_km", "DAYS", "DETAIL_LIMIT"]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Up to this many locations of a rule's kinds, every one is explained; beyond it, those
+# holding none of the order's SKUs are counted in one line (they cannot take any of it).
+DETAIL_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A location as routing sees it (what changes by the hour, its load and its devices'
+    last sync, is in the Network)."""
+
+    code: str
+    kind: str
+    lat: float | None = None
+    lon: float | None = None
+    tz_offset_min: int = 0
+    hours: dict[str, Any] | None = None  # {"mon": "08:00-20:00" or a list of spans}; None: always open; a day left out: closed
+    daily_capacity: int | None = None
+    rank: int = 0
+    time_zone: str | None = None  # an IANA zone (the location's set-up); wins over tz_offset_min
+
+
+@dataclass(frozen=True)
+class Need:
+    line_no: int
+    sku: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class Ask:
+    """An order to route."""
+
+    fulfilment: str
+    channel: str
+    lines: tuple[Need, ...]
+    lat: float | None = None
+    lon: float | None = None
+    requested_location: str | None = None
+    excluded: dict[str, str] = field(default_factory=dict)  # location → why it may not take the order
+
+
+@dataclass
+class Network:
+    """The locations (by code, in code order), what each may still promise of the order's
+    SKUs, orders routed to each today, and when each one's devices last synced
+    (`synced_known` False: the caller knows nothing of syncs, and that filter passes)."""
+
+    sites: dict[str, Site]
+    free: dict[tuple[str, str], int]
+    loads: dict[str, int] = field(default_factory=dict)
+    synced: dict[str, datetime] = field(default_factory=dict)
+    synced_known: bool = False
+
+
+@dataclass
+class Route:
+    outcome: str  # routed | split | parked | cancelled
+    rule: str | None
+    shipments: list[tuple[str, list[int]]]  # (location, line numbers), the first is the order's own
+    candidates: list[dict[str, Any]]
+
+    def explain(self) -> list[str]:
+        """One sentence per candidate: chosen, or why it lost."""
+        return [f"{c['location']}: {'chosen' if c['chosen'] else '; '.join(c['reasons'])}" for c in self.candidates]
+
+
+def decide(ask: Ask, net: Network, policy: RoutingPolicy, at: datetime) -> Route:
+    """The first rule for the order's fulfilment that finds a location (or a split)."""
+    considered: list[dict[str, Any]] = []
+    for rule in policy.rules:
+        if ask.fulfilment not in rule.fulfilment:
+            continue
+        route = _try_rule(ask, net, rule, at)
+        if route.shipments:
+            return Route(route.outcome, rule.name, route.shipments, considered + route.candidates)
+        considered += route.candidates
+    outcome = "cancelled" if policy.when_none.get(ask.fulfilment) == "cancel" else "parked"  # type: ignore[call-overload]
+    return Route(outcome, None, [], considered)
+
+
+def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
+    candidates: list[dict[str, Any]] = []
+    eligible: list[tuple[Site, list[int]]] = []  # sites past the filters, with the lines each can fill
+    sites = _sites_for(ask, net, rule)
+    if len(sites) > DETAIL_LIMIT and ask.requested_location is None:
+        # A large network: locations that hold none of the order's SKUs are one line of the explanation.
+        holding = {loc for loc, _sku in net.free}
+        absent = sum(1 for s in sites if s.code not in holding)
+        sites = [s for s in sites if s.code in holding]
+        if absent:
+            skus = ", ".join(sorted({n.sku for n in ask.lines}))
+            candidates.append({"location": f"{absent} others", "rule": rule.name, "chosen": False,
+                               "reasons": [f"hold none of {skus}"], "distance_km": None})
+    dist = {site.code: _distance(ask, site) for site in sites}
+    for site in sites:
+        reasons = _filter_reasons(ask, net, rule, site, at, dist[site.code])
+        covered: list[int] = []
+        if not reasons:
+            keep = rule.filters.keep_by_channel.get(ask.channel, rule.filters.keep_units)
+            for need in ask.lines:
+                free = net.free.get((site.code, need.sku), 0) - keep
+                if free >= need.qty:
+                    covered.append(need.line_no)
+                else:
+                    reasons.append(f"{need.sku} available {max(free, 0)} < {need.qty}" + (f" (keeping {keep})" if keep else ""))
+            eligible.append((site, covered))
+        distance = dist[site.code]
+        candidates.append({"location": site.code, "rule": rule.name, "chosen": False, "reasons": reasons,
+                           "distance_km": None if distance is None else round(distance, 1)})
+    every = [n.line_no for n in ask.lines]
+    full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s, dist))
+    if full:
+        return _chosen(candidates, "routed", [(full[0].code, every)], full, rule)
+    if rule.split.allow and len(every) > 1:
+        shipments = _split(ask, net, rule, eligible, dist)
+        if shipments:
+            return _chosen(candidates, "split", shipments, [], rule)
+    return Route("parked", rule.name, [], candidates)
+
+
+def _chosen(candidates: list[dict[str, Any]], outcome: str, shipments: list[tuple[str, list[int]]],
+            ranked: list[Site], rule: Rule) -> Route:
+    chosen = {code for code, _lines in shipments}
+    place = {s.code: i for i, s in enumerate(ranked)}
+    for c in candidates:
+        if c["location"] in chosen:
+            c["chosen"], c["reasons"] = True, []
+        elif not c["reasons"] and c["location"] in place:
+            c["reasons"] = [f"ranked {place[c['location']] + 1} by {', '.join(rule.sorts) or 'code'}"]
+        elif outcome == "split" and not c["reasons"]:
+            c["reasons"] = ["not needed for the split"]
+    return Route(outcome, rule.name, shipments, candidates)
+
+
+def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[int]]],
+           dist: dict[str, float | None]) -> list[tuple[str, list[int]]]:
+    """Greedy: the site that fills the most open lines (best by the sorts on a tie), again
+    and again, within the maximum number of shipments. Empty when that leaves lines open."""
+    open_lines = [n.line_no for n in ask.lines]
+    shipments: list[tuple[str, list[int]]] = []
+    pool = sorted(eligible, key=lambda e: _sort_key(ask, net, rule, e[0], dist))
+    while open_lines and len(shipments) < rule.split.max_shipments:
+        best = max(pool, key=lambda e: len(set(e[1]) & set(open_lines)), default=None)
+        if best is None or not set(best[1]) & set(open_lines):
+            return []
+        lines = [n for n in open_lines if n in best[1]]
+        shipments.append((best[0].code, lines))
+        open_lines = [n for n in open_lines if n not in lines]
+        pool = [e for e in pool if e[0].code != best[0].code]
+    return shipments if not open_lines else []
+
+
+def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:
+    if ask.requested_location is not None:
+        site = net.sites.get(ask.requested_location)
+        return [site] if site is not None else []
+    return [s for s in net.sites.values() if s.kind in rule.kinds]
+
+
+def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime, distance: float | None) -> list[str]:
+    if site.code in ask.excluded:
+        return [ask.excluded[site.code]]
+    f, reasons = rule.filters, []
+    if f.open_now and (closed := _closed(site, at)) is not None:
+        reasons.append(closed)
+    load = net.loads.get(site.code, 0)
+    if f.capacity and site.daily_capacity is not None and load >= site.daily_capacity:
+        reasons.append(f"capacity {load}/{site.daily_capacity} orders today")
+    if f.max_distance_km is not None and distance is not None and distance > f.max_distance_km:
+        reasons.append(f"{distance:.0f} km > {f.max_distance_km:g} km")
+    if f.synced_within_min is not None and net.synced_known:
+        synced_at = net.synced.get(site.code)
+        if synced_at is None or at - synced_at > timedelta(minutes=f.synced_within_min):
+            reasons.append(f"no device synced in {f.synced_within_min} min")
+    return reasons
+
+
+def _sort_key(ask: Ask, net: Network, rule: Rule, site: Site, dist: dict[str, float | None]) -> tuple:
+    key: list[Any] = []
+    for sort in rule.sorts:
+        if sort == "kind":
+            key.append(rule.kinds.index(site.kind) if site.kind in rule.kinds else len(rule.kinds))
+        elif sort == "distance":
+            d = dist[site.code]
+            key.append(math.inf if d is None else round(d, 3))
+        elif sort == "stock_balance":  # take from where the most is left over
+            key.append(-min(net.free.get((site.code, n.sku), 0) - n.qty for n in ask.lines))
+        elif sort == "workload":
+            key.append(net.loads.get(site.code, 0) / site.daily_capacity if site.daily_capacity else 0.0)
+        elif sort == "rank":
+            key.append(site.rank)
+    return (*key, site.code)
+
+
+def _distance(ask: Ask, site: Site) -> float | None:
+    if None in (ask.lat, ask.lon, site.lat, site.lon):
+        return None
+    return distance_km(ask.lat, ask.lon, site.lat, site.lon)  # type: ignore[arg-type]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0088 * 2 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _closed(site: Site, at: datetime) -> str | None:
+    """None when open at `at`; else "closed until 07:00" (local time, next opening)."""
+    if site.hours is None:
+        return None
+    local = _local(site, at)
+    minute = local.hour * 60 + local.minute
+    for offset in range(8):
+        day = DAYS[(local.weekday() + offset) % 7]
+        spans = site.hours.get(day) or []
+        for span in sorted([spans] if isinstance(spans, str) else spans):
+            opens, closes = (_minutes(t) for t in span.split("-"))
+            if offset == 0 and opens <= minute < closes:
+                return None
+            if offset > 0 or minute < opens:
+                when = span.split("-")[0]
+                return f"closed until {when}" if offset == 0 else f"closed until {day} {when}"
+    return "closed (no opening hours)"
+
+
+def _local(site: Site, at: datetime) -> datetime:
+    if site.time_zone:
+        try:
+            return at.astimezone(ZoneInfo(site.time_zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone: the offset (UTC by default)
+    return at + timedelta(minutes=site.tz_offset_min)
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)

@@ -1,0 +1,55 @@
+"""The routing decision as a pure function: each filter's sentence, the sorts, splits,
+and the same answer for the same inputs (no clock inside)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from hub.domain.routing_policy import DEFAULT_POLICY, RoutingPolicy
+from hub.domain.routing_rules import Ask, Need, Network, Site, decide, distance_km
+
+MONDAY_05 = datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)
+
+
+def policy(**rule) -> RoutingPolicy:
+    return RoutingPolicy.model_validate({"rules": [{"name": "r", "fulfilment": ["ship", "pickup", "quick"], **rule}]})
+
+
+def test_berlin_to_leipzig_is_about_150_km():
+    assert 145 < distance_km(52.52, 13.40, 51.34, 12.37) < 155
+
+
+@pytest.mark.parametrize(("site", "filters", "free", "reason"), [
+    (Site("DS-2", "dark_store", hours={"mon": "07:00-22:00"}), {"open_now": True}, 5, "closed until 07:00"),
+    (Site("DS-2", "dark_store", hours={"tue": "07:00-22:00"}), {"open_now": True}, 5, "closed until tue 07:00"),
+    (Site("DS-2", "dark_store", hours={"mon": ["07:00-12:00"]}, time_zone="Europe/Berlin"), {"open_now": True}, 5,
+     "closed until 07:00"),  # 05:00 UTC is 06:00 in Berlin: the set-up's zone and list of spans
+    (Site("DS-2", "dark_store", daily_capacity=3), {"capacity": True}, 5, "capacity 3/3 orders today"),
+    (Site("DS-2", "dark_store", lat=51.34, lon=12.37), {"max_distance_km": 30}, 5, "149 km > 30 km"),
+    (Site("DS-2", "dark_store"), {"synced_within_min": 30}, 5, "no device synced in 30 min"),
+    (Site("DS-2", "dark_store"), {"keep_units": 2}, 2, "OATS-500 available 0 < 1 (keeping 2)"),
+    (Site("DS-2", "dark_store"), {}, 0, "OATS-500 available 0 < 1"),
+])
+def test_each_filter_says_why_a_location_lost(site, filters, free, reason):
+    ask = Ask("quick", "web", (Need(1, "OATS-500", 1),), lat=52.52, lon=13.40)
+    net = Network({site.code: site}, {("DS-2", "OATS-500"): free}, loads={"DS-2": 3}, synced_known=True)
+    route = decide(ask, net, policy(kinds=["dark_store"], filters=filters), MONDAY_05)
+    assert route.outcome == "parked" and route.explain() == [f"DS-2: {reason}"]
+
+
+def test_the_default_policy_routes_a_bare_network_by_kind_then_code_and_splits_a_shipment():
+    sites = {c: Site(c, k) for c, k in (("A-ST", "store"), ("B-WH", "warehouse"), ("C-WH", "warehouse"))}
+    ask = Ask("ship", "web", (Need(1, "X", 1), Need(2, "Y", 1)))
+    whole = Network(sites, {("C-WH", "X"): 1, ("C-WH", "Y"): 1, ("A-ST", "X"): 1, ("A-ST", "Y"): 1})
+    assert decide(ask, whole, DEFAULT_POLICY, MONDAY_05).shipments == [("C-WH", [1, 2])]
+    apart = Network(sites, {("B-WH", "X"): 1, ("A-ST", "Y"): 1})
+    route = decide(ask, apart, DEFAULT_POLICY, MONDAY_05)
+    assert (route.outcome, route.shipments) == ("split", [("B-WH", [1]), ("A-ST", [2])])
+    assert decide(ask, apart, DEFAULT_POLICY, MONDAY_05) == route  # the same inputs, the same decision
+
+
+def test_a_policy_without_a_rule_for_every_fulfilment_is_refused():
+    with pytest.raises(ValueError, match="no rule routes pickup, quick"):
+        RoutingPolicy.model_validate({"rules": [{"name": "r", "fulfilment": ["ship"], "kinds": ["store"]}]})
