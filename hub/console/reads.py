@@ -17,7 +17,8 @@ __all__ = ["Tile", "tiles", "open_by_location", "OPEN_STATUSES", "find_orders", 
            "stock_table", "fleet", "PAGE"]
 
 PAGE = 50  # rows a list shows at once
-OPEN_STATUSES = ("released", "picking", "picked", "short", "packing", "packed", "partly_handed_over", "awaiting_stock")
+OPEN_STATUSES = ("released", "picking", "picked", "short", "packing", "packed", "partly_handed_over", "awaiting_stock",
+                 "pickup_rejected")
 OFFLINE_AFTER = timedelta(minutes=15)  # a device quiet this long is shown offline
 OLD_UNSENT_S = 600  # an unsent op older than this on a device is worth a look
 
