@@ -51,3 +51,23 @@ async def test_a_viewer_sees_the_route_but_may_not_move_an_order(hub):
     refused = await client.post(f"/console/orders/{order['id']}/reassign", data={"csrf": csrf, "location": "ST-1"})
     assert refused.status_code == 403
     assert read(hub, order["id"])["location"] == "WH-1"
+
+
+async def test_routing_reads_what_set_up_records_about_a_location(hub):
+    """No routing profile: coordinates, time zone, hours and capacity come from the
+    location's set-up. A quick order goes to the open dark store nearby, not to the one
+    closed at that hour in its own time zone, nor to the one 150 km away."""
+    week = {day: ["08:00-22:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    cmd(hub, "catalogue.item_upserted", {"sku": "RT-Q", "name": "Quick item"})
+    for code, lat, lon, hours in (("QS-OPEN", 52.50, 13.45, week), ("QS-FAR", 51.34, 12.37, week),
+                                  ("QS-SHUT", 52.51, 13.40, {"mon": ["13:00-22:00"]})):
+        cmd(hub, "location.added", {"code": code, "name": code, "kind": "dark_store", "lat": lat, "lon": lon,
+                                    "time_zone": "Europe/Berlin", "opening_hours": hours, "daily_capacity": 100})
+        cmd(hub, "bin.added", {"location": code, "code": "B-1", "seq": 1})
+        cmd(hub, "stock.received", {"location": code, "bin": "B-1", "sku": "RT-Q", "qty": 5})
+    # Monday 10:00 UTC is 11:00 in Berlin: QS-SHUT opens at 13:00 local time
+    order = accept(hub, "Q-1", "quick", [("RT-Q", 1)], ship_to={"lines": ["Alexanderplatz 1"], "postal_code": "10178",
+                                                                  "country": "DE", "lat": 52.52, "lon": 13.41})
+    assert order["location"] == "QS-OPEN"
+    why = dict(line.split(": ", 1) for line in order["routing"]["decisions"][-1]["explanation"])
+    assert "km" in why["QS-FAR"] and "closed" in why["QS-SHUT"]
