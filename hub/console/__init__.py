@@ -10,14 +10,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.console import exception_pages, import_pages, order_pages, session_pages, setup_pages, stock_fleet_pages
+from hub.console import (
+    events_pages,
+    exception_pages,
+    import_pages,
+    order_pages,
+    session_pages,
+    setup_pages,
+    stock_fleet_pages,
+)
 from hub.console.web import STATIC, NotSignedIn, error_fragment, sign_in_redirect
 from hub.errors import HubError, Invalid
 
 __all__ = ["install_console", "is_console"]
 
 ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
-           setup_pages.router, import_pages.router)
+           setup_pages.router, import_pages.router, events_pages.router)
 
 
 def is_console(request: Request) -> bool:

@@ -52,6 +52,7 @@ def tiles(conn: Tx, access: Access, now: datetime) -> list[Tile]:
     tasks = conn.execute(f"SELECT COUNT(*) FROM tasks WHERE status = 'open'{where}", params).scalar_one()
     refused = conn.execute("SELECT COUNT(*) FROM op_log WHERE status = 'rejected' AND applied_at >= :since"
                            + _scope(access)[0], {"since": (now - timedelta(days=1)).isoformat(), **params}).scalar_one()
+    at_risk = conn.execute(f"SELECT COUNT(*) FROM order_risk WHERE level IN ('at_risk', 'late'){where}", params).scalar_one()
     offline, ageing = _fleet_counts(conn, access, now)
     open_orders = sum(by_status.get(s, 0) for s in ("released", "picking"))
     return [
@@ -60,6 +61,7 @@ def tiles(conn: Tx, access: Access, now: datetime) -> list[Tile]:
              "/console/orders?status=picked", "ok"),
         Tile("late (past their promise)", late, "/console/orders?late=1", "bad" if late else "ok"),
         Tile("due within 2 h, not picked", soon, "/console/orders?due=2h", "warn" if soon else "ok"),
+        Tile("at risk of missing their promise", at_risk, "/console/risk", "warn" if at_risk else "ok"),
         Tile("awaiting stock", by_status.get("awaiting_stock", 0), "/console/orders?status=awaiting_stock",
              "warn" if by_status.get("awaiting_stock") else "ok"),
         Tile("open tasks", tasks, "/console/exceptions?kind=task", "warn" if tasks > 10 else "ok"),
