@@ -145,6 +145,15 @@ def test_administrator_runs_the_store_from_the_console(stack, browser, screens):
     page.get_by_role("heading", name=re.compile("Ledger|Movements", re.I)).first.wait_for()
     shot(page, screens, "console-ledger.png")
 
+    # foresight and the event stream
+    backroom("hub", "events", "risk", "--db", stack.db)  # what the relay does every minute
+    page.get_by_role("link", name="At risk", exact=True).first.click()
+    page.get_by_role("heading", name="Orders at risk").wait_for()
+    shot(page, screens, "console-risk.png")
+    page.get_by_role("link", name="Events", exact=True).first.click()
+    page.get_by_role("heading", name="Events out").wait_for()
+    shot(page, screens, "console-events.png")
+
     # a new handheld: the code the console shows enrols it
     page.get_by_role("link", name="Fleet", exact=True).first.click()
     page.get_by_role("button", name="Enrol a device").click()
