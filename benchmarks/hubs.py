@@ -132,7 +132,7 @@ class HubServer:
         )
 
     def __enter__(self) -> "HubServer":
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a hub with a writer process and 2 workers starts slowly on a busy machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited with {self.proc.returncode}; see {self._log.name}")
@@ -142,7 +142,7 @@ class HubServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("hub did not come up in 60 s")
+        raise RuntimeError("hub did not come up in 180 s")
 
     def log_tail(self, chars: int = 3000) -> str:
         self._log.flush()

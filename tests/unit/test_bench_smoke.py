@@ -13,7 +13,7 @@ from benchmarks.hubs import Backend, pg_available
 from hub.store.db import Database
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(600)  # three hubs start in it; slow on a busy machine
 def test_quick_benchmark_writes_a_table_with_every_row(tmp_path, capsys):
     out = tmp_path / "benchmarks.md"
     assert run.main(["--quick", "--output", str(out)]) == 0

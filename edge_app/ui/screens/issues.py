@@ -33,6 +33,7 @@ _KIND_WORDS = {
     "pack.carton_closed": "Carton",
     "shipment.handed_to_carrier": "Carrier handover",
     "goods.received": "Goods receipt",  # receiving
+    "order.rejected": "Order turned away",  # routing
 }
 
 
