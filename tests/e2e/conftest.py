@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import launch
+from tests.e2e.browser import chromium_or_skip, launch, tail
 
 
 @pytest.fixture
@@ -29,3 +29,20 @@ def screens(tmp_path) -> Path:
     folder = Path(os.environ.get("BACKROOM_SCREENS_DIR") or tmp_path / "screens")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def console_stack(tmp_path):
+    """A seeded hub under `hub serve` with a console administrator (tests.e2e.test_browser_console)."""
+    from tests.e2e.test_browser_console import ConsoleStack
+
+    chromium_or_skip()
+    stack = ConsoleStack(tmp_path)
+    try:
+        stack.start()
+        yield stack
+    except Exception:
+        print("hub log:\n", tail(tmp_path / "hub.log"))
+        raise
+    finally:
+        stack.stop()

@@ -19,7 +19,7 @@ import pytest
 from edge_app.local.replica import Replica
 from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_LOCATION
-from tests.e2e.browser import backroom, chromium_or_skip, free_port, start_process, stop_process, tail, wait_http
+from tests.e2e.browser import backroom, free_port, start_process, stop_process, wait_http
 from tests.walks import take_line
 
 pytestmark = pytest.mark.browser
@@ -68,20 +68,6 @@ class ConsoleStack:
         stop_process(self.hub)
 
 
-@pytest.fixture
-def stack(tmp_path):
-    chromium_or_skip()
-    s = ConsoleStack(tmp_path)
-    try:
-        s.start()
-        yield s
-    except Exception:
-        print("hub log:\n", tail(tmp_path / "hub.log"))
-        raise
-    finally:
-        s.stop()
-
-
 def shot(page, screens: Path, name: str) -> None:
     page.screenshot(path=str(screens / name), full_page=True)
 
@@ -105,7 +91,8 @@ def sign_in(page, stack: ConsoleStack, screens: Path) -> None:
     page.wait_for_url(re.compile(r"/console/$"))
 
 
-def test_administrator_runs_the_store_from_the_console(stack, browser, screens):
+def test_administrator_runs_the_store_from_the_console(console_stack, browser, screens):
+    stack = console_stack
     stack.pick("W-1001")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     only_local(page)

@@ -15,24 +15,10 @@ from pathlib import Path
 import pytest
 
 from edge_app.local.replica import Replica
-from tests.e2e.browser import backroom, chromium_or_skip, tail
-from tests.e2e.test_browser_console import ConsoleStack, only_local, shot, sign_in
+from tests.e2e.browser import backroom
+from tests.e2e.test_browser_console import only_local, shot, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def setup_stack(tmp_path):
-    chromium_or_skip()
-    s = ConsoleStack(tmp_path)
-    try:
-        s.start()
-        yield s
-    except Exception:
-        print("hub log:\n", tail(tmp_path / "hub.log"))
-        raise
-    finally:
-        s.stop()
 
 
 def upload(page, tmp: Path, kind: str, text: str) -> None:
@@ -43,7 +29,8 @@ def upload(page, tmp: Path, kind: str, text: str) -> None:
     page.get_by_role("button", name="Check it (dry run)").click()
 
 
-def test_administrator_opens_a_second_store_from_the_console_and_csv(setup_stack, browser, screens, tmp_path):
+def test_administrator_opens_a_second_store_from_the_console_and_csv(console_stack, browser, screens, tmp_path):
+    setup_stack = console_stack
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     only_local(page)
     sign_in(page, setup_stack, screens)
