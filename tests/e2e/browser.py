@@ -161,6 +161,25 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     raise AssertionError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def serve_stack(request, stack):
+    """A browser test's fixture body: start the stack's processes, hand it over, stop them;
+    print their logs when the test failed (the only clue to a failure on CI)."""
+    chromium_or_skip()
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        if failed(request):
+            print(stack.logs())
+
+
+def failed(request) -> bool:
+    """Whether the test that asked for this fixture failed (the report conftest.py keeps)."""
+    report = getattr(request.node, "report_call", None)
+    return report is None or report.failed
+
+
 def tail(path: Path, chars: int = 4000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import chromium_or_skip, launch, tail
+from tests.e2e.browser import launch, serve_stack
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so a fixture can tell the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 @pytest.fixture
@@ -32,17 +40,8 @@ def screens(tmp_path) -> Path:
 
 
 @pytest.fixture
-def console_stack(tmp_path):
+def console_stack(request, tmp_path):
     """A seeded hub under `hub serve` with a console administrator (tests.e2e.test_browser_console)."""
     from tests.e2e.test_browser_console import ConsoleStack
 
-    chromium_or_skip()
-    stack = ConsoleStack(tmp_path)
-    try:
-        stack.start()
-        yield stack
-    except Exception:
-        print("hub log:\n", tail(tmp_path / "hub.log"))
-        raise
-    finally:
-        stack.stop()
+    yield from serve_stack(request, ConsoleStack(tmp_path))

@@ -20,10 +20,10 @@ from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from tests.e2e.browser import (
     backroom,
-    chromium_or_skip,
     click,
     free_port,
     open_flet_page,
+    serve_stack,
     start_process,
     stop_process,
     tail,
@@ -95,17 +95,8 @@ class CounterStack:
 
 
 @pytest.fixture
-def stack(tmp_path):
-    chromium_or_skip()
-    the_stack = CounterStack(tmp_path)
-    try:
-        the_stack.start()
-        yield the_stack
-    except BaseException:
-        print(the_stack.logs())
-        raise
-    finally:
-        the_stack.stop()
+def stack(request, tmp_path):
+    yield from serve_stack(request, CounterStack(tmp_path))
 
 
 def scan(page, code: str, expect: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 from edge_app.local.replica import Replica
 from edge_app.workflows.picking import PickSession
 from hub.seed import DEMO_LOCATION
-from tests.e2e.browser import backroom, free_port, start_process, stop_process, wait_http
+from tests.e2e.browser import backroom, free_port, start_process, stop_process, tail, wait_http
 from tests.walks import take_line
 
 pytestmark = pytest.mark.browser
@@ -66,6 +66,9 @@ class ConsoleStack:
 
     def stop(self) -> None:
         stop_process(self.hub)
+
+    def logs(self) -> str:
+        return f"--- hub.log ---\n{tail(self.tmp / 'hub.log')}"
 
 
 def shot(page, screens: Path, name: str) -> None:

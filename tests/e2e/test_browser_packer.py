@@ -131,7 +131,7 @@ def test_picker_batch_picks_and_packer_packs_and_ships_in_the_browser(stack, bro
     wait_for_text(page, "Hello, Kim Packer")
     pack_w1002(page, screens)
     order_id = orders["W-1002"]["id"]
-    wait_until(lambda: stack.admin_get(f"/v1/orders/{order_id}")["status"] == "shipped", 30, "W-1002 shipped on the hub")
+    wait_until(lambda: stack.admin_get(f"/v1/orders/{order_id}")["status"] == "shipped", 60, "W-1002 shipped on the hub")
     hub_ops = stack.admin_get("/v1/orders/" + orders["M-2001"]["id"])
     assert hub_ops["tote"] == "T2"
 

@@ -20,10 +20,10 @@ import pytest
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from tests.e2e.browser import (
     backroom,
-    chromium_or_skip,
     click,
     free_port,
     open_flet_page,
+    serve_stack,
     sign_in,
     start_process,
     stop_process,
@@ -90,17 +90,8 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path):
-    chromium_or_skip()
-    the_stack = Stack(tmp_path)
-    try:
-        the_stack.start()
-        yield the_stack
-    except BaseException:
-        print(the_stack.logs())
-        raise
-    finally:
-        the_stack.stop()
+def stack(request, tmp_path):
+    yield from serve_stack(request, Stack(tmp_path))
 
 
 def waiting_count(page) -> int:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hub.seed import DEMO_LOCATION
-from tests.e2e.browser import chromium_or_skip, click, open_flet_page, type_into, wait_for_text
+from tests.e2e.browser import click, open_flet_page, serve_stack, type_into, wait_for_text
 from tests.e2e.test_browser_associate import CounterStack, scan, sign_in_with_badge
 from tests.e2e.test_browser_pick import screenshot, wait_until
 
@@ -35,17 +35,8 @@ class ReceivingStack(CounterStack):
 
 
 @pytest.fixture
-def stack(tmp_path):
-    chromium_or_skip()
-    the_stack = ReceivingStack(tmp_path)
-    try:
-        the_stack.start()
-        yield the_stack
-    except BaseException:
-        print(the_stack.logs())
-        raise
-    finally:
-        the_stack.stop()
+def stack(request, tmp_path):
+    yield from serve_stack(request, ReceivingStack(tmp_path))
 
 
 def test_associate_receives_a_case_of_milk_into_a_bin_in_the_browser(stack, browser, screens):
