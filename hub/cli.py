@@ -49,8 +49,12 @@ def hub() -> None:
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's private key (PEM).")
 @click.option("--relay", is_flag=True, help="Run the event relay (JetStream, webhooks) in a process beside the hub; "
               "configured by BACKROOM_NATS_URL, BACKROOM_EVENTS_STREAM, BACKROOM_EVENTS_SUBJECT.")
+@click.option("--jobs/--no-jobs", default=True, show_default=True,
+              help="Run the scheduled jobs (re-brokering parked orders, expiring uncollected pickups) in a process "
+                   "beside the hub; intervals from BACKROOM_REBROKER_EVERY_S, BACKROOM_PICKUP_SWEEP_EVERY_S "
+                   "(seconds, 0: off). See `backroom hub jobs`.")
 def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_level: str, cert: str | None,
-          key: str | None, relay: bool) -> None:
+          key: str | None, relay: bool, jobs: bool) -> None:
     """Run the hub's HTTP API (OpenAPI at /openapi.json, docs at /docs), over https
     with --cert and --key.
 
@@ -71,9 +75,14 @@ def serve(db_url: str, host: str, port: int, workers: int, writer: str, log_leve
     os.environ[DB_ENV] = db_url
     os.environ[LOG_LEVEL_ENV] = log_level
     from hub.events.relay import RelayConfig, relay_process
+    from hub.jobs import intervals_from_env, jobs_process
 
+    try:
+        scheduled = jobs_process(db_url, intervals_from_env()) if jobs else nullcontext()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     with (writer_process(db_url) if writer == "process" else nullcontext()) as socket_path, \
-            (relay_process(db_url, RelayConfig.from_env()) if relay else nullcontext()):
+            (relay_process(db_url, RelayConfig.from_env()) if relay else nullcontext()), scheduled:
         if socket_path:
             os.environ[SOCKET_ENV] = socket_path
         scheme = "https" if cert else "http"
@@ -244,3 +253,12 @@ def _register_routing_commands() -> None:  # routing
 
 
 _register_routing_commands()
+
+
+def _register_jobs_commands() -> None:  # scheduled jobs
+    from hub.jobs_cli import add_jobs_commands
+
+    add_jobs_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_jobs_commands()

@@ -67,6 +67,9 @@ NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollme
                         "admins", "admin_sessions"}) | frozenset({
     # events out: the outbox the log writes beside op_log, and the relay's own bookkeeping
     "events", "event_order_status", "relay_cursors", "webhooks", "webhook_dead_letters",
+}) | frozenset({
+    # scheduled jobs: their leases and last results (what they did is logged hub commands)
+    "job_runs",
 })
 
 
