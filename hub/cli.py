@@ -244,3 +244,12 @@ def _register_routing_commands() -> None:  # routing
 
 
 _register_routing_commands()
+
+
+def _register_substitute_commands() -> None:  # substitution at pick
+    from hub.substitutes_cli import add_substitute_commands
+
+    add_substitute_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_substitute_commands()

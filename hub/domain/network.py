@@ -88,12 +88,15 @@ def upsert_items(conn: Tx, items: list[ItemUpserted]) -> Outcome:
                 return Outcome.refused("invalid", f"barcodes: {row.code} already belongs to {row.sku}")
     last = {item.sku: item for item in items}  # a SKU twice in a batch: the later row wins
     conn.executemany(
-        "INSERT INTO items (sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET name = excluded.name, "
+        "INSERT INTO items (sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age, "
+        "category, size_qty, size_unit, price_cents) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET name = excluded.name, "
         "unit_weight_g = excluded.unit_weight_g, length_mm = excluded.length_mm, width_mm = excluded.width_mm, "
-        "height_mm = excluded.height_mm, hazmat = excluded.hazmat, min_age = excluded.min_age",
-        [(i.sku, i.name, i.unit_weight_g, i.length_mm, i.width_mm, i.height_mm, int(i.hazmat), i.min_age)
-         for i in last.values()],
+        "height_mm = excluded.height_mm, hazmat = excluded.hazmat, min_age = excluded.min_age, "
+        "category = excluded.category, size_qty = excluded.size_qty, size_unit = excluded.size_unit, "
+        "price_cents = excluded.price_cents",
+        [(i.sku, i.name, i.unit_weight_g, i.length_mm, i.width_mm, i.height_mm, int(i.hazmat), i.min_age,
+          i.category, i.size_qty, i.size_unit, i.price_cents) for i in last.values()],
     )
     known = {r.code for r in conn.execute("SELECT code FROM barcodes WHERE code IN :c", {"c": list(claimed)})} if claimed else set()
     conn.executemany("INSERT INTO barcodes (code, sku) VALUES (?, ?)",
@@ -103,7 +106,10 @@ def upsert_items(conn: Tx, items: list[ItemUpserted]) -> Outcome:
         codes[row.sku].append(row.code)
     for i in last.values():
         emit(conn, ALL_LOCATIONS, "item", i.sku, {"sku": i.sku, "name": i.name, "unit_weight_g": i.unit_weight_g,
-                                                  "barcodes": codes[i.sku], "hazmat": i.hazmat, "min_age": i.min_age})
+                                                  "barcodes": codes[i.sku], "hazmat": i.hazmat, "min_age": i.min_age,
+                                                  # substitution at pick: what the rule compares, offline too
+                                                  "category": i.category, "size_qty": i.size_qty,
+                                                  "size_unit": i.size_unit, "price_cents": i.price_cents})
     return Outcome()
 
 
