@@ -217,3 +217,23 @@ async def test_a_terminal_refuses_a_substitute_its_allotment_cannot_cover_and_th
     assert report.rejected == []
     assert (await hub_order(hub, order["id"]))["lines"][0]["qty_short"] == 4
     assert replay(hub.db).same
+
+
+def test_the_catalogue_csv_carries_category_size_and_price_there_and_back(hub):
+    from io import StringIO
+
+    from hub.access import network_admin
+    from hub.imports import export_csv, import_csv
+
+    text_in = ("sku,name,category,size_qty,size_unit,price\n"
+               "OAT-MILK,Oat drink 1 L,dairy/milk,1000,ml,2.5\nSOY-MILK,Soy drink 1 L,dairy/milk,1000,ml,2.49\n")
+    report = import_csv(hub.db, network_admin("t"), "items", StringIO(text_in))
+    assert report.ok and report.applied == 2, report.as_dict()
+    out = StringIO()
+    export_csv(hub.db, network_admin("t"), "items", out)
+    rows = out.getvalue().splitlines()
+    assert rows[0].endswith(",category,size_qty,size_unit,price")
+    assert "OAT-MILK,Oat drink 1 L,,,,,,no,,dairy/milk,1000,ml,2.50" in rows
+    with hub.db.read() as conn:
+        price = conn.execute(text("SELECT price_cents FROM items WHERE sku = 'SOY-MILK'")).scalar()
+    assert price == 249
