@@ -57,11 +57,12 @@ def _line_values(line: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(line.get(c, None if c == "substitute_sku" else 0) for c in _LINE_COLUMNS)
 
 
-def _substitute_rule(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
-    conn.execute("DELETE FROM substitute_rules WHERE sku = ?", (sku,))
-    if data is not None:
-        conn.execute("INSERT INTO substitute_rules (sku, substitutes, by_rule, price_band_pct) VALUES (?, ?, ?, ?)",
-                     (sku, json.dumps(data["substitutes"]), int(data["by_rule"]), data["price_band_pct"]))
+def _substitute_rules(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    """Each item's substitute rule comes with the item (none: the category rule alone)."""
+    conn.executemany("DELETE FROM substitute_rules WHERE sku = ?", [(sku,) for sku, _ in rows])
+    rules = [(sku, data["substitute_rule"]) for sku, data in rows if data is not None and data.get("substitute_rule")]
+    conn.executemany("INSERT INTO substitute_rules (sku, substitutes, by_rule, price_band_pct) VALUES (?, ?, ?, ?)",
+                     [(sku, json.dumps(r["substitutes"]), int(r["by_rule"]), r["price_band_pct"]) for sku, r in rules])
 
 
 def _items_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
@@ -69,6 +70,7 @@ def _items_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] |
     conn.executemany("DELETE FROM items WHERE sku = ?", [(sku,) for sku, data in rows if data is None])
     kept = [(sku, data) for sku, data in rows if data is not None]
     conn.executemany(_ITEM_UPSERT, [(sku, *_item_values(data)) for sku, data in kept])
+    _substitute_rules(conn, rows)
     conn.executemany(
         "INSERT OR REPLACE INTO barcodes (code, sku) VALUES (?, ?)", [(code, sku) for sku, data in kept for code in data["barcodes"]]
     )
@@ -106,6 +108,7 @@ def _stock_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] |
 
 def _item(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM barcodes WHERE sku = ?", (sku,))
+    _substitute_rules(conn, [(sku, data)])
     if data is None:
         conn.execute("DELETE FROM items WHERE sku = ?", (sku,))
         return
@@ -187,7 +190,6 @@ _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], Non
     "task": _task,
     "allotment": _allotment,
     "operator": _operator,
-    "substitute_rule": _substitute_rule,  # substitution at pick
 }
 
 _BULK: dict[str, Callable[[sqlite3.Connection, list[tuple[str, dict[str, Any] | None]]], None]] = {

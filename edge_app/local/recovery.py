@@ -28,8 +28,7 @@ RETENTION = timedelta(days=7)
 _EFFECT_TABLES = ("line_effects", "stock_effects", "escrow_effects", "order_effects", "floor_effects")
 # Entity tables of the pulled hub state, by the feed's entity name: (table, key column).
 _ENTITIES = {"item": ("items", "sku"), "bin": ("bins", "code"), "order": ("orders", "id"), "task": ("tasks", "id"),
-             "allotment": ("allotments", "sku"), "operator": ("operators", "operator_id"),
-             "substitute_rule": ("substitute_rules", "sku")}  # substitution at pick
+             "allotment": ("allotments", "sku"), "operator": ("operators", "operator_id")}
 
 
 def _meta(conn: sqlite3.Connection, key: str, default: str) -> str:

@@ -101,16 +101,25 @@ def upsert_items(conn: Tx, items: list[ItemUpserted]) -> Outcome:
     known = {r.code for r in conn.execute("SELECT code FROM barcodes WHERE code IN :c", {"c": list(claimed)})} if claimed else set()
     conn.executemany("INSERT INTO barcodes (code, sku) VALUES (?, ?)",
                      [(code, sku) for code, sku in claimed.items() if code not in known])
-    codes: dict[str, list[str]] = {sku: [] for sku in last}
-    for row in conn.execute("SELECT sku, code FROM barcodes WHERE sku IN :s ORDER BY code", {"s": list(last)}):
-        codes[row.sku].append(row.code)
-    for i in last.values():
-        emit(conn, ALL_LOCATIONS, "item", i.sku, {"sku": i.sku, "name": i.name, "unit_weight_g": i.unit_weight_g,
-                                                  "barcodes": codes[i.sku], "hazmat": i.hazmat, "min_age": i.min_age,
-                                                  # substitution at pick: what the rule compares, offline too
-                                                  "category": i.category, "size_qty": i.size_qty,
-                                                  "size_unit": i.size_unit, "price_cents": i.price_cents})
+    emit_items(conn, list(last))
     return Outcome()
+
+
+def emit_items(conn: Tx, skus: list[str]) -> None:
+    """Publish these items as they stand, with their barcodes and (substitution at pick)
+    what the substitute rule compares and the item's own rule, to every location."""
+    codes: dict[str, list[str]] = {sku: [] for sku in skus}
+    for row in conn.execute("SELECT sku, code FROM barcodes WHERE sku IN :s ORDER BY code", {"s": skus}):
+        codes[row.sku].append(row.code)
+    rules = {r.sku: {"substitutes": json.loads(r.substitutes), "by_rule": bool(r.by_rule), "price_band_pct": r.price_band_pct}
+             for r in conn.execute("SELECT * FROM substitute_rules WHERE sku IN :s", {"s": skus})}
+    items = {r.sku: r for r in conn.execute("SELECT * FROM items WHERE sku IN :s", {"s": skus})}
+    for sku in skus:
+        i = items[sku]
+        emit(conn, ALL_LOCATIONS, "item", sku, {"sku": sku, "name": i.name, "unit_weight_g": i.unit_weight_g,
+                                                "barcodes": codes[sku], "hazmat": bool(i.hazmat), "min_age": i.min_age,
+                                                "category": i.category, "size_qty": i.size_qty, "size_unit": i.size_unit,
+                                                "price_cents": i.price_cents, "substitute_rule": rules.get(sku)})
 
 
 def items_imported(conn: Tx, _ctx: Context, _op: Op, p: ItemsImported) -> Outcome:

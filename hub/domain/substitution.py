@@ -16,7 +16,7 @@ from hub.commands import SubstitutesSet
 from hub.domain.escrow import ESCROW_ROLES, draw_allotment, outstanding
 from hub.domain.picking import line_state, refuse_line, settle_order_status
 from hub.domain.stock import Movement, commitments, move, promising
-from hub.feed import ALL_LOCATIONS, emit
+from hub.domain.network import emit_items
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.kinds import PickSubstituted
@@ -39,8 +39,7 @@ def substitutes_set(conn: Tx, _ctx: Context, _op: Op, p: SubstitutesSet) -> Outc
     conn.execute("DELETE FROM substitute_rules WHERE sku = :s", {"s": p.sku})
     conn.execute("INSERT INTO substitute_rules (sku, substitutes, by_rule, price_band_pct) VALUES (:s, :l, :r, :b)",
                  {"s": p.sku, "l": json.dumps(listed), "r": p.by_rule, "b": p.price_band_pct})
-    emit(conn, ALL_LOCATIONS, "substitute_rule", p.sku,
-         {"sku": p.sku, "substitutes": listed, "by_rule": p.by_rule, "price_band_pct": p.price_band_pct})
+    emit_items(conn, [p.sku])  # the rule travels with its item: an app without it ignores it
     return Outcome(message=f"{len(listed)} listed substitutes for {p.sku}")
 
 

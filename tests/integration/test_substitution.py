@@ -261,3 +261,40 @@ def test_the_catalogue_csv_carries_category_size_and_price_there_and_back(hub):
     with hub.db.read() as conn:
         price = conn.execute(text("SELECT price_cents FROM items WHERE sku = 'SOY-MILK'")).scalar()
     assert price == 249
+
+
+async def test_an_explicit_list_set_from_the_cli_reaches_the_device_and_the_hub_holds_to_it(hub, hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from backroom_cli import cli
+
+    catalogue(hub)
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["hub", "substitutes", args[0], "--db", hub_db_url, *args[1:]])
+
+    unknown = run("set", "MILK-1L", "--with", "NO-SUCH")
+    assert unknown.exit_code == 1 and "unknown SKU 'NO-SUCH'" in unknown.output
+    assert run("set", "MILK-1L", "--with", DEAR_MILK, "--no-rule").exit_code == 0
+    assert '"by_rule": false' in run("show", "MILK-1L").output
+    order = await milk_order(hub, "SUB-LIST")
+    device = await hub.device(tmp_path / "p")
+    await device.sync()
+    session = PickSession(device.replica, order["id"], "P1")
+    walk_to(session, "MILK-1L")
+    assert [(c.sku, c.why) for c in session.substitutes()] == [(DEAR_MILK, "listed")]  # the rule is off: no other brand
+    assert not session.take_substitute(OTHER_MILK).ok
+    # One sent anyway (an app that had not pulled the rule yet): the hub holds to the rule it has now.
+    with device.replica.transaction() as conn:
+        outbox.record_op(conn, "pick.substituted", {"order_id": order["id"], "line_no": 1, "sku": "MILK-1L",
+                                                    "substitute_sku": OTHER_MILK, "bin": "A-02-2", "qty": 1},
+                         "P1", outbox.PendingEffect(lines=((order["id"], 1, 1, 0),)))
+    session = PickSession(device.replica, order["id"], "P1")
+    walk_to(session, "MILK-1L")
+    assert session.take_substitute(DEAR_MILK).ok
+    assert "in place of" in session.scan(barcode(device.replica, DEAR_MILK)).message  # the one unit still open here
+    report = await device.sync()
+    assert [r["reason_code"] for r in report.rejected] == ["not_a_substitute"]
+    line = (await hub_order(hub, order["id"]))["lines"][0]
+    assert (line["substitute_sku"], line["qty_substituted"], line["qty_picked"]) == (DEAR_MILK, 1, 1)
+    assert replay(hub.db).same
