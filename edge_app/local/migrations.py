@@ -215,6 +215,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE items ADD COLUMN size_qty INTEGER;
         ALTER TABLE items ADD COLUMN size_unit TEXT;
         ALTER TABLE items ADD COLUMN price_cents INTEGER;
+        CREATE INDEX ix_items_category ON items (category);
         CREATE TABLE substitute_rules (
             sku TEXT PRIMARY KEY, substitutes TEXT NOT NULL, by_rule INTEGER NOT NULL, price_band_pct INTEGER NOT NULL
         );

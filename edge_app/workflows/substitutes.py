@@ -54,11 +54,15 @@ def candidates(replica: Replica, line: PickLine) -> list[Candidate]:
     original = _facts(row)
     rule = _rule(replica, line.sku)
     listed = rule.listed if rule else ()
-    others = replica.query(f"{_FACTS} WHERE category = ? OR sku IN ({', '.join('?' * len(listed)) or 'NULL'})",
-                           (original.category, *listed))
-    on_hand = {r["sku"]: r["units"] for r in replica.query(
-        "SELECT sku, SUM(on_hand) AS units FROM stock_now GROUP BY sku HAVING units > 0")}
-    return rank_candidates(original, [_facts(r) for r in others], rule, on_hand)
+    others = [_facts(r) for r in replica.query(
+        f"{_FACTS} WHERE category = ? OR sku IN ({', '.join('?' * len(listed)) or 'NULL'})", (original.category, *listed))]
+    skus = [i.sku for i in others if i.sku != line.sku]
+    if not skus:
+        return []
+    on_hand = {r["sku"]: r["units"] for r in replica.query(  # only the candidates' bins: a render asks this
+        f"SELECT sku, SUM(on_hand) AS units FROM stock_now WHERE sku IN ({', '.join('?' * len(skus))}) GROUP BY sku",
+        tuple(skus))}
+    return rank_candidates(original, others, rule, on_hand)
 
 
 def choose(replica: Replica, line: PickLine, sku: str, qty: int = 1) -> Substitute:
