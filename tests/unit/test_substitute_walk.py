@@ -87,3 +87,17 @@ def test_the_pick_screen_offers_the_substitute_button_only_where_it_applies(tmp_
     view.render()
     assert not view._substitute.visible  # the line is done
     assert json.loads(replica.query_one("SELECT payload FROM outbox WHERE kind = 'pick.shorted'")["payload"])["qty"] == 2
+
+
+def test_in_a_batch_the_substitute_goes_into_the_orders_tote(tmp_path):
+    from edge_app.workflows.picking import BatchPickSession
+
+    replica = milk_store(tmp_path)
+    batch = BatchPickSession(replica, ["o-1"], "P1")
+    assert batch.scan("TOTE:T9").ok
+    assert batch.take_substitute("OAT-1L").ok
+    batch.scan(OAT)
+    done = batch.scan(OAT)
+    assert done.ok and "Put them into tote T9" in done.message
+    [(_kind, payload, _actor)] = ops(replica, "pick.substituted")
+    assert (payload["tote"], payload["qty"]) == ("T9", 2)
