@@ -262,3 +262,10 @@ def _register_jobs_commands() -> None:  # scheduled jobs
 
 
 _register_jobs_commands()
+def _register_substitute_commands() -> None:  # substitution at pick
+    from hub.substitutes_cli import add_substitute_commands
+
+    add_substitute_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_substitute_commands()

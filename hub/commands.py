@@ -49,6 +49,8 @@ __all__ = [
     "OrderReleased",
     "OrderReassigned",
     "OrdersRebrokered",
+    # substitution at pick
+    "SubstitutesSet",
 ]
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -75,6 +77,11 @@ class ItemUpserted(_Command):
     height_mm: int | None = Field(default=None, ge=0, le=100_000)
     hazmat: bool = False
     min_age: int | None = Field(default=None, ge=1, le=99)  # sold only to people this old or older
+    # substitution at pick: what the substitute rule compares (optional, as above)
+    category: Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)] | None = None
+    size_qty: int | None = Field(default=None, gt=0, le=1_000_000)  # e.g. 500 (with size_unit "g")
+    size_unit: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z]+$")] | None = None
+    price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
 
 
 # set-up: a day's opening hours, "08:00-20:00" (a day missing is a day closed)
@@ -415,3 +422,14 @@ class OrdersRebrokered(_Command):
     at: When
     limit: int = Field(default=10_000, ge=1, le=1_000_000)
     synced: dict[Code, When] | None = None
+
+
+# -- substitution at pick ---------------------------------------------------------------
+class SubstitutesSet(_Command):
+    """An item's substitute rule: the SKUs that may stand in for it, best first, and
+    whether items of the same category and size within `price_band_pct` may too."""
+
+    sku: Code
+    substitutes: list[Code] = Field(default_factory=list, max_length=50)
+    by_rule: bool = True
+    price_band_pct: int = Field(default=20, ge=0, le=100)

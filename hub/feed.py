@@ -13,7 +13,7 @@ from pydantic_core import to_json
 from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots",
+__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "substitutable_lines",
            "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag"]
 
 ALL_LOCATIONS = "*"
@@ -87,9 +87,19 @@ def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]
     for order in orders.values():
         order["lines"] = []
     lines = conn.execute("SELECT * FROM order_lines WHERE order_id IN :ids ORDER BY order_id, line_no", {"ids": order_ids})
+    allowed = substitutable_lines(conn, list(orders))  # substitution at pick
     for line in lines.mappings():
-        orders[line.pop("order_id")]["lines"].append(line)
+        order_id = line.pop("order_id")
+        orders[order_id]["lines"].append({**line, "substitutes_allowed": line["line_no"] in allowed.get(order_id, ())})
     return orders
+
+
+def substitutable_lines(conn: Tx, order_ids: list[str]) -> dict[str, frozenset[int]]:
+    """Per order, the line numbers that allow substitutes (routing keeps them in order_details)."""
+    if not order_ids:
+        return {}
+    rows = conn.execute("SELECT order_id, substitutes FROM order_details WHERE order_id IN :ids", {"ids": order_ids})
+    return {r.order_id: frozenset(json.loads(r.substitutes)) for r in rows if r.substitutes}
 
 
 def flush(conn: Tx) -> None:

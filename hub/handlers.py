@@ -36,6 +36,7 @@ from hub.domain import (
 )
 from hub.domain import network  # set-up
 from hub.domain import risk  # events and foresight
+from hub.domain import substitution  # substitution at pick
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -137,4 +138,10 @@ HANDLERS.update({
     "pick.shorted": Handler(brokering.remainder_after_short(picking.pick_shorted)),
     "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
     "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
+})
+
+# -- substitution at pick: substitute rules as catalogue data, and a substitute picked for a line
+HANDLERS.update({
+    "catalogue.substitutes_set": _hub(substitution.substitutes_set, commands.SubstitutesSet),
+    "pick.substituted": Handler(substitution.pick_substituted),
 })

@@ -8,11 +8,13 @@ rows through their normal feed. Running the same file again changes nothing more
 items and bins are upserts, and a stock row sets the bin's figure (the ledger records
 the difference as a `snapshot` movement).
 
-    items   sku,name,gtins,unit_weight_g,length_mm,width_mm,height_mm,hazmat,min_age
+    items   sku,name,gtins,unit_weight_g,length_mm,width_mm,height_mm,hazmat,min_age[,category,size_qty,size_unit,price]
     bins    location,code,seq,zone
     stock   location,bin,sku,on_hand
 
-`gtins` holds barcodes separated by `|`; `hazmat` is yes/no (also true/false, 1/0)."""
+`gtins` holds barcodes separated by `|`; `hazmat` is yes/no (also true/false, 1/0).
+The last four item columns (optional, what the substitute rule compares) are the
+item's category, its size (500 and g), and its price in the currency's units (2.49)."""
 
 from __future__ import annotations
 
@@ -37,12 +39,13 @@ __all__ = ["COLUMNS", "KINDS", "REQUIRED", "Report", "apply", "check", "export_c
 
 KINDS = ("items", "bins", "stock")
 COLUMNS = {
-    "items": ("sku", "name", "gtins", "unit_weight_g", "length_mm", "width_mm", "height_mm", "hazmat", "min_age"),
+    "items": ("sku", "name", "gtins", "unit_weight_g", "length_mm", "width_mm", "height_mm", "hazmat", "min_age",
+              "category", "size_qty", "size_unit", "price"),  # substitution at pick: the last four
     "bins": ("location", "code", "seq", "zone"),
     "stock": ("location", "bin", "sku", "on_hand"),
 }
 REQUIRED = {"items": ("sku", "name"), "bins": ("location", "code", "seq"), "stock": ("location", "bin", "sku", "on_hand")}
-_INTS = {"unit_weight_g", "length_mm", "width_mm", "height_mm", "min_age", "seq", "on_hand"}
+_INTS = {"unit_weight_g", "length_mm", "width_mm", "height_mm", "min_age", "seq", "on_hand", "size_qty"}
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
 _CHUNK = 5000  # keys per look-up query
 MAX_BAD_SHOWN = 1000  # a report names this many bad rows at most, and says how many there were
@@ -133,6 +136,8 @@ def _model(kind: str, record: dict[str, str | None]) -> Any:
             if text.lower() not in _YES | _NO:
                 raise _BadRow(f"hazmat: {text!r} is not yes or no")
             values[column] = text.lower() in _YES
+        elif column == "price" and text:
+            values["price_cents"] = _cents(text)
         elif column == "gtins":
             values["barcodes"] = [code.strip() for code in text.split("|") if code.strip()]
         elif text != "" or column in REQUIRED[kind]:
@@ -143,6 +148,14 @@ def _model(kind: str, record: dict[str, str | None]) -> Any:
             raise _BadRow("location: a location code is required")
         return location, _validated(SnapshotRow, values)
     return _validated(ItemUpserted if kind == "items" else BinAdded, values)
+
+
+def _cents(text: str) -> int:
+    """A price as typed (2.49, 2, 2.5) in cents; raises _BadRow."""
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or not (frac.isdigit() or frac == "") or len(frac) > 2:
+        raise _BadRow(f"price: {text[:20]!r} is not a price like 2.49")
+    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
 
 
 def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
@@ -275,7 +288,8 @@ def import_csv(db: Database, access: Access, kind: str, text: Iterable[str], dry
 
 
 _EXPORT_SQL = {
-    "items": "SELECT sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age FROM items "
+    "items": "SELECT sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age, "
+             "category, size_qty, size_unit, price_cents FROM items "
              "WHERE sku > :k ORDER BY sku LIMIT :n",
     "bins": "SELECT location, code, seq, zone FROM bins WHERE (location, code) > (:l, :k) ORDER BY location, code LIMIT :n",
     "stock": "SELECT location, bin, sku, on_hand FROM stock WHERE (location, bin, sku) > (:l, :b, :k) "
@@ -304,7 +318,8 @@ def export_csv(db: Database, access: Access, kind: str, out: IO[str]) -> int:
         for r in page:
             if kind == "items":
                 writer.writerow([r["sku"], r["name"], "|".join(codes[r["sku"]]), *_blank(r["unit_weight_g"], r["length_mm"],
-                                 r["width_mm"], r["height_mm"]), "yes" if r["hazmat"] else "no", _blank(r["min_age"])[0]])
+                                 r["width_mm"], r["height_mm"]), "yes" if r["hazmat"] else "no", _blank(r["min_age"])[0],
+                                 *_blank(r["category"], r["size_qty"], r["size_unit"]), _price(r["price_cents"])])
             elif access.sees(r["location"]):
                 writer.writerow([_blank(v)[0] for v in r.values()])
             else:
@@ -312,6 +327,10 @@ def export_csv(db: Database, access: Access, kind: str, out: IO[str]) -> int:
             written += 1
         last = page[-1]
         key = {"l": last.get("location", ""), "b": last.get("bin", ""), "k": last.get("sku", last.get("code", ""))}
+
+
+def _price(cents: int | None) -> str:
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
 
 
 def _blank(*values: Any) -> list[Any]:

@@ -60,6 +60,10 @@ DOMAIN_TABLES["locations"] += ("address", "lat", "lon", "time_zone", "opening_ho
 DOMAIN_TABLES["bins"] += ("zone",)
 DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "lines", "status", "shipped_hlc",
                               "received_bin", "received_hlc")
+# substitution at pick: the rule's catalogue attributes, substitute rules, what a line got instead
+DOMAIN_TABLES["items"] += ("category", "size_qty", "size_unit", "price_cents")
+DOMAIN_TABLES["order_lines"] += ("substitute_sku", "qty_substituted")
+DOMAIN_TABLES["substitute_rules"] = ("sku", "substitutes", "by_rule", "price_band_pct")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

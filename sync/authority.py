@@ -41,6 +41,9 @@ HUB_COMMANDS = frozenset({
     "order.risk_assessed", "device.status_set",
     # routing
     "location.profile_set", "routing.policy_set", "order.released", "order.reassigned", "routing.rebrokered",
+}) | frozenset({
+    # substitution at pick
+    "catalogue.substitutes_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})
@@ -100,6 +103,8 @@ AUTHORITY: dict[str, Rule] = {
     "goods.received": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=(Scope("bin", "bin"),)),
     # routing: a store says it cannot fill an order of its own
     "order.rejected": Rule(device_roles=_COUNTER, operator_roles=_COUNTER, scope=_ORDER),
+    # substitution at pick: whoever may pick may take a substitute for a line that allows one
+    "pick.substituted": Rule(device_roles=_EVERY_DEVICE, operator_roles=_EVERYONE, scope=_ORDER),
 }
 
 

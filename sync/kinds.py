@@ -61,6 +61,8 @@ __all__ = [
     "When",
     # receiving
     "GoodsReceived",
+    # substitution at pick
+    "PickSubstituted",
 ]
 
 # Version 2: order.staging_set names its field `place` (was `staging`).
@@ -347,6 +349,23 @@ class OrderRejected(_Payload):
     reason: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 
 
+# -- substitution at pick -------------------------------------------------------------
+class PickSubstituted(_Payload):
+    """Units of another item (`substitute_sku`, scanned and verified) taken from `bin`
+    for an order line that allows substitutes, in place of `sku`. A request: the hub
+    refuses it when the line does not allow substitutes or the item may not stand in.
+    `from_allotment`: a terminal covered it from its escrow allotment (offline)."""
+
+    order_id: Code
+    line_no: LineNo
+    sku: Code
+    substitute_sku: Code
+    bin: Code
+    qty: Qty
+    tote: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)] | None = None
+    from_allotment: bool = False
+
+
 class OpKind(BaseModel):
     name: str
     nature: Nature
@@ -376,6 +395,8 @@ KINDS: dict[str, OpKind] = {
         OpKind(name="goods.received", nature=Nature.FACT, payload=GoodsReceived),
         # routing
         OpKind(name="order.rejected", nature=Nature.REQUEST, payload=OrderRejected),
+        # substitution at pick
+        OpKind(name="pick.substituted", nature=Nature.REQUEST, payload=PickSubstituted),
     )
 }
 

@@ -12,7 +12,8 @@ __all__ = ["apply_change", "apply_changes"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by",
                   "claimed_by", "claimed_actor", "claimed_hlc")
-_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused")
+_LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused",
+                 "substitutes_allowed", "substitute_sku", "qty_substituted")  # substitution at pick: the last three
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
@@ -42,15 +43,34 @@ def apply_changes(conn: sqlite3.Connection, changes: list[Change]) -> None:
                 apply_change(conn, change)
 
 
+# substitution at pick: category, size and price come too, for the substitute rule offline
+_ITEM_FIELDS = ("name", "unit_weight_g", "category", "size_qty", "size_unit", "price_cents")
+_ITEM_UPSERT = (f"INSERT INTO items (sku, {', '.join(_ITEM_FIELDS)}) VALUES (?{', ?' * len(_ITEM_FIELDS)}) "
+                "ON CONFLICT (sku) DO UPDATE SET " + ", ".join(f"{f} = excluded.{f}" for f in _ITEM_FIELDS))
+
+
+def _item_values(data: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(data["name"] if f == "name" else data.get(f) for f in _ITEM_FIELDS)
+
+
+def _line_values(line: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(line.get(c, None if c == "substitute_sku" else 0) for c in _LINE_COLUMNS)
+
+
+def _substitute_rules(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
+    """Each item's substitute rule comes with the item (none: the category rule alone)."""
+    conn.executemany("DELETE FROM substitute_rules WHERE sku = ?", [(sku,) for sku, _ in rows])
+    rules = [(sku, data["substitute_rule"]) for sku, data in rows if data is not None and data.get("substitute_rule")]
+    conn.executemany("INSERT INTO substitute_rules (sku, substitutes, by_rule, price_band_pct) VALUES (?, ?, ?, ?)",
+                     [(sku, json.dumps(r["substitutes"]), int(r["by_rule"]), r["price_band_pct"]) for sku, r in rules])
+
+
 def _items_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
     conn.executemany("DELETE FROM barcodes WHERE sku = ?", [(sku,) for sku, _ in rows])
     conn.executemany("DELETE FROM items WHERE sku = ?", [(sku,) for sku, data in rows if data is None])
     kept = [(sku, data) for sku, data in rows if data is not None]
-    conn.executemany(
-        "INSERT INTO items (sku, name, unit_weight_g) VALUES (?, ?, ?) "
-        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g",
-        [(sku, data["name"], data.get("unit_weight_g")) for sku, data in kept],
-    )
+    conn.executemany(_ITEM_UPSERT, [(sku, *_item_values(data)) for sku, data in kept])
+    _substitute_rules(conn, rows)
     conn.executemany(
         "INSERT OR REPLACE INTO barcodes (code, sku) VALUES (?, ?)", [(code, sku) for sku, data in kept for code in data["barcodes"]]
     )
@@ -74,7 +94,7 @@ def _orders_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] 
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
-        [(order_id, *(line.get(c, 0) for c in _LINE_COLUMNS)) for order_id, data in kept for line in data["lines"]],
+        [(order_id, *_line_values(line)) for order_id, data in kept for line in data["lines"]],
     )
 
 
@@ -88,14 +108,11 @@ def _stock_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] |
 
 def _item(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM barcodes WHERE sku = ?", (sku,))
+    _substitute_rules(conn, [(sku, data)])
     if data is None:
         conn.execute("DELETE FROM items WHERE sku = ?", (sku,))
         return
-    conn.execute(
-        "INSERT INTO items (sku, name, unit_weight_g) VALUES (?, ?, ?) "
-        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit_weight_g = excluded.unit_weight_g",
-        (sku, data["name"], data.get("unit_weight_g")),
-    )
+    conn.execute(_ITEM_UPSERT, (sku, *_item_values(data)))
     conn.executemany(
         "INSERT OR REPLACE INTO barcodes (code, sku) VALUES (?, ?)", [(code, sku) for code in data["barcodes"]]
     )
@@ -122,7 +139,7 @@ def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None)
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
-        [(order_id, *(line.get(c, 0) for c in _LINE_COLUMNS)) for line in data["lines"]],
+        [(order_id, *_line_values(line)) for line in data["lines"]],
     )
 
 

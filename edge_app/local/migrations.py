@@ -205,4 +205,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
                                 (SELECT value FROM meta WHERE key = 'cursor'), '0') AS INTEGER))
         """,
     ),
+    # substitution at pick: what the substitute rule compares, each item's rule, and per order
+    # line whether it allows substitutes and what stood in for it (sync.substitutes)
+    (
+        15,
+        "substitutes",
+        """
+        ALTER TABLE items ADD COLUMN category TEXT;
+        ALTER TABLE items ADD COLUMN size_qty INTEGER;
+        ALTER TABLE items ADD COLUMN size_unit TEXT;
+        ALTER TABLE items ADD COLUMN price_cents INTEGER;
+        CREATE INDEX ix_items_category ON items (category);
+        CREATE TABLE substitute_rules (
+            sku TEXT PRIMARY KEY, substitutes TEXT NOT NULL, by_rule INTEGER NOT NULL, price_band_pct INTEGER NOT NULL
+        );
+        ALTER TABLE order_lines ADD COLUMN substitutes_allowed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN substitute_sku TEXT;
+        ALTER TABLE order_lines ADD COLUMN qty_substituted INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
 ]

@@ -55,6 +55,7 @@ class PackLine:
     picked: int
     packed: int  # in closed cartons, this device's pending ones included
     unit_weight_g: int
+    substitute_sku: str | None = None  # substitution at pick: its barcode packs into this line too
 
     @property
     def to_pack(self) -> int:
@@ -96,7 +97,7 @@ def pack_lines(replica: Replica, order_id: str) -> list[PackLine]:
             pending[c["line_no"]] = pending.get(c["line_no"], 0) + c["qty"]
     rows = replica.query(
         "SELECT l.line_no, l.sku, COALESCE(i.name, l.sku) AS name, n.qty_picked AS picked, l.qty_packed AS packed, "
-        "COALESCE(i.unit_weight_g, 0) AS unit_weight_g FROM order_lines l "
+        "COALESCE(i.unit_weight_g, 0) AS unit_weight_g, l.substitute_sku FROM order_lines l "
         "JOIN order_lines_now n ON n.order_id = l.order_id AND n.line_no = l.line_no "
         "LEFT JOIN items i ON i.sku = l.sku WHERE l.order_id = ? ORDER BY l.line_no", (order_id,))
     return [PackLine(**{**dict(r), "packed": r["packed"] + pending.get(r["line_no"], 0)}) for r in rows]
@@ -226,7 +227,7 @@ class PackSession:
             sku = sku_for_barcode(self.replica, code)
             if sku is None:
                 raise UnknownBarcode(f"No item has barcode {code[:40]}. Check the label and scan again.")
-            lines = [line for line in self.lines() if line.sku == sku]
+            lines = [line for line in self.lines() if sku in (line.sku, line.substitute_sku)]
             if not lines:
                 name = self.replica.query_row("SELECT name FROM items WHERE sku = ?", (sku,))["name"]
                 raise WrongItem(f"Wrong item: {name} is not in order {self.order.number}. Keep it out of the carton and give it to your supervisor.")

@@ -14,6 +14,10 @@ Per line, in pick-path order across the orders of the walk:
 - **tote** (batch only): put the units into the order's tote and scan it; that records
   `pick.confirmed` with the tote. Before the walk, each order gets a scanned empty tote.
 
+- **substitute** (a line that allows substitutes, when its item is out): the picker
+  chooses one of the ranked candidates (edge_app.workflows.substitutes) and scans its
+  barcode for each unit; confirm records `pick.substituted` for the original line.
+
 Short reports the rest of the line as not there, with the units in hand taken.
 Skip leaves a line for the end, and is refused while units are in hand. Every
 recorded action is one transaction (effect + outbox op); a refused scan changes
@@ -34,6 +38,8 @@ from edge_app.local.replica import Replica
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.pick_list import BIN_PREFIX, PickLine, pick_list
 from edge_app.workflows.scans import item_for_scan
+from edge_app.workflows import substitutes as subs
+from edge_app.workflows.substitute_steps import SubstituteSteps
 from sync.hlc import Timestamp
 from sync.kinds import ShortReason
 from sync.rules import CLAIM_TTL_MS
@@ -45,14 +51,14 @@ MAX_BATCH = 6  # totes on one cart
 # A claim older than this is renewed when its picker opens the order again, well
 # before another handheld may take it over (sync.rules.CLAIM_TTL_MS).
 CLAIM_RENEW_S = CLAIM_TTL_MS / 1000 / 3
-STEPS = ("tote", "bin", "item", "count", "put", "done")
+STEPS = ("tote", "bin", "item", "count", "put", "done", "substitute")
 
 
 class WrongTote(Refused):
     """The tote scanned is not the one the units belong in."""
 
 
-class PickWalk:
+class PickWalk(SubstituteSteps):
     """One picker walking the bins for one or more orders. Holds only where they are;
     picked quantities live in the replica."""
 
@@ -69,6 +75,7 @@ class PickWalk:
         self.skipped: list[tuple[str, int]] = []
         self.at_bin: str | None = None  # the bin verified at the current stop
         self.current: PickLine | None = None
+        self.substitute: subs.Substitute | None = None  # chosen for the current line (step "substitute")
         self._advance()
 
     # -- what the screen asks for -------------------------------------------------------
@@ -101,6 +108,9 @@ class PickWalk:
             return f"Scan {line.name} ({line.sku}){self._for_order(line)}: {line.open_qty} to take."
         if self.step == "count":
             return f"{self.scanned_units} of {line.open_qty} scanned. Scan the next unit or confirm the count."
+        if self.step == "substitute" and self.substitute is not None:
+            return (f"Substitute for {line.name}: take {self.substitute.name} from bin {self.substitute.bin} and scan "
+                    f"each unit ({self.scanned_units} of {line.open_qty}).")
         return f"Put {self.scanned_units} × {line.name} into tote {self.totes[line.order_id]} and scan the tote."
 
     # -- what the picker does -----------------------------------------------------------
@@ -118,6 +128,8 @@ class PickWalk:
                 return self._scan_bin(code)
             if self.step == "put":
                 return self._scan_put(code)
+            if self.step == "substitute":
+                return self._scan_substitute(code)
             return self._scan_item(code)
         except Refused as exc:
             return self._refuse(exc)
@@ -134,6 +146,8 @@ class PickWalk:
             return self._refuse(Refused(f"Scan one {line.name} first; then you can type how many you took."))
         if self.step == "put":
             return self._refuse(Refused(f"Scan tote {self.totes[line.order_id]} to put the {self.scanned_units} units in."))
+        if self.step == "substitute":
+            return self._confirm_substitute(line, qty)
         qty = self.scanned_units if qty is None else qty
         if qty < 1:
             return self._refuse(BadQuantity(f"Type 1 or more (you typed {qty}), or report a short pick."))
@@ -147,6 +161,11 @@ class PickWalk:
         line = self.current
         if line is None or self.step in ("tote", "done"):
             return self._refuse(Refused("There is no line to report short."))
+        if self.step == "substitute":
+            if self.scanned_units:
+                return self._refuse(Refused(f"You hold {self.scanned_units} × {self.substitute.name if self.substitute else ''}: "
+                                            "confirm them, or put them back and cancel the substitute first."))
+            self._leave_substitute()
         picked = self.scanned_units if picked_qty is None else picked_qty
         if picked and self.step not in ("count", "put"):
             return self._refuse(Refused(f"Scan the bin and one {line.name} before counting what you took, "
@@ -283,7 +302,7 @@ class PickWalk:
     def _advance(self) -> None:
         """Totes first; then the first open line in pick-path order, skipped lines last.
         The next line in the bin already verified needs no second bin scan."""
-        self.scanned_units = 0
+        self.scanned_units, self.substitute = 0, None
         open_lines = [l for l in self.lines() if l.open_qty > 0]
         open_lines.sort(key=lambda l: (l.order_id, l.line_no) in self.skipped)
         self.current = open_lines[0] if open_lines else None

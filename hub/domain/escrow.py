@@ -25,7 +25,7 @@ from sync.models import Op, OrderIn
 from sync.rules import Conflict, Decision
 
 __all__ = ["ESCROW_ROLES", "outstanding", "policy_set", "allotment_granted", "allotment_reclaimed",
-           "allotment_released", "reservation_requested"]
+           "allotment_released", "reservation_requested", "draw_allotment"]
 
 ESCROW_ROLES = ("terminal",)
 
@@ -125,3 +125,11 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
         for sku in need:
             _emit_allotment(conn, ctx.device_id, sku)
     return Outcome(message="reserved from this device's allotment" if from_escrow else "reserved from the store's free stock")
+
+
+def draw_allotment(conn: Tx, device_id: str, sku: str, qty: int) -> None:
+    """Units of the device's allotment go to an order (a substitute picked offline):
+    the caller checked `outstanding` and guards the invariant (`promising`)."""
+    conn.execute("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s",
+                 {"q": qty, "d": device_id, "s": sku})
+    _emit_allotment(conn, device_id, sku)

@@ -88,23 +88,38 @@ def upsert_items(conn: Tx, items: list[ItemUpserted]) -> Outcome:
                 return Outcome.refused("invalid", f"barcodes: {row.code} already belongs to {row.sku}")
     last = {item.sku: item for item in items}  # a SKU twice in a batch: the later row wins
     conn.executemany(
-        "INSERT INTO items (sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET name = excluded.name, "
+        "INSERT INTO items (sku, name, unit_weight_g, length_mm, width_mm, height_mm, hazmat, min_age, "
+        "category, size_qty, size_unit, price_cents) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET name = excluded.name, "
         "unit_weight_g = excluded.unit_weight_g, length_mm = excluded.length_mm, width_mm = excluded.width_mm, "
-        "height_mm = excluded.height_mm, hazmat = excluded.hazmat, min_age = excluded.min_age",
-        [(i.sku, i.name, i.unit_weight_g, i.length_mm, i.width_mm, i.height_mm, int(i.hazmat), i.min_age)
-         for i in last.values()],
+        "height_mm = excluded.height_mm, hazmat = excluded.hazmat, min_age = excluded.min_age, "
+        "category = excluded.category, size_qty = excluded.size_qty, size_unit = excluded.size_unit, "
+        "price_cents = excluded.price_cents",
+        [(i.sku, i.name, i.unit_weight_g, i.length_mm, i.width_mm, i.height_mm, int(i.hazmat), i.min_age,
+          i.category, i.size_qty, i.size_unit, i.price_cents) for i in last.values()],
     )
     known = {r.code for r in conn.execute("SELECT code FROM barcodes WHERE code IN :c", {"c": list(claimed)})} if claimed else set()
     conn.executemany("INSERT INTO barcodes (code, sku) VALUES (?, ?)",
                      [(code, sku) for code, sku in claimed.items() if code not in known])
-    codes: dict[str, list[str]] = {sku: [] for sku in last}
-    for row in conn.execute("SELECT sku, code FROM barcodes WHERE sku IN :s ORDER BY code", {"s": list(last)}):
-        codes[row.sku].append(row.code)
-    for i in last.values():
-        emit(conn, ALL_LOCATIONS, "item", i.sku, {"sku": i.sku, "name": i.name, "unit_weight_g": i.unit_weight_g,
-                                                  "barcodes": codes[i.sku], "hazmat": i.hazmat, "min_age": i.min_age})
+    emit_items(conn, list(last))
     return Outcome()
+
+
+def emit_items(conn: Tx, skus: list[str]) -> None:
+    """Publish these items as they stand, with their barcodes and (substitution at pick)
+    what the substitute rule compares and the item's own rule, to every location."""
+    codes: dict[str, list[str]] = {sku: [] for sku in skus}
+    for row in conn.execute("SELECT sku, code FROM barcodes WHERE sku IN :s ORDER BY code", {"s": skus}):
+        codes[row.sku].append(row.code)
+    rules = {r.sku: {"substitutes": json.loads(r.substitutes), "by_rule": bool(r.by_rule), "price_band_pct": r.price_band_pct}
+             for r in conn.execute("SELECT * FROM substitute_rules WHERE sku IN :s", {"s": skus})}
+    items = {r.sku: r for r in conn.execute("SELECT * FROM items WHERE sku IN :s", {"s": skus})}
+    for sku in skus:
+        i = items[sku]
+        emit(conn, ALL_LOCATIONS, "item", sku, {"sku": sku, "name": i.name, "unit_weight_g": i.unit_weight_g,
+                                                "barcodes": codes[sku], "hazmat": bool(i.hazmat), "min_age": i.min_age,
+                                                "category": i.category, "size_qty": i.size_qty, "size_unit": i.size_unit,
+                                                "price_cents": i.price_cents, "substitute_rule": rules.get(sku)})
 
 
 def items_imported(conn: Tx, _ctx: Context, _op: Op, p: ItemsImported) -> Outcome:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.domain.stock import Movement
-from hub.feed import publish_known_orders, publish_known_stock
+from hub.feed import publish_known_orders, publish_known_stock, substitutable_lines
 from hub.store.tx import Tx
 
 __all__ = ["HeldLine", "HeldOrder", "held_order", "hold_orders", "stage_movement", "status_after_picking"]
@@ -124,8 +124,10 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
         "WHERE l.order_id IN :ids",
         {"ids": order_ids},
     ).mappings()
+    allowed = substitutable_lines(conn, order_ids)  # the snapshot carries it, as the feed's read does
     for r in lines:
         reserved = r.pop("reserved")
+        r["substitutes_allowed"] = r["line_no"] in allowed.get(r["order_id"], ())
         orders[r["order_id"]].lines[r["line_no"]] = HeldLine(
             r["sku"], r["qty"], r["qty_picked"], r["qty_short"], r["qty_handed_over"], r["qty_returned"],
             r["qty_refunded"], r["short_reason"], reserved, r)

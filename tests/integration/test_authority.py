@@ -91,6 +91,9 @@ def payloads(order: dict, task: dict) -> dict[str, dict]:
         "goods.received": {"bin": bin_code, "sku": sku, "qty": 1, "reference": "DN-1"},
         # routing: a line the order does not have, so the order stays for the other kinds
         "order.rejected": {"order_id": order["id"], "line_no": 999, "reason": "no staff"},
+        # substitution at pick: a line the order does not have, so the order stays for the other kinds
+        "pick.substituted": {"order_id": order["id"], "line_no": 999, "sku": sku, "substitute_sku": "CHOC-DARK",
+                             "bin": bin_code, "qty": 1},
     }
 
 
@@ -173,6 +176,8 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "order.released": {"order_id": order["id"], "at": "2030-01-01T00:00:00+00:00"},
         "order.reassigned": {"order_id": order["id"], "location": DARK_STORE, "at": "2030-01-01T00:00:00+00:00"},
         "routing.rebrokered": {"at": "2030-01-01T00:00:00+00:00"},
+        # substitution at pick
+        "catalogue.substitutes_set": {"sku": "MILK-1L", "substitutes": ["CHOC-DARK"]},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]

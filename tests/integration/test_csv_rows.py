@@ -38,7 +38,13 @@ def bad_rows(db: Database, kind: str, text: str, access: Access | None = None) -
     ("items", "sku,name,gtins\nA-1,Fine,4006381333931\n", [(2, "gtins: 4006381333931 already belongs to MILK-1L")]),
     ("items", "sku,name,gtins\nA-1,Fine,96385074\nA-2,Same,96385074\n", [(3, "gtins: 96385074 is A-1's on line 2")]),
     ("items", "sku,name,colour\nA-1,Fine,red\n", [(1, "header: unknown column colour (columns: sku,name,gtins,"
-                                                       "unit_weight_g,length_mm,width_mm,height_mm,hazmat,min_age)")]),
+                                                       "unit_weight_g,length_mm,width_mm,height_mm,hazmat,min_age,"
+                                                       "category,size_qty,size_unit,price)")]),
+        # substitution at pick: what the substitute rule compares
+        ("items", "sku,name,price\nA-1,Fine,2.495\nA-2,Fine,cheap\n", [(2, "price: '2.495' is not a price like 2.49"),
+                                                                       (3, "price: 'cheap' is not a price like 2.49")]),
+        ("items", "sku,name,size_qty,size_unit\nA-1,Fine,0,g\nA-2,Fine,5,kg!\n", [
+            (2, "size_qty: Input should be greater than 0"), (3, "size_unit: String should match pattern '^[A-Za-z]+$'")]),
     ("bins", "location,code,seq\nDEMO-1,N-1,5\nDEMO-1,N-1,6\n", [(3, "code: bin N-1 at DEMO-1 is on line 2 too")]),
     ("bins", "location,code,seq\nDEMO-1,N-1,\n", [(2, "seq: Field required")]),
     ("stock", "location,bin,sku,on_hand\nDEMO-1,A-01-1,MILK-1L,-1\n", [(2, "on_hand: Input should be greater than or equal to 0")]),

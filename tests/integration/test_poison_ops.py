@@ -177,6 +177,8 @@ def _templates(order: dict) -> dict[str, dict]:
                            "expiry": "2027-12-31", "reference": "DN-1"},
         # routing
         "order.rejected": {"order_id": order["id"], "line_no": 1, "reason": "no staff"},
+        # substitution at pick
+        "pick.substituted": {**line, "substitute_sku": "OATS-500", "qty": 1, "from_allotment": False},
     }
 
 
@@ -223,3 +225,22 @@ def test_fuzzed_op_payloads_are_answered_one_by_one_and_never_break_the_hub(hub,
     assert api.get("/healthz").status_code == 200
     verdict = replay(hub.db)
     assert verdict.same, verdict.different_answers
+
+
+# substitution at pick
+def test_a_poisoned_substitution_is_refused_with_a_reason_and_the_queue_moves_on(hub, api):
+    order = a_pickup_order(api, hub)
+    supervisor = Pusher(hub, api, "supervisor")
+    line = {"order_id": order["id"], "line_no": 1, "sku": "MILK-1L", "substitute_sku": "OATS-500", "bin": "A-02-1", "qty": 1}
+    results = supervisor.push(
+        ("pick.substituted", {**line, "qty": 2**63}),
+        ("pick.substituted", {**line, "substitute_sku": "OATS\x00500"}),
+        ("pick.substituted", {**line, "line_no": 999}),
+        ("pick.substituted", {**line, "substitute_sku": "NO-SUCH-SKU"}),
+        ("pick.substituted", line),  # the demo order allows no substitutes
+        GOOD_COUNT,
+    )
+    assert [r["reason_code"] for r in results[:5]] == ["malformed_payload", "malformed_payload", "unknown_order_line",
+                                                       "substitutes_not_allowed", "substitutes_not_allowed"]
+    assert results[5]["status"] == "applied"
+    assert replay(hub.db).same

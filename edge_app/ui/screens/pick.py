@@ -1,7 +1,8 @@
 """The pick screens: one order (`PickView`) or a cart of totes (`BatchView`), both on
 the one pick walk (edge_app.workflows.picking). The step in big text, the scan field
 that keeps the focus, a green or red banner after every scan, the count and Confirm
-only once the bin and a unit are verified, Short and Skip, who holds the order (its
+only once the bin and a unit are verified, Short and Skip, a substitute for a line
+that allows one (its candidates ranked, closest first), who holds the order (its
 claim), and the pick list in bin order with per-line progress. Terminal: what to do
 on the left, the pick list on the right.
 
@@ -36,7 +37,7 @@ from sync.kinds import ShortReason
 __all__ = ["PickView", "BatchView", "STEP_WORDS"]
 
 STEP_WORDS = {"tote": "STEP 0 · TOTES", "bin": "STEP 1 · BIN", "item": "STEP 2 · ITEM", "count": "STEP 3 · COUNT",
-              "put": "STEP 4 · INTO THE TOTE", "done": "DONE"}
+              "put": "STEP 4 · INTO THE TOTE", "done": "DONE", "substitute": "STEP 2 · SUBSTITUTE"}
 
 
 class PickView(Screen):
@@ -58,6 +59,11 @@ class PickView(Screen):
         self._line_actions = ft.Row([
             theme.big_button("Short", self._on_short, ft.Icons.REPORT_PROBLEM, kind="tonal", expand=True),
             theme.big_button("Skip line", self._on_skip, ft.Icons.SKIP_NEXT, kind="outlined", expand=True)])
+        # substitution at pick: offered when the line allows one and a candidate is on hand here
+        self._substitute = theme.big_button("Out: substitute", self._on_substitute, ft.Icons.SWAP_HORIZ, kind="tonal",
+                                            visible=False, tooltip="The item is out: take a substitute the order allows")
+        self._cancel_substitute = theme.big_button("Cancel substitute", self._on_cancel_substitute, ft.Icons.UNDO,
+                                                   kind="outlined", visible=False)
         self._camera = theme.big_button("Camera", self._on_camera, ft.Icons.PHOTO_CAMERA, kind="outlined",
                                         tooltip="Scan with this device's camera", visible=False)
         self._claim = ft.Container(padding=12, border_radius=10, visible=False)
@@ -66,7 +72,8 @@ class PickView(Screen):
         self._back = theme.big_button(self.back_words, self._on_back, ft.Icons.ARROW_BACK, kind="outlined")
         self._shown_lines: tuple[Any, ...] | None = None  # what the pick list shows: rebuilt only when it changes
         self._saved: dict[str, Any] | None = None
-        self.actions.controls = [self._claim, self._count, self._line_actions, self._camera, self._totes, self._back]
+        self.actions.controls = [self._claim, self._count, self._line_actions, self._substitute, self._cancel_substitute,
+                                 self._camera, self._totes, self._back]
         self.body.controls = [theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines]
         if self.session is not None:
             self._claim_all()
@@ -85,9 +92,12 @@ class PickView(Screen):
         s = self.session
         assert s is not None
         self.card.show(STEP_WORDS.get(s.step, ""), s.prompt())
-        walking = s.current is not None and s.step in ("bin", "item", "count", "put")
-        self._count.visible = s.counting
+        walking = s.current is not None and s.step in ("bin", "item", "count", "put", "substitute")
+        substituting = s.step == "substitute"
+        self._count.visible = s.counting or (substituting and s.scanned_units > 0)
         self._line_actions.visible = walking
+        self._substitute.visible = s.step in ("bin", "item") and bool(s.substitutes())
+        self._cancel_substitute.visible = substituting
         self._camera.visible = walking and _camera_here(self.who)
         if self.scan is not None:
             self.scan.field.visible = s.step != "done"
@@ -180,6 +190,23 @@ class PickView(Screen):
         self.dialog("Why is it short?", [theme.text(f"{line.name if line else ''} in bin {line.bin if line else ''}.{held}", size=17),
                                          *(reason_button(r) for r in ShortReason)])
 
+    async def _on_substitute(self, _e: ft.Event) -> None:
+        """The candidates the workflow ranks, closest match first; one tap chooses."""
+        line = self.session.current
+
+        def candidate_button(c: Any) -> ft.Control:
+            async def chose(_e: ft.Event) -> None:
+                await self.close_dialog()
+                await self.act(lambda: self.session.take_substitute(c.sku))
+            return theme.big_button(f"{c.name} · {c.on_hand} here", chose, kind="tonal", width=320,
+                                    tooltip=f"{c.sku}: {c.why}")
+
+        self.dialog("Take a substitute", [theme.text(f"{line.name if line else ''} is out. Closest match first:", size=17),
+                                          *(candidate_button(c) for c in self.session.substitutes())])
+
+    async def _on_cancel_substitute(self, _e: ft.Event) -> None:
+        await self.act(self.session.cancel_substitute)
+
     async def _on_camera(self, _e: ft.Event) -> None:
         """The device's own camera as a second scanner: each code goes through the same scan call."""
         from edge_app.ui.camera_scan import camera_scan_view  # OpenCV and zxing load only when asked for
@@ -245,7 +272,8 @@ class BatchView(PickView):
     def render(self) -> None:
         if self.session is not None:
             if self.actions.controls[0] is self._choices:  # the walk begins: its panel replaces the chooser
-                self.actions.controls = [self._claim, self._count, self._line_actions, self._camera, self._totes, self._back]
+                self.actions.controls = [self._claim, self._count, self._line_actions, self._substitute,
+                                         self._cancel_substitute, self._camera, self._totes, self._back]
                 self.body.controls = [theme.text("Pick list", size=20, weight=ft.FontWeight.BOLD), self._lines]
             super().render()
             return
