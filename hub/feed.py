@@ -91,6 +91,9 @@ def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]
     for line in lines.mappings():
         order_id = line.pop("order_id")
         orders[order_id]["lines"].append({**line, "substitutes_allowed": line["line_no"] in allowed.get(order_id, ())})
+    for risk in conn.execute("SELECT order_id, level, reason FROM order_risk WHERE order_id IN :ids",
+                             {"ids": list(orders)}).tuples():  # at-risk orders first on the devices' lists
+        orders[risk[0]].update(risk_level=risk[1], risk_reason=risk[2])
     return orders
 
 

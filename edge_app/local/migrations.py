@@ -224,4 +224,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE order_lines ADD COLUMN qty_substituted INTEGER NOT NULL DEFAULT 0
         """,
     ),
+    # foresight: the hub's SLA risk of an order, so at-risk orders come first on the pick lists
+    (
+        17,
+        "order_risk",
+        """
+        ALTER TABLE orders ADD COLUMN risk_level TEXT;
+        ALTER TABLE orders ADD COLUMN risk_reason TEXT
+        """,
+    ),
 ]

@@ -28,3 +28,14 @@ def promised_words(promised_by: str) -> str:
     except ValueError:
         return f"by {promised_by}"
     return f"by {when:%H:%M}" if when.date() == datetime.now().astimezone().date() else f"by {when:%a %d %b %H:%M}"
+
+
+# The hub's SLA risk of an order, as the pick lists show it (hub.insight.risk).
+RISK_WORDS = {"late": "LATE", "at_risk": "AT RISK"}
+
+
+def risk_words(level: str | None, reason: str | None) -> str:
+    """'AT RISK: 42 orders ahead at 30/h', or '' for an order the hub sees on time."""
+    if level not in RISK_WORDS:
+        return ""
+    return f"{RISK_WORDS[level]}: {reason}" if reason else RISK_WORDS[level]

@@ -39,16 +39,20 @@ class OrderSummary:
     promised_by: str
     lines: int
     open_units: int
+    risk_level: str | None = None  # the hub's SLA risk: "late", "at_risk", or None
+    risk_reason: str | None = None
 
 
 def open_orders(replica: Replica) -> list[OrderSummary]:
-    """Orders with units left to pick on this device's view, earliest promise first."""
+    """Orders with units left to pick on this device's view: those the hub says are late,
+    then those at risk, then the rest; earliest promise first within each."""
     rows = replica.query(
         "SELECT o.id, o.number, o.customer_name, o.fulfilment, o.promised_by, COUNT(*) AS lines, "
-        "SUM(MAX(l.qty - l.qty_picked - l.qty_short, 0)) AS open_units "
+        "SUM(MAX(l.qty - l.qty_picked - l.qty_short, 0)) AS open_units, o.risk_level, o.risk_reason "
         "FROM orders o JOIN order_lines_now l ON l.order_id = o.id "
         f"WHERE o.status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
-        "GROUP BY o.id HAVING open_units > 0 ORDER BY o.promised_by, o.number",
+        "GROUP BY o.id HAVING open_units > 0 "
+        "ORDER BY CASE o.risk_level WHEN 'late' THEN 0 WHEN 'at_risk' THEN 1 ELSE 2 END, o.promised_by, o.number",
         OPEN_STATUSES,
     )
     return [OrderSummary(**dict(r)) for r in rows]

@@ -6,6 +6,7 @@ devices read them without recomputing, and a replay reaches the same rows."""
 from __future__ import annotations
 
 from hub.commands import DeviceStatusSet, RiskAssessed
+from hub.feed import emit_order
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.models import Op
@@ -17,6 +18,7 @@ def risk_assessed(conn: Tx, ctx: Context, op: Op, p: RiskAssessed) -> Outcome:
     """Record the level; `ok` clears it. An order that is gone is refused."""
     if conn.execute("SELECT 1 FROM orders WHERE id = :o", {"o": p.order_id}).first() is None:
         return Outcome.refused("unknown_order", f"no order {p.order_id}")
+    emit_order(conn, p.order_id)  # the store's devices put at-risk orders first on their lists
     if p.level == "ok":
         conn.execute("DELETE FROM order_risk WHERE order_id = :o", {"o": p.order_id})
         return Outcome()

@@ -10,6 +10,7 @@ import pytest
 
 from hub.events.stream import envelope, page
 from hub.insight.risk import refresh
+from hub.log import run_hub_command
 from hub.verify import replay
 from tests.integration.test_conflicts import cancel
 from tests.integration.test_pick_slice import order_body, post_order
@@ -71,4 +72,35 @@ async def test_a_device_not_seen_for_a_while_goes_offline_once_and_online_when_i
         mine = [e for e in map(envelope, page(conn, 0, 100_000)) if e["subject"] == f"device/{device_id}"]
     assert [e["type"] for e in mine] == ["backroom.device.offline", "backroom.device.online"]
     assert mine[0]["data"]["unsent_ops"] == 3 and mine[0]["location"] == mine[0]["data"]["location"]
+    assert replay(hub.db).same
+
+
+async def test_a_late_order_goes_to_the_top_of_the_stores_pick_list_with_its_reason_and_drops_back_when_cleared(hub, tmp_path):
+    from edge_app.ui.words import risk_words
+    from edge_app.workflows.pick_list import open_orders
+
+    device = await hub.device(tmp_path / "d")
+    await device.sync()
+    first_before = open_orders(device.replica)[0].number
+    promised = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()  # last by promise
+    order = await post_order(hub, order_body("RISK-2", [("MILK-1L", 1)], promised_by=promised))
+    await device.sync()
+    assert open_orders(device.replica)[-1].number == "RISK-2"
+
+    with hub.db.write() as conn:  # the hub's foresight says it will be late (hub.insight.risk logs the same)
+        run_hub_command(conn, "order.risk_assessed", {"order_id": order["id"], "location": order["location"],
+                                                      "level": "late", "reason": "42 orders ahead at 30/h",
+                                                      "at": datetime.now(timezone.utc).isoformat()}, actor="risk")
+    await device.sync()
+    top = open_orders(device.replica)[0]
+    assert (top.number, top.risk_level) == ("RISK-2", "late")
+    assert risk_words(top.risk_level, top.risk_reason) == "LATE: 42 orders ahead at 30/h"
+
+    with hub.db.write() as conn:
+        run_hub_command(conn, "order.risk_assessed", {"order_id": order["id"], "location": order["location"],
+                                                      "level": "ok", "reason": "",
+                                                      "at": datetime.now(timezone.utc).isoformat()}, actor="risk")
+    await device.sync()
+    listed = open_orders(device.replica)
+    assert listed[0].number == first_before and listed[-1].number == "RISK-2" and listed[-1].risk_level is None
     assert replay(hub.db).same

@@ -18,6 +18,7 @@ __all__ = ["Issue", "describe_issue", "IssuesView"]
 _KIND_WORDS = {
     "pick.confirmed": "Pick",
     "pick.shorted": "Short pick",
+    "pick.substituted": "Substitute pick",
     "pick.claimed": "Claim to pick an order",
     "pick.released": "Letting go of an order",
     "pickup.handed_over": "Pickup handover",

@@ -6,7 +6,7 @@ import flet as ft
 
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who
-from edge_app.ui.words import FULFILMENT_WORDS, promised_words
+from edge_app.ui.words import FULFILMENT_WORDS, promised_words, risk_words
 from edge_app.workflows.pick_list import OrderSummary, open_orders
 
 __all__ = ["OrdersView"]
@@ -54,6 +54,8 @@ class OrdersView(Screen):
             ],
             spacing=4,
         )
+        if warning := risk_words(order.risk_level, order.risk_reason):  # why it is at the top of the list
+            body.controls.insert(0, theme.text(warning, size=17, weight=ft.FontWeight.BOLD, color=theme.BAD))
         async def open_order(_e: ft.Event, o: OrderSummary = order) -> None:
             await self._open(o)
 

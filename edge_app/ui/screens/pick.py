@@ -18,7 +18,7 @@ import flet as ft
 
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who, read_int
-from edge_app.ui.words import REASON_WORDS, line_progress
+from edge_app.ui.words import REASON_WORDS, RISK_WORDS, line_progress
 from edge_app.workflows import wip
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.pick_list import OrderSummary, PickLine, open_orders
@@ -280,7 +280,8 @@ class BatchView(PickView):
         orders = open_orders(self.replica)
         self.card.show("CHOOSE ORDERS", f"Tick up to {MAX_BATCH} orders for one walk, then start.")
         self._choices.controls = [ft.Checkbox(
-            label=f"{o.number} · {o.customer_name} · {o.open_units} units", value=o.id in self._chosen,
+            label=f"{o.number} · {o.customer_name} · {o.open_units} units"
+                  + (f" · {RISK_WORDS[o.risk_level]}" if o.risk_level in RISK_WORDS else ""), value=o.id in self._chosen,
             on_change=lambda e, oid=o.id: self._toggle(oid, e.control.value), label_style=ft.TextStyle(size=19),
         ) for o in orders] or [theme.text("No orders to pick.", size=18, color=theme.MUTED)]
         self._start.content = f"Start batch ({len(self._chosen)})"
