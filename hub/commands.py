@@ -49,6 +49,8 @@ __all__ = [
     "OrderReleased",
     "OrderReassigned",
     "OrdersRebrokered",
+    # sync: a swapped handheld's work handed over
+    "WorkHandedOver",
 ]
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -415,3 +417,14 @@ class OrdersRebrokered(_Command):
     at: When
     limit: int = Field(default=10_000, ge=1, le=1_000_000)
     synced: dict[Code, When] | None = None
+
+
+# -- sync: a swapped handheld ----------------------------------------------------------
+class WorkHandedOver(_Command):
+    """An administrator hands a replaced handheld's unfinished work (its pick claims,
+    its allotments, the open tasks given to it) to the device that replaces it, at the
+    same location. The old device is revoked in the same transaction (hub.hand_over)."""
+
+    from_device: Code
+    to_device: Code
+    location: Code

@@ -5,6 +5,7 @@
     ├── Invalid             (422) a request that names a thing wrongly (unknown SKU, location)
     ├── Conflict            (409) the request contradicts what is stored
     ├── Unauthorized        (401) no token, or one we don't know
+    │   └── DeviceRevoked   (401) a revoked device's token (`device_revoked`)
     ├── Forbidden           (403) a known token used outside its scope
     ├── TooLarge            (413) a request body past its route's limit
     ├── StorageFull         (503) the database's disk is full: nothing was written, retry later
@@ -12,7 +13,7 @@
 """
 
 __all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "StorageFull",
-           "InvariantBroken"]
+           "InvariantBroken", "DeviceRevoked"]
 
 
 class HubError(Exception):
@@ -48,6 +49,12 @@ class Unauthorized(HubError):
     """No credentials, or credentials the hub does not know."""
 
     status = 401
+
+
+class DeviceRevoked(Unauthorized):
+    """A revoked device's token: its unsent ops are not applied; the sentence says why."""
+
+    reason = "device_revoked"
 
 
 class Forbidden(HubError):

@@ -36,6 +36,7 @@ from hub.domain import (
 )
 from hub.domain import network  # set-up
 from hub.domain import risk  # events and foresight
+from hub.domain import device_swap  # sync: a swapped handheld
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -137,4 +138,9 @@ HANDLERS.update({
     "pick.shorted": Handler(brokering.remainder_after_short(picking.pick_shorted)),
     "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
     "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
+})
+
+# -- sync: a swapped handheld's unfinished work handed over (hub.hand_over) ------------
+HANDLERS.update({
+    "device.work_handed_over": _hub(device_swap.work_handed_over, commands.WorkHandedOver),
 })
