@@ -8,6 +8,7 @@ that error is raised inside a real push on both backends."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import psycopg
@@ -184,3 +185,30 @@ def test_only_a_full_disk_is_taken_for_one():
     locked.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
     assert not is_storage_full(OperationalError("INSERT", {}, locked))
     assert not is_storage_full(ValueError("disk is full"))
+
+
+async def test_the_writer_process_answers_a_full_disk_as_the_hub_does(monkeypatch):
+    """Under `hub serve` pushes are applied in a writer process (hub.api.writer): a full disk
+    there comes back to the HTTP worker as the 503 the in-process hub answers, not a 500."""
+    from hub.api import writer
+    from hub.errors import StorageFull as HubStorageFull
+    from hub.store.db import STORAGE_FULL as HUB_FULL
+
+    async def disk_full(*_args):
+        raise HubStorageFull(HUB_FULL)
+
+    class Socket:
+        frames: list[bytes] = []
+
+        def is_closing(self) -> bool:
+            return False
+
+        def write(self, frame: bytes) -> None:
+            self.frames.append(frame)
+
+    monkeypatch.setattr(writer, "push", disk_full)
+    await writer._answer(None, {"id": 7, "device": ["d-1", "scanner", DEMO_LOCATION, "picker"]}, b'{"ops": []}', Socket())
+    head_len, body_len = writer._LENGTHS.unpack(Socket.frames[0][:writer._LENGTHS.size])
+    header = json.loads(Socket.frames[0][writer._LENGTHS.size:writer._LENGTHS.size + head_len])
+    assert header == {"id": 7, "status": 503}
+    assert Socket.frames[0][-body_len:].decode() == HUB_FULL
