@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from edge_app.errors import HubUnreachable, StorageFull
 from edge_app.local import outbox
 from edge_app.local.replica import STORAGE_FULL
+from edge_app.sync_loop import SyncLoop
 from edge_app.ui.screen import _guarded
 from edge_app.workflows.picking import PickSession
 from hub.domain import picking
@@ -94,6 +95,9 @@ async def test_a_pick_on_a_handheld_whose_disk_is_full_tells_the_picker_and_lose
     assert said is not None and said.message == STORAGE_FULL and other.scanned_units == 0 and other.step == "item"
     with pytest.raises(StorageFull):  # the sync round's own writes meet the same sentence
         await device.sync()
+    background = SyncLoop(device.agent)
+    await background.round()  # the app's sync loop says so and goes on, backing off
+    assert background.status.last_error == STORAGE_FULL and background.status.rounds == 1
     assert [r[:3] for r in _outbox(device)] == [r[:3] for r in confirmed]
 
     free_space(device.replica.conn)
