@@ -190,7 +190,8 @@ class SyncAgent:
         except httpx.HTTPError as exc:
             raise HubUnreachable(f"hub not reachable: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 500:
-            raise HubUnreachable(f"hub answered {response.status_code}")
+            # A 503 says why (the hub's disk is full, its writer restarting): shown, sent again later.
+            raise HubUnreachable(f"hub answered {response.status_code}: {_detail(response)[:200]}")
         if response.status_code == 409 and (step := _out_of_step(response)) is not None:
             raise step
         if response.status_code >= 400:

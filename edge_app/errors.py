@@ -7,6 +7,7 @@
     ├── HubRefused         the hub answered with a 4xx (revoked token, bad request)
     │   └── OutOfStep      the hub and the device disagree on where they are (409 + reason)
     ├── InsecureHub        a hub address that would send secrets in clear (plain http)
+    ├── StorageFull        the handheld's storage is full: the action was not saved
     └── Refused            a workflow refused a scan or an action
         ├── UnknownBarcode     no item, bin or order has this code
         ├── WrongBin           the bin scanned is not the one asked for
@@ -22,6 +23,7 @@ __all__ = [
     "HubRefused",
     "OutOfStep",
     "InsecureHub",
+    "StorageFull",
     "Refused",
     "UnknownBarcode",
     "WrongBin",
@@ -60,6 +62,10 @@ class OutOfStep(HubRefused):
 
 class InsecureHub(EdgeError):
     """The hub address is plain http to another machine; use https, or say --insecure."""
+
+
+class StorageFull(EdgeError):
+    """The replica's disk is full: the transaction rolled back whole, what was saved stays."""
 
 
 class Refused(EdgeError):

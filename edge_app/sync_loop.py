@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from edge_app.agent import RoundReport, SyncAgent
-from edge_app.errors import HubRefused, HubUnreachable
+from edge_app.errors import HubRefused, HubUnreachable, StorageFull
 from edge_app.local import outbox
 
 __all__ = ["SyncStatus", "SyncLoop", "backoff_delay"]
@@ -72,12 +72,15 @@ class SyncLoop:
             self._wake.clear()
 
     async def round(self) -> None:
-        """One sync round; never raises for network trouble, it records it."""
+        """One sync round; never raises for network trouble or a full disk, it records it."""
         try:
             report = await self.agent.sync_once()
         except (HubUnreachable, HubRefused) as exc:
             self._failures += 1
             self.status.online = False
+            self.status.last_error = str(exc)
+        except StorageFull as exc:  # the replica's disk: the round is tried again, nothing was lost
+            self._failures += 1
             self.status.last_error = str(exc)
         else:
             self._failures = 0

@@ -73,7 +73,7 @@ def _token_commands(hub: click.Group, db_option: Callable, open_db: Callable, hu
 def _device_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:
     @hub.group()
     def device() -> None:
-        """Enrolled devices: list them, revoke a lost one."""
+        """Enrolled devices: list them, revoke a lost one, hand a swapped one's work over."""
 
     @device.command("list")
     @db_option
@@ -97,6 +97,23 @@ def _device_commands(hub: click.Group, db_option: Callable, open_db: Callable, h
         with open_db(db_url).write() as conn:
             hub_call(revoke_device, conn, device_id, "cli")
         click.echo(f"device {device_id} revoked")
+
+    @device.command("hand-over")
+    @db_option
+    @click.option("--from", "from_device", required=True, help="The device being replaced (lost, broken, swapped).")
+    @click.option("--to", "to_device", required=True, help="The device that carries on: same location, same role.")
+    def device_hand_over(db_url: str, from_device: str, to_device: str) -> None:
+        """Hand a replaced handheld's unfinished work (pick claims, allotments, open tasks
+        given to it) to the device that replaces it, and revoke the old one. Ops the old
+        one has not pushed are never applied: they stay on it (`backroom edge status`)."""
+        from hub.hand_over import hand_over
+
+        with open_db(db_url).write() as conn:
+            moved = hub_call(hand_over, conn, from_device, to_device, "cli")
+        click.echo(f"device {from_device} revoked; {moved['message']}")
+        for what in ("claims", "allotments", "tasks"):
+            if moved[what]:
+                click.echo(f"  {what}: {json.dumps(moved[what])}")
 
 
 def _operator_commands(operator: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable[..., Any]) -> None:

@@ -51,6 +51,8 @@ __all__ = [
     "OrdersRebrokered",
     # substitution at pick
     "SubstitutesSet",
+    # sync: a swapped handheld's work handed over
+    "WorkHandedOver",
 ]
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -433,3 +435,14 @@ class SubstitutesSet(_Command):
     substitutes: list[Code] = Field(default_factory=list, max_length=50)
     by_rule: bool = True
     price_band_pct: int = Field(default=20, ge=0, le=100)
+
+
+# -- sync: a swapped handheld ----------------------------------------------------------
+class WorkHandedOver(_Command):
+    """An administrator hands a replaced handheld's unfinished work (its pick claims,
+    its allotments, the open tasks given to it) to the device that replaces it, at the
+    same location. The old device is revoked in the same transaction (hub.hand_over)."""
+
+    from_device: Code
+    to_device: Code
+    location: Code

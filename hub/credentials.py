@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hub.audit import record_audit
-from hub.errors import Forbidden, Invalid, NotFound, Unauthorized
+from hub.errors import DeviceRevoked, Forbidden, Invalid, NotFound, Unauthorized
 from hub.store.tx import Tx
 
 __all__ = [
@@ -147,10 +147,15 @@ def authenticate(conn: Tx, token: str | None) -> Device | ApiClient:
     if not token:
         raise Unauthorized("missing bearer token")
     h = _hash(token)
-    row = conn.execute("SELECT id, name, location, role, revoked_at FROM devices WHERE token_hash = :h", {"h": h}).first()
+    row = conn.execute("SELECT id, name, location, role, revoked_at, handed_over_to FROM devices WHERE token_hash = :h",
+                       {"h": h}).first()
     if row is not None:
+        if row.revoked_at and row.handed_over_to:  # sync: a swapped handheld (hub.hand_over)
+            raise DeviceRevoked(f"this device was revoked on the hub and its unfinished work handed over to device "
+                                f"{row.handed_over_to}; the ops it has not sent are not applied (they stay on it). "
+                                "Enroll it again with a new code")
         if row.revoked_at:
-            raise Unauthorized("this device was revoked on the hub; enroll it again with a new code")
+            raise DeviceRevoked("this device was revoked on the hub; enroll it again with a new code")
         return Device(id=row.id, name=row.name, location=row.location, role=row.role)
     api = conn.execute("SELECT token_id, role, name, channel, expires_at, revoked_at FROM api_tokens WHERE token_hash = :h",
                        {"h": h}).first()

@@ -5,18 +5,26 @@
     ├── Invalid             (422) a request that names a thing wrongly (unknown SKU, location)
     ├── Conflict            (409) the request contradicts what is stored
     ├── Unauthorized        (401) no token, or one we don't know
+    │   └── DeviceRevoked   (401) a revoked device's token (`device_revoked`)
     ├── Forbidden           (403) a known token used outside its scope
     ├── TooLarge            (413) a request body past its route's limit
+    ├── StorageFull         (503) the database's disk is full: nothing was written, retry later
     └── InvariantBroken     (500) a request tried to promise stock the hub does not have
 """
 
-__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "InvariantBroken"]
+__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "StorageFull",
+           "InvariantBroken", "DeviceRevoked"]
 
 
 class HubError(Exception):
     """Base class of hub errors."""
 
     status = 500
+    reason: str | None = None  # a reason code a client acts on, sent beside the sentence
+
+    def body(self) -> dict[str, str]:
+        """What an API answer carries: the sentence, and the reason code if there is one."""
+        return {"detail": str(self)} if self.reason is None else {"detail": str(self), "reason": self.reason}
 
 
 class NotFound(HubError):
@@ -43,6 +51,12 @@ class Unauthorized(HubError):
     status = 401
 
 
+class DeviceRevoked(Unauthorized):
+    """A revoked device's token: its unsent ops are not applied; the sentence says why."""
+
+    reason = "device_revoked"
+
+
 class Forbidden(HubError):
     """Known credentials used for something outside their scope."""
 
@@ -53,6 +67,13 @@ class TooLarge(HubError):
     """A request body past its route's size limit."""
 
     status = 413
+
+
+class StorageFull(HubError):
+    """The hub database's disk is full: the transaction rolled back whole; send it again later."""
+
+    status = 503
+    reason = "hub_storage_full"
 
 
 class InvariantBroken(HubError):

@@ -37,6 +37,7 @@ from hub.domain import (
 from hub.domain import network  # set-up
 from hub.domain import risk  # events and foresight
 from hub.domain import substitution  # substitution at pick
+from hub.domain import device_swap  # sync: a swapped handheld
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -144,4 +145,9 @@ HANDLERS.update({
 HANDLERS.update({
     "catalogue.substitutes_set": _hub(substitution.substitutes_set, commands.SubstitutesSet),
     "pick.substituted": Handler(substitution.pick_substituted),
+})
+
+# -- sync: a swapped handheld's unfinished work handed over (hub.hand_over) ------------
+HANDLERS.update({
+    "device.work_handed_over": _hub(device_swap.work_handed_over, commands.WorkHandedOver),
 })

@@ -44,6 +44,8 @@ HUB_COMMANDS = frozenset({
 }) | frozenset({
     # substitution at pick
     "catalogue.substitutes_set",
+    # sync: a swapped handheld's unfinished work handed over (hub.hand_over)
+    "device.work_handed_over",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

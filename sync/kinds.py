@@ -19,6 +19,7 @@ from sync.errors import MalformedPayload, UnknownOpKind, UnsupportedSchema
 __all__ = [
     "SCHEMA_VERSION",
     "SUPPORTED_SCHEMA_VERSIONS",
+    "SUPPORT_WINDOW",
     "Nature",
     "ShortReason",
     "PickConfirmed",
@@ -67,7 +68,11 @@ __all__ = [
 
 # Version 2: order.staging_set names its field `place` (was `staging`).
 SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
+# The hub reads ops written by the current app and the two app releases before it
+# (docs/sync.md, "Schema versions"): the versions from SCHEMA_VERSION - SUPPORT_WINDOW
+# on, each with an upcast path to the current one. Version 1 is the first there was.
+SUPPORT_WINDOW = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset(range(max(1, SCHEMA_VERSION - SUPPORT_WINDOW), SCHEMA_VERSION + 1))
 
 
 class Nature(str, Enum):

@@ -46,7 +46,9 @@ class Op(_Strict):
     payload: dict[str, Any]
     actor: Code
     hlc: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
-    schema_version: int = Field(ge=1, le=1_000)
+    # Any version the op log's column holds: one this side does not read is refused for
+    # that op alone (unsupported_schema_version), never for the whole push.
+    schema_version: int = Field(ge=-(2**31), le=2**31 - 1)
     # Evidence that the actor signed in on this device (sync.proofs); None for a
     # device's own ops and badge-only sign-ins.
     proof: str | None = None

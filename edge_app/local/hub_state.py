@@ -158,8 +158,10 @@ def _task(conn: sqlite3.Connection, task_id: str, data: dict[str, Any] | None) -
         conn.execute("DELETE FROM tasks WHERE id = ?", (int(task_id),))
         return
     conn.execute(
-        "INSERT OR REPLACE INTO tasks (id, kind, for_role, sentence, details, order_id, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (data["id"], data["kind"], data["for_role"], data["sentence"], json.dumps(data["details"]), data.get("order_id"), data["status"]),
+        "INSERT OR REPLACE INTO tasks (id, kind, for_role, sentence, details, order_id, status, assigned_to) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (data["id"], data["kind"], data["for_role"], data["sentence"], json.dumps(data["details"]), data.get("order_id"),
+         data["status"], data.get("assigned_to")),
     )
 
 

@@ -205,6 +205,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
                                 (SELECT value FROM meta WHERE key = 'cursor'), '0') AS INTEGER))
         """,
     ),
+    # sync: a task given to one device (a swapped handheld's work, handed over: hub.hand_over)
+    (
+        14,
+        "tasks_assigned_to",
+        """
+        ALTER TABLE tasks ADD COLUMN assigned_to TEXT
+        """,
+    ),
     # substitution at pick: what the substitute rule compares, each item's rule, and per order
     # line whether it allows substitutes and what stood in for it (sync.substitutes)
     (

@@ -18,14 +18,16 @@ from typing import Iterator, overload
 
 import sqlite_utils
 
-from edge_app.errors import NotEnrolled
+from edge_app.errors import NotEnrolled, StorageFull
 from edge_app.local.migrations import MIGRATIONS
 
-__all__ = ["Replica", "DB_FILE", "FOLDER_MODE", "FILE_MODE"]
+__all__ = ["Replica", "DB_FILE", "FOLDER_MODE", "FILE_MODE", "STORAGE_FULL"]
 
 DB_FILE = "replica.db"
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
+STORAGE_FULL = ("This handheld's storage is full, so that was not saved. Everything saved before is safe. "
+                "Tell your supervisor; once space is freed, do it again.")
 
 
 class Replica:
@@ -60,15 +62,17 @@ class Replica:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
+                self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                    self.conn.execute("ROLLBACK")
+                if _is_full(exc):
+                    raise StorageFull(STORAGE_FULL) from exc
+                raise
             finally:
                 self._depth = 0
 
@@ -132,6 +136,10 @@ class Replica:
                     "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
                     (number, name, datetime.now(timezone.utc).isoformat()),
                 )
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _keep_private(folder: Path, path: Path) -> None:

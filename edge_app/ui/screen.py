@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import flet as ft
 
+from edge_app.errors import StorageFull
 from edge_app.ui import theme
 from edge_app.ui.scan_panel import WIDE_AT, Banner, ScanField, StepCard
 from edge_app.workflows.feedback import Feedback
@@ -195,6 +196,9 @@ def _guarded(action: Callable[[], Feedback | None]) -> Feedback | None:
     What the action wrote is one transaction, rolled back when it raised."""
     try:
         return action()
+    except StorageFull as exc:  # the handheld's disk: its sentence says what to do, nothing was lost
+        log.warning("a floor action found the replica's disk full: %s", exc.__cause__)
+        return Feedback(False, str(exc), "error")
     except Exception as exc:  # noqa: BLE001 - the screen's last line of defence; logged
         log.exception("a floor action failed")
         return Feedback(False, f"That did not work ({type(exc).__name__}: {str(exc)[:120]}). Nothing of it was saved; "

@@ -32,7 +32,7 @@ from typing import Any
 from devices.codes import parse_own_code
 from devices.errors import ScanError
 from devices.scan import BinLabel, ToteLabel
-from edge_app.errors import BadQuantity, Refused, UnknownBarcode, WrongBin, WrongItem
+from edge_app.errors import BadQuantity, Refused, StorageFull, UnknownBarcode, WrongBin, WrongItem
 from edge_app.local import outbox
 from edge_app.local.replica import Replica
 from edge_app.workflows.feedback import Feedback
@@ -252,7 +252,12 @@ class PickWalk(SubstituteSteps):
         self.scanned_units += 1
         self.step = "count"
         if self.scanned_units == line.open_qty:
-            return self._take(line, self.scanned_units)
+            try:
+                return self._take(line, self.scanned_units)
+            except StorageFull:  # not recorded: scanning this unit again, once there is space, records it
+                self.scanned_units -= 1
+                self.step = "count" if self.scanned_units else "item"
+                raise
         return Feedback(True, f"{self.scanned_units} of {line.open_qty} × {line.name}.", self.step)
 
     def _take(self, line: PickLine, qty: int) -> Feedback:

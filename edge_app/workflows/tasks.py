@@ -32,6 +32,7 @@ class Task:
     sentence: str
     details: dict[str, Any]
     order_id: str | None
+    assigned_to: str | None = None  # a device id: given to one handheld (a swapped one's work, handed over)
 
     @property
     def needs_bin(self) -> bool:
@@ -40,11 +41,14 @@ class Task:
 
 
 def open_tasks(replica: Replica, role: str | None = None) -> list[Task]:
-    """Open tasks, minus those this device has marked done; the role's own first."""
+    """Open tasks, minus those this device has marked done; those given to this device
+    first, then the role's own."""
     role = role_of(replica, role)
-    rows = replica.query("SELECT id, kind, for_role, sentence, details, order_id FROM tasks_now ORDER BY id")
-    tasks = [Task(r["id"], r["kind"], r["for_role"], r["sentence"], json.loads(r["details"]), r["order_id"]) for r in rows]
-    return sorted(tasks, key=lambda t: (t.for_role != role and role != "supervisor", t.id))
+    me = replica.get_meta("device_id")
+    rows = replica.query("SELECT id, kind, for_role, sentence, details, order_id, assigned_to FROM tasks_now ORDER BY id")
+    tasks = [Task(r["id"], r["kind"], r["for_role"], r["sentence"], json.loads(r["details"]), r["order_id"], r["assigned_to"])
+             for r in rows]
+    return sorted(tasks, key=lambda t: (t.assigned_to != me, t.for_role != role and role != "supervisor", t.id))
 
 
 def mark_done(replica: Replica, task_id: int, actor: str, role: str | None = None, bin_raw: str = "") -> Feedback:

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.actions import revoke_device
 from hub.api.callers import Caller, actor_of, api_of, client_of, forget_callers
 from hub.audit import audit_rows
+from hub.hand_over import hand_over  # sync: a swapped handheld
 from hub.credentials import API_ROLES, create_api_token, list_api_tokens, revoke_api_token, rotate_api_token
 from hub.log import run_hub_command
 from sync.kinds import PRINTABLE, Code, Text
 
-__all__ = ["admin_routes", "TokenRequest", "TokenIssued"]
+__all__ = ["admin_routes", "TokenRequest", "TokenIssued", "HandOver"]
 
 Id = Annotated[str, Path(max_length=64, pattern=PRINTABLE)]
 
@@ -38,6 +39,13 @@ class TokenIssued(BaseModel):
 
     token_id: str
     token: str
+
+
+class HandOver(BaseModel):
+    """The device that takes over a replaced one's unfinished work."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: Code
 
 
 class OperatorOff(BaseModel):
@@ -72,6 +80,16 @@ def _device_routes(router: APIRouter) -> None:
             device = revoke_device(conn, device_id, actor_of(who), client_of(request))
         forget_callers(request.app)
         return {"device_id": device.id, "revoked": True}
+
+    @router.post("/devices/{device_id}/hand-over")
+    def hand_over_work(device_id: Id, body: HandOver, request: Request, who: Caller) -> dict[str, Any]:
+        """A swapped handheld: its pick claims, allotments and open tasks go to `to` (same
+        location, same role) and it is revoked; its unsent ops are never applied."""
+        api_of(who, "admin")
+        with request.app.state.db.write() as conn:
+            moved = hand_over(conn, device_id, body.to, actor_of(who), client_of(request))
+        forget_callers(request.app)
+        return moved
 
 
 def _token_routes(router: APIRouter) -> None:

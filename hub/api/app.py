@@ -90,7 +90,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> Response:
-        return console_error(request, exc) or JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return console_error(request, exc) or JSONResponse(exc.body(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -26,7 +26,8 @@ No poison op: an op whose handler raises when it runs alone is tried once more,
 then answered `rejected` (`incident`, or `constraint_violation` for a broken unique
 or check constraint) with an incident id, logged with its traceback and in the
 audit trail, so the device's queue moves on. Only a database that cannot be reached
-(an operational error) fails the push, which the device sends again later."""
+(an operational error) fails the push, which the device sends again later; a full disk
+fails it as StorageFull (503, `hub_storage_full`), the group rolled back whole."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.audit import record_audit
 from hub.credentials import Device
+from hub.errors import StorageFull
 from hub.log import INCIDENT_CODES, apply_op, observe_hlc, prefetch, record_device_seqs, write_log
 from hub.outcome import Context
 from hub.store.group_commit import WriterClosed
@@ -71,6 +73,8 @@ async def push(db: Database, device: Device, ops: list[Op]) -> list[OpResult]:
         group = ops[start:start + GROUP_SIZE]
         try:
             answered = await db.group_commit.run_async(_PushWork(device, group))
+        except StorageFull:
+            raise  # nothing of the group was written; one op alone would only fill the disk again
         except Exception:
             answered = await _apply_singly(db, device, group)
         results.extend(_settled(answered))
@@ -88,7 +92,7 @@ async def _apply_singly(db: Database, device: Device, ops: list[Op]) -> list[Ans
     return answered
 
 
-_TRANSIENT = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError, WriterClosed)
+_TRANSIENT = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError, WriterClosed, StorageFull)
 
 
 async def _apply_alone(db: Database, device: Device, op: Op) -> list[Answer]:

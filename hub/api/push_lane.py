@@ -49,7 +49,7 @@ class PushLane:
         try:
             status, body = 200, await self.forward(scope["app"], _header(scope, b"authorization"), await _body(receive))
         except HubError as exc:
-            status, body = exc.status, json.dumps({"detail": str(exc)}).encode()
+            status, body = exc.status, json.dumps(exc.body()).encode()
         except RequestValidationError as exc:
             status, body = 422, json.dumps(self.refusal_of(exc), default=str).encode()
         except _Gone:

@@ -31,7 +31,7 @@ from typing import Iterator
 
 from hub.api.push import push
 from hub.credentials import Device
-from hub.errors import HubError
+from hub.errors import HubError, StorageFull
 from hub.store.db import Database
 from sync.models import PushRequest, PushResponse
 
@@ -132,6 +132,8 @@ async def _answer(db: Database, header: dict, body: bytes, writer: asyncio.Strea
     try:
         results = await push(db, Device(*header["device"]), PushRequest.model_validate_json(body).ops)
         status, answer = 200, PushResponse(results=results).model_dump_json().encode()
+    except StorageFull as exc:  # the worker answers it as the hub does in-process: 503, retry later
+        status, answer = exc.status, str(exc).encode()
     except Exception as exc:  # noqa: BLE001 - the worker turns it into a 500 for this push alone
         status, answer = 500, f"{exc.__class__.__name__}: {exc}".encode()
     if not writer.is_closing():
@@ -221,6 +223,8 @@ class WriterClient:
         self._pending[self._next_id] = answer
         writer.write(_frame({"id": self._next_id, "device": [device.id, device.name, device.location, device.role]}, body))
         status, payload = await answer
+        if status == StorageFull.status:
+            raise StorageFull(payload.decode(errors="replace"))
         if status != 200:
             raise HubError(f"the push could not be applied: {payload.decode(errors='replace')}")
         return payload

@@ -25,7 +25,7 @@ from sync.models import Op, OrderIn
 from sync.rules import Conflict, Decision
 
 __all__ = ["ESCROW_ROLES", "outstanding", "policy_set", "allotment_granted", "allotment_reclaimed",
-           "allotment_released", "reservation_requested", "draw_allotment"]
+           "allotment_released", "reservation_requested", "draw_allotment", "hand_allotment"]
 
 ESCROW_ROLES = ("terminal",)
 
@@ -133,3 +133,23 @@ def draw_allotment(conn: Tx, device_id: str, sku: str, qty: int) -> None:
     conn.execute("UPDATE allotments SET used = used + :q WHERE device_id = :d AND sku = :s",
                  {"q": qty, "d": device_id, "s": sku})
     _emit_allotment(conn, device_id, sku)
+
+
+# -- sync: a swapped handheld ----------------------------------------------------------
+def hand_allotment(conn: Tx, from_device: str, to_device: str, sku: str) -> int:
+    """Move what `from_device` holds of `sku` to `to_device`, its lease and target with it;
+    returns the units moved. The location's allotted total does not change."""
+    row = conn.execute("SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments "
+                       "WHERE device_id = :d AND sku = :s", {"d": from_device, "s": sku}).first()
+    if row is None or row.outstanding <= 0:
+        return 0
+    _release(conn, from_device, sku, row.outstanding)
+    conn.execute(
+        "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
+        "VALUES (:d, :l, :s, :q, 0, 0, :t, :e) ON CONFLICT (device_id, sku) DO UPDATE SET "
+        "granted = allotments.granted + excluded.granted, target = excluded.target, "
+        "expires_at = CASE WHEN allotments.expires_at > excluded.expires_at THEN allotments.expires_at ELSE excluded.expires_at END",
+        {"d": to_device, "l": row.location, "s": sku, "q": row.outstanding, "t": row.target, "e": row.expires_at},
+    )
+    _emit_allotment(conn, to_device, sku)
+    return int(row.outstanding)

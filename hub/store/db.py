@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+import psycopg
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
+from hub.errors import StorageFull
 from hub.store.checkpoint import SAFETY_NET_PAGES, Checkpointer
 from hub.store.group_commit import GroupCommit
 from hub.store.tx import Tx
 
-__all__ = ["Database", "normalise_url"]
+__all__ = ["Database", "normalise_url", "is_storage_full", "STORAGE_FULL"]
 
 WRITER_CACHE_KIB = 64 * 1024  # the SQLite write connection's page cache
 
@@ -102,7 +105,18 @@ class Database:
 
         On PostgreSQL it takes a transaction-scoped advisory lock first, so change
         feed rows become visible in the order of their sequence numbers.
+        Raises StorageFull when the disk is full (the transaction rolled back whole).
         """
+        try:
+            with self._committed() as tx:
+                yield tx
+        except Exception as exc:
+            if is_storage_full(exc):
+                raise StorageFull(STORAGE_FULL) from exc
+            raise
+
+    @contextmanager
+    def _committed(self) -> Iterator[Tx]:
         with self._writing() as conn:
             tx = Tx(conn)
             try:
@@ -172,6 +186,27 @@ class Database:
         """Hold off every other writer, in this process and in others (SQLite)."""
         with self._write_lock, self._between_processes():
             yield
+
+
+STORAGE_FULL = ("the hub's database disk is full: nothing of this was written; "
+                "it is kept where it came from and sent again once space is freed")
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) is the database saying its disk is full: SQLite's
+    SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100)."""
+    seen: BaseException | None = exc
+    for _link in range(20):  # a chain of causes is short; never follow one forever
+        if seen is None:
+            return False
+        cause = getattr(seen, "orig", None)  # SQLAlchemy's wrapper around the driver's error
+        for error in (seen, cause):
+            if isinstance(error, sqlite3.OperationalError) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                return True
+            if isinstance(error, psycopg.errors.DiskFull):
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _sqlite_file(url: str) -> str | None:

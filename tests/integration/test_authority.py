@@ -178,6 +178,9 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         "routing.rebrokered": {"at": "2030-01-01T00:00:00+00:00"},
         # substitution at pick
         "catalogue.substitutes_set": {"sku": "MILK-1L", "substitutes": ["CHOC-DARK"]},
+        # sync: a picker forging a hand-over to itself, to take another handheld's claims and leases
+        "device.work_handed_over": {"from_device": "other", "to_device": picker.replica.get_meta("device_id"),
+                                    "location": DEMO_LOCATION},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]

@@ -10,13 +10,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from edge_app.agent import SyncAgent, hub_client
 from edge_app.local import outbox, recovery
 from edge_app.local.replica import Replica
 from hub.store.db import Database
 from hub.verify import replay
+from tests.conftest import _PG_COPIES, PG_ADMIN_URL
 from tests.integration.conftest import Device, Hub
 
 pytestmark = pytest.mark.anyio
@@ -61,21 +62,53 @@ def _same_as_hub(hub: Hub, device: Device) -> None:
     assert {(r["bin"], r["sku"]): r["on_hand"] for r in device.replica.query("SELECT bin, sku, on_hand FROM stock_now")} == stock
 
 
-def _backup(db_file: Path, to: Path) -> None:
-    """A consistent copy of a live SQLite hub, as `sqlite3 .backup` takes it."""
-    source, target = sqlite3.connect(db_file), sqlite3.connect(to)
-    source.backup(target)
-    source.close()
-    target.close()
+class Backups:
+    """Last night's backup of the hub database, and putting it back: a copy of the SQLite
+    file (as `sqlite3 .backup` takes it), or on PostgreSQL a database created from the
+    live one as a template (a file-level copy; it needs the live one without connections,
+    as `pg_basebackup` does not, so the hub is stopped for it and started again)."""
 
+    def __init__(self, url: str):
+        self.url = url
+        self.file = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+        self.name = url.rsplit("/", 1)[1]
+        if self.file is None and "?" in self.name:
+            pytest.skip("the PostgreSQL template database is not available (a schema per test)")
 
-def _restore(hub: Hub, db_file: Path, backup: Path) -> Hub:
-    """Stop the hub, put last night's file back, start a hub on it."""
-    hub.db.dispose()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(backup, db_file)
-    return Hub(Database(f"sqlite:///{db_file}"))
+    def take(self, hub: Hub, to: Path) -> Hub:
+        """Back the hub up into `to` (SQLite) or a database of its own; returns the hub running."""
+        if self.file is not None:
+            source, target = sqlite3.connect(self.file), sqlite3.connect(to)
+            source.backup(target)
+            source.close()
+            target.close()
+            return hub
+        hub.db.dispose()
+        self._admin(f"DROP DATABASE IF EXISTS {self._copy(to)}", f"CREATE DATABASE {self._copy(to)} TEMPLATE {self.name}")
+        _PG_COPIES.append(self._copy(to))  # dropped at the session's end
+        return Hub(Database(self.url))
+
+    def restore(self, hub: Hub, backup: Path) -> Hub:
+        """Stop the hub, put last night's copy back, start a hub on it."""
+        hub.db.dispose()
+        if self.file is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.file}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(backup, self.file)
+        else:
+            self._admin(f"DROP DATABASE {self.name} WITH (FORCE)", f"CREATE DATABASE {self.name} TEMPLATE {self._copy(backup)}")
+        return Hub(Database(self.url))
+
+    def _copy(self, backup: Path) -> str:
+        return f"{self.name}_{backup.stem.replace('-', '_')}"
+
+    @staticmethod
+    def _admin(*statements: str) -> None:
+        engine = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        engine.dispose()
 
 
 def _reconnect(device: Device, hub: Hub) -> None:
@@ -83,9 +116,7 @@ def _reconnect(device: Device, hub: Hub) -> None:
 
 
 async def test_a_hub_restored_from_a_backup_gets_back_every_op_devices_had_dropped_each_once(hub, tmp_path, hub_db_url):
-    if not hub_db_url.startswith("sqlite"):
-        pytest.skip("the restore copies the hub's SQLite file (PostgreSQL restores the same rows)")
-    db_file = Path(hub_db_url.removeprefix("sqlite:///"))
+    backups = Backups(hub_db_url)
     picker, other = await hub.device(tmp_path / "p"), await hub.device(tmp_path / "o")
     await picker.sync()
     await other.sync()
@@ -93,7 +124,9 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_op_devices_had_dropp
     for order_id in orders[:2]:
         _pick(picker, order_id)
     await picker.sync()
-    _backup(db_file, tmp_path / "last-night.db")  # the backup: the picker's ops #1 and #2 are in it
+    hub = backups.take(hub, tmp_path / "last-night.db")  # the backup: the picker's ops #1 and #2 are in it
+    _reconnect(picker, hub)
+    _reconnect(other, hub)
 
     for order_id in orders[:3]:  # #3..#5 acknowledged after the backup
         _pick(picker, order_id)
@@ -104,7 +137,7 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_op_devices_had_dropp
     acknowledged = {**_log(hub, picker_id)}
     assert sorted(acknowledged) == [1, 2, 3, 4, 5]
 
-    hub = _restore(hub, db_file, tmp_path / "last-night.db")
+    hub = backups.restore(hub, tmp_path / "last-night.db")
     assert sorted(_log(hub, picker_id)) == [1, 2] and _log(hub, other_id) == {}
     _reconnect(picker, hub)
     _reconnect(other, hub)
@@ -187,19 +220,18 @@ async def test_a_handheld_restored_from_an_old_copy_sends_its_new_work_after_the
 
 
 async def test_a_device_that_only_pulls_sees_a_restored_hub_by_its_cursors_fingerprint(hub, tmp_path, hub_db_url):
-    if not hub_db_url.startswith("sqlite"):
-        pytest.skip("the restore copies the hub's SQLite file")
     from tests.integration.test_pick_slice import order_body, post_order
 
-    db_file = Path(hub_db_url.removeprefix("sqlite:///"))
+    backups = Backups(hub_db_url)
     watcher = await hub.device(tmp_path / "w")
     await watcher.sync()
-    _backup(db_file, tmp_path / "last-night.db")
+    hub = backups.take(hub, tmp_path / "last-night.db")
+    _reconnect(watcher, hub)
     lost = await post_order(hub, order_body("LOST-1", [("MILK-1L", 1)]))
     await watcher.sync()  # its cursor is past the backup now
     assert lost["id"] in _order_ids(watcher)
 
-    hub = _restore(hub, db_file, tmp_path / "last-night.db")
+    hub = backups.restore(hub, tmp_path / "last-night.db")
     _reconnect(watcher, hub)
     for i in range(3):  # the restored hub's feed passes the watcher's cursor with other changes
         await post_order(hub, order_body(f"NEW-{i}", [("OATS-500", 1)]))
