@@ -106,23 +106,29 @@ def add_routing_commands(hub: click.Group, db_option: Callable, open_db: Callabl
     @click.option("--policy", "policy_file", type=click.File("r"), required=True, help="A routing policy (JSON).")
     @click.option("--show", type=click.IntRange(0, 10_000), default=10, show_default=True,
                   help="Orders routed differently to print with both explanations.")
+    @click.option("--since", default=None, help="The candidate takes over from then (7d, 36h, 90m or an ISO 8601 "
+                                                "time) and the orders accepted since are compared; default: all.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-    def what_if_cmd(db_url: str, policy_file: Any, show: int, as_json: bool) -> None:
+    def what_if_cmd(db_url: str, policy_file: Any, show: int, since: str | None, as_json: bool) -> None:
         """Replay the log under another routing policy in a scratch database and compare."""
         from dataclasses import asdict
 
         from pydantic import ValidationError
 
         from hub.domain.routing_policy import RoutingPolicy
-        from hub.what_if import what_if
+        from hub.what_if import parse_since, what_if
 
+        try:
+            since_at = parse_since(since) if since else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from exc
         try:
             body = json.load(policy_file)
             policy = RoutingPolicy.model_validate(body.get("policy", body) if isinstance(body, dict) else body)
         except (json.JSONDecodeError, ValidationError) as exc:
             raise click.BadParameter(str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else str(exc),
                                      param_hint="--policy") from exc
-        comparison = what_if(open_db(db_url), policy)
+        comparison = what_if(open_db(db_url), policy, since=since_at)
         if as_json:
             click.echo(json.dumps(asdict(comparison), default=list))
         else:

@@ -1,21 +1,27 @@
 """What-if: replay the log into a scratch SQLite database under a candidate routing
 policy (in force from the first op, and in place of every policy set since), and
-compare with what happened: orders per location, parked and split orders, and each
-order whose route changed with both explanations. Floor ops replay as logged; one
+compare with what happened: orders per location, parked and split orders, the
+distance from each shipping location to its customer, and each order whose route
+changed with both explanations. With `since`, the log before it replays as it was (the
+policies then in force included) and the candidate takes over from `since`: the
+comparison covers the orders accepted from then on. Floor ops replay as logged; one
 that no longer fits (a pick at a location the order did not go to) is refused in the
 scratch database, and counted."""
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from hub.domain.routing import decisions_for
+from hub.domain.routing import decisions_for, network_sites
 from hub.domain.routing_policy import RoutingPolicy
+from hub.domain.routing_rules import distance_km
 from hub.log import INCIDENT_CODES, apply_op, log_ops
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
 from hub.store.db import Database
@@ -25,13 +31,31 @@ from hub.verify import _role
 from sync.kinds import SCHEMA_VERSION
 from sync.models import Op, OpResult, OpStatus
 
-__all__ = ["Comparison", "what_if"]
+__all__ = ["Comparison", "what_if", "parse_since"]
+
+_SPAN = re.compile(r"^(\d{1,5})([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """'7d', '36h', '90m' back from now, or an ISO 8601 time; ValueError saying what is accepted."""
+    now = now or datetime.now(timezone.utc)
+    if match := _SPAN.match(text.strip()):
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a span such as 7d, 36h or 90m nor an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 @dataclass
 class Comparison:
+    since: str | None = None  # the candidate policy in force from then; orders accepted since compared
     ops: int = 0
     orders: int = 0
+    distance_km: tuple[float, float] = (0.0, 0.0)  # shipping location → customer, summed (actual, what-if)
+    distance_orders: int = 0  # orders whose distance is known on both sides
     per_location: dict[str, tuple[int, int]] = field(default_factory=dict)  # location → (actual, what-if)
     parked: tuple[int, int] = (0, 0)
     splits: tuple[int, int] = (0, 0)
@@ -39,38 +63,56 @@ class Comparison:
     changed: list[dict[str, Any]] = field(default_factory=list)
 
     def lines(self, show: int = 10) -> list[str]:
-        out = [f"replayed {self.ops} ops, {self.orders} orders; {len(self.changed)} routed differently",
+        window = f" accepted since {self.since}" if self.since else ""
+        out = [f"replayed {self.ops} ops, {self.orders} orders{window}; {len(self.changed)} routed differently",
                f"parked: {self.parked[0]} → {self.parked[1]}; split: {self.splits[0]} → {self.splits[1]}; "
-               f"ops answered differently: {self.refused_differently}", "orders per location (actual → what-if):"]
+               f"ops answered differently: {self.refused_differently}"]
+        if self.distance_orders:
+            a, b = self.distance_km
+            n = self.distance_orders
+            out.append(f"distance to customers: {a:,.0f} km → {b:,.0f} km ({b - a:+,.0f} km over "
+                       f"{n} order{'s' if n != 1 else ''} placed on both sides)")
+        out.append("orders per location (actual → what-if):")
         out += [f"  {loc or '(none)'}: {a} → {b}" for loc, (a, b) in sorted(self.per_location.items(), key=lambda x: x[0] or "")]
         for c in self.changed[:show]:
-            out.append(f"{c['number']}: {c['actual']['location']} → {c['what_if']['location']}")
+            km = [c[side].get("km") for side in ("actual", "what_if")]
+            far = f" ({km[0]:.0f} km → {km[1]:.0f} km)" if None not in km else ""
+            out.append(f"{c['number']}: {c['actual']['location']} → {c['what_if']['location']}{far}")
             out += [f"    actual:  {line}" for line in c["actual"]["explanation"]]
             out += [f"    what-if: {line}" for line in c["what_if"]["explanation"]]
         return out
 
 
-def what_if(db: Database, policy: RoutingPolicy, batch: int = 500) -> Comparison:
-    """Compare `db`'s history with a replay of its log under `policy` (db is only read)."""
-    result = Comparison()
+def what_if(db: Database, policy: RoutingPolicy, batch: int = 500, since: datetime | None = None) -> Comparison:
+    """Compare `db`'s history with a replay of its log under `policy` (db is only read);
+    with `since`, the candidate takes over from then and the orders accepted since are compared."""
+    result = Comparison(since=since.isoformat() if since else None)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'what-if.db'}")
         migrate(scratch)
         body = {"policy": policy.model_dump(mode="json"), "note": "what-if"}
-        with scratch.write() as conn:
-            # Logged under its own device id: the replayed log keeps the hub's sequence numbers.
-            _apply(conn, Op.model_construct(op_id=str(uuid.uuid4()), device_id="what-if", device_seq=1,
-                                            kind="routing.policy_set", payload=body, actor="what-if", hlc="0",
-                                            schema_version=SCHEMA_VERSION, proof=None), Context("what-if", None, HUB_ROLE))
-        result.ops, result.refused_differently = _replay(db, scratch, body, batch)
+        result.ops, result.refused_differently = _replay(db, scratch, body, batch, since)
         with db.read() as live, scratch.read() as alt:
-            _compare(live, alt, result)
+            _compare(live, alt, result, since)
         scratch.dispose()
     return result
 
 
-def _replay(source: Database, target: Database, policy_body: dict[str, Any], batch: int) -> tuple[int, int]:
+def _take_over(conn: Tx, policy_body: dict[str, Any]) -> None:
+    """The candidate policy comes into force (logged under its own device id: the
+    replayed log keeps the hub's sequence numbers)."""
+    _apply(conn, Op.model_construct(op_id=str(uuid.uuid4()), device_id="what-if", device_seq=1,
+                                    kind="routing.policy_set", payload=policy_body, actor="what-if", hlc="0",
+                                    schema_version=SCHEMA_VERSION, proof=None), Context("what-if", None, HUB_ROLE))
+
+
+def _replay(source: Database, target: Database, policy_body: dict[str, Any], batch: int,
+            since: datetime | None) -> tuple[int, int]:
     done, different, after = 0, 0, 0
+    candidate = since is None  # in force from the first op, or from `since`
+    if candidate:
+        with target.write() as conn:
+            _take_over(conn, policy_body)
     while True:
         with source.read() as conn:
             rows = conn.execute("SELECT * FROM op_log WHERE log_seq > :a ORDER BY log_seq LIMIT :n",
@@ -79,7 +121,11 @@ def _replay(source: Database, target: Database, policy_body: dict[str, Any], bat
             return done, different
         with target.write() as conn:
             for row in rows:
-                payload = policy_body if row["kind"] == "routing.policy_set" else json.loads(row["payload"])
+                if not candidate and since is not None and datetime.fromisoformat(row["applied_at"]) >= since:
+                    _take_over(conn, policy_body)
+                    candidate = True
+                replaced = candidate and row["kind"] == "routing.policy_set"
+                payload = policy_body if replaced else json.loads(row["payload"])
                 op = Op.model_construct(op_id=row["op_id"], device_id=row["device_id"], device_seq=row["device_seq"],
                                         kind=row["kind"], payload=payload, actor=row["actor"], hlc=row["hlc"],
                                         schema_version=row["schema_version"], proof=row["proof"])
@@ -99,12 +145,15 @@ def _apply(conn: Tx, op: Op, ctx: Context) -> OpResult:
     return result
 
 
-def _orders(conn: Tx) -> dict[str, tuple[str, str | None, str]]:
-    return {r.id: (r.number, r.location, r.status) for r in conn.execute("SELECT id, number, location, status FROM orders")}
+def _orders(conn: Tx, since: datetime | None) -> dict[str, tuple[str, str | None, str]]:
+    rows = conn.execute("SELECT id, number, location, status, created_at FROM orders")
+    return {r.id: (r.number, r.location, r.status) for r in rows
+            if since is None or datetime.fromisoformat(r.created_at) >= since}
 
 
-def _compare(live: Tx, alt: Tx, result: Comparison) -> None:
-    actual, other = _orders(live), _orders(alt)
+def _compare(live: Tx, alt: Tx, result: Comparison, since: datetime | None) -> None:
+    actual = _orders(live, since)
+    other = {k: v for k, v in _orders(alt, None).items() if k in actual}  # the same orders, as the replay left them
     result.orders = len(actual)
     counts: dict[str, list[int]] = {}
     for side, orders in ((0, actual), (1, other)):
@@ -112,16 +161,54 @@ def _compare(live: Tx, alt: Tx, result: Comparison) -> None:
             counts.setdefault(location or "", [0, 0])[side] += 1
     result.per_location = {k: (v[0], v[1]) for k, v in counts.items()}
     parked = [sum(1 for o in orders.values() if o[2] == "awaiting_stock") for orders in (actual, other)]
-    splits = [int(conn.execute("SELECT COUNT(*) FROM routing_decisions WHERE outcome = 'split'").scalar_one())
-              for conn in (live, alt)]
+    splits = [_splits(conn, set(actual)) for conn in (live, alt)]
     result.parked, result.splits = (parked[0], parked[1]), (splits[0], splits[1])
+    places, customers = _places(live), _customers(live, list(actual))
+    totals = [0.0, 0.0]
     for order_id, (number, location, _status) in sorted(actual.items(), key=lambda x: x[1][0]):
         there = other.get(order_id)
+        km = [_km(places, customers, order_id, loc) for loc in (location, there[1] if there else None)]
+        if km[0] is not None and km[1] is not None:
+            totals[0], totals[1] = totals[0] + km[0], totals[1] + km[1]
+            result.distance_orders += 1
         if there is not None and there[1] == location:
             continue
         result.changed.append({"order_id": order_id, "number": number,
-                               "actual": _side(live, order_id, location),
-                               "what_if": _side(alt, order_id, there[1] if there else None)})
+                               "actual": {**_side(live, order_id, location), "km": km[0]},
+                               "what_if": {**_side(alt, order_id, there[1] if there else None), "km": km[1]}})
+    result.distance_km = (round(totals[0], 1), round(totals[1], 1))
+
+
+def _splits(conn: Tx, order_ids: set[str]) -> int:
+    rows = conn.execute("SELECT order_id FROM routing_decisions WHERE outcome = 'split'").scalars()
+    return sum(1 for order_id in rows if order_id in order_ids)
+
+
+def _places(conn: Tx) -> dict[str, tuple[float, float]]:
+    """Where each location is: its routing profile, else its set-up's coordinates."""
+    return {code: (site.lat, site.lon) for code, site in network_sites(conn).items()
+            if site.lat is not None and site.lon is not None}
+
+
+def _customers(conn: Tx, order_ids: list[str]) -> dict[str, tuple[float, float]]:
+    """Where each order goes, when its ship-to address came with coordinates."""
+    found = {}
+    for chunk in range(0, len(order_ids), 500):
+        rows = conn.execute("SELECT order_id, ship_to FROM order_details WHERE order_id IN :ids AND ship_to IS NOT NULL",
+                            {"ids": order_ids[chunk:chunk + 500]})
+        for row in rows:
+            to = json.loads(row.ship_to)
+            if to.get("lat") is not None and to.get("lon") is not None:
+                found[row.order_id] = (float(to["lat"]), float(to["lon"]))
+    return found
+
+
+def _km(places: dict[str, tuple[float, float]], customers: dict[str, tuple[float, float]], order_id: str,
+        location: str | None) -> float | None:
+    if location not in places or order_id not in customers:
+        return None
+    (lat1, lon1), (lat2, lon2) = places[location], customers[order_id]
+    return round(distance_km(lat1, lon1, lat2, lon2), 1)
 
 
 def _side(conn: Tx, order_id: str, location: str | None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sync.hlc import Timestamp
 from sync.models import OrderIn
 
 __all__ = ["current_policy", "route_order", "record_decision", "save_details", "spawn_child", "unroute", "exclude", "carry_out", "add_remainder_line",
-           "rebroker_waiting", "decisions_for", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
+           "rebroker_waiting", "decisions_for", "network_sites", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
            "UNPICKED_STATUSES", "REBROKER_BATCH", "network_changed"]
 
 # An order in these states holds no picked units: it may still be routed elsewhere.
@@ -83,6 +83,11 @@ def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any]
         for r in conn.execute(sql, params):
             free[(r.location, r.sku)] = free.get((r.location, r.sku), 0) + sign * int(r.n or 0)
     return Network(_sites(conn), free, loads, when, synced_known=synced is not None)
+
+
+def network_sites(conn: Tx) -> dict[str, Site]:
+    """Every location as routing sees it (its profile, else its set-up), in code order."""
+    return _sites(conn)
 
 
 def _sites(conn: Tx) -> dict[str, Site]:

@@ -9,7 +9,9 @@ DEMO-DS hold none of the SKUs used here."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -309,6 +311,38 @@ async def test_what_if_replays_the_log_under_another_policy_and_shows_each_chang
     assert comparison.parked == (1, 1)
     assert read(hub, first["id"])["location"] == "WH-1"  # the live hub is untouched
     assert any(line.startswith("R-19: WH-1 → ST-1") for line in comparison.lines())
+    # the customer in Berlin is 0.8 km from WH-1 and 26.4 km from ST-1: the distance totals say what the change costs
+    assert (changed["actual"]["km"], changed["what_if"]["km"]) == (0.8, 26.4)
+    assert comparison.distance_orders == 1  # R-20 is parked on both sides: no distance
+    assert comparison.distance_km == (0.8, 26.4)
+    assert "distance to customers: 1 km → 26 km (+26 km over 1 order placed on both sides)" in comparison.lines()
+    assert "R-19: WH-1 → ST-1 (1 km → 26 km)" in comparison.lines()
+
+
+async def test_what_if_since_keeps_the_policy_in_force_before_it_and_compares_only_the_orders_after_it(hub, hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from hub.cli import hub as hub_cli
+
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    accept(hub, "R-21", "ship", [("RT-A", 1)])  # last week: WH-1 under the default policy
+    with hub.db.write() as conn:
+        conn.execute("UPDATE op_log SET applied_at = '2026-11-01T00:00:00+00:00'")
+        conn.execute("UPDATE orders SET created_at = '2026-11-01T00:00:00+00:00'")
+    accept(hub, "R-22", "ship", [("RT-A", 1)], at=datetime.now(timezone.utc).isoformat())
+    policy = tmp_path / "stores-first.json"
+    policy.write_text(json.dumps({"rules": [
+        {"name": "stores", "fulfilment": ["ship"], "kinds": ["store"], "sorts": ["distance"]},
+        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}]}))
+    ran = CliRunner().invoke(hub_cli, ["what-if", "--db", hub_db_url, "--policy", str(policy), "--since", "7d", "--json"])
+    assert ran.exit_code == 0, ran.output
+    report = json.loads(ran.output)
+    assert report["since"] is not None and report["orders"] == 1
+    assert [c["number"] for c in report["changed"]] == ["R-22"]  # R-21 was before: routed as it was, not compared
+    assert report["per_location"] == {"WH-1": [1, 0], "ST-1": [0, 1]}
+    bad = CliRunner().invoke(hub_cli, ["what-if", "--db", hub_db_url, "--policy", str(policy), "--since", "a week"])
+    assert bad.exit_code == 2 and "'a week' is neither a span such as 7d, 36h or 90m nor an ISO 8601 time" in bad.output
 
 
 async def test_a_reject_with_a_broken_clock_is_refused_and_the_count_after_it_still_applies(hub, tmp_path):
