@@ -244,3 +244,12 @@ def _register_routing_commands() -> None:  # routing
 
 
 _register_routing_commands()
+
+
+def _register_anomaly_commands() -> None:  # anomalies
+    from hub.anomaly_cli import add_anomaly_commands
+
+    add_anomaly_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_anomaly_commands()

@@ -138,3 +138,12 @@ HANDLERS.update({
     "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
     "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
 })
+
+# -- anomalies: raised and cleared by hub.insight.anomalies, the policy acting on them
+from hub.domain import anomalies  # noqa: E402
+
+HANDLERS.update({
+    "anomaly.raised": _hub(anomalies.anomaly_raised, commands.AnomalyRaised),
+    "anomaly.cleared": _hub(anomalies.anomaly_cleared, commands.AnomalyCleared),
+    "anomaly.policy_set": _hub(anomalies.anomaly_policy_set, commands.AnomalyPolicySet),
+})

@@ -60,6 +60,10 @@ DOMAIN_TABLES["locations"] += ("address", "lat", "lon", "time_zone", "opening_ho
 DOMAIN_TABLES["bins"] += ("zone",)
 DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "lines", "status", "shipped_hlc",
                               "received_bin", "received_hlc")
+# anomalies and the policy acting on them
+DOMAIN_TABLES["anomalies"] = ("key", "kind", "location", "subject", "status", "evidence", "numbers", "raised_at",
+                              "cleared_at", "action")
+DOMAIN_TABLES["anomaly_policies"] = ("version", "rules", "note", "set_by")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

@@ -19,6 +19,7 @@ from hub.console import (
     setup_pages,
     stock_fleet_pages,
 )
+from hub.console import anomaly_pages  # anomalies
 from hub.console.web import STATIC, NotSignedIn, error_fragment, sign_in_redirect
 from hub.errors import HubError, Invalid
 
@@ -26,6 +27,7 @@ __all__ = ["install_console", "is_console"]
 
 ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
+ROUTERS += (anomaly_pages.router,)  # anomalies
 
 
 def is_console(request: Request) -> bool:

@@ -258,7 +258,20 @@ async def _refresh_risk(db: Database, stop: asyncio.Event, every_s: float) -> No
                 log.info("risk: %s", counts)
         except Exception as exc:  # noqa: BLE001 - next round tries again
             log.warning("risk: refresh failed (%s)", exc)
+        await _refresh_anomalies(db)
         await _wait(stop, every_s)
+
+
+async def _refresh_anomalies(db: Database) -> None:
+    """Anomalies found and cleared on the same beat as risk (hub.insight.anomalies)."""
+    from hub.insight.anomalies import refresh
+
+    try:
+        counts = await asyncio.to_thread(refresh, db)
+        if counts["raised"] or counts["cleared"]:
+            log.info("anomalies: %s", counts)
+    except Exception as exc:  # noqa: BLE001 - next round tries again
+        log.warning("anomalies: refresh failed (%s)", exc)
 
 
 def relay_main(db_url: str, config: RelayConfig) -> None:
