@@ -33,6 +33,7 @@ __all__ = ["WINDOW", "FLOOR_STATUSES", "read_window", "refresh", "anomaly_rows"]
 WINDOW = RECENT + timedelta(days=BASELINE_DAYS)
 FLOOR_STATUSES = ("released", "picking", "packing")  # work on the floor (awaiting stock has its own queue)
 _BOOKS_RULES = ("short_after_pick_from_bin", "move_beyond_on_hand")
+_READ_RULES = (*_BOOKS_RULES, "count_reconciliation")  # the conflicts whose inputs are read
 _TYPES = ("backroom.stock.counted", "backroom.stock.changed", "backroom.pick.shorted", "backroom.conflict.recorded")
 _RECENT_OPS = 10  # a device's ops its clock is judged by
 
@@ -58,15 +59,16 @@ def read_window(conn: Tx, now: datetime) -> Window:
 
 def _read_op(events: list[tuple[str, str | None, datetime, dict[str, Any]]], window: Window,
              progress: dict[str, datetime], conflicts: dict[int, dict[str, Any]]) -> None:
-    """One op's events: its counts (with the variance its count movement made), picks,
+    """One op's events: its counts (with the variance its reconciliation recorded), picks,
     shorts, the books caught wrong, and when each order it touched last moved."""
-    changed = [d for kind, _s, _a, d in events if kind == "backroom.stock.changed"]
+    # A count's variance is in its count_reconciliation conflict (none: the books were right).
+    variance = sum(int(c.get("counted", 0)) - int(c.get("expected_at_count", 0)) for c in (
+        conflicts.get(int(d["conflict_id"]), {}) for kind, _s, _a, d in events
+        if kind == "backroom.conflict.recorded" and d["rule"] == "count_reconciliation"))
     for kind, subject, at, d in events:
         if kind == "backroom.order.delayed":
             continue  # the risk refresh's word about an order, not the floor moving it
         if kind == "backroom.stock.counted":
-            variance = sum(c["delta"] for c in changed if str(c["reason"]).startswith("count")
-                           and c["bin"] == d["bin"] and c["sku"] == d["sku"])
             window.counts.append(CountSeen(d["location"], d["bin"], d["sku"], variance, at))
         elif kind == "backroom.stock.changed" and d["reason"] == "pick":
             window.lines.append(LineSeen(d["location"], d["sku"], False, at))
@@ -98,7 +100,7 @@ def _books_wrong(d: dict[str, Any], at: datetime, events: list[tuple[str, str | 
 
 def _conflict_inputs(conn: Tx, by_op: dict[str, list[tuple[str, str | None, datetime, dict[str, Any]]]]) -> dict[int, Any]:
     ids = sorted(int(d["conflict_id"]) for events in by_op.values() for kind, _s, _a, d in events
-                 if kind == "backroom.conflict.recorded" and d["rule"] in _BOOKS_RULES)
+                 if kind == "backroom.conflict.recorded" and d["rule"] in _READ_RULES)
     found: dict[int, Any] = {}
     for start in range(0, len(ids), 500):
         for cid, inputs in conn.execute("SELECT id, inputs FROM conflicts WHERE id IN :ids",
