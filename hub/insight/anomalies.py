@@ -188,7 +188,8 @@ def anomaly_rows(conn: Tx, scope: frozenset[str] | None, *, status: str | None =
                  location: str | None = None, after: str | None = None, limit: int = 100) -> Page:
     """Anomalies newest first, filtered, one page by a cursor over (raised_at, key);
     `scope`: only those at these locations (None: all, the network's own included)."""
-    where, params = ["1 = 1"], {"lim": max(1, min(limit, 1000)) + 1}
+    limit = max(1, min(limit, 1000))
+    where, params = ["1 = 1"], dict[str, Any](lim=limit + 1)
     for column, value in (("status", status), ("kind", kind), ("location", location)):
         if value:
             where.append(f"{column} = :{column}")
@@ -205,7 +206,6 @@ def anomaly_rows(conn: Tx, scope: frozenset[str] | None, *, status: str | None =
         f"WHERE {' AND '.join(where)} ORDER BY raised_at DESC, key DESC LIMIT :lim", params).mappings()]
     for r in rows:
         r["numbers"] = json.loads(r["numbers"])
-    limit = params["lim"] - 1
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

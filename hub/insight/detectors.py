@@ -25,13 +25,13 @@ KINDS = ("bin_accuracy", "books_wrong", "short_spike", "stuck_order", "device_qu
 RECENT = timedelta(hours=24)  # the period a short rate is judged on
 BASELINE_DAYS = 7  # the days before it that make its baseline
 MIN_BASELINE_DAYS = 3  # fewer days with picks: no baseline, no judgement
-MIN_SHORTS = 4  # a spike needs at least this many shorts in the recent period
-MIN_COUNTS = 3  # a bin's accuracy is judged from this many counts on
+MIN_SHORTS = 3  # a spike needs at least this many shorts in the recent period
+MIN_COUNTS = 2  # a bin's accuracy is judged from this many counts on (and 2 off the books)
 STUCK_AFTER = timedelta(minutes=45)  # an order on the floor this long without a pick, pack or status change
 AGEING_AFTER = timedelta(minutes=15)  # ops waiting on a device this long
 MIN_REFUSALS = 5
 SKEW_AFTER = timedelta(minutes=2)  # a device clock this far ahead of the hub's
-_Z = 3.0  # how many spreads above its baseline a rate must be
+_Z = 2.5  # how many spreads from its baseline a rate or an accuracy must be
 
 
 @dataclass(frozen=True)
@@ -214,25 +214,34 @@ def _spike(lines: list[LineSeen], now: datetime) -> tuple[str, dict[str, Any]] |
         return None
     days: dict[int, list[int]] = {}
     for s in lines:
-        back = int((now - s.at - RECENT) // timedelta(days=1))
-        if 0 <= back < BASELINE_DAYS and now - s.at > RECENT:
+        if now - s.at > RECENT and (back := int((now - s.at - RECENT) // timedelta(days=1))) < BASELINE_DAYS:
             tally = days.setdefault(back, [0, 0])
             tally[0] += s.short
             tally[1] += 1
     if len(days) < MIN_BASELINE_DAYS:
         return None
-    rates = [short / n for short, n in days.values()]
-    median, mad = robust_spread(rates)
-    pooled = sum(t[0] for t in days.values()) / sum(t[1] for t in days.values())
-    noise = math.sqrt(max(pooled * (1 - pooled), 0.0025) / len(recent))
+    usual, spread, median = _baseline(list(days.values()), len(recent))
     rate = shorts / len(recent)
-    if rate <= median + _Z * max(mad, noise):
+    if rate <= usual + _Z * spread:
         return None
     words = (f"{shorts} shorts in {len(recent)} lines in the last {RECENT.seconds // 3600 or 24} h "
-             f"({_pct(rate)}), against a median day of {_pct(median)} (spread {_pct(max(mad, noise))}) "
+             f"({_pct(rate)}), against its usual {_pct(usual)} (median day {_pct(median)}, spread {_pct(spread)}) "
              f"over the {len(days)} days before")
-    return words, {"shorts": shorts, "lines": len(recent), "rate": round(rate, 4), "baseline": round(median, 4),
-                   "spread": round(max(mad, noise), 4), "days": len(days)}
+    return words, {"shorts": shorts, "lines": len(recent), "rate": round(rate, 4), "baseline": round(usual, 4),
+                   "median_day": round(median, 4), "spread": round(spread, 4), "days": len(days)}
+
+
+def _baseline(days: list[list[int]], lines: int) -> tuple[float, float, float]:
+    """(usual rate, spread of a period of `lines` lines, median day) from (shorts, lines)
+    per day. Days far above the median (a past spike) are left out of the usual rate;
+    the spread is the binomial noise of `lines` plus the days' own variation beyond
+    their binomial noise (the MAD, robust to one wild day)."""
+    median, mad = robust_spread([short / n for short, n in days])
+    kept = [(short, n) for short, n in days if short / n <= median + _Z * max(mad, 0.01)]
+    usual = sum(short for short, _n in kept) / sum(n for _s, n in kept)
+    noise = max(usual * (1 - usual), 0.0025)
+    between = max(mad ** 2 - statistics.fmean(noise / n for _s, n in kept), 0.0)
+    return usual, math.sqrt(noise / lines + between), median
 
 
 # -- orders and devices --------------------------------------------------------------
