@@ -2,7 +2,8 @@
 detectors (hub.insight.detectors), and log what changed.
 
 `read_window` never scans the op log: the outbox's events of the last WINDOW are
-found by position (halving to the first one in time, positions rise with time), the
+found by position (halving to the first one in time, positions rise with time; a
+`Tally` kept between refreshes reads only the events past the last one it read), the
 conflicts they name are read by id, the open orders by status, the devices from
 their table, refusals past the first log_seq of the last day (the `status` index),
 and each recently seen device's last ops by its (device_id, device_seq) key.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +30,7 @@ from hub.store.db import Database
 from hub.store.tx import Tx
 from sync.hlc import Timestamp
 
-__all__ = ["WINDOW", "FLOOR_STATUSES", "read_window", "refresh", "anomaly_rows"]
+__all__ = ["WINDOW", "FLOOR_STATUSES", "Tally", "read_window", "refresh", "anomaly_rows"]
 
 WINDOW = RECENT + timedelta(days=BASELINE_DAYS)
 FLOOR_STATUSES = ("released", "picking", "packing")  # work on the floor (awaiting stock has its own queue)
@@ -38,23 +40,45 @@ _TYPES = ("backroom.stock.counted", "backroom.stock.changed", "backroom.pick.sho
 _RECENT_OPS = 10  # a device's ops its clock is judged by
 
 
+@dataclass
+class Tally:
+    """The window's floor facts, kept between refreshes (the relay keeps one): each
+    fold reads only the events past `position` and forgets what has left the window."""
+
+    position: int = -1  # the last event folded; -1: none read yet
+    window: Window = field(default_factory=Window)
+    progress: dict[str, datetime] = field(default_factory=dict)  # order → when it last moved
+
+    def fold(self, conn: Tx, now: datetime) -> Window:
+        """The window at `now`: new events folded in, old facts dropped, the open
+        orders and the devices read afresh."""
+        if self.position < 0:
+            self.position = _first_after(conn, "events", "position", "time", now - WINDOW)
+        rows = conn.execute("SELECT position, id, type, subject, time, data FROM events WHERE position > :p "
+                            "AND (type IN :types OR type LIKE 'backroom.order.%') ORDER BY position",
+                            {"p": self.position, "types": list(_TYPES)}).tuples()
+        by_op: dict[str, list[tuple[str, str | None, datetime, dict[str, Any]]]] = defaultdict(list)
+        for position, event_id, kind, subject, at, data in rows:
+            by_op[event_id.rsplit(":", 1)[0]].append((kind, subject, _when(at), json.loads(data)))
+            self.position = max(self.position, int(position))
+        conflicts = _conflict_inputs(conn, by_op)
+        for events in by_op.values():  # an op's events are written, and seen, together
+            _read_op(events, self.window, self.progress, conflicts)
+        self._forget(now - WINDOW)
+        return Window(list(self.window.counts), list(self.window.books), list(self.window.lines),
+                      _floor_orders(conn, self.progress), _devices(conn, now))
+
+    def _forget(self, before: datetime) -> None:
+        w = self.window
+        w.counts = [c for c in w.counts if c.at >= before]
+        w.books = [b for b in w.books if b.at >= before]
+        w.lines = [s for s in w.lines if s.at >= before]
+        self.progress = {o: at for o, at in self.progress.items() if at >= before}
+
+
 def read_window(conn: Tx, now: datetime) -> Window:
     """What the detectors read, from bounded queries (see the module's docstring)."""
-    window = Window()
-    start = _first_after(conn, "events", "position", "time", now - WINDOW)
-    rows = conn.execute("SELECT id, type, subject, time, data FROM events WHERE position > :p "
-                        "AND (type IN :types OR type LIKE 'backroom.order.%') ORDER BY position",
-                        {"p": start, "types": list(_TYPES)}).tuples()
-    by_op: dict[str, list[tuple[str, str | None, datetime, dict[str, Any]]]] = defaultdict(list)
-    for event_id, kind, subject, at, data in rows:
-        by_op[event_id.rsplit(":", 1)[0]].append((kind, subject, _when(at), json.loads(data)))
-    progress: dict[str, datetime] = {}
-    conflicts = _conflict_inputs(conn, by_op)
-    for events in by_op.values():
-        _read_op(events, window, progress, conflicts)
-    window.orders = _floor_orders(conn, progress)
-    window.devices = _devices(conn, now)
-    return window
+    return Tally().fold(conn, now)
 
 
 def _read_op(events: list[tuple[str, str | None, datetime, dict[str, Any]]], window: Window,
@@ -125,7 +149,8 @@ def _devices(conn: Tx, now: datetime) -> list[DeviceSeen]:
             "SELECT id, name, location, last_seen_at, health FROM devices WHERE revoked_at IS NULL").tuples():
         report = json.loads(health) if health else {}
         last_seen = _when(seen) if seen else None
-        ahead = _ahead(conn, device_id, since) if last_seen and now - last_seen <= RECENT else None
+        recent = last_seen is None or now - last_seen <= RECENT  # one long away has no recent ops to judge
+        ahead = _ahead(conn, device_id, since) if recent else None
         devices.append(DeviceSeen(device_id, name, location, last_seen, int(report.get("outbox_depth") or 0),
                                   timedelta(seconds=float(report.get("oldest_pending_age_s") or 0)),
                                   int(refused.get(device_id, 0)), ahead))
@@ -162,12 +187,15 @@ def _first_after(conn: Tx, table: str, key: str, column: str, since: datetime) -
     return low
 
 
-def refresh(db: Database, now: datetime | None = None, actor: str = "anomalies") -> dict[str, int]:
+def refresh(db: Database, now: datetime | None = None, actor: str = "anomalies",
+            tally: Tally | None = None) -> dict[str, int]:
     """Run the detectors; log `anomaly.raised` for new findings and `anomaly.cleared`
-    for open anomalies no longer found. Returns counts: open, raised, cleared."""
+    for open anomalies no longer found. Returns counts: open, raised, cleared.
+    `tally`: the facts of earlier refreshes, to read only what came since (none: the
+    whole window is read)."""
     now = now or datetime.now(timezone.utc)
     with db.read() as conn:
-        findings = detect(read_window(conn, now), now)
+        findings = detect((tally or Tally()).fold(conn, now), now)
         open_now = dict(conn.execute("SELECT key, location FROM anomalies WHERE status = 'open'").tuples())
     found = {f.key for f in findings}
     raised = [f for f in findings if f.key not in open_now]

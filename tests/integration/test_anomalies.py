@@ -16,12 +16,15 @@ from hub.anomaly_cli import set_policy
 from hub.errors import Invalid
 from hub.events.stream import envelope, page
 from hub.insight.anomalies import refresh
+from hub.log import hub_hlc
 from hub.seed import DARK_STORE, DEMO_LOCATION
 from hub.verify import replay
+from sync.hlc import Timestamp
 from sync.kinds import SCHEMA_VERSION
 from tests.integration.conftest import HUB_URL
 from tests.integration.test_authority import push, scalar
 from tests.integration.test_console import signed_in
+from tests.integration.test_pick_slice import order_body, post_order
 
 pytestmark = pytest.mark.anyio
 
@@ -29,11 +32,13 @@ KEY = f"bin_accuracy:{DEMO_LOCATION}:A-01-1/MILK-1L"
 
 
 def count_op(device, seq: int, bin_code: str, sku: str, counted: int) -> dict:
-    """A count stamped now, so it is a snapshot after the seeded receipts."""
+    """A count stamped after the hub's clock (which a device ahead in another test may
+    have moved past the wall), so it is a snapshot after the seeded receipts."""
     device_id = device.replica.get_meta("device_id")
+    wall = max(int(time.time() * 1000), Timestamp.decode(hub_hlc()).wall_ms) + seq
     return {"op_id": str(uuid.uuid4()), "device_id": device_id, "device_seq": seq, "kind": "count.recorded",
             "payload": {"bin": bin_code, "sku": sku, "counted": counted}, "actor": "tester",
-            "hlc": f"{int(time.time() * 1000) + seq:015d}:000000:{device_id}", "schema_version": SCHEMA_VERSION}
+            "hlc": f"{wall:015d}:000000:{device_id}", "schema_version": SCHEMA_VERSION}
 
 
 def on_hand(hub, bin_code: str, sku: str) -> int:
@@ -148,3 +153,60 @@ async def _get(hub, device, path: str):
     headers = {"Authorization": f"Bearer {device.replica.get_meta('token')}"}
     async with httpx.AsyncClient(base_url=HUB_URL, transport=hub.transport, headers=headers) as client:
         return await client.get(path)
+
+
+def floor_op(device, seq: int, kind: str, payload: dict, ahead: timedelta = timedelta(0)) -> dict:
+    device_id = device.replica.get_meta("device_id")
+    wall = int((time.time() + ahead.total_seconds()) * 1000) + seq
+    return {"op_id": str(uuid.uuid4()), "device_id": device_id, "device_seq": seq, "kind": kind, "payload": payload,
+            "actor": "tester", "hlc": f"{wall:015d}:000000:{device_id}", "schema_version": SCHEMA_VERSION}
+
+
+@pytest.fixture
+def hub_clock_put_back():
+    """A device 7 min ahead moves the process's hub clock ahead (hub.log.observe_hlc);
+    the tests after this one start from where the clock was."""
+    import hub.log
+
+    saved = hub.log._clock.last
+    yield
+    hub.log._clock.last = saved
+
+
+async def test_shorts_from_a_bin_the_books_say_holds_stock_and_a_clock_ahead_are_found(hub, tmp_path, hub_clock_put_back):
+    picker = await hub.device(tmp_path / "picker")
+    for seq, number in enumerate(("BW-1", "BW-2"), start=1):
+        order = await post_order(hub, order_body(number, [("OATS-500", 1)]))
+        line = order["lines"][0]
+        await push(hub, picker, [floor_op(picker, seq, "pick.shorted", {
+            "order_id": order["id"], "line_no": 1, "bin": line["pick_bin"], "sku": "OATS-500", "qty": 1,
+            "reason": "empty_bin"}, ahead=timedelta(minutes=7))])
+    refresh(hub.db)
+    with hub.db.read() as conn:
+        found = {r["kind"]: r for r in conn.execute("SELECT kind, subject, evidence FROM anomalies").mappings()}
+    assert found["books_wrong"]["subject"] == f"{line['pick_bin']}/OATS-500"
+    assert found["books_wrong"]["evidence"].startswith(f"2 shorts of OATS-500 from bin {line['pick_bin']} while the "
+                                                       "books showed ")
+    assert found["device_clock"]["evidence"].endswith("'s clock runs 7 min ahead of the hub's (its recent ops, "
+                                                      "by their clock against when the hub applied them)")
+    assert replay(hub.db).same
+
+
+async def test_a_tally_kept_between_refreshes_reads_only_new_events_and_matches_a_fresh_read(hub, tmp_path):
+    from hub.insight.anomalies import Tally, read_window
+
+    tally = Tally()
+    now = datetime.now(timezone.utc)
+    with hub.db.read() as conn:
+        assert tally.fold(conn, now).counts == []
+    first = tally.position
+    await miscount_a_bin(hub, tmp_path)
+    with hub.db.read() as conn:
+        kept, fresh = tally.fold(conn, now + timedelta(seconds=1)), read_window(conn, now + timedelta(seconds=1))
+        again = tally.fold(conn, now + timedelta(seconds=2))
+    assert tally.position > first and len(kept.counts) == len(fresh.counts) == 9
+    assert sorted(map(repr, kept.counts)) == sorted(map(repr, fresh.counts)) and len(again.counts) == 9
+    with hub.db.read() as conn:
+        assert tally.fold(conn, now + timedelta(days=30)).counts == []  # left the window: forgotten
+    counts = refresh(hub.db, now, tally=Tally())
+    assert counts["raised"] >= 1, counts
