@@ -104,6 +104,8 @@ async def test_the_api_pages_filters_and_scopes_anomalies_and_they_clear_when_go
         assert [a["key"] for a in bins] == [KEY] and bins[0]["numbers"]["accuracy"] == 0.0
         assert (await admin.get("/v1/anomalies", params={"kind": "nonsense"})).status_code == 422
         assert (await admin.get("/v1/anomalies", params={"after": "x!"})).status_code == 422
+        metrics = (await admin.get("/metrics")).text
+    assert f'backroom_open_anomalies{{kind="bin_accuracy",location="{DEMO_LOCATION}"}} 1' in metrics
     here = await hub.device(tmp_path / "sup", role="supervisor")
     there = await hub.device(tmp_path / "far", location=DARK_STORE, role="supervisor")
     picker = await hub.device(tmp_path / "pick")
