@@ -16,14 +16,19 @@ and each recently seen device's last ops by its (device_id, device_seq) key.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from hub.insight.detectors import (BASELINE_DAYS, RECENT, BooksWrong, CountSeen, DeviceSeen, LineSeen, OrderSeen,
-                                   Window, detect)
+from pydantic import ValidationError
+
+from hub.commands import AnomalyRaised
+from hub.insight.detectors import (BASELINE_DAYS, RECENT, BooksWrong, CountSeen, DeviceSeen, Finding, LineSeen,
+                                   OrderSeen, Window, detect)
 from hub.log import run_hub_command
 from hub.network_reads import Page, decode_cursor, encode_cursor
 from hub.store.db import Database
@@ -31,6 +36,8 @@ from hub.store.tx import Tx
 from sync.hlc import Timestamp
 
 __all__ = ["WINDOW", "FLOOR_STATUSES", "Tally", "read_window", "refresh", "anomaly_rows"]
+
+log = logging.getLogger(__name__)
 
 WINDOW = RECENT + timedelta(days=BASELINE_DAYS)
 FLOOR_STATUSES = ("released", "picking", "packing")  # work on the floor (awaiting stock has its own queue)
@@ -198,18 +205,37 @@ def refresh(db: Database, now: datetime | None = None, actor: str = "anomalies",
         findings = detect((tally or Tally()).fold(conn, now), now)
         open_now = dict(conn.execute("SELECT key, location FROM anomalies WHERE status = 'open'").tuples())
     found = {f.key for f in findings}
-    raised = [f for f in findings if f.key not in open_now]
-    cleared = sorted(k for k in open_now if k not in found)
     at = now.isoformat()
+    raised = [p for p in (_raise_payload(f, at) for f in findings if f.key not in open_now) if p is not None]
+    cleared = sorted(k for k in open_now if k not in found)
     for start in range(0, max(len(raised), len(cleared), 1), 200):
         with db.write() as conn:
-            for f in raised[start:start + 200]:
-                run_hub_command(conn, "anomaly.raised", {
-                    "key": f.key, "kind": f.kind, "location": f.location, "subject": f.subject[:200],
-                    "evidence": f.evidence[:2000], "numbers": f.numbers, "at": at}, actor)
+            for payload in raised[start:start + 200]:
+                run_hub_command(conn, "anomaly.raised", payload, actor)
             for key in cleared[start:start + 200]:
                 run_hub_command(conn, "anomaly.cleared", {"key": key, "location": open_now[key], "at": at}, actor)
     return {"open": len(findings), "raised": len(raised), "cleared": len(cleared)}
+
+
+def _raise_payload(f: Finding, at: str) -> dict[str, Any] | None:
+    """The `anomaly.raised` payload of a finding; one the command would refuse (words
+    from a device's name it cannot carry, say) is left out and logged, so it does not
+    hold back the others."""
+    payload = {"key": f.key[:240], "kind": f.kind, "location": f.location, "subject": _printable(f.subject)[:200],
+               "evidence": _printable(f.evidence)[:2000], "numbers": f.numbers, "at": at}
+    try:
+        AnomalyRaised.model_validate(payload)
+    except ValidationError as exc:
+        log.warning("anomaly %s left out: %s", f.key, exc.errors()[0]["msg"])
+        return None
+    return payload
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(" ", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def anomaly_rows(conn: Tx, scope: frozenset[str] | None, *, status: str | None = None, kind: str | None = None,

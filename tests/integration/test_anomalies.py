@@ -212,3 +212,26 @@ async def test_a_tally_kept_between_refreshes_reads_only_new_events_and_matches_
         assert tally.fold(conn, now + timedelta(days=30)).counts == []  # left the window: forgotten
     counts = refresh(hub.db, now, tally=Tally())
     assert counts["raised"] >= 1, counts
+
+
+async def test_raising_an_open_anomaly_again_does_nothing_twice_and_a_cleared_one_reopens(hub):
+    from hub.log import run_hub_command
+
+    with hub.db.write() as conn:
+        set_policy(conn, [{"kind": "books_wrong", "action": "recount"}], "", "tests")
+    raise_it = {"key": "books_wrong:DEMO-1:A-02-1/COFFEE-250", "kind": "books_wrong", "location": DEMO_LOCATION,
+                "subject": "A-02-1/COFFEE-250", "evidence": "2 shorts", "numbers": {"sku": "COFFEE-250", "bin": "A-02-1"},
+                "at": "2026-12-05T10:00:00+00:00"}
+    with hub.db.write() as conn:
+        first = run_hub_command(conn, "anomaly.raised", raise_it)
+        again = run_hub_command(conn, "anomaly.raised", raise_it)
+        run_hub_command(conn, "anomaly.cleared", {"key": raise_it["key"], "at": "2026-12-05T11:00:00+00:00"})
+        not_open = run_hub_command(conn, "anomaly.cleared", {"key": raise_it["key"], "at": "2026-12-05T11:00:00+00:00"})
+        reopened = run_hub_command(conn, "anomaly.raised", {**raise_it, "at": "2026-12-05T12:00:00+00:00"})
+    assert first.message == "recount of COFFEE-250 in bin A-02-1 asked for" and len(first.compensations) == 1
+    assert again.message == f"anomaly {raise_it['key']} is already open" and not again.compensations
+    assert not_open.message == f"anomaly {raise_it['key']} was not open"
+    assert not reopened.message and not reopened.compensations  # its recount is still open: not asked twice
+    assert scalar(hub, "SELECT status FROM anomalies WHERE key = :k", k=raise_it["key"]) == "open"
+    assert scalar(hub, "SELECT COUNT(*) FROM tasks WHERE kind = 'recount' AND details LIKE '%COFFEE-250%'") == 1
+    assert replay(hub.db).same

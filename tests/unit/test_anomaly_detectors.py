@@ -111,3 +111,12 @@ def test_detect_runs_every_detector_and_an_empty_window_finds_nothing():
 def test_robust_spread_ignores_one_wild_day():
     median, spread = robust_spread([0.02, 0.03, 0.02, 0.025, 0.9])
     assert median == 0.025 and spread < 0.01
+
+
+def test_a_finding_the_command_would_refuse_is_left_out_and_control_characters_are_blanked():
+    from hub.insight.anomalies import _raise_payload
+    from hub.insight.detectors import Finding
+
+    bell = Finding("device_queue", "S1", "device/d1", "hand\x07-7 holds 3 unsent ops", {"unsent": 3})
+    assert _raise_payload(bell, NOW.isoformat())["evidence"] == "hand -7 holds 3 unsent ops"
+    assert _raise_payload(Finding("nonsense", "S1", "x", "words", {}), NOW.isoformat()) is None
