@@ -8,22 +8,7 @@ from typing import Any, Callable
 
 import click
 
-__all__ = ["add_anomaly_commands", "set_policy", "policy_view"]
-
-
-def set_policy(conn: Any, rules: list[dict[str, Any]], note: str, actor: str) -> dict[str, Any]:
-    """A new anomaly policy version. Raises Invalid naming the rule field that is wrong."""
-    from hub.log import run_hub_command
-
-    run_hub_command(conn, "anomaly.policy_set", {"rules": rules, "note": note}, actor=actor)
-    return policy_view(conn)
-
-
-def policy_view(conn: Any) -> dict[str, Any]:
-    row = conn.execute("SELECT version, rules, note, set_by FROM anomaly_policies ORDER BY version DESC LIMIT 1").first()
-    if row is None:
-        return {"version": 0, "rules": [], "note": "", "set_by": ""}
-    return {"version": row.version, "rules": json.loads(row.rules), "note": row.note, "set_by": row.set_by}
+__all__ = ["add_anomaly_commands"]
 
 
 def add_anomaly_commands(hub: click.Group, db_option: Callable, open_db: Callable, hub_call: Callable) -> None:
@@ -67,6 +52,8 @@ def add_anomaly_commands(hub: click.Group, db_option: Callable, open_db: Callabl
         """Print the anomaly policy, or set a new version from a JSON file: a list of rules
         such as {"kind": "bin_accuracy", "below": 0.8, "action": "recount"} or
         {"kind": "short_spike", "action": "raise_safety_stock", "by": 2}."""
+        from hub.insight.anomalies import policy_view, set_policy
+
         db = open_db(db_url)
         if policy_file is None:
             with db.read() as conn:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from hub.commands import ANOMALY_KINDS
 from hub.console.web import Signed, db_of, page
-from hub.insight.anomalies import anomaly_rows
+from hub.insight.anomalies import anomaly_rows, policy_view
 
 __all__ = ["router"]
 
@@ -28,5 +28,6 @@ def anomalies(request: Request, session: Signed, status: str = "open", kind: str
     with db_of(request).read() as conn:
         rows, nxt = anomaly_rows(conn, access.scope(), status=None if status == "all" else status, kind=kind,
                                  location=location[:64], after=after[:400] or None, limit=50)
-    return page(request, "anomalies.html", session, rows=rows, next=nxt or "", kinds=ANOMALY_KINDS,
+        policy = policy_view(conn)
+    return page(request, "anomalies.html", session, rows=rows, next=nxt or "", kinds=ANOMALY_KINDS, policy=policy,
                 statuses=STATUSES, filters={"status": status, "kind": kind, "location": location})

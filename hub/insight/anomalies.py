@@ -35,7 +35,7 @@ from hub.store.db import Database
 from hub.store.tx import Tx
 from sync.hlc import Timestamp
 
-__all__ = ["WINDOW", "FLOOR_STATUSES", "Tally", "read_window", "refresh", "anomaly_rows"]
+__all__ = ["WINDOW", "FLOOR_STATUSES", "Tally", "read_window", "refresh", "anomaly_rows", "set_policy", "policy_view"]
 
 log = logging.getLogger(__name__)
 
@@ -269,3 +269,17 @@ def anomaly_rows(conn: Tx, scope: frozenset[str] | None, *, status: str | None =
 def _when(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# -- the anomaly policy ---------------------------------------------------------------
+def set_policy(conn: Tx, rules: list[dict[str, Any]], note: str, actor: str) -> dict[str, Any]:
+    """A new anomaly policy version. Raises Invalid naming the rule field that is wrong."""
+    run_hub_command(conn, "anomaly.policy_set", {"rules": rules, "note": note}, actor=actor)
+    return policy_view(conn)
+
+
+def policy_view(conn: Tx) -> dict[str, Any]:
+    row = conn.execute("SELECT version, rules, note, set_by FROM anomaly_policies ORDER BY version DESC LIMIT 1").first()
+    if row is None:
+        return {"version": 0, "rules": [], "note": "", "set_by": ""}
+    return {"version": row.version, "rules": json.loads(row.rules), "note": row.note, "set_by": row.set_by}

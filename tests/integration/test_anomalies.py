@@ -12,10 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hub.anomaly_cli import set_policy
 from hub.errors import Invalid
 from hub.events.stream import envelope, page
-from hub.insight.anomalies import refresh
+from hub.insight.anomalies import refresh, set_policy
 from hub.log import hub_hlc
 from hub.seed import DARK_STORE, DEMO_LOCATION
 from hub.verify import replay
@@ -128,6 +127,11 @@ async def test_the_console_lists_anomalies_to_those_who_see_their_location(hub, 
     assert 'href="/console/anomalies"' in html and "bin accuracy" in html
     assert "3 of 3 counts" in (await client.get("/console/anomalies", params={"kind": "bin_accuracy"})).text
     assert "No anomaly matches." in (await client.get("/console/anomalies", params={"status": "cleared"})).text
+    assert "No anomaly policy is set" in html
+    with hub.db.write() as conn:
+        set_policy(conn, [{"kind": "bin_accuracy", "below": 0.8, "action": "recount"}], "weak bins", "tests")
+    html = (await client.get("/console/anomalies")).text
+    assert "Policy version 1" in html and "bin accuracy below 80 %: recount" in html
     manager, _ = await signed_in(hub, "sam", "store_manager", (DARK_STORE,))
     assert "3 of 3 counts" not in (await manager.get("/console/anomalies")).text
 
