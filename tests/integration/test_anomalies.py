@@ -239,3 +239,21 @@ async def test_raising_an_open_anomaly_again_does_nothing_twice_and_a_cleared_on
     assert scalar(hub, "SELECT status FROM anomalies WHERE key = :k", k=raise_it["key"]) == "open"
     assert scalar(hub, "SELECT COUNT(*) FROM tasks WHERE kind = 'recount' AND details LIKE '%COFFEE-250%'") == 1
     assert replay(hub.db).same
+
+
+async def test_the_relay_round_keeps_its_tally_and_starts_afresh_after_a_failure(hub, tmp_path, caplog):
+    from hub.events.relay import _refresh_anomalies
+    from hub.insight.anomalies import Tally
+
+    await miscount_a_bin(hub, tmp_path)
+    tally = await _refresh_anomalies(hub.db, None)
+    assert isinstance(tally, Tally) and tally.position > 0
+    assert scalar(hub, "SELECT COUNT(*) FROM anomalies WHERE key = :k", k=KEY) == 1
+    assert await _refresh_anomalies(hub.db, tally) is tally
+
+    class Broken:
+        def read(self):
+            raise RuntimeError("database gone")
+
+    assert await _refresh_anomalies(Broken(), tally) is None  # type: ignore[arg-type]
+    assert "anomalies: refresh failed (database gone)" in caplog.text
