@@ -121,6 +121,10 @@ def robust_spread(values: list[float]) -> tuple[float, float]:
     return median, 1.4826 * statistics.median(abs(v - median) for v in values)
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _pct(share: float) -> str:
     return f"{share * 100:.0f} %"
 
@@ -171,10 +175,10 @@ def books_wrong(books: Iterable[BooksWrong]) -> list[Finding]:
         moves = [b for b in seen if b.rule != "short_after_pick_from_bin"]
         words = []
         if shorts:
-            words.append(f"{len(shorts)} shorts of {sku} from bin {bin_code} while the books showed "
+            words.append(f"{_n(len(shorts), 'short')} of {sku} from bin {bin_code} while the books showed "
                          f"{', '.join(str(b.on_hand) for b in shorts[-5:])} on hand")
         if moves:
-            words.append(f"{len(moves)} moves out of it beyond on hand "
+            words.append(f"{_n(len(moves), 'move')} out of it beyond on hand "
                          f"({', '.join(f'{b.qty} of {b.on_hand}' for b in moves[-5:])})")
         found.append(Finding("books_wrong", location, f"{bin_code}/{sku}", "; ".join(words),
                              {"bin": bin_code, "sku": sku, "shorts": len(shorts), "moves": len(moves),
@@ -274,13 +278,13 @@ def device_trouble(devices: Iterable[DeviceSeen], now: datetime) -> list[Finding
         age = d.oldest_unsent + away
         if d.unsent and age >= AGEING_AFTER:
             found.append(Finding("device_queue", d.location, subject,
-                                 f"{name} at {d.location} holds {d.unsent} unsent ops, the oldest "
+                                 f"{name} at {d.location} holds {_n(d.unsent, 'unsent op')}, the oldest "
                                  f"{int(age.total_seconds() // 60)} min old; last seen {int(away.total_seconds() // 60)} min ago",
                                  {"device_id": d.device_id, "unsent": d.unsent, "oldest_min": int(age.total_seconds() // 60),
                                   "away_min": int(away.total_seconds() // 60)}))
         if d.refused >= bar:
             found.append(Finding("device_refusals", d.location, subject,
-                                 f"{name} at {d.location} had {d.refused} ops refused lately; "
+                                 f"{name} at {d.location} had {_n(d.refused, 'op')} refused lately; "
                                  f"the fleet's median is {median:.0f}",
                                  {"device_id": d.device_id, "refused": d.refused, "fleet_median": median}))
         if d.ahead is not None and d.ahead >= SKEW_AFTER:

@@ -41,8 +41,8 @@ def test_books_caught_wrong_twice_in_one_bin_is_flagged_with_what_the_books_said
              BooksWrong("S1", "B-02", "EGGS", "short_after_pick_from_bin", 2, 1, ago(hours=1))]
     [found] = books_wrong(books)
     assert found.subject == "B-01/EGGS"
-    assert found.evidence == ("1 shorts of EGGS from bin B-01 while the books showed 3 on hand; "
-                              "1 moves out of it beyond on hand (4 of 1)")
+    assert found.evidence == ("1 short of EGGS from bin B-01 while the books showed 3 on hand; "
+                              "1 move out of it beyond on hand (4 of 1)")
     assert found.numbers == {"bin": "B-01", "sku": "EGGS", "shorts": 1, "moves": 1, "units": 6}
 
 
