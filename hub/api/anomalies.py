@@ -1,7 +1,8 @@
 """Anomalies over HTTP: GET /v1/anomalies, newest first, paged by a cursor (`after`,
 the previous page's `next`) and filtered by status, kind and location. An admin token
 sees the whole network; a supervisor's device sees its own location's (hub.access:
-another location's anomalies do not exist for it)."""
+another location's anomalies do not exist for it). The anomaly policy: read it and set
+a new version (admin tokens) under /v1/admin/anomaly-policy."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from starlette.routing import BaseRoute
 from hub.access import Access, network_admin
 from hub.api.callers import Caller, actor_of, api_of
 from hub.api.network import After, Limit, Listing, QText
-from hub.commands import ANOMALY_KINDS
+from hub.commands import ANOMALY_KINDS, AnomalyPolicySet
 from hub.credentials import Device
-from hub.insight.anomalies import anomaly_rows
+from hub.insight.anomalies import anomaly_rows, policy_view, set_policy
 
 __all__ = ["anomaly_routes"]
 
@@ -47,8 +48,26 @@ def anomaly_routes() -> list[BaseRoute]:
                                          after=after, limit=limit)
             return Listing(items=rows, next=nxt)
 
+        _policy_routes(router)
         _ROUTES = list(router.routes)
     return _ROUTES
 
 
 _ROUTES: list[BaseRoute] | None = None
+
+
+def _policy_routes(router: APIRouter) -> None:
+    @router.get("/v1/admin/anomaly-policy")
+    def policy(request: Request, who: Caller) -> dict[str, Any]:
+        """The anomaly policy in force, with its version (0: none set, anomalies are only shown)."""
+        api_of(who, "admin")
+        with request.app.state.db.read() as conn:
+            return policy_view(conn)
+
+    @router.post("/v1/admin/anomaly-policy", status_code=201)
+    def set_(body: AnomalyPolicySet, request: Request, who: Caller) -> dict[str, Any]:
+        """Set a new version: what the hub does when an anomaly of each kind is raised
+        (a logged hub command; anomalies raised from now on follow it)."""
+        api_of(who, "admin")
+        with request.app.state.db.write() as conn:
+            return set_policy(conn, [r.model_dump(exclude_none=True) for r in body.rules], body.note, actor_of(who))

@@ -257,3 +257,17 @@ async def test_the_relay_round_keeps_its_tally_and_starts_afresh_after_a_failure
 
     assert await _refresh_anomalies(Broken(), tally) is None  # type: ignore[arg-type]
     assert "anomalies: refresh failed (database gone)" in caplog.text
+
+
+async def test_the_policy_is_read_and_set_over_the_api_by_an_admin_only(hub, tmp_path):
+    async with hub.admin() as admin:
+        assert (await admin.get("/v1/admin/anomaly-policy")).json()["version"] == 0
+        made = await admin.post("/v1/admin/anomaly-policy", json={
+            "rules": [{"kind": "short_spike", "action": "raise_safety_stock", "by": 3}], "note": "busy season"})
+        assert made.status_code == 201 and made.json()["version"] == 1
+        assert made.json()["rules"] == [{"kind": "short_spike", "action": "raise_safety_stock", "by": 3}]
+        wrong = await admin.post("/v1/admin/anomaly-policy", json={"rules": [{"kind": "device_clock", "action": "recount"}]})
+        assert wrong.status_code == 422 and "recount needs a bin" in wrong.text
+    supervisor = await hub.device(tmp_path / "sup", role="supervisor")
+    assert (await _get(hub, supervisor, "/v1/admin/anomaly-policy")).status_code == 403
+    assert replay(hub.db).same
