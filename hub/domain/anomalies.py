@@ -6,6 +6,7 @@ inside the logged command is what lets `hub verify` replay the actions."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.commands import AnomalyCleared, AnomalyPolicySet, AnomalyRaised, AnomalyRule
@@ -15,20 +16,23 @@ from hub.store.tx import Tx
 from sync.models import Op
 from sync.rules import Decision, Task
 
-__all__ = ["anomaly_raised", "anomaly_cleared", "anomaly_policy_set", "current_rules"]
+__all__ = ["anomaly_raised", "anomaly_cleared", "anomaly_policy_set", "current_rules", "SAFETY_COOLDOWN"]
+
+SAFETY_COOLDOWN = timedelta(days=7)  # an anomaly raised again within this raises no more safety stock
 
 
 def anomaly_raised(conn: Tx, ctx: Context, op: Op, p: AnomalyRaised) -> Outcome:
     """Open the anomaly (again, if it was cleared) and do what the policy says. One
     already open is left as it is: a second raise does nothing twice."""
-    status = conn.execute("SELECT status FROM anomalies WHERE key = :k", {"k": p.key}).scalar()
-    if status == "open":
+    before = conn.execute("SELECT status, raised_at FROM anomalies WHERE key = :k", {"k": p.key}).first()
+    if before is not None and before.status == "open":
         return Outcome(message=f"anomaly {p.key} is already open")
+    last_raised = datetime.fromisoformat(before.raised_at) if before is not None else None
     compensations: list[dict[str, Any]] = []
     words: list[str] = []
     for rule in current_rules(conn):
         if rule.kind == p.kind:
-            words += _act(conn, ctx, op, p, rule, compensations)
+            words += _act(conn, ctx, op, p, rule, compensations, last_raised)
     action = "; ".join(words)
     conn.execute(
         "INSERT INTO anomalies (key, kind, location, subject, status, evidence, numbers, raised_at, cleared_at, action) "
@@ -63,7 +67,7 @@ def current_rules(conn: Tx) -> list[AnomalyRule]:
 
 
 def _act(conn: Tx, ctx: Context, op: Op, p: AnomalyRaised, rule: AnomalyRule,
-         compensations: list[dict[str, Any]]) -> list[str]:
+         compensations: list[dict[str, Any]], last_raised: datetime | None) -> list[str]:
     sku, bin_code = p.numbers.get("sku"), p.numbers.get("bin")
     if rule.action == "recount":
         accuracy = p.numbers.get("accuracy")
@@ -78,6 +82,9 @@ def _act(conn: Tx, ctx: Context, op: Op, p: AnomalyRaised, rule: AnomalyRule,
         return [f"recount of {sku} in bin {bin_code} asked for"]
     if not sku or rule.by is None:
         return []
+    if last_raised is not None and p.at - last_raised < SAFETY_COOLDOWN:
+        # An anomaly that clears and comes back (a rate near its bar) must not ratchet safety stock up.
+        return [f"safety stock of {sku} left as it is: this anomaly was raised before on {last_raised:%Y-%m-%d %H:%M}"]
     where = [p.location] if p.location else [str(w) for w in p.numbers.get("locations") or []]
     return [_raise_safety(conn, location, str(sku), rule.by) for location in sorted(set(where))]
 

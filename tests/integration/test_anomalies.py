@@ -150,6 +150,13 @@ async def test_a_short_spike_policy_raises_safety_stock_where_it_was_short_and_r
     assert scalar(hub, "SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = 'OATS-500'", l=DEMO_LOCATION) == 2
     action = scalar(hub, "SELECT action FROM anomalies WHERE key = 'short_spike:*:OATS-500'")
     assert f"safety stock of OATS-500 at {DEMO_LOCATION} raised by 2 to 2" in action
+    with hub.db.write() as conn:  # it clears and comes back two days later: no second raise
+        run_hub_command(conn, "anomaly.cleared", {"key": "short_spike:*:OATS-500", "at": "2026-12-06T10:00:00+00:00"})
+        again = run_hub_command(conn, "anomaly.raised", {
+            "key": "short_spike:*:OATS-500", "kind": "short_spike", "subject": "OATS-500", "evidence": "a spike",
+            "numbers": {"sku": "OATS-500", "locations": [DEMO_LOCATION]}, "at": "2026-12-07T10:00:00+00:00"})
+    assert again.message == "safety stock of OATS-500 left as it is: this anomaly was raised before on 2026-12-05 10:00"
+    assert scalar(hub, "SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = 'OATS-500'", l=DEMO_LOCATION) == 2
     assert replay(hub.db).same
 
 
