@@ -262,6 +262,8 @@ def _register_jobs_commands() -> None:  # scheduled jobs
 
 
 _register_jobs_commands()
+
+
 def _register_substitute_commands() -> None:  # substitution at pick
     from hub.substitutes_cli import add_substitute_commands
 
@@ -269,3 +271,12 @@ def _register_substitute_commands() -> None:  # substitution at pick
 
 
 _register_substitute_commands()
+
+
+def _register_anomaly_commands() -> None:  # anomalies
+    from hub.anomaly_cli import add_anomaly_commands
+
+    add_anomaly_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_anomaly_commands()

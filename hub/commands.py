@@ -8,9 +8,9 @@ alone, and the hub refuses them from a device before any handler runs."""
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sync.authority import PRIVILEGED_ROLES
 from sync.kinds import PRINTABLE, Code, Text, When
@@ -446,3 +446,64 @@ class WorkHandedOver(_Command):
     from_device: Code
     to_device: Code
     location: Code
+
+
+# -- anomalies ----------------------------------------------------------------------------
+
+ANOMALY_KINDS = ("bin_accuracy", "books_wrong", "short_spike", "stuck_order", "device_queue", "device_refusals",
+                 "device_clock")  # hub.insight.detectors.KINDS
+_AnomalyKind = Annotated[str, Field(pattern=f"^({'|'.join(ANOMALY_KINDS)})$")]
+_AnomalyKey = Annotated[str, Field(min_length=3, max_length=240, pattern=PRINTABLE)]
+
+
+class AnomalyRaised(_Command):
+    """The hub found an anomaly (hub.insight.anomalies): what, where, and the evidence."""
+
+    key: _AnomalyKey
+    kind: _AnomalyKind
+    location: Code | None = None
+    subject: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+    evidence: Annotated[str, Field(min_length=1, max_length=2000, pattern=PRINTABLE)]
+    numbers: dict[str, Any] = Field(default_factory=dict)
+    at: When
+
+
+class AnomalyCleared(_Command):
+    """An open anomaly is no longer found."""
+
+    key: _AnomalyKey
+    location: Code | None = None  # the anomaly's, so its event reaches that location's subscribers
+    at: When
+
+
+class AnomalyRule(_Command):
+    """When an anomaly of `kind` is raised, do `action`: `recount` raises a recount task
+    for its bin (bin kinds only; for bin_accuracy only when accuracy is below `below`),
+    `raise_safety_stock` raises the safety stock of its SKU where it was short by `by`."""
+
+    kind: _AnomalyKind
+    action: Literal["recount", "raise_safety_stock"]
+    below: float | None = Field(default=None, gt=0, le=1)
+    by: int | None = Field(default=None, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "AnomalyRule":
+        if self.action == "recount" and self.kind not in ("bin_accuracy", "books_wrong"):
+            raise ValueError(f"a recount needs a bin: {self.kind} anomalies have none")
+        if self.action == "raise_safety_stock" and self.kind not in ("short_spike", "bin_accuracy", "books_wrong"):
+            raise ValueError(f"raising safety stock needs a SKU: {self.kind} anomalies have none")
+        if self.action == "raise_safety_stock" and self.by is None:
+            raise ValueError("by: raising safety stock needs how many units")
+        if self.below is not None and self.kind != "bin_accuracy":
+            raise ValueError("below: only bin accuracy has a level to be below")
+        return self
+
+
+class AnomalyPolicySet(_Command):
+    """A new version of the anomaly policy (an empty list: anomalies are only shown)."""
+
+    rules: list[AnomalyRule] = Field(default_factory=list, max_length=50)
+    note: Text = ""
+
+
+__all__ += ["ANOMALY_KINDS", "AnomalyRaised", "AnomalyCleared", "AnomalyRule", "AnomalyPolicySet"]

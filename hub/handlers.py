@@ -38,6 +38,7 @@ from hub.domain import network  # set-up
 from hub.domain import risk  # events and foresight
 from hub.domain import substitution  # substitution at pick
 from hub.domain import device_swap  # sync: a swapped handheld
+from hub.domain import anomalies  # anomalies
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -150,4 +151,11 @@ HANDLERS.update({
 # -- sync: a swapped handheld's unfinished work handed over (hub.hand_over) ------------
 HANDLERS.update({
     "device.work_handed_over": _hub(device_swap.work_handed_over, commands.WorkHandedOver),
+})
+
+# -- anomalies: raised and cleared by hub.insight.anomalies, the policy acting on them
+HANDLERS.update({
+    "anomaly.raised": _hub(anomalies.anomaly_raised, commands.AnomalyRaised),
+    "anomaly.cleared": _hub(anomalies.anomaly_cleared, commands.AnomalyCleared),
+    "anomaly.policy_set": _hub(anomalies.anomaly_policy_set, commands.AnomalyPolicySet),
 })

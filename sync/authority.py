@@ -46,6 +46,8 @@ HUB_COMMANDS = frozenset({
     "catalogue.substitutes_set",
     # sync: a swapped handheld's unfinished work handed over (hub.hand_over)
     "device.work_handed_over",
+    # anomalies (hub.insight.anomalies) and the policy acting on them
+    "anomaly.raised", "anomaly.cleared", "anomaly.policy_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

@@ -19,6 +19,7 @@ from hub.console import (
     setup_pages,
     stock_fleet_pages,
 )
+from hub.console import anomaly_pages  # anomalies
 from hub.console.web import STATIC, NotSignedIn, error_fragment, sign_in_redirect
 from hub.errors import HubError, Invalid
 
@@ -37,6 +38,7 @@ def install_console(app: FastAPI) -> None:
     become a readable message; elsewhere the API's JSON answers stay as they are."""
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(anomaly_pages.router)  # anomalies
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.get("/", include_in_schema=False)

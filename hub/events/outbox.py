@@ -124,6 +124,8 @@ def _specific(kind: str, where: Any, p: dict[str, Any]) -> list[Event]:
     if kind == "device.status_set":
         return [Event("backroom.device.online" if p["online"] else "backroom.device.offline", f"device/{p['device_id']}",
                       where, {k: p.get(k) for k in ("device_id", "location", "online", "unsent_ops", "last_seen_at", "at")})]
+    if kind in ("anomaly.raised", "anomaly.cleared"):
+        return [_anomaly(kind, where, p)]
     return []  # the order's status change says it (write_events)
 
 
@@ -136,6 +138,14 @@ def _risk(where: str | None, p: dict[str, Any]) -> list[Event]:
     if p["level"] == "late":
         events.append(Event("backroom.order.delayed", p["order_id"], where, data))
     return events
+
+
+def _anomaly(kind: str, where: str | None, p: dict[str, Any]) -> Event:
+    """A cleared one carries its key only (the raise told the rest)."""
+    key = str(p["key"])
+    return Event(f"backroom.{kind}", key, where, {
+        "key": key, "kind": p.get("kind") or key.split(":", 1)[0], "location": where, "subject": p.get("subject") or "",
+        "evidence": p.get("evidence") or "", "numbers": p.get("numbers") or {}, "at": str(p["at"])})
 
 
 def _order_of(op: Op) -> str | None:

@@ -250,6 +250,7 @@ async def _refresh_risk(db: Database, stop: asyncio.Event, every_s: float) -> No
     from hub.insight.devices import refresh_devices
     from hub.insight.risk import refresh
 
+    tally: Any = None  # anomalies: the window's facts, kept between rounds
     while not stop.is_set():
         try:
             await asyncio.to_thread(refresh_devices, db)
@@ -258,7 +259,24 @@ async def _refresh_risk(db: Database, stop: asyncio.Event, every_s: float) -> No
                 log.info("risk: %s", counts)
         except Exception as exc:  # noqa: BLE001 - next round tries again
             log.warning("risk: refresh failed (%s)", exc)
+        tally = await _refresh_anomalies(db, tally)
         await _wait(stop, every_s)
+
+
+async def _refresh_anomalies(db: Database, tally: Any) -> Any:
+    """Anomalies found and cleared on the same beat as risk (hub.insight.anomalies);
+    returns the tally to fold the next round's events into (a fresh one after a failure)."""
+    from hub.insight.anomalies import Tally, refresh
+
+    tally = tally or Tally()
+    try:
+        counts = await asyncio.to_thread(refresh, db, None, "anomalies", tally)
+        if counts["raised"] or counts["cleared"]:
+            log.info("anomalies: %s", counts)
+        return tally
+    except Exception as exc:  # noqa: BLE001 - next round tries again, from the whole window
+        log.warning("anomalies: refresh failed (%s)", exc)
+        return None
 
 
 def relay_main(db_url: str, config: RelayConfig) -> None:

@@ -12,7 +12,8 @@ Kinds of events:
   receipt makes), `backroom.stock.counted`, `backroom.pick.shorted`,
   `backroom.return.received`, `backroom.task.recorded`, `backroom.conflict.recorded`;
 - foresight: `backroom.risk.raised`, `backroom.risk.cleared`, `backroom.order.delayed`,
-  `backroom.device.offline`, `backroom.device.online`;
+  `backroom.device.offline`, `backroom.device.online`, `backroom.anomaly.raised`,
+  `backroom.anomaly.cleared`;
 - every other applied op kind as `backroom.<kind>` with the op's payload (secrets left out)."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sync.kinds import KINDS
 
 __all__ = ["SOURCE", "SPEC_VERSION", "CloudEvent", "OrderLine", "OrderEvent", "PickupReady", "StockChanged",
            "StockCounted", "PickShorted", "ReturnReceived", "TaskRecorded", "ConflictRecorded", "RiskEvent", "DeviceEvent",
+           "AnomalyEvent",
            "ORDER_STATUS_TYPES", "SPECIFIC_KINDS", "SECRET_FIELDS", "order_type", "generic_type", "event_models"]
 
 SOURCE = "/backroom/hub"
@@ -163,6 +165,18 @@ class DeviceEvent(_Data):
     at: str
 
 
+class AnomalyEvent(_Data):
+    """The hub found an anomaly (raised, with its evidence) or no longer finds it (cleared)."""
+
+    key: str
+    kind: str
+    location: str | None
+    subject: str
+    evidence: str
+    numbers: dict[str, Any]
+    at: str
+
+
 # Order statuses and the event type each change to it publishes.
 ORDER_STATUS_TYPES = {
     "released": "backroom.order.routed", "awaiting_stock": "backroom.order.awaiting_stock",
@@ -177,6 +191,9 @@ SPECIFIC_KINDS = frozenset({
     "order.accepted", "order.cancelled", "pickup.expired", "reservation.requested", "shipment.handed_to_carrier",
     "pickup.handed_over", "pick.confirmed", "pick.shorted", "stock.received", "stock.moved", "count.recorded",
     "return.received", "order.risk_assessed", "device.status_set",
+}) | frozenset({
+    # anomalies
+    "anomaly.raised", "anomaly.cleared",
 })
 
 # Payload fields never published.
@@ -203,6 +220,7 @@ def event_models() -> dict[str, type[BaseModel]]:
         "backroom.risk.cleared": RiskEvent, "backroom.order.delayed": RiskEvent,
         "backroom.device.offline": DeviceEvent, "backroom.device.online": DeviceEvent,
     })
+    models.update({"backroom.anomaly.raised": AnomalyEvent, "backroom.anomaly.cleared": AnomalyEvent})  # anomalies
     for kind in sorted(HANDLERS):
         if kind not in SPECIFIC_KINDS:
             models[generic_type(kind)] = _generic_model(kind)

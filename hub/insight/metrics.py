@@ -2,7 +2,7 @@
 scrape time (several processes write the hub, so counters kept in one process's
 memory would tell a part): ops logged and refused, the outbox, how far each relay
 publisher is behind and how old its oldest unpublished event is, dead letters, open
-orders, devices and open risks. Every query is by index or over a small table."""
+orders, devices, open risks and open anomalies. Every query is by index or over a small table."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def metrics_text(conn: Tx, now: datetime | None = None) -> str:
            [({"location": loc or "", "level": level}, n) for loc, level, n in risks])
     devices = conn.execute("SELECT location, COUNT(*) FROM devices WHERE revoked_at IS NULL GROUP BY location").tuples()
     metric("backroom_devices", "gauge", "Enrolled devices, per location.", [({"location": loc}, n) for loc, n in devices])
+    anomalies = conn.execute("SELECT location, kind, COUNT(*) FROM anomalies WHERE status = 'open' "
+                             "GROUP BY location, kind").tuples()  # anomalies (by the status index)
+    metric("backroom_open_anomalies", "gauge", "Open anomalies, per location (empty: the network's) and kind.",
+           [({"location": loc or "", "kind": kind}, n) for loc, kind, n in anomalies])
     return "\n".join(out) + "\n"
 
 

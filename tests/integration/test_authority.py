@@ -181,6 +181,12 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
         # sync: a picker forging a hand-over to itself, to take another handheld's claims and leases
         "device.work_handed_over": {"from_device": "other", "to_device": picker.replica.get_meta("device_id"),
                                     "location": DEMO_LOCATION},
+        # anomalies: a forged policy would raise safety stock; a forged raise would ask for recounts
+        "anomaly.raised": {"key": "books_wrong:DEMO-1:A-01/MILK-1L", "kind": "books_wrong", "location": DEMO_LOCATION,
+                           "subject": "A-01/MILK-1L", "evidence": "forged", "numbers": {"sku": "MILK-1L", "bin": "A-01"},
+                           "at": "2030-01-01T00:00:00+00:00"},
+        "anomaly.cleared": {"key": "books_wrong:DEMO-1:A-01/MILK-1L", "at": "2030-01-01T00:00:00+00:00"},
+        "anomaly.policy_set": {"rules": [{"kind": "short_spike", "action": "raise_safety_stock", "by": 1000}]},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]
@@ -194,6 +200,7 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
     assert scalar(hub, "SELECT COUNT(*) FROM locations WHERE code = 'EVIL'") == 0
     assert scalar(hub, "SELECT status FROM orders WHERE id = :o", o=order["id"]) != "cancelled"
     assert scalar(hub, "SELECT COUNT(*) FROM changes WHERE entity = 'operator' AND key = 'S9'") == 0  # nothing reached a device
+    assert scalar(hub, "SELECT COUNT(*) FROM anomalies") + scalar(hub, "SELECT COUNT(*) FROM anomaly_policies") == 0
     assert replay(hub.db).same
 
 
