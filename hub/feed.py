@@ -13,7 +13,7 @@ from pydantic_core import to_json
 from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "substitutable_lines",
+__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "substitutable_lines", "order_extras",
            "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag"]
 
 ALL_LOCATIONS = "*"
@@ -91,10 +91,25 @@ def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]
     for line in lines.mappings():
         order_id = line.pop("order_id")
         orders[order_id]["lines"].append({**line, "substitutes_allowed": line["line_no"] in allowed.get(order_id, ())})
-    for risk in conn.execute("SELECT order_id, level, reason FROM order_risk WHERE order_id IN :ids",
-                             {"ids": list(orders)}).tuples():  # at-risk orders first on the devices' lists
-        orders[risk[0]].update(risk_level=risk[1], risk_reason=risk[2])
+    for order_id, extra in order_extras(conn, list(orders)).items():
+        orders[order_id].update(extra)
     return orders
+
+
+def order_extras(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What devices get with an order beyond its row, by id: the hub's SLA risk (at-risk
+    orders first on their lists) and why routing sent it there. The pick path's snapshot
+    (hub.domain.pick_state) merges the same, so both publish one shape."""
+    extras: dict[str, dict[str, Any]] = {}
+    if not order_ids:
+        return extras
+    for order_id, level, reason in conn.execute("SELECT order_id, level, reason FROM order_risk WHERE order_id IN :ids",
+                                                {"ids": order_ids}).tuples():
+        extras.setdefault(order_id, {}).update(risk_level=level, risk_reason=reason)
+    for order_id, why in conn.execute("SELECT order_id, why_here FROM routing_decisions WHERE order_id IN :ids "
+                                      "AND why_here IS NOT NULL ORDER BY id", {"ids": order_ids}).tuples():
+        extras.setdefault(order_id, {})["routing_why"] = why  # the last decision's
+    return extras
 
 
 def substitutable_lines(conn: Tx, order_ids: list[str]) -> dict[str, frozenset[int]]:

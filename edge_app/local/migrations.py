@@ -241,4 +241,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE orders ADD COLUMN risk_reason TEXT
         """,
     ),
+    # routing: why the hub sent the order here, in one sentence (hub.domain.routing_rules.Route.why_here)
+    (
+        18,
+        "routing_why",
+        """
+        ALTER TABLE orders ADD COLUMN routing_why TEXT
+        """,
+    ),
 ]

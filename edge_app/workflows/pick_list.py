@@ -41,6 +41,7 @@ class OrderSummary:
     open_units: int
     risk_level: str | None = None  # the hub's SLA risk: "late", "at_risk", or None
     risk_reason: str | None = None
+    routing_why: str | None = None  # why the hub sent it here
 
 
 def open_orders(replica: Replica) -> list[OrderSummary]:
@@ -48,7 +49,7 @@ def open_orders(replica: Replica) -> list[OrderSummary]:
     then those at risk, then the rest; earliest promise first within each."""
     rows = replica.query(
         "SELECT o.id, o.number, o.customer_name, o.fulfilment, o.promised_by, COUNT(*) AS lines, "
-        "SUM(MAX(l.qty - l.qty_picked - l.qty_short, 0)) AS open_units, o.risk_level, o.risk_reason "
+        "SUM(MAX(l.qty - l.qty_picked - l.qty_short, 0)) AS open_units, o.risk_level, o.risk_reason, o.routing_why "
         "FROM orders o JOIN order_lines_now l ON l.order_id = o.id "
         f"WHERE o.status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
         "GROUP BY o.id HAVING open_units > 0 "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.domain.stock import Movement
-from hub.feed import publish_known_orders, publish_known_stock, substitutable_lines
+from hub.feed import order_extras, publish_known_orders, publish_known_stock, substitutable_lines
 from hub.store.tx import Tx
 
 __all__ = ["HeldLine", "HeldOrder", "held_order", "hold_orders", "stage_movement", "status_after_picking"]
@@ -118,6 +118,8 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
         r["id"]: HeldOrder(r["id"], r["location"], r["status"], r["tote"], r)
         for r in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()
     }
+    for order_id, extra in order_extras(conn, list(orders)).items():  # as hub.feed.order_snapshots adds them
+        orders[order_id].row.update(extra)
     lines = conn.execute(
         "SELECT l.*, r.qty AS reserved FROM order_lines l "
         "LEFT JOIN reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "

@@ -165,11 +165,12 @@ def route_order(conn: Tx, order_id: str, trigger: str, at: datetime, op_id: str 
 def record_decision(conn: Tx, order_id: str, version: int, trigger: str, at: datetime, route: Route,
                     op_id: str | None) -> None:
     conn.execute(
-        "INSERT INTO routing_decisions (order_id, policy_version, trigger, at, outcome, rule, shipments, candidates, op_id) "
-        "VALUES (:o, :v, :t, :at, :out, :r, :s, :c, :op)",
+        "INSERT INTO routing_decisions (order_id, policy_version, trigger, at, outcome, rule, shipments, candidates, op_id, "
+        "why_here) VALUES (:o, :v, :t, :at, :out, :r, :s, :c, :op, :why)",
         {"o": order_id, "v": version, "t": trigger, "at": at.isoformat(), "out": route.outcome, "r": route.rule,
          "s": json.dumps([{"location": loc, "lines": lines} for loc, lines in route.shipments]),
-         "c": json.dumps(route.candidates, sort_keys=True), "op": op_id},
+         "c": json.dumps(route.candidates, sort_keys=True), "op": op_id,
+         "why": route.why_here(trigger) if route.shipments else None},
     )
 
 

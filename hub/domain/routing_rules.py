@@ -80,6 +80,29 @@ class Route:
         """One sentence per candidate: chosen, or why it lost."""
         return [f"{c['location']}: {'chosen' if c['chosen'] else '; '.join(c['reasons'])}" for c in self.candidates]
 
+    def why_here(self, trigger: str, others: int = 3) -> str:
+        """What the store's devices say about why the order came to them: how, by which
+        rule, and why the first few other locations lost."""
+        how = TRIGGER_WORDS.get(trigger.split(":", 1)[0], "")
+        rule = f"rule {self.rule}" if self.rule else "the location the channel asked for"
+        rule = rule if how else rule[0].upper() + rule[1:]
+        # the runners-up first (they passed every filter and lost on the sort), then the rest
+        lost = sorted((c for c in self.candidates if not c["chosen"]),
+                      key=lambda c: not (c["reasons"] and c["reasons"][0].startswith("ranked")))
+        said = "; ".join(f"{c['location']}: {', '.join(c['reasons'])}" for c in lost[:others])
+        more = f" (+{len(lost) - others} more)" if len(lost) > others else ""
+        return (f"{how}{rule}" + (f". Not {said}{more}" if said else "") + ".")[:400]
+
+
+TRIGGER_WORDS = {  # how a decision came about, as the floor reads it
+    "stock": "Re-routed when stock arrived, by ",
+    "rebroker": "Re-routed by ",
+    "released": "Released by an administrator, by ",
+    "reassigned": "Moved here by an administrator: ",
+    "rejected": "Another location rejected it; ",
+    "short": "The rest of a short pick elsewhere, by ",
+}
+
 
 def decide(ask: Ask, net: Network, policy: RoutingPolicy, at: datetime) -> Route:
     """The first rule for the order's fulfilment that finds a location (or a split)."""

@@ -357,3 +357,20 @@ async def test_a_reject_with_a_broken_clock_is_refused_and_the_count_after_it_st
     assert counted["status"] == "applied", counted
     assert read(hub, order["id"])["location"] == "WH-1"
     assert replay(hub.db).same
+
+
+async def test_the_store_device_is_told_why_an_order_is_here(hub, tmp_path):
+    from edge_app.workflows.pick_list import open_orders
+
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    order = accept(hub, "R-23", "ship", [("RT-A", 1)])
+    parked = accept(hub, "R-24", "ship", [("RT-B", 2)])
+    cmd(hub, "stock.received", {"location": "WH-1", "bin": "B-1", "sku": "RT-B", "qty": 2})
+    device = await hub.device(tmp_path / "wh", location="WH-1")
+    await device.sync()
+    why = {o.number: o.routing_why for o in open_orders(device.replica)}
+    assert why["R-23"] == ("Rule ship-warehouse-first. Not ST-1: ranked 2 by kind, distance, stock_balance; "
+                           "DEMO-1: RT-A available 0 < 1; DEMO-DS: RT-A available 0 < 1 (+2 more).")
+    assert why["R-24"].startswith("Re-routed when stock arrived, by rule ship-warehouse-first.")
+    assert read(hub, order["id"])["location"] == read(hub, parked["id"])["location"] == "WH-1"
+    assert replay(hub.db).same

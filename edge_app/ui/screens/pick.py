@@ -51,7 +51,8 @@ class PickView(Screen):
         self.session = session or (PickSession(who.replica, order.id, self.actor) if order else None)
         if order is not None:
             self.heading.value = order.number
-            self.subheading.value, self.subheading.visible = order.customer_name, True
+            why = f"\nWhy here: {order.routing_why}" if order.routing_why else ""
+            self.subheading.value, self.subheading.visible = f"{order.customer_name}{why}", True
         self.qty = ft.TextField(label="Count", width=120, text_size=22, keyboard_type=ft.KeyboardType.NUMBER,
                                 input_filter=ft.NumbersOnlyInputFilter(), content_padding=14,
                                 tooltip="Units taken; leave empty to use the units scanned")
