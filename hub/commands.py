@@ -415,3 +415,17 @@ class OrdersRebrokered(_Command):
     at: When
     limit: int = Field(default=10_000, ge=1, le=1_000_000)
     synced: dict[Code, When] | None = None
+
+
+# -- carriers ---------------------------------------------------------------------------
+from sync.carriers import RateTable  # noqa: E402  (pure models, no I/O)
+
+
+class CarrierRatesSet(_Command):
+    """A new version of the carrier rate table (services, zones, rates), loaded whole."""
+
+    table: RateTable
+    note: Text = ""
+
+
+__all__ += ["CarrierRatesSet"]

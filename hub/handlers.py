@@ -138,3 +138,10 @@ HANDLERS.update({
     "location.added": _hub(brokering.forgetting_sites(catalogue.location_added), commands.LocationAdded),
     "location.updated": _hub(brokering.forgetting_sites(network.location_updated), commands.LocationUpdated),
 })
+
+# -- carriers: rate tables by version (the choice and tracking ride on pack.carton_closed)
+from hub.domain import carriers  # noqa: E402
+
+HANDLERS.update({
+    "carriers.rates_set": _hub(carriers.rates_set, commands.CarrierRatesSet),
+})

@@ -41,6 +41,9 @@ HUB_COMMANDS = frozenset({
     "order.risk_assessed", "device.status_set",
     # routing
     "location.profile_set", "routing.policy_set", "order.released", "order.reassigned", "routing.rebrokered",
+}) | frozenset({
+    # carriers
+    "carriers.rates_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

@@ -99,7 +99,8 @@ class Change(_Strict):
     """One row of the hub's change feed: the new state of an entity, or None if gone."""
 
     seq: int
-    entity: Literal["item", "bin", "order", "stock", "task", "allotment", "operator"]
+    entity: Literal["item", "bin", "order", "stock", "task", "allotment", "operator",
+                    "carrier_rates"]  # carriers: the rate table in force (sync.carriers)
     key: str
     data: dict[str, Any] | None
 

@@ -11,7 +11,8 @@ from sync.models import Change
 __all__ = ["apply_change", "apply_changes"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by",
-                  "claimed_by", "claimed_actor", "claimed_hlc")
+                  "claimed_by", "claimed_actor", "claimed_hlc",
+                  "ship_to", "contact")  # carriers: JSON text, for the shipping label
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused")
 
 
@@ -165,6 +166,13 @@ def _operator(conn: sqlite3.Connection, operator_id: str, data: dict[str, Any] |
         )
 
 
+def _carrier_rates(conn: sqlite3.Connection, key: str, data: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM carrier_rates WHERE key = ?", (key,))
+    if data is not None:
+        conn.execute("INSERT INTO carrier_rates (key, version, data) VALUES (?, ?, ?)",
+                     (key, data["version"], json.dumps(data)))
+
+
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
     "item": _item,
     "bin": _bin,
@@ -173,6 +181,7 @@ _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], Non
     "task": _task,
     "allotment": _allotment,
     "operator": _operator,
+    "carrier_rates": _carrier_rates,  # carriers
 }
 
 _BULK: dict[str, Callable[[sqlite3.Connection, list[tuple[str, dict[str, Any] | None]]], None]] = {

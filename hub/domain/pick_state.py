@@ -116,7 +116,8 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
     # No FOR UPDATE: every write transaction holds the hub's write lock already.
     orders = {
         r["id"]: HeldOrder(r["id"], r["location"], r["status"], r["tote"], r)
-        for r in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()
+        for r in conn.execute("SELECT o.*, d.ship_to, d.contact FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
+                              "WHERE o.id IN :ids", {"ids": order_ids}).mappings()  # as hub.feed.order_snapshots
     }
     lines = conn.execute(
         "SELECT l.*, r.qty AS reserved FROM order_lines l "
