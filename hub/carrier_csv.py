@@ -74,10 +74,13 @@ def _rows(part: str, text: str, problems: Problems):
     reader.fieldnames = header
     missing = [c for c in COLUMNS[part] if c not in header and c not in _OPTIONAL]
     unknown = [c for c in header if c not in COLUMNS[part]]
-    if not header or missing or unknown:
+    if not header:
+        problems.add(part, 1, f"header: the file is empty (columns: {','.join(COLUMNS[part])})")
+        return
+    if missing or unknown:
         said = [f"missing column {', '.join(missing)}"] if missing else []
         said += [f"unknown column {', '.join(unknown)}"] if unknown else []
-        problems.add(part, 1, f"header: {'; '.join(said) or 'the file is empty'} (columns: {','.join(COLUMNS[part])})")
+        problems.add(part, 1, f"header: {'; '.join(said)} (columns: {','.join(COLUMNS[part])})")
         return
     last = reader.line_num
     for record in reader:

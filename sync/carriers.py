@@ -219,6 +219,10 @@ class Choice:
                 "options": [o.as_dict() for o in self.options], "explanation": self.explain()}
 
 
+def _days(n: int | None) -> str:
+    return "same day" if n == 0 else f"{n} day{'' if n == 1 else 's'}"
+
+
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -270,15 +274,15 @@ def _price(table: RateTable, o: Option, zone: str, weight_g: int, ship_day: date
 def _say_why(best: Option, priced: list[Option], rule: str) -> None:
     price = _money(best.price_cents or 0)
     if rule == "cheapest_on_time":
-        best.reasons.insert(0, f"chosen: the cheapest on time ({price}, {best.transit_days} days, arrives {best.arrives})")
+        best.reasons.insert(0, f"chosen: the cheapest on time ({price}, {_days(best.transit_days)}, arrives {best.arrives})")
     else:
         best.reasons.insert(0, f"chosen: no service keeps the promise, this one is the fastest "
-                               f"({best.transit_days} days, {price})")
+                               f"({_days(best.transit_days)}, {price})")
     for o in priced:
         if o is best or (rule == "cheapest_on_time" and not o.on_time):
             continue
         if rule == "fastest_late" and (o.transit_days or 0) > (best.transit_days or 0):
-            o.reasons.append(f"slower ({o.transit_days} days against {best.transit_days})")
+            o.reasons.append(f"slower ({_days(o.transit_days)} against {best.transit_days})")
         elif (o.price_cents or 0) > (best.price_cents or 0):
             o.reasons.append(f"costs {_money(o.price_cents or 0)}, more than {best.carrier} {best.service}'s {price}")
         else:
