@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.console import (
+    carrier_pages,
     events_pages,
     exception_pages,
     import_pages,
@@ -26,6 +27,7 @@ __all__ = ["install_console", "is_console"]
 
 ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
+ROUTERS += (carrier_pages.router,)  # carriers
 
 
 def is_console(request: Request) -> bool:

@@ -100,6 +100,9 @@ async def test_a_carton_closed_offline_goes_as_the_hub_would_choose_and_its_labe
     assert shipment["chosen_by"] == "device" and shipment["choice"]["agrees"] and shipment["price_cents"] == 449
     assert shipment["choice"]["hub"]["explanation"][0] == "DE 10119 is in zone LOCAL (postal prefix 10)."
     assert shipment["handed_day"] is None
+    seen = (await admin_get(hub, f"/v1/orders/{order['id']}")).json()
+    assert seen["shipments"][0]["tracking"] == carton["tracking"] and seen["routing"]["ship_to"]["lines"] == BERLIN["lines"]
+    assert "ship_to" not in seen  # the API shows it under "routing", as before
 
     assert pack.hand_to_carrier().ok
     assert '"carrier": "PARCEL"' in device.replica.query_one(
@@ -140,3 +143,49 @@ async def test_a_heavy_carton_no_service_takes_and_a_pickup_keep_the_carrier_the
                            {"o": order["id"]}).one()
     assert tuple(row) == ("Freight Co", None, None, "handover")
     assert replay(hub.db).same
+
+
+async def test_the_console_shows_the_manifest_and_a_store_manager_only_their_locations(hub, tmp_path):
+    from tests.integration.test_console import signed_in
+
+    order = await post_order(hub, ship_order("C-4"))
+    device, pack = await packed_offline(hub, tmp_path, order)
+    pack.hand_to_carrier()
+    await device.sync()
+    client, _csrf = await signed_in(hub)
+    today = datetime.now(timezone.utc).date().isoformat()
+    html = (await client.get("/console/carriers", params={"location": DEMO_LOCATION, "day": today})).text
+    assert pack.last_carton["tracking"] in html and "Torstrasse 101 / Hinterhaus, 10119 DE" in html
+    assert "Version 1: 3 services" in html
+    assert pack.last_carton["tracking"] in (await client.get(f"/console/orders/{order['id']}")).text
+    file = await client.get("/console/carriers/manifest.csv", params={"location": DEMO_LOCATION, "day": today})
+    assert file.headers["content-type"].startswith("text/csv") and pack.last_carton["tracking"] in file.text
+    await client.aclose()
+    manager, _csrf = await signed_in(hub, "sam", "store_manager", ("DEMO-DS",))
+    assert (await manager.get("/console/carriers", params={"location": DEMO_LOCATION})).status_code == 404
+    await manager.aclose()
+
+
+def test_the_cli_loads_a_rate_table_names_every_bad_row_and_prints_the_manifest(hub, hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from hub.cli import hub as hub_cli
+
+    for part, body in DEMO_RATES.items():
+        (tmp_path / f"{part}.csv").write_text(body)
+    (tmp_path / "bad.csv").write_text(DEMO_RATES["rates"] + "PARCEL,standard,LOCAL,2000,4.49,2\nPARCEL,express,EU,heavy,1,1\n")
+    files = ["--services", str(tmp_path / "services.csv"), "--zones", str(tmp_path / "zones.csv")]
+    runner = CliRunner()
+    bad = runner.invoke(hub_cli, ["carriers", "load", "--db", hub_db_url, *files, "--rates", str(tmp_path / "bad.csv")])
+    assert bad.exit_code == 1
+    assert "rates.csv line 22: the same band as line 2 (PARCEL standard, LOCAL, up to 2000 g)" in bad.output
+    assert "rates.csv line 23: max_weight_g: 'heavy' is not a whole number" in bad.output
+    assert "2 bad row(s) of 3 services, 8 zones, 22 rates: nothing loaded" in bad.output
+    dry = runner.invoke(hub_cli, ["carriers", "load", "--db", hub_db_url, *files, "--rates", str(tmp_path / "rates.csv"), "--dry-run"])
+    assert dry.exit_code == 0 and "all good (dry run, nothing loaded)" in dry.output
+    good = runner.invoke(hub_cli, ["carriers", "load", "--db", hub_db_url, *files, "--rates", str(tmp_path / "rates.csv")])
+    assert good.exit_code == 0 and "carrier rate table version 2: 3 services, 8 zones, 20 rates" in good.output
+    listed = runner.invoke(hub_cli, ["carriers", "manifest", "--db", hub_db_url, "--location", DEMO_LOCATION, "--csv"])
+    assert listed.exit_code == 0 and listed.output.startswith("carrier,service,tracking,sscc,")
+    wrong = runner.invoke(hub_cli, ["carriers", "quote", "--db", hub_db_url, "no-such-order", "--weight-g", "10"])
+    assert wrong.exit_code == 1 and "no order 'no-such-order'" in wrong.output
