@@ -11,8 +11,11 @@ from sync.models import Change
 __all__ = ["apply_change", "apply_changes"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by",
-                  "claimed_by", "claimed_actor", "claimed_hlc",
-                  "ship_to", "contact")  # carriers: JSON text, for the shipping label
+                  "claimed_by", "claimed_actor", "claimed_hlc")
+# carriers: what the order's label needs, JSON text as the channel gave it (the hub's API
+# shows them under the order's "routing", so they are not among the columns it compares)
+_ORDER_LABEL_COLUMNS = ("ship_to", "contact")
+_ORDER_INSERT = _ORDER_COLUMNS + _ORDER_LABEL_COLUMNS
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused")
 
 
@@ -70,8 +73,8 @@ def _orders_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] 
     conn.executemany("DELETE FROM orders WHERE id = ?", [(order_id,) for order_id, _ in rows])
     kept = [(order_id, data) for order_id, data in rows if data is not None]
     conn.executemany(
-        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
-        [tuple(data.get(c) for c in _ORDER_COLUMNS) for _, data in kept],
+        f"INSERT INTO orders ({', '.join(_ORDER_INSERT)}) VALUES ({', '.join('?' * len(_ORDER_INSERT))})",
+        [tuple(data.get(c) for c in _ORDER_INSERT) for _, data in kept],
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
@@ -118,8 +121,8 @@ def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None)
     if data is None:
         return
     conn.execute(
-        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
-        tuple(data.get(c) for c in _ORDER_COLUMNS),
+        f"INSERT INTO orders ({', '.join(_ORDER_INSERT)}) VALUES ({', '.join('?' * len(_ORDER_INSERT))})",
+        tuple(data.get(c) for c in _ORDER_INSERT),
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",

@@ -9,6 +9,7 @@ logged op, at the time the op's clock carries, so a replay reaches the same choi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,12 @@ def _origins_of(text: str) -> dict[str, list[float]]:
 def hub_choice(conn: Tx, order_id: str, location: str, weight_g: int, ship_day: date) -> tuple[int, Choice] | None:
     """(rate table version, choice) for a carton of the order, or None: no ship-to
     address (a pickup) or no rate table loaded."""
+    decided = _decide(conn, order_id, location, weight_g, ship_day)
+    return (decided[0], decided[2]) if decided else None
+
+
+def _decide(conn: Tx, order_id: str, location: str, weight_g: int,
+            ship_day: date) -> tuple[int, RateTable, Choice] | None:
     rates = current_rates(conn)
     row = conn.execute("SELECT o.promised_by, d.ship_to FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
                        "WHERE o.id = :o", {"o": order_id}).first()
@@ -80,7 +87,7 @@ def hub_choice(conn: Tx, order_id: str, location: str, weight_g: int, ship_day: 
         return None
     version, table, origins = rates
     dest = destination(json.loads(row.ship_to), origins.get(location))
-    return version, choose(table, weight_g, dest, ship_day, _day(row.promised_by))
+    return version, table, choose(table, weight_g, dest, ship_day, _day(row.promised_by))
 
 
 def _day(value: str | datetime | None) -> date | None:
@@ -89,44 +96,42 @@ def _day(value: str | datetime | None) -> date | None:
 
 def record_carton(conn: Tx, op: Op, p: CartonClosed, location: str) -> str | None:
     """Record the carton's carrier service: the device's, as printed on its label (a fact),
-    else the hub's own choice. Returns a sentence when the device chose otherwise than
-    the hub would now (an older table on the device), else None."""
+    else the hub's own choice (an app without the table). Returns a sentence when the
+    device chose otherwise than the hub would now (it held an older table), else None."""
     at = op_time(op.hlc)
-    ship_day = at.date() if at else None
-    decided = hub_choice(conn, p.order_id, location, p.weight_g, ship_day) if ship_day else None
-    hub = decided[1] if decided else None
-    hub_pick = hub.chosen if hub else None
+    decided = _decide(conn, p.order_id, location, p.weight_g, at.date()) if at else None
+    hub = decided[2] if decided else None
     if p.carrier is not None:
-        row = {"carrier": p.carrier, "service": p.service, "tracking": p.tracking, "rates_version": p.rates_version,
-               "chosen_by": "device"}
-        agrees = hub_pick is not None and (hub_pick.carrier, hub_pick.service) == (p.carrier, p.service)
-        option = next((o for o in hub.options if (o.carrier, o.service) == (p.carrier, p.service)), None) if hub else None
-    elif hub_pick is not None and decided is not None:
-        prefix = next(s.tracking_prefix for s in _parsed_current(conn).services
-                      if (s.carrier, s.service) == (hub_pick.carrier, hub_pick.service))
-        row = {"carrier": hub_pick.carrier, "service": hub_pick.service, "tracking": _tracking(prefix, p.carton_id),
-               "rates_version": decided[0], "chosen_by": "hub"}
-        agrees, option = True, hub_pick
+        shipment = _Shipment(p.carrier, p.service, p.tracking, p.rates_version, "device")
+    elif decided is not None and (pick := decided[2].chosen) is not None:
+        version, table, _choice = decided
+        prefix = next(s.tracking_prefix for s in table.services if (s.carrier, s.service) == (pick.carrier, pick.service))
+        shipment = _Shipment(pick.carrier, pick.service, _tracking(prefix, p.carton_id), version, "hub")
     else:
-        return None
-    choice = {"rule": hub.rule if hub else None, "zone": hub.zone if hub else None, "agrees": agrees,
-              "hub": hub.as_dict() if hub else None}
+        return None  # no address, no table, or no service takes it: the handover records the carrier named
+    option = next((o for o in hub.options if (o.carrier, o.service) == (shipment.carrier, shipment.service)), None) if hub else None
+    agrees = option is not None and option.chosen
+    choice_json = {"rule": hub.rule if hub else None, "zone": hub.zone if hub else None, "agrees": agrees,
+                   "hub": hub.as_dict() if hub else None}
     conn.execute(
         "INSERT INTO carton_shipments (carton_id, order_id, location, carrier, service, tracking, zone, price_cents, "
         "rates_version, chosen_by, choice) VALUES (:c, :o, :l, :carrier, :service, :tracking, :z, :price, :v, :by, :choice)",
-        {"c": p.carton_id, "o": p.order_id, "l": location, "carrier": row["carrier"], "service": row["service"],
-         "tracking": row["tracking"], "z": hub.zone if hub else None, "price": option.price_cents if option else None,
-         "v": row["rates_version"], "by": row["chosen_by"], "choice": json.dumps(choice, sort_keys=True)})
-    if agrees or hub_pick is None:
+        {"c": p.carton_id, "o": p.order_id, "l": location, "carrier": shipment.carrier, "service": shipment.service,
+         "tracking": shipment.tracking, "z": hub.zone if hub else None, "price": option.price_cents if option else None,
+         "v": shipment.rates_version, "by": shipment.chosen_by, "choice": json.dumps(choice_json, sort_keys=True)})
+    if agrees or hub is None or hub.chosen is None:
         return None
     return (f"carton {p.carton_id} went with {p.carrier} {p.service} (rate table version {p.rates_version}); "
-            f"the hub's table (version {decided[0] if decided else '?'}) would choose {hub_pick.carrier} {hub_pick.service}")
+            f"the hub's table (version {decided[0] if decided else '?'}) would choose {hub.chosen.carrier} {hub.chosen.service}")
 
 
-def _parsed_current(conn: Tx) -> RateTable:
-    rates = current_rates(conn)
-    assert rates is not None  # only called once a choice was made from it
-    return rates[1]
+@dataclass(frozen=True)
+class _Shipment:
+    carrier: str
+    service: str | None
+    tracking: str | None
+    rates_version: int | None
+    chosen_by: str
 
 
 def _tracking(prefix: str, carton_id: str) -> str | None:
