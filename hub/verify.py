@@ -61,7 +61,7 @@ DOMAIN_TABLES["bins"] += ("zone",)
 DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "lines", "status", "shipped_hlc",
                               "received_bin", "received_hlc")
 # carriers: rate tables by version, and each carton's carrier service and handover
-DOMAIN_TABLES["carrier_rate_tables"] = ("version", "rates", "origins", "note", "set_by")
+DOMAIN_TABLES["carrier_rate_tables"] = ("version", "rates", "origins", "digest", "note", "set_by")
 DOMAIN_TABLES["carton_shipments"] = ("carton_id", "order_id", "location", "carrier", "service", "tracking", "zone",
                                      "price_cents", "rates_version", "chosen_by", "choice", "handed_day", "handed_at")
 # Tables logged ops never write: the log itself, the feed it produced, credentials

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from sync.kinds import PRINTABLE, Code
 
@@ -84,12 +84,31 @@ class RateTable(_Strict):
     services: list[Service] = Field(min_length=1, max_length=200)
     zones: list[Zone] = Field(min_length=1, max_length=20_000)
     rates: list[Rate] = Field(min_length=1, max_length=100_000)
+    # (carrier, service, zone) → its weight bands, lightest first: built once per table,
+    # so a choice reads a few bands instead of every rate
+    _bands: dict[tuple[str, str, str], list[Rate]] = PrivateAttr(default_factory=dict)
+    _zone_rows: dict[tuple[str, str], list[tuple[int, Zone]]] = PrivateAttr(default_factory=dict)  # (country, prefix)
 
     @model_validator(mode="after")
     def _consistent(self) -> "RateTable":
         for problem in table_problems(self):
             raise ValueError(problem)
         return self
+
+    def model_post_init(self, _context: Any) -> None:
+        for rate in sorted(self.rates, key=lambda r: r.max_weight_g):
+            self._bands.setdefault((rate.carrier, rate.service, rate.zone), []).append(rate)
+        for i, zone in enumerate(self.zones):
+            self._zone_rows.setdefault((zone.country, zone.postal_prefix), []).append((i, zone))
+
+    def zone_rows(self, dest: "Destination") -> list[tuple[int, Zone]]:
+        """(file position, row) of the zone rows whose country and postal prefix hold `dest`."""
+        key = dest.postal_key
+        return [row for n in range(len(key) + 1) for row in self._zone_rows.get((dest.country, key[:n]), [])]
+
+    def bands(self, carrier: str, service: str, zone: str) -> list[Rate]:
+        """The service's weight bands in the zone, lightest first (empty: it does not serve it)."""
+        return self._bands.get((carrier, service, zone), [])
 
 
 def table_problems(table: RateTable) -> list[str]:
@@ -154,10 +173,11 @@ def destination(ship_to: dict[str, Any], origin: tuple[float, float] | list[floa
     return Destination(ship_to["country"], ship_to["postal_code"], km)
 
 
-def zone_for(zones: list[Zone], dest: Destination) -> tuple[Zone | None, str]:
+def zone_for(zones: list[Zone] | RateTable, dest: Destination) -> tuple[Zone | None, str]:
     """The destination's zone row (most specific first, then file order) and why, in words."""
+    rows = zones.zone_rows(dest) if isinstance(zones, RateTable) else list(enumerate(zones))
     matching = []
-    for i, z in enumerate(zones):
+    for i, z in rows:
         if z.country != dest.country or not dest.postal_key.startswith(z.postal_prefix):
             continue
         if z.banded:
@@ -230,7 +250,7 @@ def _money(cents: int) -> str:
 def choose(table: RateTable, weight_g: int, dest: Destination, ship_day: date, promised_day: date | None) -> Choice:
     """The service for a carton of `weight_g` to `dest` shipped on `ship_day` (see the
     module's rules); `promised_day` None: no promise, the cheapest wins."""
-    zone, why_zone = zone_for(table.zones, dest)
+    zone, why_zone = zone_for(table, dest)
     options = [Option(s.carrier, s.service, s.name) for s in table.services]
     if zone is None:
         for o in options:
@@ -254,8 +274,7 @@ def choose(table: RateTable, weight_g: int, dest: Destination, ship_day: date, p
 
 
 def _price(table: RateTable, o: Option, zone: str, weight_g: int, ship_day: date, promised_day: date | None) -> None:
-    bands = sorted((r for r in table.rates if (r.carrier, r.service, r.zone) == (o.carrier, o.service, zone)),
-                   key=lambda r: r.max_weight_g)
+    bands = table.bands(o.carrier, o.service, zone)
     if not bands:
         o.reasons.append(f"does not serve zone {zone}")
         return

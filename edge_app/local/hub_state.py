@@ -172,8 +172,8 @@ def _operator(conn: sqlite3.Connection, operator_id: str, data: dict[str, Any] |
 def _carrier_rates(conn: sqlite3.Connection, key: str, data: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM carrier_rates WHERE key = ?", (key,))
     if data is not None:
-        conn.execute("INSERT INTO carrier_rates (key, version, data) VALUES (?, ?, ?)",
-                     (key, data["version"], json.dumps(data)))
+        conn.execute("INSERT INTO carrier_rates (key, version, digest, data) VALUES (?, ?, ?, ?)",
+                     (key, data["version"], data["digest"], json.dumps(data)))
 
 
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {

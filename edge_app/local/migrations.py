@@ -213,7 +213,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """
         ALTER TABLE orders ADD COLUMN ship_to TEXT;
         ALTER TABLE orders ADD COLUMN contact TEXT;
-        CREATE TABLE carrier_rates (key TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL)
+        CREATE TABLE carrier_rates (key TEXT PRIMARY KEY, version INTEGER NOT NULL, digest TEXT NOT NULL, data TEXT NOT NULL)
         """,
     ),
 ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from edge_app.local.replica import Replica
@@ -33,16 +32,20 @@ class CarrierPick:
 
 def rate_table(replica: Replica) -> tuple[int, RateTable, dict[str, Any]] | None:
     """(version, table, origins) as last pulled, or None if the hub has published none."""
-    row = replica.query_one("SELECT version, data FROM carrier_rates WHERE key = 'current'")
+    row = replica.query_one("SELECT version, digest FROM carrier_rates WHERE key = 'current'")
     if row is None:
         return None
-    return _parsed(row["version"], row["data"])
+    known = _KNOWN_TABLES.get(row["digest"])
+    if known is None:  # parsed once per version: a large table is megabytes of JSON
+        body = json.loads(replica.query_row("SELECT data FROM carrier_rates WHERE key = 'current'")["data"])
+        known = (RateTable.model_validate(body["table"]), body.get("origins") or {})
+        if len(_KNOWN_TABLES) >= 4:
+            _KNOWN_TABLES.clear()
+        _KNOWN_TABLES[row["digest"]] = known
+    return row["version"], known[0], known[1]
 
 
-@lru_cache(maxsize=4)
-def _parsed(version: int, data: str) -> tuple[int, RateTable, dict[str, Any]]:
-    body = json.loads(data)
-    return version, RateTable.model_validate(body["table"]), body.get("origins") or {}
+_KNOWN_TABLES: dict[str, tuple[RateTable, dict[str, Any]]] = {}
 
 
 def ship_to_of(replica: Replica, order_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -8,10 +8,10 @@ logged op, at the time the op's clock carries, so a replay reaches the same choi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from hub.commands import CarrierRatesSet
@@ -23,7 +23,7 @@ from sync.carriers import Choice, RateTable, choose, destination, tracking_numbe
 from sync.kinds import CartonClosed, HandedToCarrier
 from sync.models import Op
 
-__all__ = ["RATES_ENTITY", "rates_set", "current_rates", "rates_feed_data", "hub_choice", "record_carton",
+__all__ = ["RATES_ENTITY", "rates_set", "current_rates", "hub_choice", "record_carton",
            "record_handover"]
 
 RATES_ENTITY = "carrier_rates"  # the change feed's entity (one key, "current", to every location)
@@ -33,16 +33,15 @@ def rates_set(conn: Tx, _ctx: Context, op: Op, p: CarrierRatesSet) -> Outcome:
     """Store the next version with where each location ships from now, and publish it."""
     version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM carrier_rate_tables").scalar_one()
     origins = _origins(conn)
-    rates = p.table.model_dump_json()
-    conn.execute("INSERT INTO carrier_rate_tables (version, rates, origins, note, set_by) VALUES (:v, :r, :o, :n, :b)",
-                 {"v": version, "r": rates, "o": json.dumps(origins, sort_keys=True), "n": p.note, "b": op.actor})
-    emit(conn, ALL_LOCATIONS, RATES_ENTITY, "current", rates_feed_data(version, rates, origins))
+    rates, where = p.table.model_dump_json(), json.dumps(origins, sort_keys=True)
+    digest = hashlib.sha256(f"{rates}\n{where}".encode()).hexdigest()
+    conn.execute("INSERT INTO carrier_rate_tables (version, rates, origins, digest, note, set_by) "
+                 "VALUES (:v, :r, :o, :d, :n, :b)",
+                 {"v": version, "r": rates, "o": where, "d": digest, "n": p.note, "b": op.actor})
+    emit(conn, ALL_LOCATIONS, RATES_ENTITY, "current",
+         {"version": version, "digest": digest, "table": json.loads(rates), "origins": origins})
     services, zones, bands = len(p.table.services), len(p.table.zones), len(p.table.rates)
     return Outcome(message=f"carrier rate table version {version}: {services} services, {zones} zone rows, {bands} rates")
-
-
-def rates_feed_data(version: int, rates_json: str, origins: dict[str, list[float]]) -> dict[str, Any]:
-    return {"version": version, "table": json.loads(rates_json), "origins": origins}
 
 
 def _origins(conn: Tx) -> dict[str, list[float]]:
@@ -54,21 +53,22 @@ def _origins(conn: Tx) -> dict[str, list[float]]:
 
 
 def current_rates(conn: Tx) -> tuple[int, RateTable, dict[str, list[float]]] | None:
-    """(version, table, origins) in force, or None before any table is loaded."""
-    row = conn.execute("SELECT version, rates, origins FROM carrier_rate_tables ORDER BY version DESC LIMIT 1").first()
+    """(version, table, origins) in force, or None before any table is loaded. Parsed
+    once per process under the table's digest (a large table is megabytes of JSON)."""
+    row = conn.execute("SELECT version, digest FROM carrier_rate_tables ORDER BY version DESC LIMIT 1").first()
     if row is None:
         return None
-    return row.version, _parsed(row.rates), _origins_of(row.origins)
+    known = _KNOWN_TABLES.get(row.digest)
+    if known is None:
+        text = conn.execute("SELECT rates, origins FROM carrier_rate_tables WHERE version = :v", {"v": row.version}).one()
+        known = (RateTable.model_validate_json(text.rates), json.loads(text.origins))
+        if len(_KNOWN_TABLES) >= 4:
+            _KNOWN_TABLES.clear()
+        _KNOWN_TABLES[row.digest] = known
+    return row.version, known[0], known[1]
 
 
-@lru_cache(maxsize=8)
-def _parsed(text: str) -> RateTable:
-    return RateTable.model_validate_json(text)
-
-
-@lru_cache(maxsize=8)
-def _origins_of(text: str) -> dict[str, list[float]]:
-    return json.loads(text)
+_KNOWN_TABLES: dict[str, tuple[RateTable, dict[str, list[float]]]] = {}
 
 
 def hub_choice(conn: Tx, order_id: str, location: str, weight_g: int, ship_day: date) -> tuple[int, Choice] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -189,3 +190,16 @@ def test_the_cli_loads_a_rate_table_names_every_bad_row_and_prints_the_manifest(
     assert listed.exit_code == 0 and listed.output.startswith("carrier,service,tracking,sscc,")
     wrong = runner.invoke(hub_cli, ["carriers", "quote", "--db", hub_db_url, "no-such-order", "--weight-g", "10"])
     assert wrong.exit_code == 1 and "no order 'no-such-order'" in wrong.output
+
+
+async def test_a_rate_table_past_the_usual_body_limit_loads_like_an_import(hub):
+    from benchmarks.carriers import big_table_csv
+    from hub.api.door import MAX_BODY_BYTES
+
+    texts = big_table_csv(zones=1000)  # 50,000 rates
+    texts["rates"] += "C0,xstd,Z1,1000,1.00,1\n"
+    assert len(json.dumps(texts)) > MAX_BODY_BYTES
+    async with hub.admin() as admin:
+        report = (await admin.post("/v1/admin/carriers/rates", params={"dry_run": "true"}, json=texts)).json()
+    assert report["rows"]["rates"] == 50_001
+    assert report["errors"] == [{"file": "rates", "line": 50_002, "error": "no service C0 xstd in the services file"}]

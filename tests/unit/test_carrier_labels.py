@@ -25,7 +25,7 @@ def replica(tmp_path):
     r = store(tmp_path / "device")
     table, _problems = read_table(DEMO_RATES)
     assert table is not None
-    put(r, "carrier_rates", "current", {"version": 4, "table": table.model_dump(mode="json"), "origins": {}})
+    put(r, "carrier_rates", "current", {"version": 4, "digest": "v4", "table": table.model_dump(mode="json"), "origins": {}})
     order(r, "o1", "W-1", [("MILK-1L", 1)], status="picked", picked=True, tote="T1")
     order(r, "o2", "W-2", [("MILK-1L", 1)], status="picked", picked=True, tote="T2")
     with r.transaction() as conn:  # as the hub's order snapshot carries them (JSON text)

@@ -52,6 +52,10 @@ def test_the_most_specific_zone_row_holds_the_destination(dest, zone):
     found, why = zone_for(ZONES, dest)
     assert (found.zone if found else None) == zone
     assert (zone in why) if zone else ("no zone covers FR 75001" == why)
+    table = RateTable(services=[{"carrier": "P", "service": "s", "name": "P s", "tracking_prefix": "PS"}], zones=ZONES,
+                      rates=[{"carrier": "P", "service": "s", "zone": "DOMESTIC", "max_weight_g": 1, "price_cents": 1,
+                              "transit_days": 1}])
+    assert zone_for(table, dest) == (found, why)  # the table's index by (country, prefix) finds the same row
 
 
 def test_distance_is_measured_from_the_shipping_location_only_when_both_ends_have_coordinates():

@@ -12,6 +12,7 @@ Table(
     Column("version", Integer, primary_key=True),
     Column("rates", Text, nullable=False),  # JSON sync.carriers.RateTable
     Column("origins", Text, nullable=False),  # JSON {location: [lat, lon]} as the table was loaded
+    Column("digest", String(64), nullable=False),  # SHA-256 of both: processes keep a parsed table under it
     Column("note", String(500), nullable=False),
     Column("set_by", String(64), nullable=False),
 )
