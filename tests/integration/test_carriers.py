@@ -203,3 +203,25 @@ async def test_a_rate_table_past_the_usual_body_limit_loads_like_an_import(hub):
         report = (await admin.post("/v1/admin/carriers/rates", params={"dry_run": "true"}, json=texts)).json()
     assert report["rows"]["rates"] == 50_001
     assert report["errors"] == [{"file": "rates", "line": 50_002, "error": "no service C0 xstd in the services file"}]
+
+
+async def test_a_distance_band_measures_from_the_location_as_the_table_was_loaded_on_hub_and_device_alike(hub, tmp_path):
+    from hub.log import run_hub_command
+
+    with hub.db.write() as conn:
+        run_hub_command(conn, "location.profile_set", {"code": DEMO_LOCATION, "lat": 52.52, "lon": 13.405})
+    async with hub.admin() as admin:  # loaded again: the table keeps where DEMO-1 is now
+        assert (await admin.post("/v1/admin/carriers/rates", json=DEMO_RATES)).json()["version"] == 2
+    near = {"lines": ["Am Kanal 1"], "postal_code": "14467", "country": "DE", "lat": 52.40, "lon": 13.06}  # ~27 km
+    closer = {**near, "lat": 52.45, "lon": 13.30}  # ~11 km, outside Berlin's postal codes
+    order = await post_order(hub, ship_order("C-5", ship_to=closer, days=0))
+    device, pack = await packed_offline(hub, tmp_path, order)
+    assert (pack.last_carton["carrier"], pack.last_carton["service"]) == ("COURIER", "sameday")  # zone NEAR, same day
+    await device.sync()
+    [shipment] = (await admin_get(hub, f"/v1/admin/carriers/orders/{order['id']}")).json()
+    assert shipment["zone"] == "NEAR" and shipment["choice"]["agrees"]
+    assert shipment["choice"]["hub"]["why_zone"] == "DE 14467, 11 km away is in zone NEAR (the whole country, 0-25 km)"
+    far = await post_order(hub, ship_order("C-6", ship_to=near, days=0))
+    quote = (await admin_get(hub, f"/v1/admin/carriers/quote/{far['id']}", weight_g=1500)).json()
+    assert quote["zone"] == "DOMESTIC" and quote["chosen"]["service"] == "express"  # past the band: no courier
+    assert replay(hub.db).same
