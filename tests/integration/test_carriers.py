@@ -225,3 +225,25 @@ async def test_a_distance_band_measures_from_the_location_as_the_table_was_loade
     quote = (await admin_get(hub, f"/v1/admin/carriers/quote/{far['id']}", weight_g=1500)).json()
     assert quote["zone"] == "DOMESTIC" and quote["chosen"]["service"] == "express"  # past the band: no courier
     assert replay(hub.db).same
+
+
+async def test_a_carton_closed_with_an_older_table_stands_as_labelled_and_its_result_says_what_the_hub_would_choose(hub, tmp_path):
+    order = await post_order(hub, ship_order("C-7"))
+    cheaper = {**DEMO_RATES, "rates": DEMO_RATES["rates"].replace("PARCEL,express,LOCAL,10000,9.99,1", "PARCEL,express,LOCAL,10000,3.99,1")}
+    device = await hub.device(tmp_path / "packer", role="packer")
+    await device.sync()
+    async with hub.admin() as admin:  # while the device is offline
+        assert (await admin.post("/v1/admin/carriers/rates", json=cheaper)).json()["version"] == 2
+    batch = BatchPickSession(device.replica, [order["id"]], "P1")
+    batch.scan("TOTE:T7")
+    walk(batch)
+    pack = PackSession(device.replica, find_order(device.replica, "TOTE:T7"), "K1")
+    pack.scan(BARCODE["MILK-1L"]), pack.choose_carton("S"), pack.close_carton(weight_g=1500)
+    assert (pack.last_carton["service"], pack.last_carton["rates_version"]) == ("standard", 1)
+    await device.sync()
+    result = json.loads(device.replica.query_one("SELECT result FROM outbox WHERE kind = 'pack.carton_closed'")["result"])
+    assert result["status"] == "applied"
+    assert "went with PARCEL standard (rate table version 1); the hub's table (version 2) would choose PARCEL express" in result["message"]
+    [shipment] = (await admin_get(hub, f"/v1/admin/carriers/orders/{order['id']}")).json()
+    assert (shipment["service"], shipment["chosen_by"], shipment["choice"]["agrees"]) == ("standard", "device", False)
+    assert replay(hub.db).same
