@@ -80,3 +80,18 @@ def test_the_label_with_tracking_still_fits_the_four_by_six_label(replica):
     s = closed(replica, "T1")
     label = carton_label(replica, s.order, s.last_carton)
     assert all(0 <= f.y < label.height for f in label.fields)
+
+
+@pytest.mark.parametrize("backend", ["zxing", "pyzbar"])
+def test_the_printed_label_scans_back_to_its_tracking_number_and_sscc(replica, backend):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from devices.decoders import DecoderConfig, make_decoder
+
+    s = closed(replica, "T1")
+    image = np.array(Image.open(io.BytesIO(carton_label_png(replica, s.order, s.last_carton))).convert("L"))
+    read = {d.text for d in make_decoder(DecoderConfig(backend=backend)).decode(image)}
+    assert read == {s.last_carton["tracking"], "00" + s.last_carton["carton_id"]}
