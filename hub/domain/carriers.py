@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from hub.commands import CarrierRatesSet
 from hub.domain.routing import op_time, parse_time

@@ -10,7 +10,13 @@ import json
 import pytest
 
 from devices.gs1 import parse_sscc
-from edge_app.workflows.pack_labels import carton_label, carton_label_pdf, carton_label_png, carton_label_zpl, label_address
+from edge_app.workflows.pack_labels import (
+    carton_label,
+    carton_label_pdf,
+    carton_label_png,
+    carton_label_zpl,
+    label_address,
+)
 from edge_app.workflows.packing import PackSession, find_order
 from hub.carrier_csv import read_table
 from hub.carrier_demo import DEMO_RATES
