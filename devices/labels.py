@@ -142,26 +142,43 @@ def shipping_label(
     order_number: str,
     carrier: str,
     weight_kg: float | None = None,
+    service: str = "",
+    tracking: str = "",
+    phone: str = "",
 ) -> Label:
-    """A 4x6 in shipping label: addresses, carrier, order and SSCC (GS1-128).
+    """A 4x6 in shipping label: addresses, carrier (and service), order and SSCC
+    (GS1-128); with a ``tracking`` number, that as Code128 in place of the order's
+    barcode (the order number stays in words), and the recipient's ``phone``.
 
-    Raises ``LabelError`` for a wrong SSCC or order number, or an address of
-    more than four lines.
+    Raises ``LabelError`` for a wrong SSCC or order number, an address of more than
+    four lines, or a tracking number that is not letters and digits.
     """
     sscc = _checked_sscc(sscc)
     for address in (ship_from, ship_to):
         if len(address.lines) > 4:
             raise LabelError(f"address for {address.name!r} has more than four lines")
+    if tracking and not (tracking.isalnum() and tracking.isascii() and len(tracking) <= 30):
+        raise LabelError(f"cannot print tracking number {tracking!r}: letters and digits only, at most 30")
     fields: list[Field] = [TextLine(40, 30, 24, "FROM")]
     fields += _address(ship_from, 40, 60, 26)
     fields += [Box(20, 210, 772, 3), TextLine(40, 230, 28, "TO")]
+    if phone:
+        fields.append(TextLine(400, 230, 28, f"TEL {phone}"[:24]))
     fields += _address(ship_to, 40, 270, 40)
-    fields += [Box(20, 500, 772, 3), TextLine(40, 520, 44, carrier.upper()[:30])]
+    heading = f"{carrier} {service}".strip().upper()
+    fields += [Box(20, 500, 772, 3), TextLine(40, 520, _text_height(heading, 470, 44), heading[:30])]
     if weight_kg is not None:
         fields.append(TextLine(520, 520, 44, f"{weight_kg:.2f} KG"))
-    fields.append(_linear_or_qr(order_data(order_number), 40, 585, 95, 772, qr_module=3))
     order_line = f"ORDER {order_number}"
-    fields += [TextLine(40, 690, _text_height(order_line, 740, 28), order_line), Box(20, 740, 772, 3)]
+    if tracking:
+        order_data(order_number)  # checked all the same: the number is printed
+        fields += [_linear_or_qr(tracking, 40, 575, 90, 772, qr_module=3),
+                   TextLine(40, 672, 28, f"TRACKING {tracking}"),
+                   TextLine(40, 706, _text_height(order_line, 740, 26), order_line)]
+    else:
+        fields.append(_linear_or_qr(order_data(order_number), 40, 585, 95, 772, qr_module=3))
+        fields.append(TextLine(40, 690, _text_height(order_line, 740, 28), order_line))
+    fields.append(Box(20, 740, 772, 3))
     fields += _sscc_fields(sscc, 770)
     return Label(*FOUR_BY_SIX, tuple(fields))
 

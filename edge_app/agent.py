@@ -16,7 +16,7 @@ from edge_app.health import device_health
 from edge_app.hub_url import checked_hub_url, tls_verify
 from edge_app.local import outbox, recovery
 from edge_app.local.allotments import release_excess
-from edge_app.local.hub_state import apply_changes
+from edge_app.local.hub_state import apply_changes, skipped_but_known_now
 from edge_app.local.replica import Replica
 from sync.models import OpStatus, PullResponse, PushRequest, PushResponse
 
@@ -127,6 +127,10 @@ class SyncAgent:
     async def pull(self, report: RoundReport) -> None:
         # Where this device is, so the hub can say when it is not where the hub is.
         with self.replica.transaction() as conn:
+            if learned := skipped_but_known_now(conn):  # an older app skipped these: pull them now
+                conn.execute("DELETE FROM meta WHERE key = 'skipped_entities'")
+                recovery.start_rebootstrap(conn)
+                report.out_of_step.append(f"app_learned:{','.join(learned)}")
             numbered = recovery.numbered_seq(conn) if self._agreed is None else self._agreed
             where = {"acked": recovery.acked_seq(conn), "numbered": numbered}
         tag = self.replica.get_meta("cursor_tag")  # the cursor's fingerprint, as the hub gave it

@@ -280,3 +280,12 @@ def _register_anomaly_commands() -> None:  # anomalies
 
 
 _register_anomaly_commands()
+
+
+def _register_carrier_commands() -> None:  # carriers
+    from hub.carrier_cli import add_carrier_commands
+
+    add_carrier_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_carrier_commands()

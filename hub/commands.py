@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sync.authority import PRIVILEGED_ROLES
+from sync.carriers import RateTable  # pure models, no I/O
 from sync.kinds import PRINTABLE, Code, Text, When
 from sync.models import OrderIn
 from sync.proofs import KDF, operator_key
@@ -507,3 +508,14 @@ class AnomalyPolicySet(_Command):
 
 
 __all__ += ["ANOMALY_KINDS", "AnomalyRaised", "AnomalyCleared", "AnomalyRule", "AnomalyPolicySet"]
+
+
+# -- carriers ---------------------------------------------------------------------------
+class CarrierRatesSet(_Command):
+    """A new version of the carrier rate table (services, zones, rates), loaded whole."""
+
+    table: RateTable
+    note: Text = ""
+
+
+__all__ += ["CarrierRatesSet"]

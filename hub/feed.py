@@ -83,7 +83,10 @@ def order_snapshot(conn: Tx, order_id: str) -> dict[str, Any] | None:
 
 def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Orders with their lines, as devices receive them, by id (two queries for all)."""
-    orders = {o["id"]: dict(o) for o in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()}
+    # carriers: the ship-to address and contact (JSON text) go with the order, for its label
+    orders = {o["id"]: dict(o) for o in conn.execute(
+        "SELECT o.*, d.ship_to, d.contact FROM orders o LEFT JOIN order_details d ON d.order_id = o.id WHERE o.id IN :ids",
+        {"ids": order_ids}).mappings()}
     for order in orders.values():
         order["lines"] = []
     lines = conn.execute("SELECT * FROM order_lines WHERE order_id IN :ids ORDER BY order_id, line_no", {"ids": order_ids})

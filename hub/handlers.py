@@ -39,6 +39,7 @@ from hub.domain import risk  # events and foresight
 from hub.domain import substitution  # substitution at pick
 from hub.domain import device_swap  # sync: a swapped handheld
 from hub.domain import anomalies  # anomalies
+from hub.domain import carriers  # carriers
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.errors import MalformedPayload
@@ -158,4 +159,9 @@ HANDLERS.update({
     "anomaly.raised": _hub(anomalies.anomaly_raised, commands.AnomalyRaised),
     "anomaly.cleared": _hub(anomalies.anomaly_cleared, commands.AnomalyCleared),
     "anomaly.policy_set": _hub(anomalies.anomaly_policy_set, commands.AnomalyPolicySet),
+})
+
+# -- carriers: rate tables by version (the choice and tracking ride on pack.carton_closed)
+HANDLERS.update({
+    "carriers.rates_set": _hub(carriers.rates_set, commands.CarrierRatesSet),
 })

@@ -64,6 +64,7 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
         _seed_locations(conn)
         _seed_stock(conn)
         _seed_operators(conn)
+        _seed_carriers(conn)
         orders = _seed_orders(conn, now)
     return {"items": len(DEMO_ITEMS), "bins": len(DEMO_BINS), "orders": orders}
 
@@ -106,6 +107,22 @@ def _demo_operator(operator_id: str, name: str, role: str, pin: str) -> tuple[tu
     return tuple(operator_payload(operator_id, name, role, DEMO_LOCATION, pin).items())
 
 
+def _seed_carriers(conn: Tx) -> None:
+    """A rate table, so ship orders get a carrier, service and tracking number with no set-up."""
+    from hub.carrier_actions import load_rates
+    from hub.carrier_demo import DEMO_RATES
+
+    load_rates(conn, DEMO_RATES, "demo rate table", "seed", dry_run=False)
+
+
+# carriers: where the demo's ship orders go and whom the carrier may call (order number → ship_to, contact)
+DEMO_SHIP_TO = {
+    "W-1002": ({"lines": ["Leopoldstrasse 12"], "postal_code": "80802", "country": "DE"}, {"phone": "+49 89 1234567"}),
+    "M-2001": ({"lines": ["Torstrasse 101", "Hinterhaus, 3. OG"], "postal_code": "10119", "country": "DE"},
+               {"phone": "+49 30 7654321", "email": "chen.wei@example.com"}),
+}
+
+
 def _seed_orders(conn: Tx, now: datetime) -> int:
     demo = [
         ("W-1001", "webshop", "pickup", "Ana Lopez", [("MILK-1L", 2), ("COFFEE-250", 1), ("CHOC-DARK", 3)]),
@@ -122,6 +139,8 @@ def _seed_orders(conn: Tx, now: datetime) -> int:
             customer_name=customer,
             location=DEMO_LOCATION,
             lines=[{"sku": s, "qty": q} for s, q in lines],
+            ship_to=DEMO_SHIP_TO[number][0] if number in DEMO_SHIP_TO else None,
+            contact=DEMO_SHIP_TO[number][1] if number in DEMO_SHIP_TO else None,
         )
         accept_order(conn, order, now.isoformat())
     return len(demo)

@@ -69,6 +69,10 @@ DOMAIN_TABLES["substitute_rules"] = ("sku", "substitutes", "by_rule", "price_ban
 DOMAIN_TABLES["anomalies"] = ("key", "kind", "location", "subject", "status", "evidence", "numbers", "raised_at",
                               "cleared_at", "action")
 DOMAIN_TABLES["anomaly_policies"] = ("version", "rules", "note", "set_by")
+# carriers: rate tables by version, and each carton's carrier service and handover
+DOMAIN_TABLES["carrier_rate_tables"] = ("version", "rates", "origins", "digest", "note", "set_by")
+DOMAIN_TABLES["carton_shipments"] = ("carton_id", "order_id", "location", "carrier", "service", "tracking", "zone",
+                                     "price_cents", "rates_version", "chosen_by", "choice", "handed_day", "handed_at")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

@@ -48,6 +48,8 @@ HUB_COMMANDS = frozenset({
     "device.work_handed_over",
     # anomalies (hub.insight.anomalies) and the policy acting on them
     "anomaly.raised", "anomaly.cleared", "anomaly.policy_set",
+    # carriers
+    "carriers.rates_set",
 })
 
 _HANDHELDS = frozenset({"picker", "packer", "associate", "supervisor"})

@@ -274,6 +274,12 @@ class CartonClosed(_Payload):
     carton_type: Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
     weight_g: int = Field(gt=0, le=1_000_000)
     contents: list[PackedLine] = Field(min_length=1, max_length=500)
+    # carriers: the service printed on the label, chosen on the device by sync.carriers from
+    # the rate table version it held (absent: no address or no table; the hub chooses)
+    carrier: Code | None = None
+    service: Code | None = None
+    tracking: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{18}$")] | None = None
+    rates_version: int | None = Field(default=None, ge=1, le=10**9)
 
 
 class HandedToCarrier(_Payload):

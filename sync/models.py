@@ -101,7 +101,10 @@ class Change(_Strict):
     """One row of the hub's change feed: the new state of an entity, or None if gone."""
 
     seq: int
-    entity: Literal["item", "bin", "order", "stock", "task", "allotment", "operator"]
+    # item, bin, order, stock, task, allotment, operator, carrier_rates (hub.feed); any
+    # name is read, so a hub that publishes a new entity never stops an older app's pull:
+    # the app skips what it does not know (edge_app.local.hub_state.apply_changes)
+    entity: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")]
     key: str
     data: dict[str, Any] | None
 

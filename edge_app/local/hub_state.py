@@ -8,18 +8,45 @@ from typing import Any, Callable
 
 from sync.models import Change
 
-__all__ = ["apply_change", "apply_changes"]
+__all__ = ["apply_change", "apply_changes", "skipped_but_known_now"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by",
-                  "claimed_by", "claimed_actor", "claimed_hlc", "risk_level", "risk_reason",
-                  "routing_why")
+                  "claimed_by", "claimed_actor", "claimed_hlc")
+# carriers: what the order's label needs, JSON text as the channel gave it (the hub's API
+# shows them under the order's "routing", so they are not among the columns it compares)
+_ORDER_LABEL_COLUMNS = ("ship_to", "contact")
+# foresight and routing: the hub's SLA risk and why the order is here (hub.feed.order_extras);
+# the hub's order API shows them elsewhere, so they are not among the columns compared either
+_ORDER_FLOOR_HINTS = ("risk_level", "risk_reason", "routing_why")
+_ORDER_INSERT = _ORDER_COLUMNS + _ORDER_LABEL_COLUMNS + _ORDER_FLOOR_HINTS
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused",
                  "substitutes_allowed", "substitute_sku", "qty_substituted")  # substitution at pick: the last three
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
-    """Upsert (or delete, when data is None) the entity the change names."""
-    _APPLY[change.entity](conn, change.key, change.data)
+    """Upsert (or delete, when data is None) the entity the change names; one this app
+    does not know (a newer hub's) is skipped and remembered."""
+    apply = _APPLY.get(change.entity)
+    if apply is None:
+        _skipped(conn, {change.entity})
+        return
+    apply(conn, change.key, change.data)
+
+
+def _skipped(conn: sqlite3.Connection, entities: set[str]) -> None:
+    """Remember entities a newer hub sent that this app skipped: once an upgraded app
+    knows one of them, it pulls its scope again (`known_now`) and nothing is missing."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'skipped_entities'").fetchone()
+    before = set(filter(None, (row[0] if row else "").split(",")))
+    if not entities <= before:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('skipped_entities', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (",".join(sorted(before | entities)),))
+
+
+def skipped_but_known_now(conn: sqlite3.Connection) -> list[str]:
+    """Entities an older version of this app skipped that this version applies."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'skipped_entities'").fetchone()
+    return sorted(e for e in (row[0] if row else "").split(",") if e in _APPLY)
 
 
 def apply_changes(conn: sqlite3.Connection, changes: list[Change]) -> None:
@@ -28,8 +55,11 @@ def apply_changes(conn: sqlite3.Connection, changes: list[Change]) -> None:
     Every change is the whole state of one entity (or its deletion), and the
     entity tables don't refer to each other, so only the last change per
     (entity, key) matters, and each entity's rows can go in with executemany."""
+    known = [c for c in changes if c.entity in _APPLY]
+    if len(known) < len(changes):
+        _skipped(conn, {c.entity for c in changes if c.entity not in _APPLY})
     latest: dict[tuple[str, str], Change] = {}
-    for change in changes:
+    for change in known:
         latest.pop((change.entity, change.key), None)  # keep feed order among the survivors
         latest[(change.entity, change.key)] = change
     by_entity: dict[str, list[Change]] = {}
@@ -90,8 +120,8 @@ def _orders_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] 
     conn.executemany("DELETE FROM orders WHERE id = ?", [(order_id,) for order_id, _ in rows])
     kept = [(order_id, data) for order_id, data in rows if data is not None]
     conn.executemany(
-        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
-        [tuple(data.get(c) for c in _ORDER_COLUMNS) for _, data in kept],
+        f"INSERT INTO orders ({', '.join(_ORDER_INSERT)}) VALUES ({', '.join('?' * len(_ORDER_INSERT))})",
+        [tuple(data.get(c) for c in _ORDER_INSERT) for _, data in kept],
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
@@ -135,8 +165,8 @@ def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None)
     if data is None:
         return
     conn.execute(
-        f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))})",
-        tuple(data.get(c) for c in _ORDER_COLUMNS),
+        f"INSERT INTO orders ({', '.join(_ORDER_INSERT)}) VALUES ({', '.join('?' * len(_ORDER_INSERT))})",
+        tuple(data.get(c) for c in _ORDER_INSERT),
     )
     conn.executemany(
         f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
@@ -185,6 +215,13 @@ def _operator(conn: sqlite3.Connection, operator_id: str, data: dict[str, Any] |
         )
 
 
+def _carrier_rates(conn: sqlite3.Connection, key: str, data: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM carrier_rates WHERE key = ?", (key,))
+    if data is not None:
+        conn.execute("INSERT INTO carrier_rates (key, version, digest, data) VALUES (?, ?, ?, ?)",
+                     (key, data["version"], data["digest"], json.dumps(data)))
+
+
 _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], None]] = {
     "item": _item,
     "bin": _bin,
@@ -193,6 +230,7 @@ _APPLY: dict[str, Callable[[sqlite3.Connection, str, dict[str, Any] | None], Non
     "task": _task,
     "allotment": _allotment,
     "operator": _operator,
+    "carrier_rates": _carrier_rates,  # carriers
 }
 
 _BULK: dict[str, Callable[[sqlite3.Connection, list[tuple[str, dict[str, Any] | None]]], None]] = {

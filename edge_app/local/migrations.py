@@ -205,6 +205,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
                                 (SELECT value FROM meta WHERE key = 'cursor'), '0') AS INTEGER))
         """,
     ),
+    # carriers: the ship-to address and contact of an order (JSON text, for its label) and
+    # the carrier rate table in force (edge_app.workflows.carriers chooses from it offline)
+    (
+        13,
+        "ship_to_and_carrier_rates",
+        """
+        ALTER TABLE orders ADD COLUMN ship_to TEXT;
+        ALTER TABLE orders ADD COLUMN contact TEXT;
+        CREATE TABLE carrier_rates (key TEXT PRIMARY KEY, version INTEGER NOT NULL, digest TEXT NOT NULL, data TEXT NOT NULL)
+        """,
+    ),
     # sync: a task given to one device (a swapped handheld's work, handed over: hub.hand_over)
     (
         14,

@@ -29,6 +29,7 @@ _EFFECT_TABLES = ("line_effects", "stock_effects", "escrow_effects", "order_effe
 # Entity tables of the pulled hub state, by the feed's entity name: (table, key column).
 _ENTITIES = {"item": ("items", "sku"), "bin": ("bins", "code"), "order": ("orders", "id"), "task": ("tasks", "id"),
              "allotment": ("allotments", "sku"), "operator": ("operators", "operator_id")}
+_ENTITIES["carrier_rates"] = ("carrier_rates", "key")  # carriers
 
 
 def _meta(conn: sqlite3.Connection, key: str, default: str) -> str:

@@ -1,33 +1,71 @@
 """The pictures a closed carton needs: its shipping label (devices.labels, 4x6 in,
-SSCC as GS1-128) and a packing slip listing what is inside, both as PNG.
+SSCC as GS1-128) as PNG, ZPL (a Zebra printer) or PDF (a print dialog), and a packing
+slip listing what is inside, as PNG.
 
-Orders carry no postal address yet (the channel sends a name only), so the label
-shows the customer's name and the order number; see the README."""
+An order with a ship-to address gets it on the label with the recipient's phone, and
+the carrier, service and tracking number its carton was closed with
+(edge_app.workflows.carriers); a pickup, or an order the channel sent without an
+address, keeps the customer's name and the order number's barcode."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from devices.labels import FOUR_BY_SIX, Address, Box, Label, TextLine, shipping_label
-from devices.render import to_png
+from devices.render import to_pdf, to_png
+from devices.zpl import to_zpl
 from edge_app.local.replica import Replica
+from edge_app.workflows.carriers import ship_to_of
 from edge_app.workflows.packing import CARTON_TYPES, PackOrder
 
-__all__ = ["carton_label_png", "packing_slip_png"]
+__all__ = ["carton_label", "carton_label_png", "carton_label_zpl", "carton_label_pdf", "packing_slip_png", "label_address"]
+
+
+def label_address(name: str, ship_to: dict[str, Any] | None) -> Address:
+    """The ship-to as printed: the name, then up to four lines ending with postal code and
+    country (a fourth address line is joined to the third to make room)."""
+    if ship_to is None:
+        return Address(name[:40])
+    lines = [str(line) for line in ship_to["lines"]]
+    if len(lines) > 3:
+        lines = lines[:2] + [", ".join(lines[2:])]
+    return Address(name[:40], tuple(line[:40] for line in lines) + (f"{ship_to['postal_code']} {ship_to['country']}",))
+
+
+def carton_label(replica: Replica, order: PackOrder, carton: dict[str, Any], carrier: str = "Carrier") -> Label:
+    """The shipping label of a closed carton (`carton`: its pack.carton_closed payload);
+    `carrier` is printed when the carton was closed without a carrier service."""
+    location = replica.get_meta("location") or ""
+    ship_to, contact = ship_to_of(replica, order.id)
+    carrier_name, service = carrier, ""
+    if carton.get("carrier"):
+        carrier_name, service = carton["carrier"], carton.get("service") or ""
+    return shipping_label(
+        carton["carton_id"],
+        ship_from=Address(f"Backroom {location}"[:40]),
+        ship_to=label_address(order.customer_name or "Customer", ship_to),
+        order_number=order.number,
+        carrier=carrier_name,
+        weight_kg=carton["weight_g"] / 1000,
+        service=service,
+        tracking=carton.get("tracking") or "",
+        phone=(contact or {}).get("phone") or "",
+    )
 
 
 def carton_label_png(replica: Replica, order: PackOrder, carton: dict[str, Any], carrier: str = "Carrier") -> bytes:
-    """The shipping label of a closed carton (`carton`: its pack.carton_closed payload)."""
-    location = replica.get_meta("location") or ""
-    label = shipping_label(
-        carton["carton_id"],
-        ship_from=Address(f"Backroom {location}"[:40]),
-        ship_to=Address((order.customer_name or "Customer")[:40]),
-        order_number=order.number,
-        carrier=carrier,
-        weight_kg=carton["weight_g"] / 1000,
-    )
-    return to_png(label)
+    """The shipping label as PNG (a screen, an ordinary printer)."""
+    return to_png(carton_label(replica, order, carton, carrier))
+
+
+def carton_label_zpl(replica: Replica, order: PackOrder, carton: dict[str, Any], carrier: str = "Carrier") -> str:
+    """The shipping label as ZPL II for a Zebra printer."""
+    return to_zpl(carton_label(replica, order, carton, carrier))
+
+
+def carton_label_pdf(replica: Replica, order: PackOrder, carton: dict[str, Any], carrier: str = "Carrier") -> bytes:
+    """The shipping label as a one-page PDF the label's size (a print dialog)."""
+    return to_pdf([carton_label(replica, order, carton, carrier)])
 
 
 def packing_slip_png(replica: Replica, order: PackOrder, carton: dict[str, Any]) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from devices.codes import parse_own_code
@@ -20,6 +21,7 @@ from devices.scan import OrderNumber, ToteLabel
 from edge_app.errors import BadQuantity, Refused, UnknownBarcode, WrongItem
 from edge_app.local import outbox
 from edge_app.local.replica import Replica
+from edge_app.workflows.carriers import carton_carrier
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.pick_list import sku_for_barcode
 
@@ -258,28 +260,46 @@ class PackSession:
             return Feedback(False, f"A carton weighs at most {MAX_CARTON_G // 1000} kg here; you typed {weight} g. "
                                    "Check the scale and type the grams again.", self.step)
         names = {line.line_no: line for line in pack_lines(self.replica, self.order.id)}
+        carton_id = make_sscc(0, COMPANY_PREFIX, secrets.randbelow(10**9))
         payload: dict[str, Any] = {
             "order_id": self.order.id,
-            "carton_id": make_sscc(0, COMPANY_PREFIX, secrets.randbelow(10**9)),
+            "carton_id": carton_id,
             "carton_type": self.carton_type.code,
             "weight_g": weight,
             "contents": [{"line_no": n, "sku": names[n].sku, "qty": q} for n, q in sorted(self.in_carton.items())],
         }
+        # carriers: the service and tracking number printed on the label, chosen here (offline too)
+        pick = carton_carrier(self.replica, self.order.id, carton_id, weight, datetime.now(timezone.utc).date())
+        if pick is not None:
+            payload.update(pick.payload())
         with self.replica.transaction() as conn:
             outbox.record_op(conn, "pack.carton_closed", payload, self.actor, outbox.PendingEffect())
         self.last_carton, self.in_carton, self.carton_type = payload, {}, None
         units = sum(c["qty"] for c in payload["contents"])
-        return Feedback(True, f"Carton closed: {units} units, {weight / 1000:.2f} kg. Stick the label on it.", self.step)
+        via = f" It goes by {pick.service.name}." if pick is not None else ""
+        return Feedback(True, f"Carton closed: {units} units, {weight / 1000:.2f} kg.{via} Stick the label on it.", self.step)
 
-    def hand_to_carrier(self, carrier: str = "Carrier") -> Feedback:
-        """Record that the order's closed cartons went to the carrier."""
+    def carrier(self) -> str | None:
+        """The carrier the order's closed cartons were labelled for (the first one's), if any."""
+        return next((p["carrier"] for p in self._closed_payloads() if p.get("carrier")), None)
+
+    def hand_to_carrier(self, carrier: str | None = None) -> Feedback:
+        """Record that the order's closed cartons went to the carrier: `carrier` None, the
+        one on their labels (else "Carrier")."""
         if self.step != "ship":
             return Feedback(False, "Pack and close every carton of the order first.", self.step)
+        carrier = carrier or self.carrier() or "Carrier"
         cartons = _closed_cartons(self.replica, self.order.id)
         with self.replica.transaction() as conn:
             outbox.record_op(conn, "shipment.handed_to_carrier",
                              {"order_id": self.order.id, "carrier": carrier, "cartons": cartons}, self.actor, outbox.PendingEffect())
         return Feedback(True, f"Order {self.order.number}: {len(cartons)} carton(s) handed to {carrier}.", "done")
+
+    def _closed_payloads(self) -> list[dict[str, Any]]:
+        rows = self.replica.query(
+            "SELECT payload FROM outbox WHERE kind = 'pack.carton_closed' AND state != 'rejected' "
+            "AND json_extract(payload, '$.order_id') = ? ORDER BY device_seq", (self.order.id,))
+        return [json.loads(r["payload"]) for r in rows]
 
     # -- work in progress -------------------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -28,7 +28,8 @@ __all__ = ["Door", "Throttle", "MAX_BODY_BYTES", "MAX_IMPORT_BYTES", "ENROLL_PAT
 MAX_BODY_BYTES = 1024 * 1024  # anything but a push: an order of 500 lines is ~40 KB
 # set-up: a CSV import (100,000 items is ~6 MB), through the API or the console's upload
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
-IMPORT_PATHS = ("/v1/admin/imports/", "/console/setup/imports")
+IMPORT_PATHS: tuple[str, ...] = ("/v1/admin/imports/", "/console/setup/imports")
+IMPORT_PATHS += ("/v1/admin/carriers/rates",)  # carriers: a rate table's three CSV files in one body
 ENROLL_PATH = "/v1/devices/enroll"
 
 

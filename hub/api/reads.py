@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from hub.errors import NotFound
+from hub.carrier_actions import shipments_for
 from hub.feed import order_snapshot
 from hub.routing_actions import order_routing
 from hub.store.tx import Tx
@@ -68,6 +69,9 @@ def get_order(conn: Tx, order_id: str) -> dict[str, Any]:
     if snapshot is None:
         raise NotFound(f"no order {order_id!r}")
     snapshot["routing"] = order_routing(conn, order_id)  # ship-to, contact, linked orders, decisions (hub.routing_actions)
+    # carriers: the devices' copy carries ship-to and contact as JSON text; here they are under "routing"
+    snapshot.pop("ship_to", None), snapshot.pop("contact", None)
+    snapshot["shipments"] = shipments_for(conn, order_id)  # each carton's carrier, service, tracking (hub.carrier_actions)
     return snapshot
 
 

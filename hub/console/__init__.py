@@ -5,12 +5,13 @@ same logged hub commands and the same authorisation (hub.access) as the JSON API
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.console import (
+    carrier_pages,
     events_pages,
     exception_pages,
     import_pages,
@@ -25,8 +26,9 @@ from hub.errors import HubError, Invalid
 
 __all__ = ["install_console", "is_console"]
 
-ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
+ROUTERS: tuple[APIRouter, ...] = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
+ROUTERS += (carrier_pages.router,)  # carriers
 
 
 def is_console(request: Request) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from hub.domain.carriers import record_carton, record_handover
 from hub.domain.followups import settled
 from hub.domain.stock import release_order
 from hub.feed import emit_order
@@ -80,6 +81,7 @@ def carton_closed(conn: Tx, ctx: Context, op: Op, p: CartonClosed) -> Outcome:
         {"c": p.carton_id, "o": p.order_id, "l": ctx.location, "t": p.carton_type, "w": p.weight_g,
          "x": json.dumps([c.model_dump() for c in p.contents]), "op": op.op_id},
     )
+    differs = record_carton(conn, op, p, ctx.here)  # carriers: the service on its label, its tracking
     for packed in p.contents:
         conn.execute("UPDATE order_lines SET qty_packed = qty_packed + :q WHERE order_id = :o AND line_no = :n",
                      {"q": packed.qty, "o": p.order_id, "n": packed.line_no})
@@ -94,6 +96,8 @@ def carton_closed(conn: Tx, ctx: Context, op: Op, p: CartonClosed) -> Outcome:
             conn.execute("UPDATE orders SET tote = NULL WHERE id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)
+    if differs:
+        return Outcome(outcome.refusal, f"{outcome.message} {differs}".strip(), outcome.compensations)
     return outcome
 
 
@@ -107,6 +111,7 @@ def handed_to_carrier(conn: Tx, ctx: Context, op: Op, p: HandedToCarrier) -> Out
     status, decision = settle_shipment(order.status, p.order_id)
     for carton_id in p.cartons:
         conn.execute("UPDATE cartons SET status = 'shipped' WHERE carton_id = :c", {"c": carton_id})
+    record_handover(conn, op, p, ctx.here)  # carriers: what the manifest lists
     if status is not None:
         conn.execute("UPDATE orders SET status = :s, tote = NULL WHERE id = :o", {"s": status, "o": p.order_id})
         release_order(conn, p.order_id)  # gone to the carrier

@@ -116,7 +116,8 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
     # No FOR UPDATE: every write transaction holds the hub's write lock already.
     orders = {
         r["id"]: HeldOrder(r["id"], r["location"], r["status"], r["tote"], r)
-        for r in conn.execute("SELECT * FROM orders WHERE id IN :ids", {"ids": order_ids}).mappings()
+        for r in conn.execute("SELECT o.*, d.ship_to, d.contact FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
+                              "WHERE o.id IN :ids", {"ids": order_ids}).mappings()  # as hub.feed.order_snapshots
     }
     for order_id, extra in order_extras(conn, list(orders)).items():  # as hub.feed.order_snapshots adds them
         orders[order_id].row.update(extra)

@@ -197,7 +197,10 @@ SPECIFIC_KINDS = frozenset({
 })
 
 # Payload fields never published.
-SECRET_FIELDS = {"operator.upserted": ("pin_hash", "salt")}
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {"operator.upserted": ("pin_hash", "salt")}
+# carriers: a rate table can be megabytes (past a NATS message's limit); its event says a
+# version was loaded (the note), and GET /v1/admin/carriers/rates has the table
+SECRET_FIELDS["carriers.rates_set"] = ("table",)
 
 
 def order_type(status: str) -> str:

@@ -104,7 +104,7 @@ def pack_w1002(page, folder) -> None:
     screenshot(page, folder, "pack-label.png")
     page.mouse.wheel(0, -700)
     click(page, "Handed to carrier")
-    wait_for_text(page, "Order W-1002: 1 carton(s) handed to Parcel carrier.")
+    wait_for_text(page, "Order W-1002: 1 carton(s) handed to PARCEL.")  # the carrier on its label (docs/carriers.md)
 
 
 @pytest.fixture

@@ -187,6 +187,12 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
                            "at": "2030-01-01T00:00:00+00:00"},
         "anomaly.cleared": {"key": "books_wrong:DEMO-1:A-01/MILK-1L", "at": "2030-01-01T00:00:00+00:00"},
         "anomaly.policy_set": {"rules": [{"kind": "short_spike", "action": "raise_safety_stock", "by": 1000}]},
+        # carriers
+        "carriers.rates_set": {"table": {
+            "services": [{"carrier": "EVIL", "service": "free", "name": "Free", "tracking_prefix": "EV"}],
+            "zones": [{"zone": "ALL", "country": "DE"}],
+            "rates": [{"carrier": "EVIL", "service": "free", "zone": "ALL", "max_weight_g": 70000, "price_cents": 0,
+                       "transit_days": 0}]}},
     }
     assert set(forged) == HUB_COMMANDS
     line = order["lines"][0]
@@ -198,6 +204,7 @@ async def test_a_picker_handheld_can_push_no_hub_command_and_the_queue_moves_on(
     assert results[-1]["status"] == "applied"  # the queue behind the refusals moves on
     assert scalar(hub, "SELECT COUNT(*) FROM operators") == operators_before
     assert scalar(hub, "SELECT COUNT(*) FROM locations WHERE code = 'EVIL'") == 0
+    assert scalar(hub, "SELECT COUNT(*) FROM carrier_rate_tables") == 1  # the demo's, no other
     assert scalar(hub, "SELECT status FROM orders WHERE id = :o", o=order["id"]) != "cancelled"
     assert scalar(hub, "SELECT COUNT(*) FROM changes WHERE entity = 'operator' AND key = 'S9'") == 0  # nothing reached a device
     assert scalar(hub, "SELECT COUNT(*) FROM anomalies") + scalar(hub, "SELECT COUNT(*) FROM anomaly_policies") == 0

@@ -114,3 +114,23 @@ async def test_a_device_two_app_versions_behind_delivers_its_queue_and_its_unrea
         stored = (await admin.get(f"/v1/orders/{order['id']}")).json()
     assert stored["staging"] == "SHELF-3" and stored["lines"][0]["qty_picked"] == 1
     assert replay(hub.db).same
+
+
+async def test_an_app_that_predates_an_entity_skips_it_keeps_syncing_and_pulls_it_once_upgraded(hub, tmp_path, monkeypatch):
+    from edge_app.local import hub_state
+
+    older = {k: v for k, v in hub_state._APPLY.items() if k != "carrier_rates"}  # as an app built before carriers
+    monkeypatch.setattr(hub_state, "_APPLY", older)
+    device = await hub.device(tmp_path / "d")
+    report = await device.sync()
+    assert report.pulled > 0 and not report.out_of_step
+    assert device.replica.query_one("SELECT COUNT(*) AS n FROM orders")["n"] > 0  # the rest of the page applied
+    assert device.replica.query_one("SELECT COUNT(*) AS n FROM carrier_rates")["n"] == 0
+    assert device.replica.get_meta("skipped_entities") == "carrier_rates"
+
+    monkeypatch.undo()  # the app is upgraded: it knows carrier_rates now
+    report = await device.sync()
+    assert report.out_of_step == ["app_learned:carrier_rates"]
+    assert device.replica.query_one("SELECT COUNT(*) AS n FROM carrier_rates")["n"] == 1
+    assert device.replica.get_meta("skipped_entities") is None
+    assert (await device.sync()).out_of_step == []  # once

@@ -165,6 +165,7 @@ class PackView(Screen):
     def _start(self, order) -> Feedback:
         self.session = PackSession(self.replica, order, self.actor)
         self._labels.controls = []
+        self._carrier_from_labels()
         return Feedback(True, f"Order {order.number} open. {self.session.prompt()}", self.session.step)
 
     async def _open(self, order) -> None:
@@ -173,8 +174,15 @@ class PackView(Screen):
     async def _on_close(self, _e: ft.Event) -> None:
         typed = (self.weight.value or "").strip()
         await self.act(lambda: self.session.close_carton(int(typed) if typed.isdigit() else None))
+        self._carrier_from_labels()
         self._show_labels()
         await self.update()
+
+    def _carrier_from_labels(self) -> None:
+        """The carrier the cartons were labelled for (edge_app.workflows.carriers) fills the field."""
+        chosen = self.session.carrier() if self.session else None
+        if chosen:
+            self.carrier.value = chosen
 
     async def _on_ship(self, _e: ft.Event) -> None:
         carrier = (self.carrier.value or "").strip() or "Parcel carrier"
