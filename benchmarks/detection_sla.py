@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hub.insight.risk import MARGIN, Floor, FloorState, OpenOrder, assess
+from hub.insight.risk import MARGIN, PICK_WINDOW, Floor, FloorState, OpenOrder, assess
 
 __all__ = ["SlaScore", "simulate_day"]
 
@@ -116,8 +116,8 @@ def _pick(rng: random.Random, store: _Store, now: datetime, pickers: int, is_off
 def _judge(store: _Store, now: datetime, is_offline: bool, offline: datetime | None) -> None:
     """What the hub sees now, judged by the hub's own risk assessment."""
     open_orders = [o for o in store.orders if o.seen < o.units]
-    recent = sum(1 for t in store.seen_picks if now - t <= timedelta(minutes=15))
-    floor = Floor(picks_per_hour=recent * 4, devices=PICKERS)
+    recent = sum(1 for t in store.seen_picks if now - t <= PICK_WINDOW)  # as hub.insight.risk reads the outbox
+    floor = Floor(picks_per_hour=recent * (timedelta(hours=1) / PICK_WINDOW), devices=PICKERS)
     if is_offline and offline is not None:
         floor.offline, floor.offline_for = PICKERS, now - offline
         floor.unsent_ops, floor.oldest_unsent = len(store.unsynced), now - offline
