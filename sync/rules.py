@@ -30,6 +30,8 @@ __all__ = [
     "settle_claim",
     "CLAIM_TTL_MS",
     "PICKING_STATUSES",
+    # returns from any channel
+    "settle_return_elsewhere",
 ]
 
 # Order statuses in which an order is still being picked.
@@ -245,3 +247,23 @@ def unknown_sku_fact(decision: Decision, sku: str, bin_code: str, known: bool) -
                 "add the item or correct the stock.", "supervisor", {"sku": sku, "bin": bin_code})
     conflict = decision.conflict or Conflict("unknown_sku", {"sku": sku, "bin": bin_code}, "fact stands; catalogue review")
     return replace(decision, tasks=(*decision.tasks, task), conflict=conflict)
+
+
+# -- returns from any channel ------------------------------------------------------------
+
+
+def settle_return_elsewhere(line: LineState, pickup: bool, qty: int, sku: str) -> Decision:
+    """A return of another location's order: the store that takes it cannot see what
+    that order's customer was given, only the hub can, so the hub holds it to that
+    like a request: units beyond what was handed over (pickup) or picked to ship, less
+    those back already, are refused (`already_returned` once some came back, else
+    `more_than_sold`); the person is told and may take them as a supervisor's return
+    without a receipt."""
+    sold = line.handed_over if pickup else line.picked
+    left = max(sold - line.returned, 0)
+    if qty <= left:
+        return Decision(apply_qty=qty)
+    if line.returned:
+        return Decision(refusal="already_returned",
+                        message=f"{line.returned} of {sold} × {sku} came back already; {left} more can, not {qty}")
+    return Decision(refusal="more_than_sold", message=f"only {sold} × {sku} reached the customer, not {qty}")
