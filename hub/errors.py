@@ -7,10 +7,11 @@
     ├── Unauthorized        (401) no token, or one we don't know
     ├── Forbidden           (403) a known token used outside its scope
     ├── TooLarge            (413) a request body past its route's limit
+    ├── TooMany             (429) too many calls of one kind from one caller in a minute
     └── InvariantBroken     (500) a request tried to promise stock the hub does not have
 """
 
-__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "InvariantBroken"]
+__all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "TooMany", "InvariantBroken"]
 
 
 class HubError(Exception):
@@ -53,6 +54,12 @@ class TooLarge(HubError):
     """A request body past its route's size limit."""
 
     status = 413
+
+
+class TooMany(HubError):
+    """Too many calls of one kind from one caller in the last minute (a device's order look-ups)."""
+
+    status = 429
 
 
 class InvariantBroken(HubError):

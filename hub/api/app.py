@@ -23,6 +23,7 @@ from hub.api.push import push
 from hub.api.push_lane import MAX_PUSH_BYTES, PushLane, too_large
 from hub.api.request_log import RequestLog
 from hub.api.routing import routing_routes
+from hub.api.returns import returns_routes  # returns from any channel
 from hub.api.reads import (
     conflict_rows,
     get_order,
@@ -78,6 +79,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.router.routes.extend(network_routes())  # set-up
     app.router.routes.extend(events_routes())  # events out and foresight (hub.api.events)
     app.router.routes.extend(routing_routes())  # routing
+    app.router.routes.extend(returns_routes())  # returns from any channel: a counter device's look-up
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # before the push lane reads a body
     app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request

@@ -44,6 +44,7 @@ from hub.audit import record_audit
 from hub.credentials import Device
 from hub.log import INCIDENT_CODES, apply_op, observe_hlc, prefetch, record_device_seqs, write_log
 from hub.outcome import Context
+from hub.return_codes import return_code_refusal
 from hub.store.group_commit import WriterClosed
 from hub.store.db import Database
 from hub.store.tx import LOG, Tx
@@ -284,6 +285,9 @@ class _Group:
         if not is_hlc(op.hlc):
             return op, _rejected(op, "invalid_hlc", f"hlc {op.hlc[:40]!r} is not a hybrid logical clock value "
                                                     "(wall ms:counter:node, 15 and 6 digits)")
+        # returns from any channel: the signature is checked here, with keys outside the fold
+        if op.kind == "return.received" and (forged := return_code_refusal(self.conn, op.payload)) is not None:
+            return op, _rejected(op, *forged)
         return None
 
     def _resend(self, op: Op, logged_id: str, first: OpResult | str, logged_hash: str | None) -> Answer:

@@ -14,7 +14,7 @@ from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.kinds import Disposition, RefundRequested, ReturnReceived
 from sync.models import Op
-from sync.rules import Conflict, Decision, Task, settle_refund, settle_return
+from sync.rules import Conflict, Decision, Task, settle_refund, settle_return, settle_return_elsewhere
 
 __all__ = ["return_received", "refund_requested"]
 
@@ -24,6 +24,8 @@ def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcom
     # receive one against any order; the units land at this location.
     if conn.execute("SELECT 1 FROM returns WHERE id = :i", {"i": p.return_id}).first() is not None:
         return Outcome.refused("return_exists", f"return {p.return_id} was recorded already")
+    if (refusal := _elsewhere_refusal(conn, ctx, p)) is not None:
+        return refusal
     tasks: list[Task] = []
     conflict: Conflict | None = None
     for i, line in enumerate(p.lines):
@@ -52,6 +54,8 @@ def return_received(conn: Tx, ctx: Context, op: Op, p: ReturnReceived) -> Outcom
 
 
 def refund_requested(conn: Tx, ctx: Context, op: Op, p: RefundRequested) -> Outcome:
+    if p.return_id is not None and conn.execute("SELECT 1 FROM returns WHERE id = :i", {"i": p.return_id}).first() is None:
+        return Outcome.refused("return_not_recorded", f"return {p.return_id} was not recorded (it was refused): nothing to refund")
     found = line_state(conn, p.order_id, p.line_no)
     if found is None:
         return Outcome.refused("unknown_order_line", f"order line {p.order_id}#{p.line_no} does not exist")
@@ -64,3 +68,30 @@ def refund_requested(conn: Tx, ctx: Context, op: Op, p: RefundRequested) -> Outc
     )
     emit_order(conn, p.order_id)
     return settled(conn, ctx, op, decision, ctx.location, p.order_id)
+
+
+# -- returns from any channel ------------------------------------------------------------
+
+
+def _elsewhere_refusal(conn: Tx, ctx: Context, p: ReturnReceived) -> Outcome | None:
+    """For an order of another location (shipped from a warehouse, returned at a store),
+    the whole return is refused when any line brings back more than its customer got
+    (sync.rules.settle_return_elsewhere); the same store's own orders keep the fact
+    path below. None: go on."""
+    if p.order_id is None:
+        return None
+    order = conn.execute("SELECT location, fulfilment FROM orders WHERE id = :o", {"o": p.order_id}).first()
+    if order is None or order.location == ctx.location:
+        return None
+    coming: dict[int, int] = {}
+    for line in p.lines:
+        if line.line_no is None:
+            continue
+        found = line_state(conn, p.order_id, line.line_no)
+        if found is None or found[2] != line.sku:
+            return None  # refused as an unknown order line by the handler
+        coming[line.line_no] = coming.get(line.line_no, 0) + line.qty
+        decision = settle_return_elsewhere(found[3], order.fulfilment == "pickup", coming[line.line_no], line.sku)
+        if decision.refusal:
+            return Outcome.refused(decision.refusal, f"order line {line.line_no}: {decision.message}")
+    return None
