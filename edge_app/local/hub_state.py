@@ -11,7 +11,7 @@ from sync.models import Change
 __all__ = ["apply_change", "apply_changes"]
 
 _ORDER_COLUMNS = ("id", "number", "channel", "fulfilment", "promised_by", "customer_name", "location", "status", "created_at", "staging", "tote", "pickup_code", "pickup_by",
-                  "claimed_by", "claimed_actor", "claimed_hlc")
+                  "claimed_by", "claimed_actor", "claimed_hlc", "return_code")  # returns from any channel: the last
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused",
                  "substitutes_allowed", "substitute_sku", "qty_substituted")  # substitution at pick: the last three
 
