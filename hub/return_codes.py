@@ -55,7 +55,8 @@ def return_code_refusal(conn: Tx, payload: Any) -> tuple[str, str] | None:
                                       "the receipt is forged or altered; nothing was recorded for it")
     if payload.get("order_id") != said.order_id:
         return "return_code_mismatch", f"the return code is for order {said.number[:40]}, not the order this return names"
-    for i, line in enumerate(payload.get("lines") or ()):
+    lines = payload.get("lines")
+    for i, line in enumerate(lines if isinstance(lines, list) else [None]):
         line_no = line.get("line_no") if isinstance(line, dict) else None
         on_code = said.line(line_no) if isinstance(line_no, int) else None
         if on_code is None or on_code.sku != line.get("sku"):

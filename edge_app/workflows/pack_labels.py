@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
+
 from devices.labels import FOUR_BY_SIX, Address, Box, Label, QRCode, TextLine, shipping_label
 from devices.render import to_png
 from edge_app.local.replica import Replica
@@ -53,14 +55,17 @@ def packing_slip_png(replica: Replica, order: PackOrder, carton: dict[str, Any])
     return to_png(Label(*FOUR_BY_SIX, tuple(fields)))
 
 
+_QR_SPACE = 250  # dots, square, beside the returns words; a module under 2 dots does not scan
+
+
 def _return_fields(return_code: str) -> list[Any]:
     """Returns from any channel: the order's signed return code (sync.return_codes) as a
-    QR code, so any store can take the return, even offline."""
-    return [
-        Box(20, 955, 772, 3),
-        TextLine(40, 985, 30, "RETURNS"),
-        TextLine(40, 1030, 22, "Bring this slip to any"),
-        TextLine(40, 1060, 22, "of our stores: they scan"),
-        TextLine(40, 1090, 22, "the code to take it back."),
-        QRCode(500, 970, return_code, module=3 if len(return_code) > 120 else 4),
-    ]
+    QR code, so any store can take the return, even offline; a code too long for the
+    space leaves the words only (the store looks the order up online)."""
+    side = int(segno.make_qr(return_code, error="m").symbol_size(border=4)[0])
+    module = min(4, _QR_SPACE // side)
+    fields: list[Any] = [Box(20, 955, 772, 3), TextLine(40, 985, 30, "RETURNS"), TextLine(40, 1030, 22, "Bring this slip to any"),
+                         TextLine(40, 1060, 22, "of our stores: they scan"), TextLine(40, 1090, 22, "the code to take it back.")]
+    if module >= 2:
+        fields.append(QRCode(790 - side * module, 962, return_code, module=module))
+    return fields

@@ -7,6 +7,7 @@ back already are refused with a reason while the queue goes on, and the log repl
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import pytest
@@ -22,6 +23,7 @@ from hub.actions import accept_order
 from hub.log import run_hub_command
 from sync.kinds import Condition, Disposition
 from sync.models import OrderIn
+from tests.integration.test_console import signed_in
 from tests.integration.test_floor_pickups_returns import assert_replays, order_by_number, pick_all, rows
 from tests.integration.test_pick_slice import BARCODE
 
@@ -66,6 +68,13 @@ def return_code_of(device, number: str) -> str:
     return device.replica.query_one("SELECT return_code FROM orders WHERE number = ?", (number,))["return_code"]
 
 
+def read_qr(png: bytes) -> list[str]:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
 def offline(_query):
     raise HubUnreachable("no network")
 
@@ -101,6 +110,13 @@ async def test_a_return_of_an_order_shipped_elsewhere_looked_up_online_lands_her
     back = sender.replica.query_one("SELECT qty_returned, qty_refunded FROM order_lines WHERE order_id = ? AND line_no = ?",
                                     (order.id, oil.line_no))
     assert (back["qty_returned"], back["qty_refunded"]) == (1, 1)
+    client, _csrf = await signed_in(hub)  # and its order page in the console says where the units are
+    page = (await client.get(f"/console/orders/{order.id}")).text
+    returns = page[page.index("<h2>Returns</h2>"):page.index("<h2>Tasks</h2>")]
+    assert "ST-2 <small>(another location: the units are there)</small>" in returns and "1 × OLIVE-OIL, new, restock to S2-01" in returns
+    movements = page[page.index("Picks and stock movements"):]
+    assert "ST-2 · S2-01" in movements
+    await client.aclose()
     assert_replays(hub)
 
 
@@ -111,7 +127,7 @@ async def test_a_return_taken_offline_from_the_signed_code_is_checked_and_applie
     slip = packing_slip_png(sender.replica, PackOrder(order_by_number(hub, "W-1002")["id"], "W-1002", "Ben Okafor", None, 0),
                             {"carton_id": "000000000000000000", "carton_type": "S", "weight_g": 900,
                              "contents": [{"line_no": 1, "sku": "OLIVE-OIL", "qty": 1}]})
-    assert slip[:8] == b"\x89PNG\r\n\x1a\n"
+    assert read_qr(slip) == [code]  # what the customer brings back
     device = await counter(hub, tmp_path)
     order = await find(device, code, offline)  # the hub can't be reached: the code says it all
     assert order.source == "return_code" and order.shipped_by == "DEMO-1"
