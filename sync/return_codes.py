@@ -107,9 +107,13 @@ def _mac(key: bytes, body: str) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).digest()[:_MAC_BYTES].hex()
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9._~-]*$")
+
+
 def _enc(value: str) -> str:
-    return quote(value, safe="-._~")
+    # Most ids and SKUs need no escaping; quote() costs ten times the check (the feed signs every order it sends).
+    return value if _PLAIN.match(value) else quote(value, safe="-._~")
 
 
 def _dec(value: str) -> str:
-    return unquote(value)
+    return unquote(value) if "%" in value else value
