@@ -26,6 +26,7 @@ from hub.store.tx import Tx
 from sync.errors import BadReturnCode
 from sync.kinds import PRINTABLE
 from sync.return_codes import MAX_CODE_CHARS, read_return_code
+from sync.rules import units_out
 
 __all__ = ["returns_routes", "ReturnableLine", "ReturnableOrder", "returnable_order", "LOOKUPS_PER_MINUTE"]
 
@@ -37,7 +38,7 @@ class ReturnableLine(BaseModel):
     line_no: int
     sku: str
     name: str
-    sold: int  # handed over (pickup) or picked to ship
+    sold: int  # reached the customer: handed over (pickup), or packed and shipped (sync.rules.units_out)
     returned: int
     refunded: int
 
@@ -62,14 +63,16 @@ def returnable_order(conn: Tx, *, order_id: str | None = None, number: str | Non
     if len(rows) > 1:
         raise Conflict(f"several orders have number {str(value)[:40]}: scan the return code on the receipt")
     order = rows[0]
-    sold = "l.qty_handed_over" if order["fulfilment"] == "pickup" else "l.qty_picked"
     lines = conn.execute(
-        f"SELECT l.line_no, l.sku, COALESCE(i.name, l.sku) AS name, {sold} AS sold, l.qty_returned AS returned, "
-        "l.qty_refunded AS refunded FROM order_lines l LEFT JOIN items i ON i.sku = l.sku "
+        "SELECT l.line_no, l.sku, COALESCE(i.name, l.sku) AS name, l.qty_packed, l.qty_handed_over, "
+        "l.qty_returned, l.qty_refunded FROM order_lines l LEFT JOIN items i ON i.sku = l.sku "
         "WHERE l.order_id = :o ORDER BY l.line_no", {"o": order["id"]}).mappings()
     return ReturnableOrder(order_id=order["id"], number=order["number"], location=order["location"],
-                           fulfilment=order["fulfilment"], status=order["status"],
-                           lines=[ReturnableLine(**dict(line)) for line in lines])
+                           fulfilment=order["fulfilment"], status=order["status"], lines=[ReturnableLine(
+                               line_no=l["line_no"], sku=l["sku"], name=l["name"], returned=l["qty_returned"],
+                               refunded=l["qty_refunded"], sold=units_out(order["fulfilment"], order["status"],
+                                                                          l["qty_packed"], l["qty_handed_over"]))
+                           for l in lines])
 
 
 def returns_routes() -> list[BaseRoute]:

@@ -16,7 +16,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from edge_app.local.replica import Replica
+from edge_app.workflows.packing import PackSession
+from edge_app.workflows.packing import find_order as find_pack_order
 from edge_app.workflows.picking import PickSession
+from edge_app.workflows.signin import sign_in_pin
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from tests.e2e.browser import (
     backroom,
@@ -273,14 +276,31 @@ class ElsewhereStack(CounterStack):
         self.admin_token = backroom("hub", "token", "--db", self.db, "--role", "admin").strip().splitlines()[-1]
         self.hub = start_process("hub", "serve", "--db", self.db, "--port", str(self.hub_port), log=self.tmp / "hub.log")
         wait_http(f"{self.hub_url}/healthz", self.hub)
-        for name, location, role in (("counter", "ST-2", "associate"), ("picker", DEMO_LOCATION, "picker")):
+        for name, location, role in (("counter", "ST-2", "associate"), ("picker", DEMO_LOCATION, "packer")):
             code = backroom("hub", "enroll", "--db", self.db, "--location", location, "--role", role).strip().splitlines()[-1]
             backroom("edge", "enroll", "--hub", self.hub_url, "--code", code, "--data-dir", str(self.tmp / name))
         self.pick(["W-1002"])
+        self.ship("W-1002")
         backroom("edge", "sync", "--data-dir", str(self.tmp / "counter"))
         self.app = start_process("edge", "serve", "--data-dir", str(self.tmp / "counter"), "--port", str(self.app_port),
                                  "--sync-interval", "1", log=self.tmp / "app.log")
         wait_http(self.app_url, self.app)
+
+
+    def ship(self, number: str) -> None:
+        """DEMO-1's packing station packs the picked order and hands it to the carrier."""
+        folder = str(self.tmp / "picker")
+        replica = Replica(folder)
+        try:
+            pack = PackSession(replica, find_pack_order(replica, number), sign_in_pin(replica, "K1", "2222").operator_id)
+            for line in pack.lines():
+                for _ in range(line.to_pack):
+                    assert pack.scan(BARCODE[line.sku]).ok
+            pack.choose_carton("M")
+            assert pack.close_carton(weight_g=1500).ok and pack.hand_to_carrier("DHL").ok
+        finally:
+            replica.close()
+        backroom("edge", "sync", "--data-dir", folder)
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ import pytest
 from edge_app.errors import HubUnreachable, Refused
 from edge_app.hub_lookups import blocking
 from edge_app.workflows.pack_labels import packing_slip_png
-from edge_app.workflows.packing import PackOrder
+from edge_app.workflows.packing import PackOrder, PackSession
+from edge_app.workflows.packing import find_order as find_pack_order
 from edge_app.workflows.returns import ReturnSession
 from edge_app.workflows.returns_elsewhere import find_any_order, where_words
+from edge_app.workflows.signin import sign_in_pin
 from edge_app.workflows.stock import CountSession, look_up
 from hub.actions import accept_order
 from hub.log import run_hub_command
@@ -39,13 +41,22 @@ def add_store(hub) -> None:
 
 
 async def shipped_elsewhere(hub, tmp_path, number: str = "W-1002"):
-    """`number` picked at DEMO-1 (a ship order: picked is what left), and the DEMO-1
-    device that holds it (its replica has the return code the packing slip prints)."""
+    """`number` picked, packed and handed to the carrier at DEMO-1, and the DEMO-1 packing
+    station that did it (its replica has the return code the packing slip prints)."""
     add_store(hub)
-    sender = await hub.device(tmp_path / "sender", role="packer")
+    sender = await hub.device(tmp_path / "sender", name="pack-station", role="packer")
     await sender.sync()
-    pick_all(sender, order_by_number(hub, number)["id"])
+    order_id = order_by_number(hub, number)["id"]
+    pick_all(sender, order_id)
+    await sender.sync()
+    pack = PackSession(sender.replica, find_pack_order(sender.replica, number), sign_in_pin(sender.replica, "K1", "2222").operator_id)
+    for line in pack.lines():
+        for _ in range(line.to_pack):
+            assert pack.scan(BARCODE[line.sku]).ok
+    pack.choose_carton("M")
+    assert pack.close_carton(weight_g=1500).ok and pack.hand_to_carrier("DHL").ok
     assert (await sender.sync()).rejected == []
+    assert order_by_number(hub, number)["status"] == "shipped"
     return sender
 
 
@@ -204,6 +215,7 @@ async def test_the_look_up_reveals_what_a_return_needs_and_never_the_customer(hu
         assert secret not in answer.text
     pickup = await device.agent.client.get("/v1/returns/lookup", params={"number": "W-1001"})
     assert pickup.status_code == 200 and order_by_number(hub, "W-1001")["pickup_code"] not in pickup.text
+    assert [line["sold"] for line in pickup.json()["lines"]] == [0, 0, 0]  # nothing handed over yet
     audit = rows(hub, "SELECT actor, target, outcome FROM audit WHERE action = 'returns.lookup' ORDER BY id")
     assert [(a["target"], a["outcome"]) for a in audit] == [("W-2002", "found"), ("W-1001", "found")]
     assert (await device.agent.client.get("/v1/returns/lookup", params={"number": "NOPE-1"})).status_code == 404

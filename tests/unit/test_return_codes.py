@@ -18,7 +18,7 @@ from sync.return_codes import (
     read_return_code,
     return_code_signed,
 )
-from sync.rules import LineState, settle_return_elsewhere
+from sync.rules import LineState, settle_return_elsewhere, units_out
 
 KEY = bytes(range(32))
 ORDER = ReturnCode("k1", "ord-7f3a", "W-1002", "WH-1", (ReturnCodeLine(1, "OLIVE-OIL", 1), ReturnCodeLine(2, "PASTA-FUS", 2)))
@@ -89,17 +89,25 @@ def test_an_order_too_big_for_one_barcode_gets_no_code():
     assert make_return_code(KEY, big) is None
 
 
-@pytest.mark.parametrize("line,pickup,qty,refusal", [
-    (LineState(qty=2, picked=2), False, 2, None),  # shipped: picked is what left
-    (LineState(qty=2, picked=1, short=1), False, 2, "more_than_sold"),
-    (LineState(qty=2, picked=2, returned=2), False, 1, "already_returned"),  # the same units again
-    (LineState(qty=2, picked=2, returned=1), False, 1, None),
-    (LineState(qty=3, picked=3, handed_over=2), True, 3, "more_than_sold"),  # pickup: handed over is what left
-    (LineState(qty=3, picked=3, handed_over=3), True, 3, None),
+@pytest.mark.parametrize("fulfilment,status,packed,handed_over,out", [
+    ("ship", "shipped", 2, 0, 2),  # packed into cartons the carrier took
+    ("ship", "packed", 2, 0, 0),  # still in the building
+    ("ship", "picked", 0, 0, 0),
+    ("pickup", "partly_handed_over", 0, 1, 1),
+    ("pickup", "picked", 0, 0, 0),
 ])
-def test_a_return_of_another_locations_order_is_held_to_what_its_customer_got(line, pickup, qty, refusal):
-    decision = settle_return_elsewhere(line, pickup, qty, "OLIVE-OIL")
-    assert decision.refusal == refusal
+def test_what_reached_the_customer_is_shipped_or_handed_over_never_just_picked(fulfilment, status, packed, handed_over, out):
+    assert units_out(fulfilment, status, packed, handed_over) == out
+
+
+@pytest.mark.parametrize("line,sold,qty,refusal,says", [
+    (LineState(qty=2), 2, 2, None, ""),
+    (LineState(qty=2), 1, 2, "more_than_sold", "only 1 × OLIVE-OIL reached the customer, not 2"),
+    (LineState(qty=2), 0, 1, "more_than_sold", "no OLIVE-OIL of this order has reached its customer yet"),
+    (LineState(qty=2, returned=2), 2, 1, "already_returned", "2 of 2 × OLIVE-OIL came back already; 0 more can, not 1"),
+    (LineState(qty=2, returned=1), 2, 1, None, ""),
+])
+def test_a_return_of_another_locations_order_is_held_to_what_its_customer_got(line, sold, qty, refusal, says):
+    decision = settle_return_elsewhere(line, sold, qty, "OLIVE-OIL")
+    assert (decision.refusal, decision.message) == (refusal, says)
     assert decision.apply_qty == (0 if refusal else qty)
-    if refusal:
-        assert "OLIVE-OIL" in decision.message
