@@ -175,8 +175,8 @@ class ReturnSession:
         payload = {"return_id": return_id, "order_id": order_id, "lines": [
             {"line_no": c.line_no, "sku": c.sku, "qty": c.qty, "condition": c.condition.value,
              "disposition": c.disposition.value, "bin": c.bin} for c in self.chosen]}
-        elsewhere = self.order is not None and self.order.source != "device"
-        if elsewhere and self.order is not None and self.order.source == "return_code":
+        elsewhere = self.order is not None and self.order.source != "device"  # another location's order
+        if self.order is not None and self.order.source == "return_code":
             payload["return_code"] = self.order.return_code  # the hub checks it is genuine
         stock = tuple((c.bin or "", c.sku, c.qty) for c in self.chosen if c.disposition == Disposition.RESTOCK)
         refunds: dict[int, int] = {}
