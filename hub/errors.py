@@ -9,11 +9,12 @@
     ├── Forbidden           (403) a known token used outside its scope
     ├── TooLarge            (413) a request body past its route's limit
     ├── StorageFull         (503) the database's disk is full: nothing was written, retry later
+    ├── TooMany             (429) too many calls of one kind from one caller in a minute
     └── InvariantBroken     (500) a request tried to promise stock the hub does not have
 """
 
 __all__ = ["HubError", "NotFound", "Invalid", "Conflict", "Unauthorized", "Forbidden", "TooLarge", "StorageFull",
-           "InvariantBroken", "DeviceRevoked"]
+           "TooMany", "InvariantBroken", "DeviceRevoked"]
 
 
 class HubError(Exception):
@@ -74,6 +75,12 @@ class StorageFull(HubError):
 
     status = 503
     reason = "hub_storage_full"
+
+
+class TooMany(HubError):
+    """Too many calls of one kind from one caller in the last minute (a device's order look-ups)."""
+
+    status = 429
 
 
 class InvariantBroken(HubError):

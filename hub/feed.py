@@ -10,6 +10,7 @@ from typing import Any, Callable, NamedTuple
 
 from pydantic_core import to_json
 
+from hub.return_codes import return_code_for
 from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
@@ -94,6 +95,9 @@ def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]
     for line in lines.mappings():
         order_id = line.pop("order_id")
         orders[order_id]["lines"].append({**line, "substitutes_allowed": line["line_no"] in allowed.get(order_id, ())})
+    for order in orders.values():  # returns from any channel: printed on the packing slip
+        order["return_code"] = return_code_for(conn, order["id"], order["number"], order["location"],
+                                               [(l["line_no"], l["sku"], l["qty"]) for l in order["lines"]])
     for order_id, extra in order_extras(conn, list(orders)).items():
         orders[order_id].update(extra)
     return orders

@@ -40,7 +40,10 @@ __all__ = ["INCIDENT_CODES", "DOOR_CODES", "order_of", "apply_op", "prefetch", "
 INCIDENT_CODES = ("constraint_violation", "incident")
 # Reason codes of ops refused at the door (hub.api.push) before any handler ran: logged,
 # so they consume their sequence number, and replayed with the same answer unrun.
-DOOR_CODES = ("op_id_reused", "invalid_hlc")
+DOOR_CODES = ("op_id_reused", "invalid_hlc") + (
+    # returns from any channel: a return code the hub did not sign, or that does not cover the return
+    "return_code_forged", "return_code_mismatch",
+)
 
 
 def apply_op(conn: Tx, ctx: Context, op: Op) -> OpResult:

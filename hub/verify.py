@@ -83,6 +83,9 @@ NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollme
 }) | frozenset({
     # scheduled jobs: their leases and last results (what they did is logged hub commands)
     "job_runs",
+}) | frozenset({
+    # returns from any channel: the keys return codes are signed with (a credential)
+    "return_code_keys",
 })
 
 

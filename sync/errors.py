@@ -3,10 +3,11 @@
     SyncError
     ├── UnknownOpKind          the op's kind is not in the op table
     ├── UnsupportedSchema      the op was written under a schema version we don't read
-    └── MalformedPayload       the op's payload does not fit its kind
+    ├── MalformedPayload       the op's payload does not fit its kind
+    └── BadReturnCode          a scanned return code (sync.return_codes) does not read
 """
 
-__all__ = ["SyncError", "UnknownOpKind", "UnsupportedSchema", "MalformedPayload"]
+__all__ = ["SyncError", "UnknownOpKind", "UnsupportedSchema", "MalformedPayload", "BadReturnCode"]
 
 
 class SyncError(Exception):
@@ -31,3 +32,9 @@ class MalformedPayload(SyncError):
     """The op's payload is missing a field or has one of the wrong type."""
 
     code = "malformed_payload"
+
+
+class BadReturnCode(SyncError):
+    """A return code (sync.return_codes) that does not read as one."""
+
+    code = "return_code_unreadable"

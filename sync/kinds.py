@@ -224,6 +224,9 @@ class ReturnReceived(_Payload):
     return_id: Code
     order_id: Code | None = None
     lines: list[ReturnedLine] = Field(min_length=1, max_length=500)
+    # returns from any channel: the signed return code scanned for an order this device
+    # does not hold (sync.return_codes); the hub refuses the op when it is not genuine
+    return_code: Annotated[str, Field(min_length=1, max_length=1800, pattern=PRINTABLE)] | None = None
 
 
 class RefundRequested(_Payload):
@@ -232,6 +235,7 @@ class RefundRequested(_Payload):
     order_id: Code
     line_no: LineNo
     qty: Qty
+    return_id: Code | None = None  # returns from any channel: the return it pays back (refused with it)
 
 
 class RequestedLine(_Payload):

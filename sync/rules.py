@@ -30,6 +30,9 @@ __all__ = [
     "settle_claim",
     "CLAIM_TTL_MS",
     "PICKING_STATUSES",
+    # returns from any channel
+    "settle_return_elsewhere",
+    "units_out",
 ]
 
 # Order statuses in which an order is still being picked.
@@ -245,3 +248,31 @@ def unknown_sku_fact(decision: Decision, sku: str, bin_code: str, known: bool) -
                 "add the item or correct the stock.", "supervisor", {"sku": sku, "bin": bin_code})
     conflict = decision.conflict or Conflict("unknown_sku", {"sku": sku, "bin": bin_code}, "fact stands; catalogue review")
     return replace(decision, tasks=(*decision.tasks, task), conflict=conflict)
+
+
+# -- returns from any channel ------------------------------------------------------------
+
+
+def units_out(fulfilment: str, status: str, packed: int, handed_over: int) -> int:
+    """Units of a line that reached the customer: handed over (pickup), or packed into
+    the cartons of an order that went to the carrier (ship); none before that."""
+    if fulfilment == "pickup":
+        return handed_over
+    return packed if status == "shipped" else 0
+
+
+def settle_return_elsewhere(line: LineState, sold: int, qty: int, sku: str) -> Decision:
+    """A return of another location's order: the store that takes it cannot see what
+    that order's customer was given, only the hub can, so the hub holds it to that
+    like a request: units beyond `sold` (units_out), less those back already, are
+    refused (`already_returned` once some came back, else `more_than_sold`); the person
+    is told and may take them as a supervisor's return without a receipt."""
+    left = max(sold - line.returned, 0)
+    if qty <= left:
+        return Decision(apply_qty=qty)
+    if line.returned:
+        return Decision(refusal="already_returned",
+                        message=f"{line.returned} of {sold} × {sku} came back already; {left} more can, not {qty}")
+    if not sold:
+        return Decision(refusal="more_than_sold", message=f"no {sku} of this order has reached its customer yet")
+    return Decision(refusal="more_than_sold", message=f"only {sold} × {sku} reached the customer, not {qty}")

@@ -18,7 +18,9 @@ _ORDER_LABEL_COLUMNS = ("ship_to", "contact")
 # foresight and routing: the hub's SLA risk and why the order is here (hub.feed.order_extras);
 # the hub's order API shows them elsewhere, so they are not among the columns compared either
 _ORDER_FLOOR_HINTS = ("risk_level", "risk_reason", "routing_why")
-_ORDER_INSERT = _ORDER_COLUMNS + _ORDER_LABEL_COLUMNS + _ORDER_FLOOR_HINTS
+# returns from any channel: the signed return code printed on the packing slip
+_ORDER_RETURN_CODE = ("return_code",)
+_ORDER_INSERT = _ORDER_COLUMNS + _ORDER_LABEL_COLUMNS + _ORDER_FLOOR_HINTS + _ORDER_RETURN_CODE
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused",
                  "substitutes_allowed", "substitute_sku", "qty_substituted")  # substitution at pick: the last three
 

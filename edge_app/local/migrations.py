@@ -243,6 +243,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE order_lines ADD COLUMN qty_substituted INTEGER NOT NULL DEFAULT 0
         """,
     ),
+    # returns from any channel: the order's signed return code, printed on its packing slip
+    # (sync.return_codes), so a store that never saw the order can take it back offline
+    (
+        16,
+        "return_codes",
+        """
+        ALTER TABLE orders ADD COLUMN return_code TEXT
+        """,
+    ),
     # foresight: the hub's SLA risk of an order, so at-risk orders come first on the pick lists
     (
         17,

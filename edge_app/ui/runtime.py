@@ -15,6 +15,7 @@ from typing import Callable
 import httpx
 
 from edge_app.agent import SyncAgent, hub_client
+from edge_app.hub_lookups import blocking
 from edge_app.errors import NotEnrolled
 from edge_app.health import describe_health, device_health
 from edge_app.local import outbox
@@ -110,6 +111,13 @@ class FloorRuntime:
         if self._client is not None:
             await self._client.aclose()
         self.replica.close()
+
+    def return_lookup(self) -> Callable[[dict[str, str]], dict] | None:
+        """Returns from any channel: a blocking hub look-up for a screen's worker thread
+        (edge_app.hub_lookups), or None while this device does not sync."""
+        if self._client is None or self._task is None:
+            return None
+        return blocking(self._task.get_loop(), self._client)
 
     def recorded(self) -> None:
         """A person's action was just saved: show the new outbox depth, sync soon."""

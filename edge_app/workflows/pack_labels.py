@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.labels import FOUR_BY_SIX, Address, Box, Label, TextLine, shipping_label
+import segno
+
+from devices.labels import FOUR_BY_SIX, Address, Box, Label, QRCode, TextLine, shipping_label
 from devices.render import to_pdf, to_png
 from devices.zpl import to_zpl
 from edge_app.local.replica import Replica
@@ -78,7 +80,30 @@ def packing_slip_png(replica: Replica, order: PackOrder, carton: dict[str, Any])
         TextLine(40, 205, 26, f"{CARTON_TYPES[carton['carton_type']].name}, {carton['weight_g'] / 1000:.2f} kg"[:46]),
         Box(20, 250, 772, 3),
     ]
-    for i, line in enumerate(carton["contents"][:24]):
+    row = replica.query_one("SELECT return_code FROM orders WHERE id = ?", (order.id,))
+    return_code = row["return_code"] if row else None
+    shown = 24 if not return_code else 17
+    for i, line in enumerate(carton["contents"][:shown]):
         fields.append(TextLine(40, 275 + i * 38, 28, f"{line['qty']:>3} x {names.get(line['sku'], line['sku'])}"[:46]))
+    if len(carton["contents"]) > shown:
+        fields.append(TextLine(40, 275 + shown * 38, 24, f"... and {len(carton['contents']) - shown} more lines"))
+    if return_code:
+        fields += _return_fields(return_code)
     fields.append(TextLine(40, 1160, 22, f"SSCC {carton['carton_id']}"))
     return to_png(Label(*FOUR_BY_SIX, tuple(fields)))
+
+
+_QR_SPACE = 250  # dots, square, beside the returns words; a module under 2 dots does not scan
+
+
+def _return_fields(return_code: str) -> list[Any]:
+    """Returns from any channel: the order's signed return code (sync.return_codes) as a
+    QR code, so any store can take the return, even offline; a code too long for the
+    space leaves the words only (the store looks the order up online)."""
+    side = int(segno.make_qr(return_code, error="m").symbol_size(border=4)[0])
+    module = min(4, _QR_SPACE // side)
+    fields: list[Any] = [Box(20, 955, 772, 3), TextLine(40, 985, 30, "RETURNS"), TextLine(40, 1030, 22, "Bring this slip to any"),
+                         TextLine(40, 1060, 22, "of our stores: they scan"), TextLine(40, 1090, 22, "the code to take it back.")]
+    if module >= 2:
+        fields.append(QRCode(790 - side * module, 962, return_code, module=module))
+    return fields

@@ -19,7 +19,9 @@ from edge_app.local.floor_effects import FloorEffect, record
 from edge_app.local.replica import Replica
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.scans import bin_for_scan, item_for_scan, read_scan, role_of
+from sync.errors import BadReturnCode
 from sync.kinds import Condition, Disposition
+from sync.return_codes import is_return_code, read_return_code
 
 __all__ = ["ReturnLine", "ReturnOrder", "Chosen", "find_order", "search_orders", "get_order", "ReturnSession"]
 
@@ -45,6 +47,13 @@ class ReturnOrder:
     number: str
     customer_name: str
     lines: tuple[ReturnLine, ...] = field(default_factory=tuple)
+    # returns from any channel (edge_app.workflows.returns_elsewhere): where the order came
+    # from when this device does not hold it: "hub" (looked up online) or "return_code"
+    # (read from the receipt's signed code, offline; the code travels with the op)
+    source: str = "device"
+    shipped_by: str | None = None
+    fulfilment: str = ""
+    return_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ def find_order(replica: Replica, raw: str) -> ReturnOrder:
     if not text:
         raise Refused("Nothing was scanned. Scan the barcode on the receipt, or search by number or name.")
     meaning = read_scan(text)
-    number = meaning.order_number if isinstance(meaning, (OrderNumber, PickupCode)) else text
+    number = meaning.order_number if isinstance(meaning, (OrderNumber, PickupCode)) else _number_of_code(text)
     row = replica.query_one("SELECT id, status FROM orders WHERE number = ? COLLATE NOCASE", (number,))
     if row is None:
         found = search_orders(replica, text)
@@ -162,9 +171,13 @@ class ReturnSession:
         if not self.chosen:
             return Feedback(False, "Choose at least one unit that comes back.", "choose")
         order_id = self.order.id if self.order else None
-        payload = {"return_id": str(uuid.uuid4()), "order_id": order_id, "lines": [
+        return_id = str(uuid.uuid4())
+        payload = {"return_id": return_id, "order_id": order_id, "lines": [
             {"line_no": c.line_no, "sku": c.sku, "qty": c.qty, "condition": c.condition.value,
              "disposition": c.disposition.value, "bin": c.bin} for c in self.chosen]}
+        elsewhere = self.order is not None and self.order.source != "device"  # another location's order
+        if self.order is not None and self.order.source == "return_code":
+            payload["return_code"] = self.order.return_code  # the hub checks it is genuine
         stock = tuple((c.bin or "", c.sku, c.qty) for c in self.chosen if c.disposition == Disposition.RESTOCK)
         refunds: dict[int, int] = {}
         for c in self.chosen:
@@ -174,8 +187,10 @@ class ReturnSession:
             record(conn, "return.received", payload, self.actor, outbox.PendingEffect(stock=stock),
                    tuple(FloorEffect(order_id, n, returned=q) for n, q in refunds.items()))
             for line_no, qty in sorted(refunds.items()):
-                record(conn, "refund.requested", {"order_id": order_id, "line_no": line_no, "qty": qty}, self.actor,
-                       floor=(FloorEffect(order_id, line_no, refunded=qty),))
+                refund = {"order_id": order_id, "line_no": line_no, "qty": qty}
+                if elsewhere:  # refused with the return, should the hub refuse that
+                    refund["return_id"] = return_id
+                record(conn, "refund.requested", refund, self.actor, floor=(FloorEffect(order_id, line_no, refunded=qty),))
         units = sum(c.qty for c in self.chosen)
         self.chosen = []
         after = "Refund requested." if order_id else "No receipt: no refund request was sent; the supervisor settles it."
@@ -195,6 +210,16 @@ class ReturnSession:
         if not bin_raw.strip():
             raise Refused("Scan the label of the bin the units go back to.")
         return bin_for_scan(self.replica, bin_raw)
+
+
+def _number_of_code(text: str) -> str:
+    """The order number a return code names (sync.return_codes), else the text itself."""
+    if not is_return_code(text):
+        return text
+    try:
+        return read_return_code(text).number
+    except BadReturnCode:
+        return text
 
 
 def _words(c: Chosen) -> str:

@@ -25,6 +25,7 @@ from hub.api.request_log import RequestLog
 from hub.api.routing import routing_routes
 from hub.api.anomalies import anomaly_routes  # anomalies
 from hub.api.carriers import carrier_routes  # carriers
+from hub.api.returns import returns_routes  # returns from any channel
 from hub.api.reads import (
     conflict_rows,
     get_order,
@@ -82,6 +83,7 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.router.routes.extend(routing_routes())  # routing
     app.router.routes.extend(anomaly_routes())  # anomalies (hub.api.anomalies)
     app.router.routes.extend(carrier_routes())  # carriers
+    app.router.routes.extend(returns_routes())  # returns from any channel: a counter device's look-up
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # before the push lane reads a body
     app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request

@@ -46,9 +46,11 @@ from hub.credentials import Device
 from hub.errors import StorageFull
 from hub.log import INCIDENT_CODES, apply_op, observe_hlc, prefetch, record_device_seqs, write_log
 from hub.outcome import Context
+from hub.return_codes import return_code_refusal
 from hub.store.group_commit import WriterClosed
 from hub.store.db import Database
 from hub.store.tx import LOG, Tx
+from sync.authority import device_may
 from sync.hlc import is_hlc
 from sync.models import Op, OpResult, OpStatus
 from sync.op_identity import op_hash
@@ -288,6 +290,11 @@ class _Group:
         if not is_hlc(op.hlc):
             return op, _rejected(op, "invalid_hlc", f"hlc {op.hlc[:40]!r} is not a hybrid logical clock value "
                                                     "(wall ms:counter:node, 15 and 6 digits)")
+        # returns from any channel: the signature is checked here, with keys outside the fold
+        # (only for a sender that may send returns at all: the others hear so from the handler's authority check)
+        if op.kind == "return.received" and device_may(op.kind, self.device.role) \
+                and (forged := return_code_refusal(self.conn, op.payload)) is not None:
+            return op, _rejected(op, *forged)
         return None
 
     def _resend(self, op: Op, logged_id: str, first: OpResult | str, logged_hash: str | None) -> Answer:

@@ -161,6 +161,9 @@ def order_extras(conn: Tx, order_id: str) -> dict[str, list[dict[str, Any]]]:
             "SELECT carton_id, carton_type, weight_g, contents, status FROM cartons WHERE order_id = :o", o).mappings()],
         "tasks": [dict(r) for r in conn.execute(
             "SELECT id, kind, sentence, status, for_role FROM tasks WHERE order_id = :o ORDER BY id", o).mappings()],
+        # returns from any channel: where each return was taken, the sending location or another store
+        "returns": [{**r, "lines": json.loads(r["lines"])} for r in conn.execute(
+            "SELECT id, location, lines FROM returns WHERE order_id = :o ORDER BY id", o).mappings()],
     }
 
 
@@ -171,6 +174,9 @@ def _movements_of(conn: Tx, order_id: str) -> list[dict[str, Any]]:
                         "WHERE l.order_id = :o UNION SELECT location, sku FROM reservations WHERE order_id = :o",
                         {"o": order_id}).all()
     locations, skus = sorted({k[0] for k in keys if k[0]}), sorted({k[1] for k in keys})
+    # returns from any channel: a store that took units back moved them into its own bins
+    elsewhere = conn.execute("SELECT DISTINCT location FROM returns WHERE order_id = :o", {"o": order_id}).all()
+    locations = sorted(set(locations) | {r[0] for r in elsewhere})
     if not locations or not skus:
         return []
     return [dict(r) for r in conn.execute(

@@ -23,6 +23,7 @@ from typing import Any
 
 from hub.domain.stock import Movement
 from hub.feed import order_extras, publish_known_orders, publish_known_stock, substitutable_lines
+from hub.return_codes import return_code_for
 from hub.store.tx import Tx
 
 __all__ = ["HeldLine", "HeldOrder", "held_order", "hold_orders", "stage_movement", "status_after_picking"]
@@ -54,6 +55,7 @@ class HeldOrder:
     row: dict[str, Any]  # the whole orders row as loaded, for the change feed
     lines: dict[int, HeldLine] = field(default_factory=dict)
     changed: bool = False
+    return_code: str | None = None  # returns from any channel: the feed's order carries it
 
     def settle_status(self) -> None:
         """picking while lines are open; then picked, or short if any unit was short."""
@@ -69,6 +71,7 @@ class HeldOrder:
              "qty_picked": line.picked, "qty_short": line.short, "short_reason": line.short_reason}
             for _n, line in sorted(self.lines.items())
         ]
+        order["return_code"] = self.return_code
         return order
 
 
@@ -134,6 +137,9 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
         orders[r["order_id"]].lines[r["line_no"]] = HeldLine(
             r["sku"], r["qty"], r["qty_picked"], r["qty_short"], r["qty_handed_over"], r["qty_returned"],
             r["qty_refunded"], r["short_reason"], reserved, r)
+    for order in orders.values():  # as hub.feed.order_snapshots signs it
+        order.return_code = return_code_for(conn, order.id, order.row["number"], order.location,
+                                            [(n, line.sku, line.qty) for n, line in sorted(order.lines.items())])
     return orders
 
 

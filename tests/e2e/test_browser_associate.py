@@ -16,7 +16,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from edge_app.local.replica import Replica
+from edge_app.workflows.packing import PackSession
+from edge_app.workflows.packing import find_order as find_pack_order
 from edge_app.workflows.picking import PickSession
+from edge_app.workflows.signin import sign_in_pin
 from hub.seed import DEMO_ITEMS, DEMO_LOCATION, ean13
 from tests.e2e.browser import (
     backroom,
@@ -258,3 +261,71 @@ def terminal_layout(page, screens: Path) -> None:
     scan(page, "ORD:W-1002", "Order W-1002 for Ben Okafor")
     wait_for_text(page, "1 sold · 1 returned before · 0 can come back")
     screenshot(page, screens, "return-wide.png")
+
+
+# -- returns from any channel ---------------------------------------------------------------
+class ElsewhereStack(CounterStack):
+    """The counter's app at another store (ST-2): DEMO-1's picker ships W-1002 from there."""
+
+    def start(self) -> None:
+        backroom("hub", "seed", "--demo", "--db", self.db)
+        backroom("hub", "location", "add", "ST-2", "--db", self.db, "--name", "Second store", "--kind", "store")
+        backroom("hub", "bin", "add", "--db", self.db, "--location", "ST-2", "--code", "S2-01", "--seq", "1")
+        backroom("hub", "operator", "add", "--db", self.db, "--location", "ST-2", "--id", "A2", "--name", "Alex",
+                 "--role", "associate", "--pin", "2468")
+        self.admin_token = backroom("hub", "token", "--db", self.db, "--role", "admin").strip().splitlines()[-1]
+        self.hub = start_process("hub", "serve", "--db", self.db, "--port", str(self.hub_port), log=self.tmp / "hub.log")
+        wait_http(f"{self.hub_url}/healthz", self.hub)
+        for name, location, role in (("counter", "ST-2", "associate"), ("picker", DEMO_LOCATION, "packer")):
+            code = backroom("hub", "enroll", "--db", self.db, "--location", location, "--role", role).strip().splitlines()[-1]
+            backroom("edge", "enroll", "--hub", self.hub_url, "--code", code, "--data-dir", str(self.tmp / name))
+        self.pick(["W-1002"])
+        self.ship("W-1002")
+        backroom("edge", "sync", "--data-dir", str(self.tmp / "counter"))
+        self.app = start_process("edge", "serve", "--data-dir", str(self.tmp / "counter"), "--port", str(self.app_port),
+                                 "--sync-interval", "1", log=self.tmp / "app.log")
+        wait_http(self.app_url, self.app)
+
+
+    def ship(self, number: str) -> None:
+        """DEMO-1's packing station packs the picked order and hands it to the carrier."""
+        folder = str(self.tmp / "picker")
+        replica = Replica(folder)
+        try:
+            pack = PackSession(replica, find_pack_order(replica, number), sign_in_pin(replica, "K1", "2222").operator_id)
+            for line in pack.lines():
+                for _ in range(line.to_pack):
+                    assert pack.scan(BARCODE[line.sku]).ok
+            pack.choose_carton("M")
+            assert pack.close_carton(weight_g=1500).ok and pack.hand_to_carrier("DHL").ok
+        finally:
+            replica.close()
+        backroom("edge", "sync", "--data-dir", folder)
+
+
+@pytest.fixture
+def elsewhere(request, tmp_path):
+    yield from serve_stack(request, ElsewhereStack(tmp_path))
+
+
+def test_a_store_takes_back_an_order_another_location_shipped_and_refuses_a_forged_receipt(elsewhere, browser, screens):
+    page = open_flet_page(browser, elsewhere.app_url)
+    sign_in_with_badge(page, "A2")
+    click(page, "Returns")
+    scan(page, "ORD:W-1002", "Order W-1002 was shipped by DEMO-1; the return is recorded here at ST-2")
+    wait_for_text(page, "1 sold · 0 returned before · 1 can come back")
+    screenshot(page, screens, "return-elsewhere.png")
+    page.get_by_role("button", name="Return").first.click()
+    wait_for_text(page, "Return Olive oil 750 ml (up to 1)")
+    type_into(page, "Restock bin", "BIN:S2-01", enter=False)
+    click(page, "Add to return")
+    wait_for_text(page, "1 × Olive oil 750 ml: new, restock to S2-01")
+    click(page, "Record return")
+    wait_for_text(page, "Return of 1 unit recorded. Refund requested.")
+    oil = lambda: next(line for line in elsewhere.order("W-1002")["lines"] if line["sku"] == "OLIVE-OIL")  # noqa: E731
+    wait_until(lambda: oil()["qty_refunded"] == 1, 30, "the hub to refund the original order")
+    assert oil()["qty_returned"] == 1
+    click(page, "Next return")
+    forged = elsewhere.order("W-1002")["return_code"].replace("*1,", "*3,")  # three bottles on a one-bottle receipt
+    scan(page, forged, "This receipt's return code was not made by us: it is forged or altered.")
+    screenshot(page, screens, "return-forged.png")

@@ -258,3 +258,21 @@ async def test_privileged_acts_need_a_proof_from_a_supervisor_signed_in_on_that_
     assert json.loads(scalar(hub, "SELECT result FROM op_log WHERE op_id = :o", o=signed.op_id))["status"] == "applied"
     verdict = replay(hub.db)
     assert verdict.same, verdict.different_answers
+
+
+# returns from any channel: a return code is checked only for a sender that may send returns
+async def test_a_picker_pushing_a_return_with_a_forged_code_hears_its_role_first_and_a_counter_the_forgery(hub, tmp_path):
+    picker = await hub.device(tmp_path / "picker", role="picker")
+    counter = await hub.device(tmp_path / "counter", role="associate")
+    await counter.sync()
+    row = counter.replica.query_one("SELECT id, return_code FROM orders WHERE number = 'W-1002'")
+    forged = row["return_code"][:-2] + ("00" if not row["return_code"].endswith("00") else "11")
+    back = {"return_id": "R-F", "order_id": row["id"], "return_code": forged,
+            "lines": [{"line_no": 1, "sku": "OLIVE-OIL", "qty": 1, "condition": "new", "disposition": "quarantine"}]}
+    refused, = await push(hub, picker, [op(picker, "return.received", back, 1)])
+    assert refused["reason_code"] == "role_not_allowed"
+    refused, = await push(hub, counter, [op(counter, "return.received", back, 1)])
+    assert refused["reason_code"] == "return_code_forged"
+    assert scalar(hub, "SELECT COUNT(*) FROM returns") == 0
+    verdict = replay(hub.db)
+    assert verdict.same, verdict.different_answers

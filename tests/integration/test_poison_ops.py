@@ -244,3 +244,27 @@ def test_a_poisoned_substitution_is_refused_with_a_reason_and_the_queue_moves_on
                                                        "substitutes_not_allowed", "substitutes_not_allowed"]
     assert results[5]["status"] == "applied"
     assert replay(hub.db).same
+
+
+# returns from any channel: whatever a return code field holds, the op is answered and the queue moves on
+def test_a_poisoned_return_code_is_refused_with_a_reason_and_the_queue_moves_on(hub, api):
+    order = a_pickup_order(api, hub)
+    code = order["return_code"]
+    associate = Pusher(hub, api, "associate")
+    back = {"return_id": "R-1", "order_id": order["id"], "return_code": code,
+            "lines": [{"line_no": 1, "sku": "MILK-1L", "qty": 1, "condition": "new", "disposition": "quarantine"}]}
+    results = associate.push(
+        ("return.received", {**back, "return_code": 12345}),
+        ("return.received", {**back, "return_code": "RET1:\x00"}),
+        ("return.received", {**back, "return_code": "RET1:" + "z" * 5000}),
+        ("return.received", {**back, "return_code": code[:-1] + ("0" if code[-1] != "0" else "1")}),
+        ("return.received", {**back, "lines": 5}),
+        ("return.received", {**back, "lines": [{**back["lines"][0], "line_no": 999}]}),
+        ("return.received", {**back, "order_id": "another-order"}),
+        GOOD_COUNT,
+    )
+    assert [r["reason_code"] for r in results[:7]] == [
+        "malformed_payload", "return_code_forged", "return_code_forged", "return_code_forged",
+        "return_code_mismatch", "return_code_mismatch", "return_code_mismatch"]
+    assert results[7]["status"] == "applied"
+    assert replay(hub.db).same

@@ -13,7 +13,8 @@ from edge_app.errors import Refused
 from edge_app.ui import theme
 from edge_app.ui.screen import Screen, Who, number_field, read_int
 from edge_app.workflows.feedback import Feedback
-from edge_app.workflows.returns import Chosen, ReturnOrder, ReturnSession, find_order, get_order, search_orders
+from edge_app.workflows.returns import Chosen, ReturnLine, ReturnOrder, ReturnSession, get_order, search_orders
+from edge_app.workflows.returns_elsewhere import find_any_order, where_words, with_returned
 from edge_app.workflows.scans import item_for_scan
 from sync.kinds import Condition, Disposition
 
@@ -69,7 +70,7 @@ class ReturnView(Screen):
             self.card.show("STEP 1 · CHOOSE WHAT COMES BACK", "Tap Return on a line (or scan the item), grade it, then Record return.")
         controls: list[ft.Control] = []
         if order is not None:
-            controls.append(theme.text(f"Order {order.number} · {order.customer_name}", size=20, weight=ft.FontWeight.BOLD))
+            controls.append(theme.text(_heading(order), size=20, weight=ft.FontWeight.BOLD))
             controls += [self._line_card(line) for line in order.lines]
         if s.chosen:
             controls.append(theme.text("Coming back", size=20, weight=ft.FontWeight.BOLD))
@@ -86,7 +87,7 @@ class ReturnView(Screen):
 
         return theme.card(ft.Row([
             ft.Column([theme.text(line.name, size=19, weight=ft.FontWeight.W_600),
-                       theme.text(f"{line.sold} sold · {line.returned} returned before · {left} can come back", size=15, color=theme.MUTED)],
+                       theme.text(_line_words(self.session.order, line, left), size=15, color=theme.MUTED)],
                       spacing=2, expand=True),
             theme.big_button("Return", open_dialog, kind="tonal", disabled=left <= 0, tooltip=f"Return {line.name}"),
         ], vertical_alignment=ft.CrossAxisAlignment.CENTER))
@@ -128,8 +129,8 @@ class ReturnView(Screen):
     def on_code(self, code: str) -> Feedback | None:
         if self.session is not None and not self.done:
             return self._item_scanned(code)
-        try:
-            return self._open(find_order(self.replica, code))
+        try:  # returns from any channel: not on this device → the hub, or the receipt's return code
+            return self._open(find_any_order(self.replica, code, self._ask()))
         except Refused as exc:
             self.session, self.results = None, search_orders(self.replica, code.strip())
             return Feedback(False, str(exc) + (" Or tap one of the orders below." if self.results else ""), "find")
@@ -157,7 +158,12 @@ class ReturnView(Screen):
 
     def _open(self, order: ReturnOrder) -> Feedback:
         self.session, self.results, self.done = ReturnSession(self.replica, self.who.actor, order, self.who.role), [], False
-        return Feedback(True, f"Order {order.number} for {order.customer_name}. Choose what comes back.", "choose")
+        return Feedback(True, where_words(self.replica, order), "choose")
+
+    def _ask(self):
+        """The hub look-up while this device syncs (its runtime's), else None: offline."""
+        lookup = getattr(self.who.runtime, "return_lookup", None)
+        return lookup() if lookup is not None else None
 
     async def _on_no_receipt(self, _e: ft.Event) -> None:
         def start() -> Feedback:
@@ -171,10 +177,13 @@ class ReturnView(Screen):
 
     async def _on_submit(self, _e: ft.Event) -> None:
         def submit() -> Feedback:
+            chosen, order = list(self.session.chosen), self.session.order
             feedback = self.session.submit()
             self.done = feedback.ok
-            if feedback.ok and self.session.order is not None:  # show the new returned counts
-                self.session.order = get_order(self.replica, self.session.order.id) or self.session.order
+            if feedback.ok and order is not None and order.source == "device":  # show the new returned counts
+                self.session.order = get_order(self.replica, order.id) or order
+            elif feedback.ok and order is not None:  # another location's: the replica holds no order to re-read
+                self.session.order = with_returned(order, chosen)
             return feedback
         await self.act(submit)
 
@@ -184,3 +193,16 @@ class ReturnView(Screen):
         self.render()
         await self.update()
 
+
+
+def _heading(order: ReturnOrder) -> str:
+    if order.source == "device":
+        return f"Order {order.number} · {order.customer_name}"
+    verb = "handed over" if order.fulfilment == "pickup" else "shipped"
+    return f"Order {order.number} · {verb} by {order.shipped_by or 'another location'}"
+
+
+def _line_words(order: ReturnOrder | None, line: ReturnLine, left: int) -> str:
+    if order is not None and order.source == "return_code":  # offline: the receipt says what was ordered
+        return f"{line.sold} on the receipt · {line.returned} returned here before · up to {left} can come back"
+    return f"{line.sold} sold · {line.returned} returned before · {left} can come back"
