@@ -64,6 +64,8 @@ DOMAIN_TABLES["transfers"] = ("transfer_id", "from_location", "to_location", "li
 DOMAIN_TABLES["items"] += ("category", "size_qty", "size_unit", "price_cents")
 DOMAIN_TABLES["order_lines"] += ("substitute_sku", "qty_substituted")
 DOMAIN_TABLES["substitute_rules"] = ("sku", "substitutes", "by_rule", "price_band_pct")
+# fulfilment analytics: when each order reached each stage (from the op's HLC)
+DOMAIN_TABLES["order_stages"] = ("order_id", "stage", "location", "at", "hlc")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

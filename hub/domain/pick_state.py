@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain.stages import stamp_many
 from hub.domain.stock import Movement
 from hub.feed import publish_known_orders, publish_known_stock, substitutable_lines
 from hub.store.tx import Tx
@@ -54,6 +55,7 @@ class HeldOrder:
     row: dict[str, Any]  # the whole orders row as loaded, for the change feed
     lines: dict[int, HeldLine] = field(default_factory=dict)
     changed: bool = False
+    moved_hlc: str | None = None  # the last pick that counted: when picking closed, if it did
 
     def settle_status(self) -> None:
         """picking while lines are open; then picked, or short if any unit was short."""
@@ -163,6 +165,8 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
         "UPDATE orders SET status = ?, tote = ? WHERE id = ?",
         [(o.status, o.tote, o.id) for o in orders if o.changed],
     )
+    stamp_many(conn, [(o.id, o.status, o.location, o.moved_hlc) for o in orders
+                      if o.changed and o.status != o.row["status"]])
 
 
 def _write_movements(conn: Tx, movements: list[Movement]) -> None:
