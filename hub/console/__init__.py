@@ -14,6 +14,7 @@ from hub.console import (
     events_pages,
     exception_pages,
     import_pages,
+    insight_pages,
     order_pages,
     session_pages,
     setup_pages,
@@ -26,6 +27,7 @@ __all__ = ["install_console", "is_console"]
 
 ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
+ROUTERS += (insight_pages.router,)  # inventory risk and fulfilment analytics
 
 
 def is_console(request: Request) -> bool:

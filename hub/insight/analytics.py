@@ -30,9 +30,9 @@ __all__ = ["MAX_DAYS", "COLUMNS", "OrderTimes", "PickHour", "Refusals", "analyse
 
 MAX_DAYS = 92  # a quarter: the reads stay a bounded range
 FINISHED = ("shipped", "handed_over")
-COLUMNS = ("location", "day", "orders_finished", "on_time_rate", "cycle_min", "to_pick_min", "to_pack_min",
+COLUMNS = ("location", "day", "orders_finished", "orders_on_time", "on_time_rate", "cycle_min", "to_pick_min", "to_pack_min",
            "to_handover_min", "units_picked", "pick_lines", "picking_hours", "units_per_hour", "orders_picked",
-           "short_rate", "refusals")
+           "units_ordered", "units_short", "short_rate", "refusals")
 
 
 @dataclass(frozen=True)
@@ -133,12 +133,12 @@ def _row(location: str, day: date, d: _Day) -> dict[str, Any]:
     def rate(part: int, whole: int, digits: int = 3) -> float | None:
         return round(part / whole, digits) if whole else None
 
-    return {"location": location, "day": day.isoformat(), "orders_finished": d.finished,
+    return {"location": location, "day": day.isoformat(), "orders_finished": d.finished, "orders_on_time": d.on_time,
             "on_time_rate": rate(d.on_time, d.finished), "cycle_min": mid(d.cycle), "to_pick_min": mid(d.to_pick),
             "to_pack_min": mid(d.to_pack), "to_handover_min": mid(d.to_handover), "units_picked": d.units_picked,
             "pick_lines": d.pick_lines, "picking_hours": d.picking_hours,
             "units_per_hour": rate(d.units_picked, d.picking_hours, 1), "orders_picked": d.orders_picked,
-            "short_rate": rate(d.units_short, d.units_ordered), "refusals": d.refusals}
+            "units_ordered": d.units_ordered, "units_short": d.units_short, "short_rate": rate(d.units_short, d.units_ordered), "refusals": d.refusals}
 
 
 # -- reading the hub --------------------------------------------------------------------

@@ -47,6 +47,7 @@ class Holding:
     reserved: int  # reservations and outstanding handheld allotments
     safety: int
     picked: int  # units picked in the window
+    incoming: int = 0  # in transit to here
 
     @property
     def available(self) -> int:
@@ -66,12 +67,14 @@ class Cover:
     out_by: date | None
     level: str
     reason: str
+    incoming: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"location": self.location, "sku": self.sku, "on_hand": self.on_hand, "reserved": self.reserved,
                 "safety_stock": self.safety, "available": self.available, "per_day": round(self.per_day, 2),
                 "days_of_cover": None if self.days is None else round(self.days, 1),
-                "out_by": self.out_by.isoformat() if self.out_by else None, "level": self.level, "reason": self.reason}
+                "out_by": self.out_by.isoformat() if self.out_by else None, "level": self.level, "reason": self.reason,
+                "in_transit": self.incoming}
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,9 @@ def cover_of(h: Holding, today: date, window_days: int = WINDOW_DAYS) -> Cover:
     days = days_of_cover(h.available, per_day)
     out_by = stock_out_date(today, h.available, per_day)
     level = level_of(days, h.available)
+    words = _words(h, per_day, days, out_by, level) + (f"; {h.incoming} in transit" if h.incoming else "")
     return Cover(h.location, h.sku, h.on_hand, h.reserved, h.safety, h.available, per_day, days, out_by, level,
-                 _words(h, per_day, days, out_by, level))
+                 words, h.incoming)
 
 
 def _words(h: Holding, per_day: float, days: float | None, out_by: date | None, level: str) -> str:
@@ -146,7 +150,7 @@ def _target(per_day: float) -> int:
 def suggest(covers: Iterable[Cover]) -> list[Suggestion]:
     """Transfers that bring at-risk (location, SKU) up to TARGET_DAYS of cover from
     locations holding more than SURPLUS_DAYS (or stock nobody picks), each donor keeping
-    TARGET_DAYS of its own. Neediest receiver first, the donor with most to give first."""
+    TARGET_DAYS of its own; units in transit to a receiver count as there. Neediest receiver first, the donor with most to give first."""
     by_sku: dict[str, list[Cover]] = {}
     for c in covers:
         by_sku.setdefault(c.sku, []).append(c)
@@ -154,7 +158,7 @@ def suggest(covers: Iterable[Cover]) -> list[Suggestion]:
     for sku, same in sorted(by_sku.items()):
         spare = {c.location: c.available - _target(c.per_day) for c in same if c.level == "surplus"}
         for need in sorted((c for c in same if c.level in AT_RISK), key=lambda c: (c.days or 0.0, c.location)):
-            wanted = _target(need.per_day) - max(need.available, 0)
+            wanted = _target(need.per_day) - max(need.available, 0) - need.incoming
             for donor in sorted(spare, key=lambda loc: (-spare[loc], loc)):
                 if wanted <= 0:
                     break
@@ -187,7 +191,17 @@ _COMMITTED = (
 )
 
 
-def _demanded(conn: Tx, since: str, scope: list[str] | None, sku: str | None) -> list[Holding]:
+def _in_transit(conn: Tx) -> dict[tuple[str, str], int]:
+    """Units on their way to each (location, SKU): transfers shipped and not yet received."""
+    incoming: dict[tuple[str, str], int] = {}
+    for to, lines in conn.execute("SELECT to_location, lines FROM transfers WHERE status = 'in_transit'").tuples():
+        for line in json.loads(lines):
+            incoming[(to, line["sku"])] = incoming.get((to, line["sku"]), 0) + int(line["qty"])
+    return incoming
+
+
+def _demanded(conn: Tx, since: str, scope: list[str] | None, sku: str | None,
+              incoming: dict[tuple[str, str], int]) -> list[Holding]:
     """Each (location, SKU) picked from since `since`, with what it holds (index look-ups per pair)."""
     where = " AND location IN :scope" if scope is not None else ""
     where += " AND sku = :sku" if sku else ""
@@ -195,7 +209,7 @@ def _demanded(conn: Tx, since: str, scope: list[str] | None, sku: str | None) ->
         f"SELECT d.location, d.sku, {_COMMITTED}, d.picked FROM (SELECT location, sku, -SUM(qty) AS picked "
         f"FROM movements WHERE reason = 'pick' AND hlc >= :since{where} GROUP BY location, sku) d",
         {"since": since, "scope": scope or [], "sku": sku}).tuples()
-    return [Holding(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+    return [Holding(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), incoming.get((r[0], r[1]), 0)) for r in rows]
 
 
 def _donors(conn: Tx, skus: list[str], have: set[tuple[str, str]]) -> list[Holding]:
@@ -214,13 +228,14 @@ def inventory_risk(conn: Tx, access: Access, now: datetime, sku: str | None = No
     transfers that would help (only between locations it sees)."""
     scope = access.scope()
     today = now.date()
-    demanded = _demanded(conn, since_hlc(now), sorted(scope) if scope is not None else None, sku)
+    incoming = _in_transit(conn)
+    demanded = _demanded(conn, since_hlc(now), sorted(scope) if scope is not None else None, sku, incoming)
     covers = [cover_of(h, today) for h in demanded]
     at_risk = sorted({c.sku for c in covers if c.level in AT_RISK})
     pool = covers
     if at_risk:
         if scope is not None:  # receivers and donors beyond the caller's locations share the same stock
-            pool = [cover_of(h, today) for h in _demanded(conn, since_hlc(now), None, sku)]
+            pool = [cover_of(h, today) for h in _demanded(conn, since_hlc(now), None, sku, incoming)]
         known = {(c.location, c.sku) for c in pool}
         pool = pool + [cover_of(h, today) for h in _donors(conn, at_risk, known)]
     suggestions = [s for s in suggest(pool) if access.sees(s.from_location) and access.sees(s.to_location)]

@@ -58,7 +58,7 @@ def test_csv_has_the_columns_and_empty_cells_for_no_figure():
     text = analytics_csv(analyse([], [PickHour("ST-1", T0, 6, 3)], [], DAY, DAY))
     header, line = text.splitlines()
     assert header.split(",") == list(COLUMNS)
-    assert line.startswith("ST-1,2026-12-04,0,,,,,,6,3,1,6.0,0,,0")
+    assert line == "ST-1,2026-12-04,0,0,,,,,,6,3,1,6.0,0,0,0,,0"
 
 
 def test_date_range_defaults_to_two_weeks_and_refuses_backwards_or_too_long():

@@ -86,3 +86,10 @@ def test_pages_list_the_worst_first_and_the_cursor_continues_without_repeats():
     third, end = covers_page(covers, after=cursor2, limit=4)
     assert [c.location for c in first + second + third] == [c.location for c in covers] and end is None
     assert covers_page(covers, level="out")[0] == [covers[0]]
+
+
+def test_units_in_transit_to_a_receiver_count_against_its_need():
+    needy = cover_of(Holding("ST-1", "OATS-500", 6, 0, 0, 28, incoming=20), TODAY)  # wants 22, 20 on the way
+    donor = cover_of(Holding("WH-1", "OATS-500", 100, 0, 0, 14), TODAY)
+    assert needy.level == "low" and needy.reason.endswith("; 20 in transit")
+    assert [(s.qty) for s in suggest([needy, donor])] == [2]

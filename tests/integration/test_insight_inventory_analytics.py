@@ -1,0 +1,117 @@
+"""Inventory risk and fulfilment analytics through the real hub (both backends): an order
+picked and handed over on a device gives stage times and a day's figures (JSON, CSV, the
+console's charts); a location emptied of what it sells is at risk and a suggested transfer
+from the dark store ships in one call, logged, and the log replays; a store manager sees
+only its locations."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from edge_app.workflows.pickups import PickupSession, find_pickup
+from hub.log import run_hub_command
+from hub.seed import DARK_STORE, DEMO_LOCATION
+from tests.integration.test_console import signed_in
+from tests.integration.test_floor_pickups_returns import assert_replays, picked_pickup, rows
+
+pytestmark = pytest.mark.anyio
+
+TODAY = datetime.now(timezone.utc).date().isoformat()
+
+
+async def handed_over(hub, tmp_path) -> dict:
+    """W-1001 (2 MILK-1L, 1 COFFEE-250, 3 CHOC-DARK) picked and handed over on a device."""
+    device, order = await picked_pickup(hub, tmp_path)
+    found, verified = find_pickup(device.replica, f"PICKUP:W-1001:{order['pickup_code']}")
+    assert verified and PickupSession(device.replica, found.id, "alex", code_verified=True).hand_over().ok
+    assert (await device.sync()).rejected == []
+    return order
+
+
+def empty_choc_at_the_store(hub) -> None:
+    """What is left of CHOC-DARK at the store goes (a logged adjustment): nothing to promise."""
+    with hub.db.write() as conn:
+        for r in conn.execute("SELECT bin, on_hand FROM stock WHERE location = :l AND sku = 'CHOC-DARK' AND on_hand > 0",
+                              {"l": DEMO_LOCATION}).tuples():
+            run_hub_command(conn, "stock.adjusted", {"location": DEMO_LOCATION, "bin": r[0], "sku": "CHOC-DARK",
+                                                     "qty": -int(r[1]), "reason": "damaged"})
+
+
+async def test_stage_times_are_stamped_and_a_days_figures_come_as_json_and_csv(hub, tmp_path):
+    order = await handed_over(hub, tmp_path)
+    stages = {r["stage"] for r in rows(hub, "SELECT stage FROM order_stages WHERE order_id = :o", o=order["id"])}
+    assert stages == {"picked", "handed_over"}  # a pickup is not packed
+    async with hub.admin() as admin:
+        answer = (await admin.get("/v1/insight/analytics", params={"from": TODAY, "to": TODAY})).json()
+        [row] = [r for r in answer["rows"] if r["location"] == DEMO_LOCATION]
+        assert (row["day"], row["orders_finished"], row["orders_on_time"], row["on_time_rate"]) == (TODAY, 1, 1, 1.0)
+        assert row["units_picked"] == 6 and row["picking_hours"] >= 1 and row["orders_picked"] == 1
+        assert row["short_rate"] == 0.0 and row["to_pick_min"] is not None and row["cycle_min"] is not None
+        download = await admin.get("/v1/insight/analytics", params={"from": TODAY, "to": TODAY, "format": "csv"})
+        assert download.headers["content-type"].startswith("text/csv")
+        assert download.headers["content-disposition"] == f'attachment; filename="fulfilment-{TODAY}-{TODAY}.csv"'
+        [line] = [r for r in csv.DictReader(io.StringIO(download.text)) if r["location"] == DEMO_LOCATION]
+        assert (line["orders_finished"], line["units_picked"], line["on_time_rate"]) == ("1", "6", "1.0")
+        backwards = await admin.get("/v1/insight/analytics", params={"from": TODAY, "to": "2020-01-01"})
+        assert backwards.status_code == 422 and "after" in backwards.text
+    assert_replays(hub)  # the stage rows are a fold of the log too
+
+
+async def test_a_suggested_transfer_ships_in_one_call_once_and_the_log_replays(hub, tmp_path):
+    await handed_over(hub, tmp_path)
+    empty_choc_at_the_store(hub)
+    async with hub.admin() as admin:
+        risk = (await admin.get("/v1/insight/inventory", params={"level": "out"})).json()
+        [choc] = [c for c in risk["items"] if c["sku"] == "CHOC-DARK"]
+        assert choc["location"] == DEMO_LOCATION and choc["out_by"] == TODAY and choc["per_day"] == 0.21
+        assert "CHOC-DARK at DEMO-1: nothing to promise at 0.2/day" in choc["reason"]
+        [hint] = [s for s in risk["suggestions"] if s["sku"] == "CHOC-DARK"]
+        assert (hint["from_location"], hint["to_location"], hint["qty"]) == (DARK_STORE, DEMO_LOCATION, 3)
+        too_many = await admin.post("/v1/insight/inventory/transfers", json={**_pair(hint), "qty": 4})
+        assert too_many.status_code == 422 and "at most 3" in too_many.text
+        made = await admin.post("/v1/insight/inventory/transfers", json=_pair(hint))
+        assert made.status_code == 201, made.text
+        transfer = made.json()
+        assert transfer["qty"] == 3 and sum(li["qty"] for li in transfer["lines"]) == 3
+        again = await admin.post("/v1/insight/inventory/transfers", json=_pair(hint))
+        assert again.status_code == 409 and "no transfer of CHOC-DARK" in again.text  # 3 in transit now
+        after = (await admin.get("/v1/insight/inventory", params={"location": DEMO_LOCATION, "level": "out"})).json()
+    assert [c["in_transit"] for c in after["items"] if c["sku"] == "CHOC-DARK"] == [3]
+    [logged] = rows(hub, "SELECT kind, status FROM op_log WHERE kind = 'transfer.shipped'")
+    assert logged["status"] == "applied"
+    assert rows(hub, "SELECT status FROM transfers WHERE transfer_id = :t", t=transfer["transfer_id"])[0]["status"] == "in_transit"
+    assert_replays(hub)
+
+
+def _pair(hint: dict) -> dict:
+    return {k: hint[k] for k in ("sku", "from_location", "to_location")}
+
+
+async def test_a_store_manager_sees_only_its_locations_and_the_console_ships_a_suggestion(hub, tmp_path):
+    await handed_over(hub, tmp_path)
+    empty_choc_at_the_store(hub)
+    admin, csrf = await signed_in(hub)
+    html = (await admin.get("/console/inventory")).text
+    assert "CHOC-DARK at DEMO-1: nothing to promise" in html and "Ship 3</button>" in html
+    viewer, _ = await signed_in(hub, "vic", "viewer")
+    seen = (await viewer.get("/console/inventory")).text
+    assert "CHOC-DARK at DEMO-1: nothing to promise" in seen and "Ship 3</button>" not in seen  # reads, changes nothing
+    shipped = await admin.post("/console/inventory/transfers", data={"csrf": csrf, "sku": "CHOC-DARK", "qty": "3",
+                                                                      "from_location": DARK_STORE, "to_location": DEMO_LOCATION})
+    assert shipped.status_code == 200 and "3 CHOC-DARK on the way from DEMO-DS to DEMO-1" in shipped.text
+    page = (await admin.get("/console/analytics", params={"from": TODAY, "to": TODAY})).text
+    assert page.count("<svg") == 4 and f"<td>{DEMO_LOCATION}</td><td>{TODAY}</td><td>1</td>" in page
+    assert "/console/analytics.csv?from=" in page
+    manager, _ = await signed_in(hub, "sam", "store_manager", (DARK_STORE,))
+    assert "CHOC-DARK at DEMO-1" not in (await manager.get("/console/inventory")).text
+    own = await manager.get("/console/analytics.csv", params={"from": TODAY, "to": TODAY})
+    assert own.headers["content-type"].startswith("text/csv") and DEMO_LOCATION not in own.text
+    assert own.text.splitlines()[0].startswith("location,day,orders_finished")
+    assert (await manager.get("/console/analytics.csv", params={"location": DEMO_LOCATION})).status_code == 404
+    everyone = await admin.get("/console/analytics.csv", params={"from": TODAY, "to": TODAY})
+    assert f"{DEMO_LOCATION},{TODAY},1,1,1.0" in everyone.text
+    assert_replays(hub)
