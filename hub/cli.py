@@ -269,3 +269,12 @@ def _register_substitute_commands() -> None:  # substitution at pick
 
 
 _register_substitute_commands()
+
+
+def _register_insight_commands() -> None:  # inventory risk and fulfilment analytics
+    from hub.insight.cli import add_insight_commands
+
+    add_insight_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_insight_commands()

@@ -60,13 +60,12 @@ def _inventory_routes(router: APIRouter) -> None:
                   sku: _Location = None, after: Annotated[str | None, Query(max_length=200)] = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> dict[str, Any]:
         """Days of cover per (location, SKU) picked from in the last 14 days, worst first, paged;
-        and the transfers from surplus that would help (those touching `location`, if given)."""
+        and the transfers from surplus that would help them (into `location`, if given)."""
         access = _access(who)
         with request.app.state.db.read() as conn:
-            risk = inventory_risk(conn, access, datetime.now(timezone.utc), sku)
-        page, next_cursor = covers_page(risk.covers, location, level, after, limit)
-        suggestions = [s.as_dict() for s in risk.suggestions
-                       if not location or location in (s.from_location, s.to_location)]
+            risk = inventory_risk(conn, access, datetime.now(timezone.utc), sku, location)
+        page, next_cursor = covers_page(risk.covers, None, level, after, limit)
+        suggestions = [s.as_dict() for s in risk.suggestions]
         return {"items": [c.as_dict() for c in page], "next": next_cursor, "suggestions": suggestions}
 
     @router.post("/inventory/transfers", status_code=201)

@@ -27,7 +27,6 @@ __all__ = ["install_console", "is_console"]
 
 ROUTERS = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
-ROUTERS += (insight_pages.router,)  # inventory risk and fulfilment analytics
 
 
 def is_console(request: Request) -> bool:
@@ -39,6 +38,7 @@ def install_console(app: FastAPI) -> None:
     become a readable message; elsewhere the API's JSON answers stay as they are."""
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(insight_pages.router)  # inventory risk and fulfilment analytics
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.get("/", include_in_schema=False)

@@ -29,9 +29,9 @@ def inventory(request: Request, session: Signed, location: str = "", level: str 
     access = session.admin.access()
     level = level if level in LEVELS else ""
     with db_of(request).read() as conn:
-        risk = inventory_risk(conn, access, datetime.now(timezone.utc))
-    rows, nxt = covers_page(risk.covers, location[:64] or None, level or None, after[:400] or None, 50)
-    suggestions = [s for s in risk.suggestions if not location or location in (s.from_location, s.to_location)]
+        risk = inventory_risk(conn, access, datetime.now(timezone.utc), None, location[:64] or None)
+    rows, nxt = covers_page(risk.covers, None, level or None, after[:400] or None, 50)
+    suggestions = risk.suggestions
     return page(request, "inventory.html", session, rows=rows, next=nxt or "", suggestions=suggestions,
                 location=location, level=level, levels=LEVELS, message=message, ok=True)
 
