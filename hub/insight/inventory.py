@@ -233,7 +233,8 @@ def _donors(conn: Tx, skus: list[str], have: set[tuple[str, str]]) -> list[Holdi
             for loc, sku, n in conn.execute(sql, chunk).tuples():
                 if (loc, sku) in held:
                     held[(loc, sku)][at] += int(n or 0)
-    return [Holding(loc, sku, *figures, 0) for (loc, sku), figures in held.items() if figures[0] > sum(figures[1:])]
+    return [Holding(loc, sku, on_hand, reserved, safety, 0) for (loc, sku), (on_hand, reserved, safety) in held.items()
+            if on_hand > reserved + safety]
 
 
 DONORS = 10  # per SKU: the fullest holders; the suggestion draws on the one with most to spare
