@@ -15,6 +15,7 @@ import pytest
 from edge_app.workflows.pickups import PickupSession, find_pickup
 from hub.log import run_hub_command
 from hub.seed import DARK_STORE, DEMO_LOCATION
+from tests.integration.test_authority import op, push
 from tests.integration.test_console import signed_in
 from tests.integration.test_floor_pickups_returns import assert_replays, picked_pickup, rows
 
@@ -115,3 +116,15 @@ async def test_a_store_manager_sees_only_its_locations_and_the_console_ships_a_s
     everyone = await admin.get("/console/analytics.csv", params={"from": TODAY, "to": TODAY})
     assert f"{DEMO_LOCATION},{TODAY},1,1,1.0" in everyone.text
     assert_replays(hub)
+
+
+async def test_ops_the_hub_refused_are_counted_per_location_and_day(hub, tmp_path):
+    device = await hub.device(tmp_path / "picker")
+    refused = [op(device, "pick.confirmed", {"order_id": "NO-SUCH", "line_no": 1, "bin": "A-01-1", "sku": "MILK-1L",
+                                             "qty": 1}, seq) for seq in (1, 2)]
+    assert [r["status"] for r in await push(hub, device, refused)] == ["rejected", "rejected"]
+    async with hub.admin() as admin:
+        answer = (await admin.get("/v1/insight/analytics", params={"location": DEMO_LOCATION})).json()
+        other = (await admin.get("/v1/insight/analytics", params={"location": DARK_STORE})).json()
+    assert [(r["day"], r["refusals"]) for r in answer["rows"]] == [(TODAY, 2)]
+    assert other["rows"] == []
