@@ -12,12 +12,17 @@ from datetime import datetime, timezone
 
 import pytest
 
+from edge_app.workflows.packing import PackSession, find_order
+from edge_app.workflows.picking import BatchPickSession
 from edge_app.workflows.pickups import PickupSession, find_pickup
+from edge_app.workflows.signin import sign_in_badge, sign_in_pin
 from hub.log import run_hub_command
 from hub.seed import DARK_STORE, DEMO_LOCATION
 from tests.integration.test_authority import op, push
 from tests.integration.test_console import signed_in
+from tests.integration.test_floor_packing import BARCODE, two_ship_orders, walk
 from tests.integration.test_floor_pickups_returns import assert_replays, picked_pickup, rows
+from tests.integration.test_pick_slice import order_body, post_order
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +133,49 @@ async def test_ops_the_hub_refused_are_counted_per_location_and_day(hub, tmp_pat
         other = (await admin.get("/v1/insight/analytics", params={"location": DARK_STORE})).json()
     assert [(r["day"], r["refusals"]) for r in answer["rows"]] == [(TODAY, 2)]
     assert other["rows"] == []
+
+
+async def test_picked_packed_and_shipped_are_stamped_at_the_floors_clock_and_replay(hub, tmp_path):
+    orders = await two_ship_orders(hub)
+    picker = await hub.device(tmp_path / "picker")
+    packer = await hub.device(tmp_path / "packer", name="pack-station", role="packer")
+    await picker.sync(), await packer.sync()
+    batch = BatchPickSession(picker.replica, [o["id"] for o in orders], sign_in_badge(picker.replica, "BADGE:P1").operator_id)
+    batch.scan("TOTE:T1"), batch.scan("TOTE:T2")
+    walk(batch)
+    await picker.sync(), await packer.sync()
+    pack = PackSession(packer.replica, find_order(packer.replica, "TOTE:T1"), sign_in_pin(packer.replica, "K1", "2222").operator_id)
+    for sku in ("MILK-1L", "MILK-1L", "SOAP-BAR"):
+        assert pack.scan(BARCODE[sku]).ok
+    pack.choose_carton("M")
+    assert pack.close_carton(weight_g=2400).ok and pack.hand_to_carrier("DHL").ok
+    await packer.sync()
+    stamped = {r["stage"]: r["hlc"] for r in rows(hub, "SELECT stage, hlc FROM order_stages WHERE order_id = :o",
+                                                   o=orders[0]["id"])}
+    logged = {r["kind"]: r["hlc"] for r in rows(
+        hub, "SELECT kind, MAX(hlc) AS hlc FROM op_log WHERE order_id = :o GROUP BY kind", o=orders[0]["id"])}
+    assert stamped == {"picked": logged["pick.confirmed"], "packed": logged["pack.carton_closed"],
+                       "shipped": logged["shipment.handed_to_carrier"]}  # the op that moved it, not the sync
+    async with hub.admin() as admin:
+        [row] = (await admin.get("/v1/insight/analytics", params={"location": DEMO_LOCATION})).json()["rows"]
+    assert row["orders_finished"] == 1 and row["to_pack_min"] is not None and row["to_handover_min"] is not None
+    assert row["orders_picked"] == 2 and row["units_picked"] == 4
+    assert_replays(hub)
+
+
+async def test_a_short_that_closes_picking_is_stamped_and_counted_short(hub, tmp_path):
+    device = await hub.device(tmp_path / "picker")
+    order = await post_order(hub, order_body("SHORT-1", [("TEA-GRN-20", 2)], location=DEMO_LOCATION))
+    line = order["lines"][0]
+    now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+    device_id = device.replica.get_meta("device_id")
+    short = {**op(device, "pick.shorted", {"order_id": order["id"], "line_no": 1, "bin": line["pick_bin"],
+                                            "sku": "TEA-GRN-20", "qty": 2, "reason": "not_found"}, 1),
+             "hlc": f"{now_ms:015d}:000000:{device_id}"}
+    assert [r["status"] for r in await push(hub, device, [short])] == ["applied"]
+    [stage] = rows(hub, "SELECT stage, hlc FROM order_stages WHERE order_id = :o", o=order["id"])
+    assert (stage["stage"], stage["hlc"]) == ("picked", short["hlc"])
+    async with hub.admin() as admin:
+        [row] = (await admin.get("/v1/insight/analytics", params={"location": DEMO_LOCATION})).json()["rows"]
+    assert (row["orders_picked"], row["units_ordered"], row["units_short"], row["short_rate"]) == (1, 2, 2, 1.0)
+    assert_replays(hub)
