@@ -86,6 +86,13 @@ def _minutes(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 60
 
 
+def _add(values: list[float], later: datetime, earlier: datetime) -> None:
+    """A stage's minutes; none for a negative one (a handheld's clock behind the hub's
+    when it accepted the order), which would drag a median below what the floor did."""
+    if later >= earlier:
+        values.append(_minutes(later, earlier))
+
+
 def _add_order(days: dict[tuple[str, date], _Day], o: OrderTimes, first: date, last: date) -> None:
     def day_of(at: datetime) -> _Day | None:
         return days.setdefault((o.location, at.date()), _Day()) if first <= at.date() <= last else None
@@ -93,18 +100,18 @@ def _add_order(days: dict[tuple[str, date], _Day], o: OrderTimes, first: date, l
     picked, packed = o.stages.get("picked"), o.stages.get("packed")
     finish = min((o.stages[s] for s in FINISHED if s in o.stages), default=None)
     if picked and (d := day_of(picked)):
-        d.to_pick.append(_minutes(picked, o.accepted))
+        _add(d.to_pick, picked, o.accepted)
         d.orders_picked += 1
         d.units_ordered += o.units
         d.units_short += o.short
     if packed and picked and (d := day_of(packed)):
-        d.to_pack.append(_minutes(packed, picked))
+        _add(d.to_pack, packed, picked)
     if finish and (d := day_of(finish)):
         d.finished += 1
         d.on_time += finish <= o.promised_by
-        d.cycle.append(_minutes(finish, o.accepted))
+        _add(d.cycle, finish, o.accepted)
         if before := packed or picked:
-            d.to_handover.append(_minutes(finish, before))
+            _add(d.to_handover, finish, before)
 
 
 def analyse(orders: list[OrderTimes], picks: list[PickHour], refusals: list[Refusals],

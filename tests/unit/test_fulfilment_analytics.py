@@ -67,3 +67,10 @@ def test_date_range_defaults_to_two_weeks_and_refuses_backwards_or_too_long():
         date_range(DAY, DAY - timedelta(days=1), DAY)
     with pytest.raises(Invalid, match="at most 92 days"):
         date_range(DAY - timedelta(days=100), DAY, DAY)
+
+
+def test_a_stage_before_acceptance_gives_no_time_rather_than_a_negative_one():
+    skewed = order(1, -30, 10, 20, 60)  # the handheld's clock half an hour behind the hub's
+    [row] = analyse([skewed], [], [], DAY, DAY)
+    assert row["to_pick_min"] is None and row["to_pack_min"] == 40.0 and row["cycle_min"] == 20.0
+    assert row["orders_picked"] == 1 and row["orders_finished"] == 1
