@@ -179,3 +179,25 @@ async def test_a_short_that_closes_picking_is_stamped_and_counted_short(hub, tmp
         [row] = (await admin.get("/v1/insight/analytics", params={"location": DEMO_LOCATION})).json()["rows"]
     assert (row["orders_picked"], row["units_ordered"], row["units_short"], row["short_rate"]) == (1, 2, 2, 1.0)
     assert_replays(hub)
+
+
+async def test_the_cli_lists_covers_ships_a_suggestion_and_prints_the_days_figures(hub, hub_db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from hub.cli import hub as hub_cli
+
+    await handed_over(hub, tmp_path)
+    empty_choc_at_the_store(hub)
+    listed = CliRunner().invoke(hub_cli, ["insight", "inventory", "--db", hub_db_url, "--level", "out"])
+    assert listed.exit_code == 0, listed.output
+    assert "out       CHOC-DARK at DEMO-1: nothing to promise" in listed.output and "3 CHOC-DARK DEMO-DS -> DEMO-1" in listed.output
+    too_many = CliRunner().invoke(hub_cli, ["insight", "ship", "--db", hub_db_url, "CHOC-DARK", DARK_STORE, DEMO_LOCATION,
+                                            "--qty", "9"])
+    assert too_many.exit_code != 0 and "at most 3 CHOC-DARK are suggested, not 9" in too_many.output
+    shipped = CliRunner().invoke(hub_cli, ["insight", "ship", "--db", hub_db_url, "CHOC-DARK", DARK_STORE, DEMO_LOCATION])
+    assert shipped.exit_code == 0 and "3 CHOC-DARK in transit to DEMO-1" in shipped.output, shipped.output
+    table = CliRunner().invoke(hub_cli, ["insight", "analytics", "--db", hub_db_url, "--location", DEMO_LOCATION])
+    assert table.exit_code == 0 and f"{DEMO_LOCATION:<12} {TODAY}     1    100%" in table.output, table.output
+    as_csv = CliRunner().invoke(hub_cli, ["insight", "analytics", "--db", hub_db_url, "--csv"])
+    assert as_csv.output.splitlines()[0].startswith("location,day,") and f"{DEMO_LOCATION},{TODAY},1,1,1.0" in as_csv.output
+    assert_replays(hub)
