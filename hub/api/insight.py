@@ -16,10 +16,10 @@ from starlette.routing import BaseRoute
 from hub.access import Access, network_admin
 from hub.api.callers import Caller, actor_of, api_of
 from hub.insight.analytics import analytics_csv, date_range, read_analytics
-from hub.insight.inventory import LEVELS, covers_page, inventory_risk, ship_suggested
+from hub.insight.inventory import LEVELS, InventoryRisk, RiskMemo, covers_page, inventory_risk, ship_suggested
 from sync.kinds import PRINTABLE, Code
 
-__all__ = ["insight_routes", "SuggestedTransfer"]
+__all__ = ["insight_routes", "SuggestedTransfer", "risk_for", "ship_for", "csv_response"]
 
 _Location = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)]
 
@@ -37,6 +37,30 @@ class SuggestedTransfer(BaseModel):
 def _access(who: Any) -> Access:
     api_of(who, "admin")
     return network_admin(actor_of(who))
+
+
+def risk_for(request: Request, access: Access, location: str | None, sku: str | None = None) -> InventoryRisk:
+    """`inventory_risk` as this process answered it in the last half minute (hub.insight.inventory.RiskMemo)."""
+    memo: RiskMemo | None = getattr(request.app.state, "inventory_memo", None)
+    if memo is None:
+        memo = request.app.state.inventory_memo = RiskMemo()
+
+    def compute() -> InventoryRisk:
+        with request.app.state.db.read() as conn:
+            return inventory_risk(conn, access, datetime.now(timezone.utc), sku, location)
+
+    return memo.get((access.scope(), location, sku), compute)
+
+
+def ship_for(request: Request, access: Access, sku: str, from_location: str, to_location: str,
+             qty: int | None) -> dict[str, Any]:
+    """`ship_suggested` in a write transaction; this process's kept answers are forgotten."""
+    with request.app.state.db.write() as conn:
+        made = ship_suggested(conn, access, datetime.now(timezone.utc), sku, from_location, to_location, qty)
+    memo: RiskMemo | None = getattr(request.app.state, "inventory_memo", None)
+    if memo is not None:
+        memo.forget()
+    return made
 
 
 def insight_routes() -> list[BaseRoute]:
@@ -61,9 +85,7 @@ def _inventory_routes(router: APIRouter) -> None:
                   limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> dict[str, Any]:
         """Days of cover per (location, SKU) picked from in the last 14 days, worst first, paged;
         and the transfers from surplus that would help them (into `location`, if given)."""
-        access = _access(who)
-        with request.app.state.db.read() as conn:
-            risk = inventory_risk(conn, access, datetime.now(timezone.utc), sku, location)
+        risk = risk_for(request, _access(who), location, sku)
         page, next_cursor = covers_page(risk.covers, None, level, after, limit)
         suggestions = [s.as_dict() for s in risk.suggestions]
         return {"items": [c.as_dict() for c in page], "next": next_cursor, "suggestions": suggestions}
@@ -71,10 +93,7 @@ def _inventory_routes(router: APIRouter) -> None:
     @router.post("/inventory/transfers", status_code=201)
     def ship(body: SuggestedTransfer, request: Request, who: Caller) -> dict[str, Any]:
         """Ship a suggested transfer now (in transit until the receiver books it in)."""
-        access = _access(who)
-        with request.app.state.db.write() as conn:
-            return ship_suggested(conn, access, datetime.now(timezone.utc), body.sku, body.from_location,
-                                  body.to_location, body.qty)
+        return ship_for(request, _access(who), body.sku, body.from_location, body.to_location, body.qty)
 
 
 def _analytics_routes(router: APIRouter) -> None:

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hub.api.insight import csv_response
+from hub.api.insight import csv_response, risk_for, ship_for
 from hub.console.charts import bar_chart
 from hub.console.web import Checked, Signed, db_of, page
 from hub.errors import Invalid
 from hub.insight.analytics import analytics_csv, date_range, read_analytics
-from hub.insight.inventory import LEVELS, covers_page, inventory_risk, ship_suggested
+from hub.insight.inventory import LEVELS, covers_page
 
 __all__ = ["router"]
 
@@ -28,8 +28,7 @@ def inventory(request: Request, session: Signed, location: str = "", level: str 
               message: str = "") -> HTMLResponse:
     access = session.admin.access()
     level = level if level in LEVELS else ""
-    with db_of(request).read() as conn:
-        risk = inventory_risk(conn, access, datetime.now(timezone.utc), None, location[:64] or None)
+    risk = risk_for(request, access, location[:64] or None)
     rows, nxt = covers_page(risk.covers, None, level or None, after[:400] or None, 50)
     suggestions = risk.suggestions
     return page(request, "inventory.html", session, rows=rows, next=nxt or "", suggestions=suggestions,
@@ -40,9 +39,7 @@ def inventory(request: Request, session: Signed, location: str = "", level: str 
 def ship(request: Request, session: Checked, sku: Annotated[str, Form(max_length=64)],
          from_location: Annotated[str, Form(max_length=64)], to_location: Annotated[str, Form(max_length=64)],
          qty: Annotated[int, Form(ge=1, le=1_000_000)]) -> HTMLResponse:
-    with db_of(request).write() as conn:
-        made = ship_suggested(conn, session.admin.access(), datetime.now(timezone.utc), sku, from_location,
-                              to_location, qty)
+    made = ship_for(request, session.admin.access(), sku, from_location, to_location, qty)
     return inventory(request, session, message=f"Transfer {made['transfer_id']}: {qty} {sku} on the way from "
                                                f"{from_location} to {to_location}.")
 

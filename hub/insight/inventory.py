@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from hub.access import Access
 from hub.errors import Conflict, Invalid
@@ -26,7 +28,7 @@ from hub.store.tx import Tx
 
 __all__ = ["WINDOW_DAYS", "TARGET_DAYS", "LEVELS", "AT_RISK", "Holding", "Cover", "Suggestion", "InventoryRisk",
            "days_of_cover", "stock_out_date", "level_of", "cover_of", "suggest", "rank", "inventory_risk", "since_hlc",
-           "covers_page", "ship_suggested"]
+           "covers_page", "ship_suggested", "RiskMemo"]
 
 WINDOW_DAYS = 14  # recent demand: long enough to smooth a week's rhythm
 TARGET_DAYS = 14  # cover a location should hold; a transfer brings a receiver up to it
@@ -331,3 +333,33 @@ def _from_bins(conn: Tx, location: str, sku: str, qty: int) -> list[dict[str, An
     if left > 0:
         raise Conflict(f"the bins of {location} hold fewer than {qty} {sku}")
     return lines
+
+
+class RiskMemo:
+    """Answers of `inventory_risk` kept for `ttl` seconds per (who sees what, location, SKU):
+    paging a network-wide list recomputed all of it for every page (5-10 s on 200
+    locations x 10,000 SKUs). `forget` after this process ships a transfer; another
+    process's list may show a shipped suggestion until its answer ages out, and shipping
+    it again is refused (Conflict: no longer suggested)."""
+
+    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic, size: int = 64):
+        self.ttl, self.clock, self.size = ttl, clock, size
+        self._kept: dict[tuple[Any, ...], tuple[float, InventoryRisk]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], InventoryRisk]) -> InventoryRisk:
+        now = self.clock()
+        with self._lock:
+            hit = self._kept.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        answer = compute()
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.clear()
+            self._kept[key] = (now, answer)
+        return answer
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()

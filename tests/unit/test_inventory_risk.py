@@ -93,3 +93,17 @@ def test_units_in_transit_to_a_receiver_count_against_its_need():
     donor = cover_of(Holding("WH-1", "OATS-500", 100, 0, 0, 14), TODAY)
     assert needy.level == "low" and needy.reason.endswith("; 20 in transit")
     assert [(s.qty) for s in suggest([needy, donor])] == [2]
+
+
+def test_the_memo_answers_again_until_its_time_is_up_or_it_is_told_to_forget():
+    from hub.insight.inventory import InventoryRisk, RiskMemo
+
+    now = [0.0]
+    memo = RiskMemo(ttl=30, clock=lambda: now[0])
+    answers = iter([InventoryRisk([], []), InventoryRisk([], []), InventoryRisk([], [])])
+    first = memo.get(("k",), lambda: next(answers))
+    now[0] = 29.9
+    assert memo.get(("k",), lambda: next(answers)) is first
+    assert memo.get(("other",), lambda: next(answers)) is not first  # another caller's view is its own
+    memo.forget()
+    assert memo.get(("k",), lambda: next(answers)) is not first
