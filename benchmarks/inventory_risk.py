@@ -31,7 +31,8 @@ def _fill(db: Database, locations: int, skus: int, picked: float, now: datetime,
                 moves.append((loc, "A-01", f"SKU-{s:05d}", -rng.randint(1, 12), "pick", f"{ms:015d}:000000:dev"))
         with db.write() as conn:
             conn.executemany("INSERT INTO stock (location, bin, sku, on_hand) VALUES (?, ?, ?, ?)", stock)
-            conn.executemany("INSERT INTO movements (location, bin, sku, qty, reason, hlc) VALUES (?, ?, ?, ?, ?, ?)", moves)
+            conn.executemany("INSERT INTO movements (location, bin, sku, qty, reason, hlc) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", moves)
         picks += len(moves)
     return picks
 

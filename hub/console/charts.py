@@ -27,9 +27,11 @@ def bar_chart(title: str, points: list[tuple[str, float | None]], unit: str = ""
                         f'<title>{escape(label)}: {value:g}{escape(unit)}</title></rect>'
                         f'<text x="{x + step / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{value:g}</text>')
         if len(points) <= 16 or n % max(len(points) // 8, 1) == 0:
-            bars.append(f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 5}" text-anchor="middle">{escape(label[5:])}</text>')
+            bars.append(f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 5}" text-anchor="middle">'
+                        f'{escape(label[5:])}</text>')
     return Markup(
         f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" '
         f'font-size="10" fill="#3b6ea5">{"".join(bars)}'
         f'<line x1="0" y1="{HEIGHT - BOTTOM}" x2="{WIDTH}" y2="{HEIGHT - BOTTOM}" stroke="#999"/></svg></figure>')

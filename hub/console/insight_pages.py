@@ -89,8 +89,10 @@ def _charts(rows: list[dict[str, Any]], first: date, last: date) -> list[Any]:
         s = sums[d]
         return round(scale * s[part] / s[whole], 1) if s.get(whole) else None
 
-    return [bar_chart("On time (% of orders finished)", [(d, ratio(d, "orders_on_time", "orders_finished", 100)) for d in days], "%"),
-            bar_chart("Pick rate (units per picking hour)", [(d, ratio(d, "units_picked", "picking_hours")) for d in days]),
+    return [bar_chart("On time (% of orders finished)",
+                      [(d, ratio(d, "orders_on_time", "orders_finished", 100)) for d in days], "%"),
+            bar_chart("Pick rate (units per picking hour)",
+                      [(d, ratio(d, "units_picked", "picking_hours")) for d in days]),
             bar_chart("Short (% of units ordered, orders picked that day)",
                       [(d, ratio(d, "units_short", "units_ordered", 100)) for d in days], "%"),
             bar_chart("Ops refused", [(d, sums[d].get("refusals")) for d in days])]

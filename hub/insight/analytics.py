@@ -30,9 +30,9 @@ __all__ = ["MAX_DAYS", "COLUMNS", "OrderTimes", "PickHour", "Refusals", "analyse
 
 MAX_DAYS = 92  # a quarter: the reads stay a bounded range
 FINISHED = ("shipped", "handed_over")
-COLUMNS = ("location", "day", "orders_finished", "orders_on_time", "on_time_rate", "cycle_min", "to_pick_min", "to_pack_min",
-           "to_handover_min", "units_picked", "pick_lines", "picking_hours", "units_per_hour", "orders_picked",
-           "units_ordered", "units_short", "short_rate", "refusals")
+COLUMNS = ("location", "day", "orders_finished", "orders_on_time", "on_time_rate", "cycle_min", "to_pick_min",
+           "to_pack_min", "to_handover_min", "units_picked", "pick_lines", "picking_hours", "units_per_hour",
+           "orders_picked", "units_ordered", "units_short", "short_rate", "refusals")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,8 @@ def _row(location: str, day: date, d: _Day) -> dict[str, Any]:
             "to_pack_min": mid(d.to_pack), "to_handover_min": mid(d.to_handover), "units_picked": d.units_picked,
             "pick_lines": d.pick_lines, "picking_hours": d.picking_hours,
             "units_per_hour": rate(d.units_picked, d.picking_hours, 1), "orders_picked": d.orders_picked,
-            "units_ordered": d.units_ordered, "units_short": d.units_short, "short_rate": rate(d.units_short, d.units_ordered), "refusals": d.refusals}
+            "units_ordered": d.units_ordered, "units_short": d.units_short,
+            "short_rate": rate(d.units_short, d.units_ordered), "refusals": d.refusals}
 
 
 # -- reading the hub --------------------------------------------------------------------
@@ -206,7 +207,8 @@ def _refusals(conn: Tx, start: datetime, end: datetime, scope: list[str] | None)
     low = _first_logged_after(conn, start.isoformat())
     where = " AND location IN :scope" if scope is not None else ""
     rows = conn.execute(
-        f"SELECT location, SUBSTR(applied_at, 1, 10), COUNT(*) FROM op_log WHERE status = 'rejected' AND log_seq > :low "
+        "SELECT location, SUBSTR(applied_at, 1, 10), COUNT(*) FROM op_log "
+        "WHERE status = 'rejected' AND log_seq > :low "
         f"AND applied_at >= :a AND applied_at < :b AND location IS NOT NULL{where} "
         "GROUP BY location, SUBSTR(applied_at, 1, 10)",
         {"low": low, "a": start.isoformat(), "b": end.isoformat(), "scope": scope or []}).tuples()
@@ -218,7 +220,8 @@ def _first_logged_after(conn: Tx, since: str) -> int:
     low, high = 0, int(conn.execute("SELECT COALESCE(MAX(log_seq), 0) FROM op_log").scalar_one())
     while low < high:
         mid = (low + high) // 2
-        at = conn.execute("SELECT applied_at FROM op_log WHERE log_seq > :p ORDER BY log_seq LIMIT 1", {"p": mid}).scalar()
+        at = conn.execute("SELECT applied_at FROM op_log WHERE log_seq > :p ORDER BY log_seq LIMIT 1",
+                          {"p": mid}).scalar()
         if at is not None and at >= since:
             high = mid
         else:
@@ -226,7 +229,8 @@ def _first_logged_after(conn: Tx, since: str) -> int:
     return low
 
 
-def read_analytics(conn: Tx, access: Access, first: date, last: date, location: str | None = None) -> list[dict[str, Any]]:
+def read_analytics(conn: Tx, access: Access, first: date, last: date,
+                   location: str | None = None) -> list[dict[str, Any]]:
     """Rows per (location, day) in [first, last] for the locations `access` sees (or `location`)."""
     if location:
         access.require_read(location, "location")

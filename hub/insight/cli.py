@@ -30,7 +30,8 @@ def add_insight_commands(hub: click.Group, db_option: Callable, open_db: Callabl
         from hub.insight.inventory import covers_page, inventory_risk
 
         with open_db(db_url).read() as conn:
-            risk = hub_call(inventory_risk, conn, network_admin("admin:cli"), datetime.now(timezone.utc), None, location)
+            risk = hub_call(inventory_risk, conn, network_admin("admin:cli"), datetime.now(timezone.utc), None,
+                            location)
         covers, _next = covers_page(risk.covers, None, level, None, limit)
         for c in covers:
             click.echo(f"{c.level:<9} {c.reason}")
@@ -61,7 +62,8 @@ def add_insight_commands(hub: click.Group, db_option: Callable, open_db: Callabl
     @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day [today].")
     @click.option("--location", default=None)
     @click.option("--csv", "as_csv", is_flag=True, help="The same table as CSV.")
-    def analytics(db_url: str, first: datetime | None, last: datetime | None, location: str | None, as_csv: bool) -> None:
+    def analytics(db_url: str, first: datetime | None, last: datetime | None, location: str | None,
+                  as_csv: bool) -> None:
         """Fulfilment per location and day: stage times, on time, pick rate, short rate, refusals."""
         from hub.access import network_admin
         from hub.insight.analytics import analytics_csv, date_range, read_analytics
@@ -73,10 +75,12 @@ def add_insight_commands(hub: click.Group, db_option: Callable, open_db: Callabl
         if as_csv:
             click.echo(analytics_csv(rows), nl=False)
             return
-        click.echo(f"{'location':<12} {'day':<10} {'done':>5} {'on time':>7} {'cycle':>7} {'units/h':>8} {'short':>6} {'refused':>7}")
+        click.echo(f"{'location':<12} {'day':<10} {'done':>5} {'on time':>7} {'cycle':>7} {'units/h':>8} "
+                   f"{'short':>6} {'refused':>7}")
         for r in rows:
             click.echo(f"{r['location']:<12} {r['day']:<10} {r['orders_finished']:>5} {_pct(r['on_time_rate']):>7} "
-                       f"{_num(r['cycle_min']):>7} {_num(r['units_per_hour']):>8} {_pct(r['short_rate']):>6} {r['refusals']:>7}")
+                       f"{_num(r['cycle_min']):>7} {_num(r['units_per_hour']):>8} {_pct(r['short_rate']):>6} "
+                       f"{r['refusals']:>7}")
 
 
 def _pct(value: float | None) -> str:

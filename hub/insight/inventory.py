@@ -156,7 +156,8 @@ def _target(per_day: float) -> int:
 def suggest(covers: Iterable[Cover]) -> list[Suggestion]:
     """Transfers that bring at-risk (location, SKU) up to TARGET_DAYS of cover from
     locations holding more than SURPLUS_DAYS (or stock nobody picks), each donor keeping
-    TARGET_DAYS of its own; units in transit to a receiver count as there. Neediest receiver first, the donor with most to give first."""
+    TARGET_DAYS of its own; units in transit to a receiver count as there. Neediest
+    receiver first, the donor with most to give first."""
     by_sku: dict[str, list[Cover]] = {}
     for c in covers:
         by_sku.setdefault(c.sku, []).append(c)
@@ -173,8 +174,8 @@ def suggest(covers: Iterable[Cover]) -> list[Suggestion]:
                     continue
                 spare[donor] -= qty
                 wanted -= qty
-                out.append(Suggestion(sku, donor, need.location, qty,
-                                      f"{need.reason}; {donor} can spare {qty + spare[donor]} and keep {TARGET_DAYS} days"))
+                why = f"{need.reason}; {donor} can spare {qty + spare[donor]} and keep {TARGET_DAYS} days"
+                out.append(Suggestion(sku, donor, need.location, qty, why))
     return out
 
 
@@ -192,7 +193,8 @@ def since_hlc(now: datetime, days: int = WINDOW_DAYS) -> str:
 _COMMITTED = (
     "(SELECT COALESCE(SUM(on_hand), 0) FROM stock s WHERE s.location = d.location AND s.sku = d.sku), "
     "(SELECT COALESCE(SUM(qty), 0) FROM reservations r WHERE r.location = d.location AND r.sku = d.sku) + "
-    "(SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments a WHERE a.location = d.location AND a.sku = d.sku), "
+    "(SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments a "
+    "WHERE a.location = d.location AND a.sku = d.sku), "
     "COALESCE((SELECT safety_stock FROM stock_policy p WHERE p.location = d.location AND p.sku = d.sku), 0)"
 )
 
@@ -217,7 +219,8 @@ def _demanded(conn: Tx, since: str, scope: list[str] | None, sku: str | None,
         f"SELECT d.location, d.sku, {_COMMITTED}, d.picked FROM (SELECT location, sku, -SUM(qty) AS picked "
         f"FROM movements WHERE reason = 'pick' AND hlc >= :since{where} GROUP BY location, sku) d{outer}",
         {"since": since, "scope": scope or [], "sku": sku, "only": only or []}).tuples()
-    return [Holding(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), incoming.get((r[0], r[1]), 0)) for r in rows]
+    return [Holding(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), incoming.get((r[0], r[1]), 0))
+            for r in rows]
 
 
 def _donors(conn: Tx, skus: list[str], have: set[tuple[str, str]]) -> list[Holding]:
@@ -323,8 +326,9 @@ def ship_suggested(conn: Tx, access: Access, now: datetime, sku: str, from_locat
 
 def _from_bins(conn: Tx, location: str, sku: str, qty: int) -> list[dict[str, Any]]:
     lines, left = [], qty
-    for bin_code, on_hand in conn.execute("SELECT bin, on_hand FROM stock WHERE location = :l AND sku = :s "
-                                          "AND on_hand > 0 ORDER BY on_hand DESC, bin", {"l": location, "s": sku}).tuples():
+    fullest = conn.execute("SELECT bin, on_hand FROM stock WHERE location = :l AND sku = :s AND on_hand > 0 "
+                           "ORDER BY on_hand DESC, bin", {"l": location, "s": sku}).tuples()
+    for bin_code, on_hand in fullest:
         take = min(left, int(on_hand))
         lines.append({"bin": bin_code, "sku": sku, "qty": take})
         left -= take

@@ -41,8 +41,9 @@ async def handed_over(hub, tmp_path) -> dict:
 def empty_choc_at_the_store(hub) -> None:
     """What is left of CHOC-DARK at the store goes (a logged adjustment): nothing to promise."""
     with hub.db.write() as conn:
-        for r in conn.execute("SELECT bin, on_hand FROM stock WHERE location = :l AND sku = 'CHOC-DARK' AND on_hand > 0",
-                              {"l": DEMO_LOCATION}).tuples():
+        held = conn.execute("SELECT bin, on_hand FROM stock WHERE location = :l AND sku = 'CHOC-DARK' "
+                            "AND on_hand > 0", {"l": DEMO_LOCATION}).tuples()
+        for r in held:
             run_hub_command(conn, "stock.adjusted", {"location": DEMO_LOCATION, "bin": r[0], "sku": "CHOC-DARK",
                                                      "qty": -int(r[1]), "reason": "damaged"})
 
@@ -89,7 +90,8 @@ async def test_a_suggested_transfer_ships_in_one_call_once_and_the_log_replays(h
     assert [c["in_transit"] for c in after["items"] if c["sku"] == "CHOC-DARK"] == [3]
     [logged] = rows(hub, "SELECT kind, status FROM op_log WHERE kind = 'transfer.shipped'")
     assert logged["status"] == "applied"
-    assert rows(hub, "SELECT status FROM transfers WHERE transfer_id = :t", t=transfer["transfer_id"])[0]["status"] == "in_transit"
+    [moved] = rows(hub, "SELECT status FROM transfers WHERE transfer_id = :t", t=transfer["transfer_id"])
+    assert moved["status"] == "in_transit"
     assert_replays(hub)
 
 
@@ -106,8 +108,8 @@ async def test_a_store_manager_sees_only_its_locations_and_the_console_ships_a_s
     viewer, _ = await signed_in(hub, "vic", "viewer")
     seen = (await viewer.get("/console/inventory")).text
     assert "CHOC-DARK at DEMO-1: nothing to promise" in seen and "Ship 3</button>" not in seen  # reads, changes nothing
-    shipped = await admin.post("/console/inventory/transfers", data={"csrf": csrf, "sku": "CHOC-DARK", "qty": "3",
-                                                                      "from_location": DARK_STORE, "to_location": DEMO_LOCATION})
+    form = {"csrf": csrf, "sku": "CHOC-DARK", "qty": "3", "from_location": DARK_STORE, "to_location": DEMO_LOCATION}
+    shipped = await admin.post("/console/inventory/transfers", data=form)
     assert shipped.status_code == 200 and "3 CHOC-DARK on the way from DEMO-DS to DEMO-1" in shipped.text
     page = (await admin.get("/console/analytics", params={"from": TODAY, "to": TODAY})).text
     assert page.count("<svg") == 4 and f"<td>{DEMO_LOCATION}</td><td>{TODAY}</td><td>1</td>" in page
@@ -140,11 +142,13 @@ async def test_picked_packed_and_shipped_are_stamped_at_the_floors_clock_and_rep
     picker = await hub.device(tmp_path / "picker")
     packer = await hub.device(tmp_path / "packer", name="pack-station", role="packer")
     await picker.sync(), await packer.sync()
-    batch = BatchPickSession(picker.replica, [o["id"] for o in orders], sign_in_badge(picker.replica, "BADGE:P1").operator_id)
+    p1 = sign_in_badge(picker.replica, "BADGE:P1").operator_id
+    batch = BatchPickSession(picker.replica, [o["id"] for o in orders], p1)
     batch.scan("TOTE:T1"), batch.scan("TOTE:T2")
     walk(batch)
     await picker.sync(), await packer.sync()
-    pack = PackSession(packer.replica, find_order(packer.replica, "TOTE:T1"), sign_in_pin(packer.replica, "K1", "2222").operator_id)
+    k1 = sign_in_pin(packer.replica, "K1", "2222").operator_id
+    pack = PackSession(packer.replica, find_order(packer.replica, "TOTE:T1"), k1)
     for sku in ("MILK-1L", "MILK-1L", "SOAP-BAR"):
         assert pack.scan(BARCODE[sku]).ok
     pack.choose_carton("M")
@@ -190,14 +194,16 @@ async def test_the_cli_lists_covers_ships_a_suggestion_and_prints_the_days_figur
     empty_choc_at_the_store(hub)
     listed = CliRunner().invoke(hub_cli, ["insight", "inventory", "--db", hub_db_url, "--level", "out"])
     assert listed.exit_code == 0, listed.output
-    assert "out       CHOC-DARK at DEMO-1: nothing to promise" in listed.output and "3 CHOC-DARK DEMO-DS -> DEMO-1" in listed.output
-    too_many = CliRunner().invoke(hub_cli, ["insight", "ship", "--db", hub_db_url, "CHOC-DARK", DARK_STORE, DEMO_LOCATION,
-                                            "--qty", "9"])
+    assert "out       CHOC-DARK at DEMO-1: nothing to promise" in listed.output
+    assert "3 CHOC-DARK DEMO-DS -> DEMO-1" in listed.output
+    ship = ["insight", "ship", "--db", hub_db_url, "CHOC-DARK", DARK_STORE, DEMO_LOCATION]
+    too_many = CliRunner().invoke(hub_cli, [*ship, "--qty", "9"])
     assert too_many.exit_code != 0 and "at most 3 CHOC-DARK are suggested, not 9" in too_many.output
-    shipped = CliRunner().invoke(hub_cli, ["insight", "ship", "--db", hub_db_url, "CHOC-DARK", DARK_STORE, DEMO_LOCATION])
+    shipped = CliRunner().invoke(hub_cli, ship)
     assert shipped.exit_code == 0 and "3 CHOC-DARK in transit to DEMO-1" in shipped.output, shipped.output
     table = CliRunner().invoke(hub_cli, ["insight", "analytics", "--db", hub_db_url, "--location", DEMO_LOCATION])
     assert table.exit_code == 0 and f"{DEMO_LOCATION:<12} {TODAY}     1    100%" in table.output, table.output
     as_csv = CliRunner().invoke(hub_cli, ["insight", "analytics", "--db", hub_db_url, "--csv"])
-    assert as_csv.output.splitlines()[0].startswith("location,day,") and f"{DEMO_LOCATION},{TODAY},1,1,1.0" in as_csv.output
+    assert as_csv.output.splitlines()[0].startswith("location,day,")
+    assert f"{DEMO_LOCATION},{TODAY},1,1,1.0" in as_csv.output
     assert_replays(hub)

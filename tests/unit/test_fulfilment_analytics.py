@@ -25,7 +25,8 @@ def order(n: int, picked: int, packed: int | None, done: int | None, promised: i
 
 
 def test_stage_times_on_time_and_short_rate_of_one_day():
-    orders = [order(1, 10, 20, 30, 60), order(2, 20, 40, 90, 60, short=1), order(3, 30, None, 50, 60, stage="handed_over")]
+    orders = [order(1, 10, 20, 30, 60), order(2, 20, 40, 90, 60, short=1),
+              order(3, 30, None, 50, 60, stage="handed_over")]
     [row] = analyse(orders, [], [], DAY, DAY)
     assert row["location"] == "ST-1" and row["day"] == "2026-12-04"
     assert row["orders_finished"] == 3 and row["on_time_rate"] == round(2 / 3, 3)  # O-2 done at 90 > 60
