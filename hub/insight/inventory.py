@@ -165,7 +165,8 @@ def suggest(covers: Iterable[Cover]) -> list[Suggestion]:
     for sku, same in sorted(by_sku.items()):
         spare = {c.location: c.available - _target(c.per_day) for c in same if c.level == "surplus"}
         for need in sorted((c for c in same if c.level in AT_RISK), key=lambda c: (c.days or 0.0, c.location)):
-            wanted = _target(need.per_day) - max(need.available, 0) - need.incoming
+            # promised beyond what is held (negative available) is wanted too: those orders need the units
+            wanted = _target(need.per_day) - need.available - need.incoming
             for donor in sorted(spare, key=lambda loc: (-spare[loc], loc)):
                 if wanted <= 0:
                     break

@@ -107,3 +107,10 @@ def test_the_memo_answers_again_until_its_time_is_up_or_it_is_told_to_forget():
     assert memo.get(("other",), lambda: next(answers)) is not first  # another caller's view is its own
     memo.forget()
     assert memo.get(("k",), lambda: next(answers)) is not first
+
+
+def test_units_promised_beyond_what_is_held_are_wanted_on_top_of_the_target():
+    oversold = cover_of(Holding("ST-1", "OATS-500", 5, 9, 0, 14), TODAY)  # 1/day, 4 promised beyond on hand
+    donor = cover_of(Holding("WH-1", "OATS-500", 100, 0, 0, 0), TODAY)
+    assert oversold.level == "out" and oversold.available == -4
+    assert [s.qty for s in suggest([oversold, donor])] == [18]  # 14 days at 1/day, and the 4
