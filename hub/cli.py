@@ -289,3 +289,12 @@ def _register_carrier_commands() -> None:  # carriers
 
 
 _register_carrier_commands()
+
+
+def _register_insight_commands() -> None:  # inventory risk and fulfilment analytics
+    from hub.insight.cli import add_insight_commands
+
+    add_insight_commands(hub, db_option, open_db, _hub_call)
+
+
+_register_insight_commands()

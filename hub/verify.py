@@ -73,6 +73,8 @@ DOMAIN_TABLES["anomaly_policies"] = ("version", "rules", "note", "set_by")
 DOMAIN_TABLES["carrier_rate_tables"] = ("version", "rates", "origins", "digest", "note", "set_by")
 DOMAIN_TABLES["carton_shipments"] = ("carton_id", "order_id", "location", "carrier", "service", "tracking", "zone",
                                      "price_cents", "rates_version", "chosen_by", "choice", "handed_day", "handed_at")
+# fulfilment analytics: when each order reached each stage (from the op's HLC)
+DOMAIN_TABLES["order_stages"] = ("order_id", "stage", "location", "at", "hlc")
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

@@ -84,6 +84,8 @@ def create_app(db: Database, *, run_migrations: bool = True, writer: str | None 
     app.router.routes.extend(anomaly_routes())  # anomalies (hub.api.anomalies)
     app.router.routes.extend(carrier_routes())  # carriers
     app.router.routes.extend(returns_routes())  # returns from any channel: a counter device's look-up
+    from hub.api.insight import insight_routes  # inventory risk and fulfilment analytics
+    app.router.routes.extend(insight_routes())
     app.add_middleware(PushLane, forward=forward_push, refusal_of=refusal_of)
     app.add_middleware(Door)  # before the push lane reads a body
     app.add_middleware(RequestLog, name_caller=lambda token: _caller_name(app, token))  # outermost: sees every request

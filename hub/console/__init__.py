@@ -15,6 +15,7 @@ from hub.console import (
     events_pages,
     exception_pages,
     import_pages,
+    insight_pages,
     order_pages,
     session_pages,
     setup_pages,
@@ -41,6 +42,7 @@ def install_console(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(anomaly_pages.router)  # anomalies
+    app.include_router(insight_pages.router)  # inventory risk and fulfilment analytics
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.get("/", include_in_schema=False)

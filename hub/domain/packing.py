@@ -10,6 +10,7 @@ import json
 
 from hub.domain.carriers import record_carton, record_handover
 from hub.domain.followups import settled
+from hub.domain.stages import stamp
 from hub.domain.stock import release_order
 from hub.feed import emit_order
 from hub.outcome import Context, Outcome
@@ -92,6 +93,7 @@ def carton_closed(conn: Tx, ctx: Context, op: Op, p: CartonClosed) -> Outcome:
         # A packed order's tote is empty again: the next batch may use it.
         status = "packed" if left <= 0 else "packing"
         conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": p.order_id})
+        stamp(conn, p.order_id, status, ctx.location, op.hlc)
         if status == "packed":
             conn.execute("UPDATE orders SET tote = NULL WHERE id = :o", {"o": p.order_id})
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
@@ -114,6 +116,7 @@ def handed_to_carrier(conn: Tx, ctx: Context, op: Op, p: HandedToCarrier) -> Out
     record_handover(conn, op, p, ctx.here)  # carriers: what the manifest lists
     if status is not None:
         conn.execute("UPDATE orders SET status = :s, tote = NULL WHERE id = :o", {"s": status, "o": p.order_id})
+        stamp(conn, p.order_id, status, ctx.location, op.hlc)
         release_order(conn, p.order_id)  # gone to the carrier
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain.stages import stamp_many
 from hub.domain.stock import Movement
 from hub.feed import order_extras, publish_known_orders, publish_known_stock, substitutable_lines
 from hub.return_codes import return_code_for
@@ -56,6 +57,7 @@ class HeldOrder:
     lines: dict[int, HeldLine] = field(default_factory=dict)
     changed: bool = False
     return_code: str | None = None  # returns from any channel: the feed's order carries it
+    moved_hlc: str | None = None  # the last pick that counted: when picking closed, if it did
 
     def settle_status(self) -> None:
         """picking while lines are open; then picked, or short if any unit was short."""
@@ -172,6 +174,8 @@ def _write_orders(conn: Tx, orders: list[HeldOrder]) -> None:
         "UPDATE orders SET status = ?, tote = ? WHERE id = ?",
         [(o.status, o.tote, o.id) for o in orders if o.changed],
     )
+    stamp_many(conn, [(o.id, o.status, o.location, o.moved_hlc) for o in orders
+                      if o.changed and o.status != o.row["status"]])
 
 
 def _write_movements(conn: Tx, movements: list[Movement]) -> None:

@@ -10,6 +10,7 @@ from hub.domain.pick_state import (
     stage_movement,
     status_after_picking,
 )
+from hub.domain.stages import stamp
 from hub.domain.stock import Movement
 from hub.feed import emit_order
 from hub.outcome import Context, Outcome
@@ -71,6 +72,7 @@ def pick_confirmed(conn: Tx, ctx: Context, op: Op, p: PickConfirmed) -> Outcome:
         if line.reserved is not None:  # picked units no longer need holding
             line.reserved -= decision.apply_qty
         line.changed = True
+        order.moved_hlc = op.hlc  # the stage time if this pick closes the order's picking
     if p.tote:  # batch picking: the packer finds the order by its tote
         order.tote, order.changed = p.tote, True
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
@@ -93,7 +95,7 @@ def pick_shorted(conn: Tx, ctx: Context, op: Op, p: PickShorted) -> Outcome:
     _add_to_line(conn, p.order_id, p.line_no, short=decision.apply_qty, reason=p.reason.value)
     _release(conn, p.order_id, p.line_no, decision.apply_qty)
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
-    settle_order_status(conn, p.order_id)
+    settle_order_status(conn, p.order_id, op.hlc)
     return outcome
 
 
@@ -115,11 +117,12 @@ def _release(conn: Tx, order_id: str, line_no: int, qty: int) -> None:
     )
 
 
-def settle_order_status(conn: Tx, order_id: str) -> None:
+def settle_order_status(conn: Tx, order_id: str, hlc: str | None = None) -> None:
     """picking while lines are open; then picked, or short if any unit was short.
-    Statuses past picking (packed, handed over, cancelled…) are left alone."""
+    Statuses past picking (packed, handed over, cancelled…) are left alone. A change
+    is stamped at `hlc` (hub.domain.stages)."""
     rows = conn.execute(
-        "SELECT o.status, l.qty, l.qty_picked, l.qty_short FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "SELECT o.status, o.location, l.qty, l.qty_picked, l.qty_short FROM orders o JOIN order_lines l ON l.order_id = o.id "
         "WHERE o.id = :o",
         {"o": order_id},
     ).all()
@@ -127,6 +130,7 @@ def settle_order_status(conn: Tx, order_id: str) -> None:
         status = status_after_picking(rows[0].status, [(r.qty, r.qty_picked, r.qty_short) for r in rows])
         if status != rows[0].status:
             conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": status, "o": order_id})
+            stamp(conn, order_id, status, rows[0].location, hlc)
     emit_order(conn, order_id)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from hub.commands import PickupExpired
 from hub.domain.followups import settled
 from hub.domain.picking import line_state, refuse_line
+from hub.domain.stages import stamp
 from hub.domain.stock import release_order
 from hub.domain.tasks import close_task
 from hub.feed import emit_order
@@ -149,6 +150,7 @@ def pickup_handed_over(conn: Tx, ctx: Context, op: Op, p: PickupHandedOver) -> O
     ).one()
     new_status = "partly_handed_over" if totals.held > 0 else "handed_over" if totals.handed > 0 else "refused"
     conn.execute("UPDATE orders SET status = :s WHERE id = :o", {"s": new_status, "o": p.order_id})
+    stamp(conn, p.order_id, new_status, ctx.location, op.hlc)
     release_order(conn, p.order_id)
     outcome = settled(conn, ctx, op, decision, ctx.location, p.order_id)
     emit_order(conn, p.order_id)

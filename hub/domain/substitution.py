@@ -73,7 +73,7 @@ def pick_substituted(conn: Tx, ctx: Context, op: Op, p: PickSubstituted) -> Outc
             draw_allotment(conn, ctx.device_id, p.substitute_sku, p.qty)
         move(conn, Movement(ctx.here, p.bin, p.substitute_sku, -p.qty, "pick", p.order_id, op.op_id, op.hlc))
         _fill_line(conn, p)
-    settle_order_status(conn, p.order_id)
+    settle_order_status(conn, p.order_id, op.hlc)
     where = "from this terminal's allotment" if escrow else "from the store's free stock"
     return Outcome(message=f"{p.qty} × {p.substitute_sku} in place of {p.sku} on line {p.line_no} ({where})")
 
