@@ -170,7 +170,7 @@ def record_decision(conn: Tx, order_id: str, version: int, trigger: str, at: dat
         {"o": order_id, "v": version, "t": trigger, "at": at.isoformat(), "out": route.outcome, "r": route.rule,
          "s": json.dumps([{"location": loc, "lines": lines} for loc, lines in route.shipments]),
          "c": json.dumps(route.candidates, sort_keys=True), "op": op_id,
-         "why": route.why_here(trigger) if route.shipments else None},
+         "why": (route.why_here(trigger) or None) if route.shipments else None},
     )
 
 

@@ -89,9 +89,11 @@ class Route:
         # the runners-up first (they passed every filter and lost on the sort), then the rest
         lost = sorted((c for c in self.candidates if not c["chosen"]),
                       key=lambda c: not (c["reasons"] and c["reasons"][0].startswith("ranked")))
+        if not lost:
+            return ""  # the only place considered (a pickup at the store the customer chose): nothing to say
         said = "; ".join(f"{c['location']}: {', '.join(c['reasons'])}" for c in lost[:others])
         more = f" (+{len(lost) - others} more)" if len(lost) > others else ""
-        return (f"{how}{rule}" + (f". Not {said}{more}" if said else "") + ".")[:400]
+        return f"{how}{rule}. Not {said}{more}."[:400]
 
 
 TRIGGER_WORDS = {  # how a decision came about, as the floor reads it
