@@ -2,7 +2,7 @@
 scrape time (several processes write the hub, so counters kept in one process's
 memory would tell a part): ops logged and refused, the outbox, how far each relay
 publisher is behind and how old its oldest unpublished event is, dead letters, open
-orders, devices, open risks and open anomalies. Every query is by index or over a small table."""
+orders, devices (unsent ops and offline ones per location), open risks and open anomalies. Every query is by index or over a small table."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def metrics_text(conn: Tx, now: datetime | None = None) -> str:
            [({"location": loc or "", "level": level}, n) for loc, level, n in risks])
     devices = conn.execute("SELECT location, COUNT(*) FROM devices WHERE revoked_at IS NULL GROUP BY location").tuples()
     metric("backroom_devices", "gauge", "Enrolled devices, per location.", [({"location": loc}, n) for loc, n in devices])
+    floor = conn.execute("SELECT location, SUM(unsent_ops), SUM(CASE WHEN online THEN 0 ELSE 1 END) FROM device_status "
+                         "GROUP BY location").tuples()  # as the risk refresh last saw the devices (hub.insight.devices)
+    metric("backroom_device_unsent_ops", "gauge", "Ops the location's devices hold unsent, as they last reported.",
+           [({"location": loc or ""}, int(unsent or 0)) for loc, unsent, _off in floor])
+    metric("backroom_devices_offline", "gauge", "Devices not seen for a while, per location.",
+           [({"location": loc or ""}, int(off or 0)) for loc, _unsent, off in floor])
     anomalies = conn.execute("SELECT location, kind, COUNT(*) FROM anomalies WHERE status = 'open' "
                              "GROUP BY location, kind").tuples()  # anomalies (by the status index)
     metric("backroom_open_anomalies", "gauge", "Open anomalies, per location (empty: the network's) and kind.",

@@ -69,8 +69,13 @@ async def test_a_device_not_seen_for_a_while_goes_offline_once_and_online_when_i
     await device.sync()
     assert refresh_devices(hub.db) == 1
     with hub.db.read() as conn:
-        mine = [e for e in map(envelope, page(conn, 0, 100_000)) if e["subject"] == f"device/{device_id}"]
+        mine = [e for e in map(envelope, page(conn, 0, 100_000)) if e.get("subject") == f"device/{device_id}"]
     assert [e["type"] for e in mine] == ["backroom.device.offline", "backroom.device.online"]
+    async with hub.admin() as admin:
+        metrics = (await admin.get("/metrics")).text
+    location = mine[0]["location"]
+    assert f'backroom_devices_offline{{location="{location}"}} 0' in metrics  # online again
+    assert f'backroom_device_unsent_ops{{location="{location}"}} ' in metrics
     assert mine[0]["data"]["unsent_ops"] == 3 and mine[0]["location"] == mine[0]["data"]["location"]
     assert replay(hub.db).same
 
