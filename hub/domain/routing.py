@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from hub.domain.routing_policy import DEFAULT_POLICY, RoutingPolicy
@@ -18,6 +19,7 @@ from hub.domain.routing_rules import Ask, Need, Network, Route, Site, decide
 from hub.domain.stock import on_hand_by_bin, promising, release_order
 from hub.feed import emit, emit_order
 from hub.store.tx import Tx
+from sync.carriers import choose, destination
 from sync.hlc import Timestamp
 from sync.models import OrderIn
 
@@ -155,11 +157,41 @@ def route_order(conn: Tx, order_id: str, trigger: str, at: datetime, op_id: str 
     `record_parked` is off (a rebroker pass that changed nothing)."""
     version, rules = policy or current_policy(conn)
     ask = ask_for(conn, order_id)
-    route = decide(ask, load_network(conn, [n.sku for n in ask.lines], at, synced), rules, at)
+    net = load_network(conn, [n.sku for n in ask.lines], at, synced)
+    if ask.fulfilment == "ship" and any("shipping_cost" in r.sorts for r in rules.rules):
+        net.shipping = shipping_quote(conn, order_id, ask, at)
+    route = decide(ask, net, rules, at)
     if route.outcome != "parked" or record_parked:
         record_decision(conn, order_id, version, trigger, at, route, op_id)
     carry_out(conn, order_id, ask, route, at)
     return route
+
+
+def shipping_quote(conn: Tx, order_id: str, ask: Ask, at: datetime) -> Callable[[str], int | None] | None:
+    """What the order's open units would cost to ship from a location, in cents, by the
+    carriers' rate table in force (the service the packer's device would choose:
+    sync.carriers.choose); None without a table or a ship-to address."""
+    from hub.domain.carriers import current_rates  # carriers reads this module's clock helpers
+
+    rates = current_rates(conn)
+    row = conn.execute("SELECT o.promised_by, d.ship_to FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
+                       "WHERE o.id = :o", {"o": order_id}).first()
+    if rates is None or row is None or not row.ship_to:
+        return None
+    _version, table, origins = rates
+    ship_to, promised = json.loads(row.ship_to), parse_time(row.promised_by).date()
+    weights = dict(conn.execute("SELECT sku, COALESCE(unit_weight_g, 0) FROM items WHERE sku IN :s",
+                                {"s": sorted({n.sku for n in ask.lines})}).tuples())
+    weight = max(sum(int(weights.get(n.sku, 0)) * n.qty for n in ask.lines), 1)
+    known: dict[str, int | None] = {}
+
+    def quote(location: str) -> int | None:
+        if location not in known:
+            choice = choose(table, weight, destination(ship_to, origins.get(location)), at.date(), promised)
+            known[location] = choice.chosen.price_cents if choice.chosen else None
+        return known[location]
+
+    return quote
 
 
 def record_decision(conn: Tx, order_id: str, version: int, trigger: str, at: datetime, route: Route,

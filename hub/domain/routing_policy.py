@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = ["Filters", "Split", "Rule", "RoutingPolicy", "DEFAULT_POLICY", "SORTS", "FULFILMENTS"]
 
 FULFILMENTS = ("ship", "pickup", "quick")
-SORTS = ("kind", "distance", "stock_balance", "workload", "rank")
+SORTS = ("kind", "distance", "stock_balance", "workload", "rank", "shipping_cost")
 Kind = Literal["store", "warehouse", "dark_store"]
-Sort = Literal["kind", "distance", "stock_balance", "workload", "rank"]
+# shipping_cost: the carrier price of the order's weight from the location to the
+# customer, by the rate table in force (sync.carriers.choose); ship orders with an address
+Sort = Literal["kind", "distance", "stock_balance", "workload", "rank", "shipping_cost"]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")]
 
 

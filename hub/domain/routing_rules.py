@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +68,9 @@ class Network:
     loads: dict[str, int] = field(default_factory=dict)
     synced: dict[str, datetime] = field(default_factory=dict)
     synced_known: bool = False
+    # The carrier price in cents of this order from a location (None: no rate for it, or the
+    # order has no address); set by the caller when a rule sorts by shipping_cost.
+    shipping: Callable[[str], int | None] | None = None
 
 
 @dataclass
@@ -152,12 +156,28 @@ def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
     every = [n.line_no for n in ask.lines]
     full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s, dist))
     if full:
-        return _chosen(candidates, "routed", [(full[0].code, every)], full, rule)
+        return _priced(_chosen(candidates, "routed", [(full[0].code, every)], full, rule), net, rule)
     if rule.split.allow and len(every) > 1:
         shipments = _split(ask, net, rule, eligible, dist)
         if shipments:
             return _chosen(candidates, "split", shipments, [], rule)
     return Route("parked", rule.name, [], candidates)
+
+
+def _priced(route: Route, net: Network, rule: Rule) -> Route:
+    """With a shipping_cost sort, each runner-up's reason says what it would have cost."""
+    if "shipping_cost" not in rule.sorts or net.shipping is None:
+        return route
+    chosen = next((net.shipping(c["location"]) for c in route.candidates if c["chosen"]), None)
+    for c in route.candidates:
+        if c["reasons"] and c["reasons"][0].startswith("ranked") and chosen is not None:
+            price = net.shipping(c["location"])
+            c["reasons"][0] += f" (shipping {_money(price)} against {_money(chosen)})"
+    return route
+
+
+def _money(cents: int | None) -> str:
+    return "no rate" if cents is None else f"{cents // 100}.{cents % 100:02d}"
 
 
 def _chosen(candidates: list[dict[str, Any]], outcome: str, shipments: list[tuple[str, list[int]]],
@@ -231,6 +251,9 @@ def _sort_key(ask: Ask, net: Network, rule: Rule, site: Site, dist: dict[str, fl
             key.append(net.loads.get(site.code, 0) / site.daily_capacity if site.daily_capacity else 0.0)
         elif sort == "rank":
             key.append(site.rank)
+        elif sort == "shipping_cost":
+            price = net.shipping(site.code) if net.shipping is not None else None
+            key.append(math.inf if price is None else price)
     return (*key, site.code)
 
 

@@ -374,3 +374,24 @@ async def test_the_store_device_is_told_why_an_order_is_here(hub, tmp_path):
     assert why["R-24"].startswith("Re-routed when stock arrived, by rule ship-warehouse-first.")
     assert read(hub, order["id"])["location"] == read(hub, parked["id"])["location"] == "WH-1"
     assert replay(hub.db).same
+
+
+def test_a_rule_sorting_by_shipping_cost_picks_the_location_the_carriers_charge_least_from(hub):
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    rates = [{"carrier": "PARCEL", "service": "standard", "zone": zone, "max_weight_g": 30_000, "price_cents": cents,
+              "transit_days": 1} for zone, cents in (("NEAR", 300), ("FAR", 600))]
+    cmd(hub, "carriers.rates_set", {"table": {
+        "services": [{"carrier": "PARCEL", "service": "standard", "name": "Parcel Standard", "tracking_prefix": "PS"}],
+        "zones": [{"zone": "NEAR", "country": "DE", "max_km": 10}, {"zone": "FAR", "country": "DE", "min_km": 10}],
+        "rates": rates}})
+    set_policy(hub, {"name": "cheapest", "fulfilment": ["ship"], "kinds": ["store", "warehouse"],
+                     "sorts": ["shipping_cost", "kind"]})
+    order = accept(hub, "R-25", "ship", [("RT-A", 1)])  # to Berlin: 0.8 km from WH-1, 26 km from ST-1
+    assert order["location"] == "WH-1"  # the store comes first by kind, but costs twice as much to ship from
+    why = reasons(order)
+    assert why["WH-1"] == "chosen"
+    assert why["ST-1"] == "ranked 2 by shipping_cost, kind (shipping 6.00 against 3.00)"
+
+    set_policy(hub, {"name": "stores", "fulfilment": ["ship"], "kinds": ["store", "warehouse"], "sorts": ["kind"]})
+    assert accept(hub, "R-26", "ship", [("RT-A", 1)])["location"] == "ST-1"  # by kind alone: the store
+    assert replay(hub.db).same
