@@ -45,9 +45,11 @@ class Counts:
     resent: int = 0  # ops devices sent again to the restored hub (its audit of `hub_behind_device`)
     devices_resending: int = 0
     refusals: Counter = field(default_factory=Counter)  # reason code → ops the hub refused
-    # Orders a terminal confirmed offline from its allotment that the hub refused: none
-    # unless a restore made the hub forget the allotment (printed, not one of the counts).
+    # Orders a terminal confirmed offline from its allotment that the hub refused. Sent again
+    # to the restored hub, which forgot allotments granted after its backup, they may be
+    # (listed, not counted); refused on their only sending they are a violation.
     promises_broken: list[str] = field(default_factory=list)
+    promises_broken_unexcused: int = 0
     details: list[str] = field(default_factory=list)  # what each counted thing was (the first few are printed)
 
     def add(self, what: str, n: int, detail: str) -> None:
@@ -57,7 +59,7 @@ class Counts:
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.doubled or self.oversold or self.diverged)
+        return not (self.lost or self.doubled or self.oversold or self.diverged or self.promises_broken_unexcused)
 
 
 def count(db_url: str, devices: list[Device]) -> Counts:
@@ -182,6 +184,7 @@ def _count_escrow(conn: Tx, device: Device, ops: list[dict], counts: Counts) -> 
             first = json.loads(r["first_result"]).get("status") if r["first_result"] else None
             when = f"first {first}, sent again after the restore" if r["resent_at"] else "sent once"
             counts.promises_broken.append(f"{payload['number']} ({r['reason_code']}; {when})")
+            counts.promises_broken_unexcused += r["resent_at"] is None
     counts.refusals.update(op["reason_code"] for op in ops if op["state"] == "rejected")
     hub = {r["sku"]: (r["outstanding"], r["target"], r["expires_at"]) for r in conn.execute(
         "SELECT sku, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d",

@@ -163,8 +163,7 @@ def _set_up(procs: Processes, pg: str, db_url: str, work: Path, n_devices: int, 
     roles = _roles(n_devices)
     token, *codes = last_lines(procs, [("hub", "token", "--db", db_url, "--role", "admin")]
                                + [("hub", "enroll", "--db", db_url, "--location", loc, "--role", role) for loc, role in roles])
-    for instance in instances:
-        instance.hub.start()
+    _start_all(instances)
     proxy = ChaosProxy([i.hub.port for i in instances], seed=seed ^ 0x5EED).start()
     edges = [EdgeDevice(procs, work / f"device-{n}") for n in range(n_devices)]
     last_lines(procs, [("edge", "enroll", "--hub", proxy.url, "--code", code, "--data-dir", str(edge.data_dir),
@@ -180,6 +179,14 @@ def _set_up(procs: Processes, pg: str, db_url: str, work: Path, n_devices: int, 
         _post_store_order(floor, rng)
     sync_all(devices)  # every device starts with the orders
     return floor
+
+
+def _start_all(instances: list[Instance]) -> None:
+    """Start every instance, then wait for each to answer (side by side: each start-up takes seconds)."""
+    for instance in instances:
+        instance.hub.start(wait=False)
+    for instance in instances:
+        wait_for_http(f"{instance.hub.url}/healthz", instance.hub.proc, 60)  # type: ignore[arg-type]
 
 
 def _store_devices(floor: SoakFloor) -> list[Device]:
@@ -405,7 +412,7 @@ def _drain(floor: SoakFloor) -> None:
     for instance in floor.instances:
         if instance.hub.proc is not None and instance.hub.proc.alive():
             instance.hub.kill()
-        instance.hub.start()
+    _start_all(floor.instances)
     waiting = list(floor.devices)
     for _round in range(30):
         if not waiting:
@@ -472,8 +479,8 @@ def _summary(floor: SoakFloor, counts: Counts, verdict: dict, elapsed: float, se
     print(f"ops: {counts.ops} recorded by devices, {counts.applied} applied, {counts.refused} refused; "
           f"after the restore {counts.devices_resending} devices sent {counts.resent} ops again that the hub had forgotten")
     print("refused by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.refusals.items())))
-    print(f"orders a terminal confirmed offline from its allotment that the hub refused: {len(counts.promises_broken)} "
-          f"{counts.promises_broken[:10]}")
+    print(f"orders a terminal confirmed offline from its allotment that the hub refused: {len(counts.promises_broken)}, "
+          f"{counts.promises_broken_unexcused} of them on their only sending {counts.promises_broken[:10]}")
     print(f"hub verify: {'same state' if verdict.get('same') else 'DIFFERENT STATE'} "
           f"({verdict.get('ops', '?')} logged ops replayed)")
     for refusal in floor.refusals:
