@@ -70,3 +70,14 @@ bench: $(STAMP)
 SOAK_SCHEDULES ?= 10000
 soak: $(STAMP)
 	$(PY) -m simulator.soak --schedules $(SOAK_SCHEDULES) $(SOAK_ARGS)
+
+# sync: the hour of real processes, not part of `make test` (simulator/real_soak.py): two
+# `hub serve` instances on a fresh PostgreSQL database (dropped after) behind a lossy proxy,
+# ten `backroom edge` devices, SIGKILLs of every process, one hub restore from a pg_dump
+# backup; prints lost, doubled, oversold and diverged counts (all must be 0) and exits 1 otherwise.
+# Needs PostgreSQL (BACKROOM_SOAK_PG, default postgresql://postgres@127.0.0.1:5432/postgres) and
+# pg_dump/pg_restore of its version. Run from the checkout: it reuses tests/e2e's machinery.
+.PHONY: soak-real
+SOAK_MINUTES ?= 60
+soak-real: $(STAMP)
+	$(PY) -m simulator.real_soak --minutes $(SOAK_MINUTES) $(SOAK_REAL_ARGS)

@@ -25,7 +25,7 @@ from tests.e2e.procs import run_backroom
 
 if TYPE_CHECKING:
     from edge_app.local.replica import Replica
-    from tests.e2e.test_chaos_real_processes import Floor
+    from tests.e2e.chaos_floor import Floor
 
 __all__ = ["outbox_rows", "check_hub_against_devices", "check_hub_database"]
 

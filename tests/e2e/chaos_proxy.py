@@ -13,6 +13,10 @@ httpx sees `Connection: close` and opens a new connection for the next one.
     proxy.partition("refuse"); …; proxy.heal()
     proxy.stop(); print(proxy.fired)
 
+Given several hub ports (`ChaosProxy([port_a, port_b], seed=7)`) it is also the load
+balancer in front of hub instances on one database: each request goes to one drawn
+at random, and to the next if that one refuses the connection (it is down).
+
 Faults are drawn from `random.Random(seed)`; threads interleave as the OS likes,
 so the seed reproduces the fault mix and its order, not the exact schedule.
 `requests_from(authorization)` counts the requests a caller got through to the
@@ -25,6 +29,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 __all__ = ["ChaosProxy", "Faults", "PARTITION_MODES"]
@@ -61,8 +66,10 @@ class ChaosProxy:
     """Forwards 127.0.0.1:`port` to 127.0.0.1:`upstream_port`, with faults.
     `fired` counts what happened to requests (`passed` included)."""
 
-    def __init__(self, upstream_port: int, seed: int, blackhole_hold: float = 2.0):
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int | Sequence[int], seed: int, blackhole_hold: float = 2.0):
+        self.upstream_ports = [upstream_port] if isinstance(upstream_port, int) else list(upstream_port)
+        self.upstream_port = self.upstream_ports[0]
+        self._balance = random.Random(seed ^ 0xBA1A)  # its own, so one upstream leaves the fault draws as they were
         self.seed = seed
         self.blackhole_hold = blackhole_hold
         self.fired: Counter[str] = Counter()
@@ -205,7 +212,7 @@ class ChaosProxy:
     def _upstream(self, request: bytes) -> bytes | None:
         """The hub's whole answer to `request`, or None if the hub did not give one."""
         try:
-            with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=_IO_TIMEOUT) as up:
+            with self._connect_upstream() as up:
                 up.sendall(request)
                 chunks, size = [], 0
                 while chunk := up.recv(65536):
@@ -217,6 +224,20 @@ class ChaosProxy:
             return None
         response = b"".join(chunks)
         return response if response.startswith(b"HTTP/") and b"\r\n\r\n" in response else None
+
+    def _connect_upstream(self) -> socket.socket:
+        """A connection to one upstream, drawn at random; the next if it refuses."""
+        ports = list(self.upstream_ports)
+        if len(ports) > 1:
+            with self._lock:
+                start = self._balance.randrange(len(ports))
+            ports = ports[start:] + ports[:start]
+        for port in ports[:-1]:
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=_IO_TIMEOUT)
+            except OSError:
+                continue
+        return socket.create_connection(("127.0.0.1", ports[-1]), timeout=_IO_TIMEOUT)
 
 
 def _send(sock: socket.socket, data: bytes) -> None:

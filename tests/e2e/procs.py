@@ -203,11 +203,12 @@ class HubProcess:
     def enrollment_code(self, location: str, role: str = "picker") -> str:
         return _last_line(run_backroom("hub", "enroll", "--db", self.db_url, "--location", location, "--role", role))
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start serving and wait until /healthz answers."""
+    def start(self, timeout: float = 30.0, wait: bool = True) -> None:
+        """Start serving and (unless not to `wait`) wait until /healthz answers."""
         assert self.proc is None or not self.proc.alive(), "hub is already running"
         self.proc = self.procs.start("hub", "hub", "serve", "--db", self.db_url, "--port", str(self.port))
-        wait_for_http(f"{self.url}/healthz", self.proc, timeout)
+        if wait:
+            wait_for_http(f"{self.url}/healthz", self.proc, timeout)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing; what was committed must survive."""
