@@ -14,6 +14,7 @@ from hub.domain.routing import (
     UNPICKED_STATUSES,
     add_remainder_line,
     ask_for,
+    cancel_overdue,
     carry_out,
     current_policy,
     exclude,
@@ -108,7 +109,11 @@ def order_reassigned(conn: Tx, _ctx: Context, op: Op, p: OrderReassigned) -> Out
 def rebrokered(conn: Tx, _ctx: Context, op: Op, p: OrdersRebrokered) -> Outcome:
     synced = {k: v.isoformat() for k, v in p.synced.items()} if p.synced is not None else None
     routed = rebroker_waiting(conn, None, p.at, op.op_id, "rebroker", p.limit, synced)
-    return Outcome(message=f"{len(routed)} parked orders routed")
+    policy = current_policy(conn)
+    if policy[1].cancel_parked_after_h is None:
+        return Outcome(message=f"{len(routed)} parked orders routed")
+    cancelled = cancel_overdue(conn, policy, p.at, op.op_id, "rebroker")
+    return Outcome(message=f"{len(routed)} parked orders routed, {len(cancelled)} cancelled past their promise")
 
 
 # -- a store says no -------------------------------------------------------------------------

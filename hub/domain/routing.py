@@ -9,7 +9,7 @@ replay of the log reaches the same decisions."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +24,7 @@ from sync.hlc import Timestamp
 from sync.models import OrderIn
 
 __all__ = ["current_policy", "route_order", "record_decision", "save_details", "spawn_child", "unroute", "exclude", "carry_out", "add_remainder_line",
-           "rebroker_waiting", "decisions_for", "network_sites", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
+           "rebroker_waiting", "cancel_overdue", "decisions_for", "network_sites", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
            "UNPICKED_STATUSES", "REBROKER_BATCH", "network_changed"]
 
 # An order in these states holds no picked units: it may still be routed elsewhere.
@@ -214,6 +214,13 @@ def carry_out(conn: Tx, order_id: str, ask: Ask, route: Route, at: datetime) -> 
         conn.execute("UPDATE orders SET status = 'cancelled' WHERE id = :o", {"o": order_id})
         conn.execute("DELETE FROM routing_waits WHERE order_id = :o", {"o": order_id})
     else:
+        if route.outcome == "partial":  # what no location holds now waits as a linked backorder
+            shipped = {n for _loc, lines in route.shipments for n in lines}
+            rest = [n for n in ask.lines if n.line_no not in shipped]
+            backorder = spawn_child(conn, order_id, "backorder")
+            _move_lines(conn, order_id, backorder, [n.line_no for n in rest])
+            _park(conn, backorder, [n.sku for n in rest])
+            emit_order(conn, backorder)
         (home, _lines), *others = route.shipments
         for location, lines in others:
             child = spawn_child(conn, order_id, "split")
@@ -355,6 +362,24 @@ def rebroker_waiting(conn: Tx, skus: list[str] | None, at: datetime, op_id: str 
         if route.outcome != "parked":
             routed.append(r.id)
     return routed
+
+
+def cancel_overdue(conn: Tx, policy: tuple[int, RoutingPolicy], at: datetime, op_id: str | None, trigger: str) -> list[str]:
+    """Cancel parked orders still unrouted `cancel_parked_after_h` hours past their
+    promise (a whole rebroker pass does this; `at` is the pass's logged time)."""
+    version, rules = policy
+    hours = rules.cancel_parked_after_h or 0
+    overdue = [r.id for r in conn.execute("SELECT id, promised_by FROM orders WHERE status = 'awaiting_stock' "
+                                          "AND location IS NULL ORDER BY id").all()
+               if parse_time(r.promised_by) + timedelta(hours=hours) <= at]
+    for order_id in overdue:
+        why = f"still waiting for stock {hours} h after its promise (cancel_parked_after_h)"
+        record_decision(conn, order_id, version, trigger, at, Route("cancelled", None, [], [
+            {"location": "(none)", "rule": None, "chosen": False, "reasons": [why], "distance_km": None}]), op_id)
+        conn.execute("UPDATE orders SET status = 'cancelled' WHERE id = :o", {"o": order_id})
+        conn.execute("DELETE FROM routing_waits WHERE order_id = :o", {"o": order_id})
+        emit_order(conn, order_id)
+    return overdue
 
 
 # -- reads for the API and the console --------------------------------------------------------

@@ -47,7 +47,10 @@ def _kind_first() -> list[Sort]:
     return ["kind"]
 
 
-def _park_all() -> dict[Literal["ship", "pickup", "quick"], Literal["park", "cancel"]]:
+WhenNone = Literal["park", "cancel", "partial"]
+
+
+def _park_all() -> dict[Literal["ship", "pickup", "quick"], WhenNone]:
     return {"ship": "park", "pickup": "park", "quick": "park"}
 
 
@@ -63,11 +66,14 @@ class Rule(_Strict):
 
 
 class RoutingPolicy(_Strict):
-    """Rules tried in order; `when_none` per fulfilment: park the order awaiting stock,
-    or cancel it."""
+    """Rules tried in order; `when_none` per fulfilment, when no rule takes the whole
+    order: park it awaiting stock, cancel it, or `partial` (send the lines some location
+    can fill now, and park the rest as a linked backorder). A parked order still unrouted
+    `cancel_parked_after_h` hours past its promise is cancelled by the next rebroker pass."""
 
     rules: list[Rule] = Field(min_length=1, max_length=50)
-    when_none: dict[Literal["ship", "pickup", "quick"], Literal["park", "cancel"]] = Field(default_factory=_park_all)
+    when_none: dict[Literal["ship", "pickup", "quick"], WhenNone] = Field(default_factory=_park_all)
+    cancel_parked_after_h: int | None = Field(default=None, ge=0, le=8_760)
 
     @model_validator(mode="after")
     def _every_fulfilment_has_a_rule(self) -> "RoutingPolicy":

@@ -82,7 +82,8 @@ class Route:
 
     def explain(self) -> list[str]:
         """One sentence per candidate: chosen, or why it lost."""
-        return [f"{c['location']}: {'chosen' if c['chosen'] else '; '.join(c['reasons'])}" for c in self.candidates]
+        return [f"{c['location']}: " + ("; ".join(["chosen", *c["reasons"]]) if c["chosen"] else "; ".join(c["reasons"]))
+                for c in self.candidates]
 
     def why_here(self, trigger: str, others: int = 3) -> str:
         """What the store's devices say about why the order came to them: how, by which
@@ -120,11 +121,48 @@ def decide(ask: Ask, net: Network, policy: RoutingPolicy, at: datetime) -> Route
         if route.shipments:
             return Route(route.outcome, rule.name, route.shipments, considered + route.candidates)
         considered += route.candidates
-    outcome = "cancelled" if policy.when_none.get(ask.fulfilment) == "cancel" else "parked"  # type: ignore[call-overload]
-    return Route(outcome, None, [], considered)
+    when_none = policy.when_none.get(ask.fulfilment)  # type: ignore[call-overload]
+    if when_none == "partial" and len(ask.lines) > 1:
+        for rule in policy.rules:
+            if ask.fulfilment in rule.fulfilment and (route := _try_partial(ask, net, rule, at)).shipments:
+                return route
+    return Route("cancelled" if when_none == "cancel" else "parked", None, [], considered)
 
 
 def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
+    candidates, eligible, dist = _consider(ask, net, rule, at)
+    every = [n.line_no for n in ask.lines]
+    full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s, dist))
+    if full:
+        return _priced(_chosen(candidates, "routed", [(full[0].code, every)], full, rule), net, rule)
+    if rule.split.allow and len(every) > 1:
+        shipments = _split(ask, net, rule, eligible, dist)
+        if shipments:
+            return _chosen(candidates, "split", shipments, [], rule)
+    return Route("parked", rule.name, [], candidates)
+
+
+def _try_partial(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
+    """What can go now when nothing takes the whole order (`when_none: partial`): the
+    lines some location (or, with splits allowed, several) can fill; the rest wait."""
+    candidates, eligible, dist = _consider(ask, net, rule, at)
+    most = rule.split.max_shipments if rule.split.allow else 1
+    shipments = _split(ask, net, rule, eligible, dist, most, leave_open=True)
+    if not shipments:
+        return Route("parked", rule.name, [], candidates)
+    route = _chosen(candidates, "partial", shipments, [], rule)
+    shipped = {n for _loc, lines in shipments for n in lines}
+    waiting = ", ".join(f"{n.sku} × {n.qty}" for n in ask.lines if n.line_no not in shipped)
+    for c in route.candidates:
+        if c["chosen"]:
+            c["reasons"] = [f"ships what it holds; {waiting} wait for stock"]
+    return route
+
+
+def _consider(ask: Ask, net: Network, rule: Rule,
+              at: datetime) -> tuple[list[dict[str, Any]], list[tuple[Site, list[int]]], dict[str, float | None]]:
+    """Every site the rule may use, with why it cannot take the order (filters, then the
+    lines it lacks), and the sites past the filters with the lines each can fill."""
     candidates: list[dict[str, Any]] = []
     eligible: list[tuple[Site, list[int]]] = []  # sites past the filters, with the lines each can fill
     sites = _sites_for(ask, net, rule)
@@ -153,15 +191,7 @@ def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
         distance = dist[site.code]
         candidates.append({"location": site.code, "rule": rule.name, "chosen": False, "reasons": reasons,
                            "distance_km": None if distance is None else round(distance, 1)})
-    every = [n.line_no for n in ask.lines]
-    full = sorted((s for s, cov in eligible if len(cov) == len(every)), key=lambda s: _sort_key(ask, net, rule, s, dist))
-    if full:
-        return _priced(_chosen(candidates, "routed", [(full[0].code, every)], full, rule), net, rule)
-    if rule.split.allow and len(every) > 1:
-        shipments = _split(ask, net, rule, eligible, dist)
-        if shipments:
-            return _chosen(candidates, "split", shipments, [], rule)
-    return Route("parked", rule.name, [], candidates)
+    return candidates, eligible, dist
 
 
 def _priced(route: Route, net: Network, rule: Rule) -> Route:
@@ -195,21 +225,23 @@ def _chosen(candidates: list[dict[str, Any]], outcome: str, shipments: list[tupl
 
 
 def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[int]]],
-           dist: dict[str, float | None]) -> list[tuple[str, list[int]]]:
+           dist: dict[str, float | None], most: int | None = None,
+           leave_open: bool = False) -> list[tuple[str, list[int]]]:
     """Greedy: the site that fills the most open lines (best by the sorts on a tie), again
-    and again, within the maximum number of shipments. Empty when that leaves lines open."""
+    and again, within the maximum number of shipments. Empty when that leaves lines open,
+    unless `leave_open` (a partial route: what can go now)."""
     open_lines = [n.line_no for n in ask.lines]
     shipments: list[tuple[str, list[int]]] = []
     pool = sorted(eligible, key=lambda e: _sort_key(ask, net, rule, e[0], dist))
-    while open_lines and len(shipments) < rule.split.max_shipments:
+    while open_lines and len(shipments) < (most or rule.split.max_shipments):
         best = max(pool, key=lambda e: len(set(e[1]) & set(open_lines)), default=None)
         if best is None or not set(best[1]) & set(open_lines):
-            return []
+            break
         lines = [n for n in open_lines if n in best[1]]
         shipments.append((best[0].code, lines))
         open_lines = [n for n in open_lines if n not in lines]
         pool = [e for e in pool if e[0].code != best[0].code]
-    return shipments if not open_lines else []
+    return shipments if not open_lines or leave_open else []
 
 
 def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:

@@ -395,3 +395,43 @@ def test_a_rule_sorting_by_shipping_cost_picks_the_location_the_carriers_charge_
     set_policy(hub, {"name": "stores", "fulfilment": ["ship"], "kinds": ["store", "warehouse"], "sorts": ["kind"]})
     assert accept(hub, "R-26", "ship", [("RT-A", 1)])["location"] == "ST-1"  # by kind alone: the store
     assert replay(hub.db).same
+
+
+def test_when_none_partial_sends_what_can_go_now_and_parks_the_rest_as_a_backorder(hub):
+    network(hub, {"WH-1": {"RT-A": 5}})
+    cmd(hub, "routing.policy_set", {"policy": {"rules": [
+        {"name": "warehouse", "fulfilment": ["ship"], "kinds": ["warehouse"]},
+        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}], "when_none": {"ship": "partial"}}})
+    order = accept(hub, "R-27", "ship", [("RT-A", 2), ("RT-B", 3)])
+    assert (order["status"], order["location"]) == ("released", "WH-1")
+    assert [(line["sku"], line["qty"]) for line in order["lines"]] == [("RT-A", 2)]
+    decision = order["routing"]["decisions"][-1]
+    assert (decision["outcome"], decision["rule"]) == ("partial", "warehouse")
+    assert reasons(order)["WH-1"] == "chosen; ships what it holds; RT-B × 3 wait for stock"
+    backorder, = order["routing"]["linked_orders"]
+    assert (backorder["reason"], backorder["status"], backorder["location"]) == ("backorder", "awaiting_stock", None)
+    waiting = read(hub, backorder["order_id"])
+    assert [(line["sku"], line["qty"]) for line in waiting["lines"]] == [("RT-B", 3)]
+    assert waiting["promised_by"] == order["promised_by"]
+
+    cmd(hub, "stock.received", {"location": "WH-1", "bin": "B-1", "sku": "RT-B", "qty": 3})
+    assert read(hub, backorder["order_id"])["location"] == "WH-1"  # the backorder goes when the stock comes
+    assert replay(hub.db).same
+
+
+def test_a_parked_order_past_its_promise_by_the_policys_hours_is_cancelled_by_a_rebroker_pass(hub):
+    network(hub, {})
+    cmd(hub, "routing.policy_set", {"policy": {"rules": [
+        {"name": "any", "fulfilment": ["ship", "pickup", "quick"], "kinds": ["warehouse", "store", "dark_store"]}],
+        "cancel_parked_after_h": 24}})
+    order = accept(hub, "R-28", "ship", [("RT-C", 1)])  # promised 2026-12-08 18:00
+    assert order["status"] == "awaiting_stock"
+    message = cmd(hub, "routing.rebrokered", {"at": "2026-12-09T17:00:00+00:00"}).message
+    assert message == "0 parked orders routed, 0 cancelled past their promise"
+    message = cmd(hub, "routing.rebrokered", {"at": "2026-12-09T18:00:00+00:00"}).message
+    assert message == "0 parked orders routed, 1 cancelled past their promise"
+    cancelled = read(hub, order["id"])
+    assert cancelled["status"] == "cancelled"
+    assert reasons(cancelled) == {"(none)": "still waiting for stock 24 h after its promise (cancel_parked_after_h)"}
+    assert replay(hub.db).same
