@@ -17,9 +17,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from hub.domain.routing import decisions_for, network_sites
+from hub.domain.routing import decisions_for, network_sites, parse_time
 from hub.domain.routing_policy import RoutingPolicy
 from hub.domain.routing_rules import distance_km
 from hub.log import INCIDENT_CODES, apply_op, log_ops
@@ -28,6 +29,7 @@ from hub.store.db import Database
 from hub.store.migrations import migrate
 from hub.store.tx import Tx
 from hub.verify import _role
+from sync.carriers import choose, destination
 from sync.kinds import SCHEMA_VERSION
 from sync.models import Op, OpResult, OpStatus
 
@@ -56,6 +58,8 @@ class Comparison:
     orders: int = 0
     distance_km: tuple[float, float] = (0.0, 0.0)  # shipping location → customer, summed (actual, what-if)
     distance_orders: int = 0  # orders whose distance is known on both sides
+    shipping_cents: tuple[int, int] = (0, 0)  # by the carriers' rate table in force now (actual, what-if)
+    shipping_orders: int = 0  # orders priced on both sides
     per_location: dict[str, tuple[int, int]] = field(default_factory=dict)  # location → (actual, what-if)
     parked: tuple[int, int] = (0, 0)
     splits: tuple[int, int] = (0, 0)
@@ -72,6 +76,11 @@ class Comparison:
             n = self.distance_orders
             out.append(f"distance to customers: {a:,.0f} km → {b:,.0f} km ({b - a:+,.0f} km over "
                        f"{n} order{'s' if n != 1 else ''} placed on both sides)")
+        if self.shipping_orders:
+            a, b = (c / 100 for c in self.shipping_cents)
+            n = self.shipping_orders
+            out.append(f"shipping by today's rate table: {a:,.2f} → {b:,.2f} ({b - a:+,.2f} over {n} "
+                       f"order{'s' if n != 1 else ''} priced on both sides)")
         out.append("orders per location (actual → what-if):")
         out += [f"  {loc or '(none)'}: {a} → {b}" for loc, (a, b) in sorted(self.per_location.items(), key=lambda x: x[0] or "")]
         for c in self.changed[:show]:
@@ -164,19 +173,51 @@ def _compare(live: Tx, alt: Tx, result: Comparison, since: datetime | None) -> N
     splits = [_splits(conn, set(actual)) for conn in (live, alt)]
     result.parked, result.splits = (parked[0], parked[1]), (splits[0], splits[1])
     places, customers = _places(live), _customers(live, list(actual))
-    totals = [0.0, 0.0]
+    price = _shipping_prices(live)
+    totals, costs = [0.0, 0.0], [0, 0]
     for order_id, (number, location, _status) in sorted(actual.items(), key=lambda x: x[1][0]):
         there = other.get(order_id)
         km = [_km(places, customers, order_id, loc) for loc in (location, there[1] if there else None)]
         if km[0] is not None and km[1] is not None:
             totals[0], totals[1] = totals[0] + km[0], totals[1] + km[1]
             result.distance_orders += 1
+        cents = [price(order_id, loc) for loc in (location, there[1] if there else None)]
+        if cents[0] is not None and cents[1] is not None:
+            costs[0], costs[1] = costs[0] + cents[0], costs[1] + cents[1]
+            result.shipping_orders += 1
         if there is not None and there[1] == location:
             continue
         result.changed.append({"order_id": order_id, "number": number,
                                "actual": {**_side(live, order_id, location), "km": km[0]},
                                "what_if": {**_side(alt, order_id, there[1] if there else None), "km": km[1]}})
     result.distance_km = (round(totals[0], 1), round(totals[1], 1))
+    result.shipping_cents = (costs[0], costs[1])
+
+
+def _shipping_prices(conn: Tx) -> Callable[[str, str | None], int | None]:
+    """What a ship order's lines cost from a location by the rate table in force now (the
+    service the packer's device would choose), both sides priced alike; None: no table,
+    no address, or no rate."""
+    from hub.domain.carriers import current_rates
+
+    rates = current_rates(conn)
+    if rates is None:
+        return lambda _order_id, _location: None
+    _version, table, origins = rates
+    weights = dict(conn.execute("SELECT sku, COALESCE(unit_weight_g, 0) FROM items").tuples())
+
+    def price(order_id: str, location: str | None) -> int | None:
+        row = conn.execute("SELECT o.fulfilment, o.promised_by, o.created_at, d.ship_to FROM orders o "
+                           "JOIN order_details d ON d.order_id = o.id WHERE o.id = :o", {"o": order_id}).first()
+        if location is None or row is None or row.fulfilment != "ship" or not row.ship_to:
+            return None
+        lines = conn.execute("SELECT sku, qty FROM order_lines WHERE order_id = :o", {"o": order_id}).tuples()
+        weight = max(sum(int(weights.get(sku, 0)) * qty for sku, qty in lines), 1)
+        choice = choose(table, weight, destination(json.loads(row.ship_to), origins.get(location)),
+                        parse_time(row.created_at).date(), parse_time(row.promised_by).date())
+        return choice.chosen.price_cents if choice.chosen else None
+
+    return price
 
 
 def _splits(conn: Tx, order_ids: set[str]) -> int:

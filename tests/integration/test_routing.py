@@ -392,6 +392,18 @@ def test_a_rule_sorting_by_shipping_cost_picks_the_location_the_carriers_charge_
     assert why["WH-1"] == "chosen"
     assert why["ST-1"] == "ranked 2 by shipping_cost, kind (shipping 6.00 against 3.00)"
 
+    from hub.domain.routing_policy import RoutingPolicy
+    from hub.what_if import what_if
+
+    by_kind = RoutingPolicy.model_validate({"rules": [
+        {"name": "stores", "fulfilment": ["ship"], "kinds": ["store", "warehouse"], "sorts": ["kind"]},
+        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}]})
+    comparison = what_if(hub.db, by_kind)  # what sorting by kind alone would have cost
+    assert [c["number"] for c in comparison.changed] == ["R-25"]
+    assert comparison.shipping_cents == (300, 600) and comparison.shipping_orders == 1
+    assert "shipping by today's rate table: 3.00 → 6.00 (+3.00 over 1 order priced on both sides)" in comparison.lines()
+
     set_policy(hub, {"name": "stores", "fulfilment": ["ship"], "kinds": ["store", "warehouse"], "sorts": ["kind"]})
     assert accept(hub, "R-26", "ship", [("RT-A", 1)])["location"] == "ST-1"  # by kind alone: the store
     assert replay(hub.db).same
