@@ -14,7 +14,7 @@ from hub.domain.routing_policy import RoutingPolicy
 from hub.log import run_hub_command
 from hub.store.tx import Tx
 
-__all__ = ["policy_view", "policy_versions", "set_policy", "set_location_profile", "release_order", "reassign_order",
+__all__ = ["RoutingPolicy", "policy_view", "policy_versions", "set_policy", "set_location_profile", "release_order", "reassign_order",
            "rebroker", "synced_signal", "decisions_for", "order_routing"]
 
 

@@ -17,6 +17,7 @@ from hub.console import (
     import_pages,
     insight_pages,
     order_pages,
+    routing_pages,
     session_pages,
     setup_pages,
     stock_fleet_pages,
@@ -30,6 +31,7 @@ __all__ = ["install_console", "is_console"]
 ROUTERS: tuple[APIRouter, ...] = (session_pages.router, order_pages.router, exception_pages.router, stock_fleet_pages.router,
            setup_pages.router, import_pages.router, events_pages.router)
 ROUTERS += (carrier_pages.router,)  # carriers
+ROUTERS += (routing_pages.router,)  # routing policy, what-if, scheduled jobs
 
 
 def is_console(request: Request) -> bool:

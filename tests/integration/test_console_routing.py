@@ -71,3 +71,39 @@ async def test_routing_reads_what_set_up_records_about_a_location(hub):
     assert order["location"] == "QS-OPEN"
     why = dict(line.split(": ", 1) for line in order["routing"]["decisions"][-1]["explanation"])
     assert "km" in why["QS-FAR"] and "closed" in why["QS-SHUT"]
+
+
+async def test_the_routing_page_tries_a_candidate_with_what_if_then_sets_it_and_a_viewer_may_only_try(hub):
+    import json
+    from html import unescape
+
+    network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
+    order = accept(hub, "C-5", "ship", [("RT-A", 1)])
+    client, csrf = await signed_in(hub)
+    shown = (await client.get("/console/setup/routing")).text
+    assert "In force: version 0 (the built-in default)" in shown and "ship-warehouse-first" in shown
+    assert "rebroker" in shown and "sweep-pickups" in shown  # the scheduled jobs
+    stores = {"rules": [{"name": "stores", "fulfilment": ["ship"], "kinds": ["store"], "sorts": ["distance"]},
+                        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+                        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}]}
+    tried = await client.post("/console/setup/routing/what-if", data={"csrf": csrf, "policy": json.dumps(stores), "since": ""})
+    assert tried.status_code == 200 and message_of(tried.text) == "What-if done: nothing was changed."
+    assert "C-5: WH-1 → ST-1" in unescape(tried.text)
+    assert read(hub, order["id"])["location"] == "WH-1"  # nothing changed
+
+    bad = await client.post("/console/setup/routing/what-if", data={"csrf": csrf, "policy": '{"rules": [', "since": ""})
+    assert message_of(bad.text).startswith("policy: not JSON")
+    bad = await client.post("/console/setup/routing", data={"csrf": csrf, "policy": json.dumps({"rules": []}), "note": ""})
+    assert message_of(bad.text).startswith("rules:")
+    bad = await client.post("/console/setup/routing/what-if", data={"csrf": csrf, "policy": json.dumps(stores), "since": "soon"})
+    assert "since: 'soon' is neither" in message_of(bad.text)
+
+    set_ = await client.post("/console/setup/routing", data={"csrf": csrf, "policy": json.dumps(stores), "note": "stores first"})
+    assert message_of(set_.text) == "Routing policy version 1 is in force."
+    assert "stores first" in set_.text and "console:kim" in set_.text
+    assert accept(hub, "C-6", "ship", [("RT-A", 1)])["location"] == "ST-1"
+
+    viewer, viewer_csrf = await signed_in(hub, "vic", "viewer")
+    assert "Set as the policy" not in (await viewer.get("/console/setup/routing")).text
+    refused = await viewer.post("/console/setup/routing", data={"csrf": viewer_csrf, "policy": json.dumps(stores), "note": ""})
+    assert "only a network admin" in message_of(refused.text)
