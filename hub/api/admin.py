@@ -5,17 +5,18 @@ token; every change is in the audit trail (written with it, in one transaction).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.routing import BaseRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.routing import BaseRoute
 
 from hub.actions import revoke_device
 from hub.api.callers import Caller, actor_of, api_of, client_of, forget_callers
 from hub.audit import audit_rows
-from hub.hand_over import hand_over  # sync: a swapped handheld
 from hub.credentials import API_ROLES, create_api_token, list_api_tokens, revoke_api_token, rotate_api_token
+from hub.hand_over import hand_over  # sync: a swapped handheld
 from hub.log import run_hub_command
 from sync.kinds import PRINTABLE, Code, Text
 
@@ -53,21 +54,17 @@ class OperatorOff(BaseModel):
     reason: Text = ""
 
 
+@cache
 def admin_routes() -> list[BaseRoute]:
     """Every admin route, under /v1. Built once per process and shared by its apps: the
     routes keep no app of their own (they read `request.app`), and building them was a
     third of an app's start-up (the simulator starts hundreds)."""
-    global _ROUTES
-    if _ROUTES is None:
-        router = APIRouter(prefix="/v1", tags=["admin"])
-        _device_routes(router)
-        _token_routes(router)
-        _operator_and_audit_routes(router)
-        _ROUTES = list(router.routes)
-    return _ROUTES
+    router = APIRouter(prefix="/v1", tags=["admin"])
+    _device_routes(router)
+    _token_routes(router)
+    _operator_and_audit_routes(router)
+    return list(router.routes)
 
-
-_ROUTES: list[BaseRoute] | None = None
 
 
 def _device_routes(router: APIRouter) -> None:

@@ -6,6 +6,7 @@ a new version (admin tokens) under /v1/admin/anomaly-policy."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -31,29 +32,25 @@ def _access(who: Any) -> Access:
     return network_admin(actor_of(who))
 
 
+@cache
 def anomaly_routes() -> list[BaseRoute]:
     """The routes of this module (built once per process, like hub.api.admin's)."""
-    global _ROUTES
-    if _ROUTES is None:
-        router = APIRouter(tags=["insight"])
+    router = APIRouter(tags=["insight"])
 
-        @router.get("/v1/anomalies")
-        def list_anomalies(request: Request, who: Caller, status: _STATUS = None, kind: _KIND = None,
-                           location: QText = None, after: After = None, limit: Limit = 100) -> Listing:
-            """Anomalies the hub found, each with its evidence in words and numbers and what
-            the anomaly policy did about it; `next` is null on the last page."""
-            access = _access(who)
-            with request.app.state.db.read() as conn:
-                rows, nxt = anomaly_rows(conn, access.scope(), status=status, kind=kind, location=location,
-                                         after=after, limit=limit)
-            return Listing(items=rows, next=nxt)
+    @router.get("/v1/anomalies")
+    def list_anomalies(request: Request, who: Caller, status: _STATUS = None, kind: _KIND = None,
+                       location: QText = None, after: After = None, limit: Limit = 100) -> Listing:
+        """Anomalies the hub found, each with its evidence in words and numbers and what
+        the anomaly policy did about it; `next` is null on the last page."""
+        access = _access(who)
+        with request.app.state.db.read() as conn:
+            rows, nxt = anomaly_rows(conn, access.scope(), status=status, kind=kind, location=location,
+                                     after=after, limit=limit)
+        return Listing(items=rows, next=nxt)
 
-        _policy_routes(router)
-        _ROUTES = list(router.routes)
-    return _ROUTES
+    _policy_routes(router)
+    return list(router.routes)
 
-
-_ROUTES: list[BaseRoute] | None = None
 
 
 def _policy_routes(router: APIRouter) -> None:

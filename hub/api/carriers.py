@@ -7,6 +7,7 @@ location's day per carrier (JSON or CSV). Every change is a logged hub command
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -35,15 +36,10 @@ class RatesUpload(BaseModel):
     note: Text = ""
 
 
+@cache
 def carrier_routes() -> list[BaseRoute]:
     """The carrier routes, under /v1 (admin tokens only); built once per process."""
-    global _ROUTES
-    if _ROUTES is None:
-        _ROUTES = _build()
-    return _ROUTES
-
-
-_ROUTES: list[BaseRoute] | None = None
+    return _build()
 
 
 def _build() -> list[BaseRoute]:

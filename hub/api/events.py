@@ -4,6 +4,7 @@ the Prometheus metrics (`/metrics`, an admin token as the scrape's bearer)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -40,19 +41,15 @@ class WebhookMade(BaseModel):
     secret: str
 
 
+@cache
 def events_routes() -> list[BaseRoute]:
     """Every route of this module (built once per process, like hub.api.admin's)."""
-    global _ROUTES
-    if _ROUTES is None:
-        router = APIRouter()
-        _outbox_routes(router)
-        _webhook_routes(router)
-        _insight_routes(router)
-        _ROUTES = list(router.routes)
-    return _ROUTES
+    router = APIRouter()
+    _outbox_routes(router)
+    _webhook_routes(router)
+    _insight_routes(router)
+    return list(router.routes)
 
-
-_ROUTES: list[BaseRoute] | None = None
 
 
 def _outbox_routes(router: APIRouter) -> None:

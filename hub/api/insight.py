@@ -6,6 +6,7 @@ transfers that would help, a suggested transfer shipped in one call (the logged
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -63,18 +64,14 @@ def ship_for(request: Request, access: Access, sku: str, from_location: str, to_
     return made
 
 
+@cache
 def insight_routes() -> list[BaseRoute]:
     """Every route of this module (built once per process, like hub.api.events')."""
-    global _ROUTES
-    if _ROUTES is None:
-        router = APIRouter(prefix="/v1/insight", tags=["insight"])
-        _inventory_routes(router)
-        _analytics_routes(router)
-        _ROUTES = list(router.routes)
-    return _ROUTES
+    router = APIRouter(prefix="/v1/insight", tags=["insight"])
+    _inventory_routes(router)
+    _analytics_routes(router)
+    return list(router.routes)
 
-
-_ROUTES: list[BaseRoute] | None = None
 
 
 def _inventory_routes(router: APIRouter) -> None:

@@ -7,6 +7,7 @@ is null only on the last one."""
 from __future__ import annotations
 
 import io
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -120,21 +121,17 @@ def _page(found: reads.Page) -> Listing:
     return Listing(items=found[0], next=found[1])
 
 
+@cache
 def network_routes() -> list[BaseRoute]:
     """The set-up routes, under /v1/admin (built once per process, like hub.api.admin's)."""
-    global _ROUTES
-    if _ROUTES is None:
-        router = APIRouter(prefix="/v1/admin", tags=["set-up"])
-        _location_routes(router)
-        _bin_and_item_routes(router)
-        _operator_routes(router)
-        _stock_routes(router)
-        _file_routes(router)
-        _ROUTES = list(router.routes)
-    return _ROUTES
+    router = APIRouter(prefix="/v1/admin", tags=["set-up"])
+    _location_routes(router)
+    _bin_and_item_routes(router)
+    _operator_routes(router)
+    _stock_routes(router)
+    _file_routes(router)
+    return list(router.routes)
 
-
-_ROUTES: list[BaseRoute] | None = None
 
 
 def _location_routes(router: APIRouter) -> None:

@@ -11,7 +11,8 @@ written to the audit trail (`returns.lookup`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
@@ -75,15 +76,10 @@ def returnable_order(conn: Tx, *, order_id: str | None = None, number: str | Non
                            for l in lines])
 
 
+@cache
 def returns_routes() -> list[BaseRoute]:
     """The returns look-up route, under /v1; built once per process, like routing_routes."""
-    global _ROUTES
-    if _ROUTES is None:
-        _ROUTES = _build()
-    return _ROUTES
-
-
-_ROUTES: list[BaseRoute] | None = None
+    return _build()
 
 
 def _build() -> list[BaseRoute]:

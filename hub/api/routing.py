@@ -5,6 +5,7 @@ Every change is a logged hub command (hub.routing_actions)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -54,15 +55,10 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@cache
 def routing_routes() -> list[BaseRoute]:
     """The routing routes, under /v1 (admin tokens only); built once per process, like admin_routes."""
-    global _ROUTES
-    if _ROUTES is None:
-        _ROUTES = _build()
-    return _ROUTES
-
-
-_ROUTES: list[BaseRoute] | None = None
+    return _build()
 
 
 def _build() -> list[BaseRoute]:
