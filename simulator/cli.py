@@ -47,11 +47,11 @@ def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool)
         for line in result.steps:
             click.echo(f"    {line}")
     click.echo("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
-    steps: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     for r in results:
         for k, v in r.step_counts.items():
-            steps[k] = steps.get(k, 0) + v
-    click.echo("routing, claims and handheld steps: " + ", ".join(f"{k} {v}" for k, v in sorted(steps.items())))
+            kinds[k] = kinds.get(k, 0) + v
+    click.echo("routing, claims and handheld steps: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     per_schedule = sorted(r.ops for r in results) or [0]
     idle = sum(1 for r in results for n in r.ops_by_device.values() if n == 0)
     click.echo(f"ops per schedule: min {per_schedule[0]}, median {per_schedule[len(per_schedule) // 2]}, "
