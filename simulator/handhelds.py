@@ -58,9 +58,11 @@ def _hub_last(w: "World", device: SimDevice) -> int:
 async def swap_handheld(w: "World") -> str | None:
     """Once a schedule, early enough for the new handheld to work: an administrator hands
     one handheld's work to a newly enrolled one of the same role, which revokes it."""
-    if w.swapped or w.step_no > w.steps // 2:
+    if w.swapped or not w.steps // 10 <= w.step_no <= w.steps // 2:
         return None
-    candidates = [d for d in _working(w) if d.reset_mark is None]
+    # One that has done some work (its later work is what the hub must refuse).
+    candidates = [d for d in _working(w) if d.reset_mark is None
+                  and d.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"]]
     if not candidates:
         return None
     old = w.rng.choice(candidates)
