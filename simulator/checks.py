@@ -12,6 +12,7 @@ from hub.domain.stock import commitments
 from hub.verify import replay
 from simulator import routing_checks
 from simulator.world import SimDevice, SimHub
+from sync.rules import PICKING_STATUSES
 
 __all__ = ["after_step", "at_quiescence"]
 
@@ -29,7 +30,8 @@ def after_step(hub: SimHub, devices: list[SimDevice], step_no: int = EVERY - 1) 
 
 
 def _revoked_stay_out(hub: SimHub, devices: list[SimDevice]) -> list[str]:
-    """A revoked handheld's log never grows, and it holds no claim (its claims were handed over)."""
+    """A revoked handheld's log never grows, and it holds no claim on an order being picked
+    (those were handed over)."""
     problems = []
     with hub.db.read() as conn:
         for device in (d for d in devices if d.revoked_seq is not None):
@@ -37,9 +39,11 @@ def _revoked_stay_out(hub: SimHub, devices: list[SimDevice]) -> list[str]:
                                 {"d": device.device_id}).scalar_one()
             if last > device.revoked_seq:
                 problems.append(f"{device.name}: revoked at op #{device.revoked_seq}, yet the hub applied up to #{last}")
-            claims = conn.execute("SELECT COUNT(*) FROM orders WHERE claimed_by = :d", {"d": device.device_id}).scalar_one()
+            # A claim on an order no longer being picked stays where it was (nothing to hand over).
+            claims = conn.execute("SELECT COUNT(*) FROM orders WHERE claimed_by = :d AND status IN :s",
+                                  {"d": device.device_id, "s": sorted(PICKING_STATUSES)}).scalar_one()
             if claims:
-                problems.append(f"{device.name}: revoked, yet it still holds {claims} pick claim(s)")
+                problems.append(f"{device.name}: revoked, yet it still holds {claims} claim(s) on orders being picked")
     return problems
 
 

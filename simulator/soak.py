@@ -25,7 +25,7 @@ INVARIANTS = ("no oversell, after every step", "each op's effect at most once, a
               "every 10 steps: no reservation where the location never stocked the SKU",
               "every 10 steps: a linked order (split, remainder, rejected line) keeps its root's promise",
               "every 10 steps: each routing decision names every location its rules could choose, with reasons",
-              "every 10 steps: a revoked handheld's log never grows and it holds no claim",
+              "every 10 steps: a revoked handheld's log never grows and it holds no claim on an order being picked",
               "at quiescence: the replay reaches the same routing decisions (folded into the digest)")
 
 
