@@ -54,16 +54,20 @@ async def post_unrouted_order(w: "World") -> str | None:
             f"{answer['status']} {answer.get('location') or ''}").rstrip()
 
 
-def _waiting_skus(w: "World") -> list[str]:
+def _awaited(w: "World") -> list[tuple[str, str | None]]:
+    """(SKU, the location its order asked for, if any) for every SKU a parked order waits for."""
     with w.hub.db.read() as conn:
-        return [r.sku for r in conn.execute("SELECT DISTINCT sku FROM routing_waits ORDER BY sku")]
+        return [(r.sku, r.requested_location) for r in conn.execute(
+            "SELECT DISTINCT w.sku, d.requested_location FROM routing_waits w "
+            "LEFT JOIN order_details d ON d.order_id = w.order_id ORDER BY w.sku, d.requested_location")]
 
 
 async def receive_stock(w: "World") -> str | None:
-    """A delivery arrives somewhere (a logged receipt): parked orders waiting for it are routed again."""
-    waiting = _waiting_skus(w)
-    sku = w.rng.choice(waiting) if waiting else w.rng.choice(STORE_SKUS)
-    location = w.rng.choice(sorted(SITES))
+    """A delivery arrives (a logged receipt), mostly of what a parked order waits for and where
+    it asked for it: the parked orders waiting for that SKU are routed again."""
+    waiting = _awaited(w)
+    sku, asked = w.rng.choice(waiting) if waiting else (w.rng.choice(STORE_SKUS), None)
+    location = asked or w.rng.choice(sorted(SITES))
     before = _parked(w)
     with w.hub.db.write() as conn:
         bins = [r.code for r in conn.execute("SELECT code FROM bins WHERE location = :l ORDER BY seq, code", {"l": location})]
