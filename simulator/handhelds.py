@@ -101,6 +101,7 @@ async def reset_handheld(w: "World") -> str | None:
     candidates = _working(w)
     device = w.rng.choice(candidates)
     numbered = device.replica.query_one("SELECT COALESCE(MAX(device_seq), 0) AS n FROM outbox")["n"]
+    device.ops_before_reset = device.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"]
     device.reset_mark = max(_hub_last(w, device), int(numbered))
     identity = {k: device.replica.get_meta(k) for k in IDENTITY}
     await device.close()
@@ -119,6 +120,7 @@ async def reset_handheld(w: "World") -> str | None:
         fresh.close()
         how = "reinstalled (identity only)"
     device.replica = Replica(device.folder)
+    device.held_after_reset = device.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"]
     device.connect(w.network)
     device.reset_unsynced = True
     w.reset = True

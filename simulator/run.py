@@ -105,13 +105,14 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
 
 
 def _ops_recorded(hub: SimHub, device: SimDevice) -> int:
-    """Ops the device recorded: its outbox, or for a reset one what the hub holds of it, if more."""
+    """Ops the device recorded: its outbox; for a reset one, what its old disk held (sent or
+    lost with it) and what it recorded since, or what the hub holds of it, if more."""
     held = device.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"]
     if device.reset_mark is None:
         return held
     with hub.db.read() as conn:
         logged = conn.execute("SELECT COUNT(*) FROM op_log WHERE device_id = :d", {"d": device.device_id}).scalar_one()
-    return max(held, int(logged))
+    return max(device.ops_before_reset + held - device.held_after_reset, int(logged))
 
 
 # Steps per schedule: at 60, 4 devices recorded ~12 ops a schedule and some none;

@@ -105,6 +105,7 @@ class SimDevice:
         self.reset_mark: int | None = None
         self.reset_unsynced = False
         self.has_copy = False
+        self.ops_before_reset = self.held_after_reset = 0  # so the work done before a reset still counts
         self.agent: SyncAgent | None = None
         self.client: httpx.AsyncClient | None = None
 
