@@ -10,13 +10,41 @@ import json
 
 from hub.domain.stock import commitments
 from hub.verify import replay
+from simulator import routing_checks
 from simulator.world import SimDevice, SimHub
+from sync.rules import PICKING_STATUSES
 
 __all__ = ["after_step", "at_quiescence"]
 
 
-def after_step(hub: SimHub, devices: list[SimDevice]) -> list[str]:
-    return _no_oversell(hub) + _exactly_once_in_order(hub, devices)
+# Routing's and revocation's checks run every this many steps (and at quiescence): each
+# step's check of them cost a fifth of the schedule, and what they guard changes slowly.
+EVERY = 10
+
+
+def after_step(hub: SimHub, devices: list[SimDevice], step_no: int = EVERY - 1) -> list[str]:
+    problems = _no_oversell(hub) + _exactly_once_in_order(hub, devices)
+    if step_no % EVERY == EVERY - 1:
+        problems += routing_checks.after_step(hub) + _revoked_stay_out(hub, devices)
+    return problems
+
+
+def _revoked_stay_out(hub: SimHub, devices: list[SimDevice]) -> list[str]:
+    """A revoked handheld's log never grows, and it holds no claim on an order being picked
+    (those were handed over)."""
+    problems = []
+    with hub.db.read() as conn:
+        for device in (d for d in devices if d.revoked_seq is not None):
+            last = conn.execute("SELECT COALESCE(MAX(device_seq), 0) FROM op_log WHERE device_id = :d",
+                                {"d": device.device_id}).scalar_one()
+            if last > device.revoked_seq:
+                problems.append(f"{device.name}: revoked at op #{device.revoked_seq}, yet the hub applied up to #{last}")
+            # A claim on an order no longer being picked stays where it was (nothing to hand over).
+            claims = conn.execute("SELECT COUNT(*) FROM orders WHERE claimed_by = :d AND status IN :s",
+                                  {"d": device.device_id, "s": sorted(PICKING_STATUSES)}).scalar_one()
+            if claims:
+                problems.append(f"{device.name}: revoked, yet it still holds {claims} claim(s) on orders being picked")
+    return problems
 
 
 def _no_oversell(hub: SimHub) -> list[str]:
@@ -74,11 +102,13 @@ def _device_log_matches(conn, device: SimDevice) -> list[str]:
     if logged and sorted(logged) != list(range(1, len(logged) + 1)):
         return [f"{device.name}: hub applied its ops out of order or with a gap: {sorted(logged)[:20]}"]
     outbox = {r["device_seq"]: (r["op_id"], r["state"]) for r in device.replica.query("SELECT device_seq, op_id, state FROM outbox")}
-    if outbox and sorted(outbox) != list(range(1, len(outbox) + 1)):
+    # A reset replica lacks what its old disk numbered (up to its mark) and numbers after the hub's last.
+    mark = device.reset_mark or 0
+    if outbox and not mark and sorted(outbox) != list(range(1, len(outbox) + 1)):
         return [f"{device.name}: outbox lost ops: sequence {sorted(outbox)[:20]}"]
     problems = []
     for seq, op_id in logged.items():
-        if seq not in outbox or outbox[seq][0] != op_id:
+        if (seq not in outbox or outbox[seq][0] != op_id) and seq > mark:
             problems.append(f"{device.name}: hub applied op #{seq} that the device does not hold")
     for seq, (op_id, state) in outbox.items():
         if state != "pending" and logged.get(seq) != op_id and not (device.behind_restore and seq not in logged):
@@ -88,18 +118,19 @@ def _device_log_matches(conn, device: SimDevice) -> list[str]:
 
 async def at_quiescence(hub: SimHub, devices: list[SimDevice], rounds: int = 20) -> list[str]:
     """Heal everything, sync until quiet, then compare replicas with the hub."""
+    working = [d for d in devices if d.revoked_seq is None]
     for _ in range(rounds):
         busy = False
-        for device in devices:
+        for device in working:
             report = await device.agent.sync_once()
-            device.behind_restore = False
+            device.behind_restore = device.reset_unsynced = False
             busy |= report.pushed > 0 or report.outbox_depth > 0
         if not busy:
             break
-    for device in devices:
+    for device in working:
         await device.agent.sync_once()  # a last pull after everyone's last push
-    problems = after_step(hub, devices)
-    for device in devices:
+    problems = after_step(hub, devices) + routing_checks.at_quiescence(hub)
+    for device in working:
         problems += _replica_equals_hub(hub, device)
     verdict = replay(hub.db)
     if not verdict.same:

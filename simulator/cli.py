@@ -17,7 +17,9 @@ def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool)
     """Run seeded fault schedules against the real hub and device code and check the sync contract.
 
     Faults: dropped requests, lost responses (after the hub acted), duplicated and
-    delayed requests delivered out of order, partitions, device crashes, hub restarts.
+    delayed requests delivered out of order, partitions, device crashes, hub restarts,
+    a hub restored from its backup, a handheld reset or swapped (revoked). Orders are also
+    routed by the hub across a four-location network, parked, re-brokered and turned away.
     Exits 1 if any schedule broke an invariant, printing its seed and steps."""
     failed: list[ScheduleResult] = []
 
@@ -45,6 +47,11 @@ def simulate(devices: int, schedules: int, seed: int, steps: int, verbose: bool)
         for line in result.steps:
             click.echo(f"    {line}")
     click.echo("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
+    kinds: dict[str, int] = {}
+    for r in results:
+        for k, v in r.step_counts.items():
+            kinds[k] = kinds.get(k, 0) + v
+    click.echo("routing, claims and handheld steps: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     per_schedule = sorted(r.ops for r in results) or [0]
     idle = sum(1 for r in results for n in r.ops_by_device.values() if n == 0)
     click.echo(f"ops per schedule: min {per_schedule[0]}, median {per_schedule[len(per_schedule) // 2]}, "

@@ -32,6 +32,7 @@ class ScheduleResult:
     steps: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     faults: dict[str, int] = field(default_factory=dict)
+    step_counts: dict[str, int] = field(default_factory=dict)  # routing, claims, swaps, resets, restores
 
 
 @contextmanager
@@ -74,13 +75,14 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
             await device.enroll(hub, network)
         for device in fleet:  # enrolled devices pull their scope before work starts, so each has work to do
             await device.bootstrap(tries=3)
-        world = World(rng, hub, fleet, network)
+        world = World(rng, hub, fleet, network, steps)
         try:
             for n in range(steps):
+                world.step_no = n
                 line = await step(world)
                 if line:
                     result.steps.append(f"{n:3d} {line}")
-                problems = checks.after_step(hub, fleet)
+                problems = checks.after_step(hub, fleet, n)
                 if problems:
                     result.violations += [f"after step {n}: {p}" for p in problems]
                     break
@@ -89,9 +91,10 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
                 network.faults = Faults(0, 0, 0)
                 await network.deliver_delayed(len(network.in_flight))
                 result.violations += [f"at quiescence: {p}" for p in await checks.at_quiescence(hub, fleet)]
-            result.ops_by_device = {d.name: d.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"] for d in fleet}
+            result.ops_by_device = {d.name: _ops_recorded(hub, d) for d in fleet}
             result.ops = sum(result.ops_by_device.values())
             result.faults = dict(network.counts)
+            result.step_counts = dict(world.counts)
         except Exception as exc:  # noqa: BLE001 - any crash is a finding, reported with its seed
             result.violations.append(f"crashed: {exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=6)}")
         finally:
@@ -99,6 +102,17 @@ async def _run(seed: int, devices: int, steps: int, folder: Path) -> ScheduleRes
                 await device.close()
             hub.close()
     return result
+
+
+def _ops_recorded(hub: SimHub, device: SimDevice) -> int:
+    """Ops the device recorded: its outbox; for a reset one, what its old disk held (sent or
+    lost with it) and what it recorded since, or what the hub holds of it, if more."""
+    held = device.replica.query_one("SELECT COUNT(*) AS n FROM outbox")["n"]
+    if device.reset_mark is None:
+        return held
+    with hub.db.read() as conn:
+        logged = conn.execute("SELECT COUNT(*) FROM op_log WHERE device_id = :d", {"d": device.device_id}).scalar_one()
+    return max(device.ops_before_reset + held - device.held_after_reset, int(logged))
 
 
 # Steps per schedule: at 60, 4 devices recorded ~12 ops a schedule and some none;

@@ -20,7 +20,13 @@ INVARIANTS = ("no oversell, after every step", "each op's effect at most once, a
               "device order and no gap in each device's log, after every step",
               "no op a device holds as answered missing at the hub (once it synced after a hub restore)",
               "at quiescence: every replica equals the hub for its scope",
-              "at quiescence: outboxes and overlays empty", "at quiescence: the log replays to the same digest")
+              "at quiescence: outboxes and overlays empty", "at quiescence: the log replays to the same digest",
+              "every 10 steps: each order routed to the one location holding its reservations, or parked holding none",
+              "every 10 steps: no reservation where the location never stocked the SKU",
+              "every 10 steps: a linked order (split, remainder, rejected line) keeps its root's promise",
+              "every 10 steps: each routing decision names every location its rules could choose, with reasons",
+              "every 10 steps: a revoked handheld's log never grows and it holds no claim on an order being picked",
+              "at quiescence: the replay reaches the same routing decisions (folded into the digest)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +71,11 @@ def _summary(results: list[ScheduleResult], failed: list[ScheduleResult], args: 
           f"{args.seed + len(results) - 1}, {elapsed:.0f} s")
     print("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))
           + f", device crashes {crashes}, hub restarts {restarts}, hub restores from backup {restores}")
+    steps: dict[str, int] = {}
+    for r in results:
+        for kind, n in r.step_counts.items():
+            steps[kind] = steps.get(kind, 0) + n
+    print("routing, claims and handheld steps: " + ", ".join(f"{k} {v}" for k, v in sorted(steps.items())))
     print(f"ops: {sum(ops)} (per schedule min {ops[0]}, median {ops[len(ops) // 2]}, max {ops[-1]}); "
           f"devices that did nothing: {idle}")
     print("invariants checked: " + "; ".join(INVARIANTS))

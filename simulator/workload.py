@@ -15,7 +15,9 @@ from edge_app.workflows.pick_list import open_orders
 from edge_app.workflows.picking import PickSession
 from edge_app.workflows.quick_orders import take_order
 from hub.seed import DARK_STORE, DARK_STORE_RANGE, DEMO_ITEMS, DEMO_LOCATION
+from simulator.handhelds import contend, copy_handheld, reset_handheld, swap_handheld
 from simulator.network import Network
+from simulator.orchestration import post_unrouted_order, rebroker_pass, receive_stock, switch_policy, turn_away
 from simulator.world import SimDevice, SimHub
 from sync.kinds import ShortReason
 
@@ -26,9 +28,18 @@ DARK_SKUS = [sku for sku, *_ in DARK_STORE_RANGE]
 
 
 class World:
-    def __init__(self, rng: random.Random, hub: SimHub, devices: list[SimDevice], network: Network):
+    def __init__(self, rng: random.Random, hub: SimHub, devices: list[SimDevice], network: Network, steps: int = 300):
         self.rng, self.hub, self.devices, self.network = rng, hub, devices, network
         self.orders_posted = 0
+        self.step_no, self.steps = 0, steps
+        self.swapped = self.reset = False  # each at most once a schedule
+        # A hub restore may not undo a swap or a reset (the revocation, the hub's record of the
+        # reset device's ops): it goes back only to a backup taken after them.
+        self.handheld_disaster_at = self.backed_up_at = -1
+        self.counts: dict[str, int] = {}  # step kinds and faults beyond the network's, for the summaries
+
+    def note(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
 
     def device(self, *roles: str) -> SimDevice | None:
         candidates = [d for d in self.devices if not roles or d.role in roles]
@@ -174,13 +185,23 @@ async def terminal_order(w: World) -> str | None:
     return f"{device.name} takes {taken.number} {lines}: {'guaranteed' if taken.guaranteed else 'pending'}"
 
 
+# A revoked handheld tries this many times, then shows "revoked" and stops: each try is a
+# failed authentication, and ten a minute from one address lock out every device behind it.
+REVOKED_TRIES = 3
+
+
 async def sync(w: World) -> str | None:
     device = w.device()
+    if device.revoked_seq is not None and device.refusals >= REVOKED_TRIES:
+        return None
     try:
         report = await device.agent.sync_once()
     except EdgeError as exc:
+        if device.revoked_seq is not None:
+            w.note("revoked_sync_refused")
+            device.refusals += 1
         return f"{device.name} sync fails: {str(exc)[:60]}"
-    device.behind_restore = False
+    device.behind_restore = device.reset_unsynced = False
     steps = f", out of step: {report.out_of_step} (re-sent {report.resent})" if report.out_of_step else ""
     return f"{device.name} syncs: pushed {report.pushed}, rejected {len(report.rejected)}, pulled {report.pulled}{steps}"
 
@@ -199,18 +220,20 @@ async def restart_hub(w: World) -> str | None:
 
 async def back_up_hub(w: World) -> str | None:
     w.hub.back_up()
+    w.backed_up_at = w.step_no
     return "hub is backed up"
 
 
 async def restore_hub(w: World) -> str | None:
     """Once a schedule: the hub goes back to its last backup (devices have dropped
     nothing: they keep answered ops and send them again)."""
-    if w.hub.restores or not w.hub.backup.exists():
+    if w.hub.restores or not w.hub.backup.exists() or w.backed_up_at < w.handheld_disaster_at:
         return None
     w.hub.restore()
     w.network.hub_transport = w.hub.transport
     for device in w.devices:
         device.behind_restore = True
+    w.note("hub_restore")
     return "hub is restored from its backup"
 
 
@@ -230,9 +253,13 @@ async def deliver_late(w: World) -> str | None:
 
 # (action, weight)
 ACTIONS = [
-    (post_order, 6), (cancel_order, 1), (pick, 10), (short, 2), (hand_over, 2), (take_return, 1),
+    (post_order, 5), (cancel_order, 1), (pick, 10), (short, 2), (hand_over, 2), (take_return, 1),
     (count, 1), (stage, 1), (terminal_order, 3), (sync, 12), (crash_device, 1), (restart_hub, 1),
     (partition, 1), (deliver_late, 2), (back_up_hub, 1), (restore_hub, 1),
+    # routing and re-brokering across the network (simulator.orchestration)
+    (post_unrouted_order, 3), (receive_stock, 2), (rebroker_pass, 1), (turn_away, 1), (switch_policy, 1),
+    # the handhelds themselves (simulator.handhelds)
+    (contend, 2), (swap_handheld, 1), (copy_handheld, 1), (reset_handheld, 1),
 ]
 
 

@@ -18,6 +18,7 @@ from hub.credentials import create_api_token, create_enrollment_code
 from hub.seed import seed_demo
 from hub.store.db import Database
 from simulator.network import Network
+from simulator.sites import add_sites
 
 __all__ = ["HubTemplate", "SimHub", "SimDevice", "HUB_URL"]
 
@@ -31,6 +32,7 @@ class SimHub:
         shutil.copyfile(template.path, folder / "hub.db")
         self.path, self.backup = folder / "hub.db", folder / "hub-backup.db"
         self.restores = 0
+        self.decisions_checked = 0  # routing decisions explained so far (simulator.routing_checks)
         self.url = f"sqlite:///{folder / 'hub.db'}"
         self.admin_token = template.admin_token
         self.db = Database(self.url)
@@ -58,6 +60,7 @@ class SimHub:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(self.backup, self.path)
         self.restores += 1
+        self.decisions_checked = 0
         self.restart()
 
     def admin(self) -> httpx.AsyncClient:
@@ -78,6 +81,7 @@ class HubTemplate:
         create_app(db)  # migrates
         seed_demo(db)
         with db.write() as conn:
+            add_sites(conn)
             self.admin_token = create_api_token(conn, "admin", "simulator")
         db.dispose()
         # Fold the WAL into the main file so a plain file copy holds everything.
@@ -93,6 +97,15 @@ class SimDevice:
         # The hub was restored from a backup since this device's last complete round: until
         # it syncs, ops it holds as answered may be missing at the hub (it sends them again).
         self.behind_restore = False
+        # Swapped and revoked: the hub's last op of it then (its log must never grow past it).
+        self.revoked_seq: int | None = None
+        self.refusals = 0  # syncs the hub refused since
+        # Reset (replica restored or app reinstalled): ops up to this number may be at the hub
+        # and not on the device (nothing else may); until it syncs it may number over them.
+        self.reset_mark: int | None = None
+        self.reset_unsynced = False
+        self.has_copy = False
+        self.ops_before_reset = self.held_after_reset = 0  # so the work done before a reset still counts
         self.agent: SyncAgent | None = None
         self.client: httpx.AsyncClient | None = None
 

@@ -314,11 +314,16 @@ def spawn_child(conn: Tx, parent_id: str, reason: str) -> str:
         "customer_name, NULL, 'awaiting_stock', created_at, pickup_code, pickup_by FROM orders WHERE id = :p",
         {"c": child, "k": str(k), "p": parent_id},
     )
-    conn.execute(
+    copied = conn.execute(
         "INSERT INTO order_details (order_id, requested_location, ship_to, contact, priority, substitutes, parent_id, link_reason) "
         "SELECT :c, requested_location, ship_to, contact, priority, substitutes, :r, :why FROM order_details WHERE order_id = :p",
         {"c": child, "r": root, "why": reason, "p": parent_id},
-    )
+    ).rowcount
+    if not copied:
+        # An order taken at a terminal has no channel details; its link is recorded all the same,
+        # or the next child counts the same k and takes this one's number (found by the simulator).
+        conn.execute("INSERT INTO order_details (order_id, priority, substitutes, parent_id, link_reason) "
+                     "VALUES (:c, 0, '[]', :r, :why)", {"c": child, "r": root, "why": reason})
     conn.execute("INSERT INTO routing_exclusions (order_id, location, reason) "
                  "SELECT :c, location, reason FROM routing_exclusions WHERE order_id = :p", {"c": child, "p": parent_id})
     return child

@@ -231,6 +231,28 @@ async def test_a_short_pick_leaves_a_remainder_routed_elsewhere_with_the_same_pr
     assert replay(hub.db).same
 
 
+async def test_an_order_taken_at_a_terminal_shorted_twice_leaves_two_linked_remainders(hub, tmp_path):
+    """Found by the simulator: a terminal's order has no channel details, so its first
+    remainder went unlinked and the second took the same number (the short failed)."""
+    from edge_app.workflows.quick_orders import take_order
+    from hub.seed import DARK_STORE
+
+    terminal = await hub.device(tmp_path / "t", location=DARK_STORE, role="terminal")
+    await terminal.sync()
+    taken = take_order(terminal.replica, [("MILK-1L", 1), ("CHOC-DARK", 1)], "walk-in", "terminal")
+    await terminal.sync()
+    shorts = [op(terminal, "pick.shorted", {"order_id": taken.order_id, "line_no": n, "bin": b, "sku": sku, "qty": 1,
+                                            "reason": "damaged"}, seq)
+              for seq, (n, b, sku) in enumerate([(1, "DS-01", "MILK-1L"), (2, "DS-02", "CHOC-DARK")], start=2)]
+    results = await push(hub, terminal, shorts)
+    assert [r["status"] for r in results] == ["applied", "applied"], results
+    linked = read(hub, taken.order_id)["routing"]["linked_orders"]
+    assert sorted(x["reason"] for x in linked) == ["remainder", "remainder"]
+    numbers = [read(hub, x["order_id"])["number"] for x in linked]
+    assert len(set(numbers)) == 2 and all(n.startswith(taken.number + "-") for n in numbers)
+    assert replay(hub.db).same
+
+
 async def test_an_admin_reassigns_an_order_and_is_told_why_a_location_cannot_take_it(hub):
     network(hub, {"WH-1": {"RT-A": 5}, "ST-1": {"RT-A": 5}})
     order = accept(hub, "R-16", "ship", [("RT-A", 5)])
