@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from hub.api.callers import caller, client_of
 from hub.api.push_lane import MAX_PUSH_BYTES, PUSH_PATH, too_large
 from hub.audit import audit_now
-from hub.errors import TooLarge, Unauthorized
+from hub.errors import DeviceRevoked, TooLarge, Unauthorized
 
 __all__ = ["Door", "Throttle", "MAX_BODY_BYTES", "MAX_IMPORT_BYTES", "ENROLL_PATH"]
 
@@ -83,7 +83,9 @@ class Door:
             try:
                 await caller(hub, _header(scope, b"authorization"))
             except Unauthorized as exc:
-                await self._refused(hub, client, path, str(exc), send)
+                # A revoked device's token is known, not guessed: counting it would lock every
+                # other device behind the store's one address out with it.
+                await self._refused(hub, client, path, str(exc), send, guessed=not isinstance(exc, DeviceRevoked))
                 return
         if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
             try:
@@ -103,8 +105,9 @@ class Door:
             throttle.failed(client)
             await run_in_threadpool(audit_now, hub.state.db, "unknown", "enroll.failed", path, "401", client)
 
-    async def _refused(self, hub: Any, client: str, path: str, why: str, send) -> None:
-        hub.state.throttle.failed(client)
+    async def _refused(self, hub: Any, client: str, path: str, why: str, send, guessed: bool = True) -> None:
+        if guessed:
+            hub.state.throttle.failed(client)
         await _answer(send, 401, why, [(b"www-authenticate", b"Bearer")])
         await run_in_threadpool(audit_now, hub.state.db, "unknown", "auth.failed", path, "401", client, {"why": why})
 

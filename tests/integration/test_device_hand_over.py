@@ -81,6 +81,10 @@ async def test_a_swapped_handheld_takes_over_the_old_ones_claims_and_tasks_and_t
     with pytest.raises(HubRefused, match=f"revoked on the hub and its unfinished work handed over to device {_id(new)}"):
         await old.sync()
     assert outbox.pending_ops(old.replica.conn, 10) == held  # refused, not lost: they stay on the old handheld
+    for _ in range(12):  # the old handheld keeps trying, past the failed-sign-in limit of an address
+        with pytest.raises(HubRefused):
+            await old.sync()
+    assert (await new.sync()).pulled >= 0  # the store's other devices, behind the same address, are not locked out
     with hub.db.read() as conn:
         logged = conn.execute(text("SELECT COUNT(*) FROM op_log WHERE device_id = :d"), {"d": _id(old)}).scalar_one()
     assert logged == 5  # the claim and four picks: nothing of what it held unsent
