@@ -5,6 +5,7 @@ Kept apart from the walk's other steps; the walk mixes it in."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from edge_app.errors import BadQuantity, Refused
@@ -16,8 +17,9 @@ from edge_app.workflows.pick_list import PickLine
 __all__ = ["SubstituteSteps"]
 
 
-class SubstituteSteps:
-    """What the walk holds that the substitute step uses (PickWalk sets them)."""
+class SubstituteSteps(ABC):
+    """What the walk holds that the substitute step uses (PickWalk sets them), and the
+    walk's own steps it calls (PickWalk defines them)."""
 
     replica: Replica
     actor: str
@@ -29,17 +31,21 @@ class SubstituteSteps:
     uses_totes: bool
     substitute: subs.Substitute | None
 
+    @abstractmethod
     def prompt(self) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _refuse(self, exc: Refused) -> Feedback:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _after(self, message: str, done: PickLine) -> Feedback:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _line(self) -> PickLine:
-        raise NotImplementedError
+        ...
 
     def substitutes(self) -> list[Any]:
         """The candidates for the current line, closest match first (none while units
