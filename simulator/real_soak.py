@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     floor: SoakFloor | None = None
     started = time.monotonic()
     clean = False
+    environ = dict(os.environ)  # the drain turns the hubs' jobs off through it: put it back after
     try:
         floor = _set_up(procs, args.pg, db_url, work, args.devices, seed)
         _run(floor, random.Random(seed), args.minutes * 60)
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         if not clean:
             print(f"\nVIOLATION, seed {seed}; replay: {replay} (the logs are in {work / 'logs'})")
     finally:
+        os.environ.clear()
+        os.environ.update(environ)
         procs.kill_all()
         if floor is not None:
             floor.proxy.stop()

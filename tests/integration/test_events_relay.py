@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -104,13 +105,21 @@ async def test_a_relay_killed_mid_stream_loses_nothing_and_publishes_every_event
     stream, subject = f"BRTEST_{run}", f"brtest.{run}"
     receive(db, 300)
     relay = start_relay(db_url, stream, subject)
+    writing = threading.Event()
+    writer = threading.Thread(target=lambda: [receive(db, 20) for _ in iter(writing.is_set, True)])
     try:
-        # Killed once it has published some pages, long before the end.
+        # Killed once it has published some pages, while the hub is still writing events
+        # (on a quiet machine the relay outruns a fixed backlog before the kill lands).
+        writing.clear()
+        writer.start()
         wait_for(lambda: relay_cursor(db, stream) > 0 or relay.poll() is not None, 60, "the relay's first page")
         assert relay.poll() is None, relay.stderr.read().decode() if relay.stderr else ""
         relay.send_signal(signal.SIGKILL)
         relay.wait(10)
         killed_at = relay_cursor(db, stream)
+        time.sleep(0.2)
+        writing.set()
+        writer.join(30)
         with db.read() as conn:
             total = head(conn)
         assert 0 < killed_at < total, "the kill should land mid-stream"
@@ -128,6 +137,7 @@ async def test_a_relay_killed_mid_stream_loses_nothing_and_publishes_every_event
         assert all(event["id"] == msg_id and event["specversion"] == "1.0" for msg_id, event in messages)
         assert [e["position"] for _i, e in messages] == sorted(e["position"] for _i, e in messages)
     finally:
+        writing.set()
         if relay.poll() is None:
             relay.send_signal(signal.SIGTERM)
             relay.wait(10)

@@ -84,6 +84,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(hub, monkeypatch):
 
 
 def test_hub_jobs_list_and_run_from_the_command_line(hub, hub_db_url, monkeypatch):
+    monkeypatch.delenv("BACKROOM_REBROKER_EVERY_S", raising=False)  # the defaults, whatever this process was given
     runner = CliRunner()
     ran = runner.invoke(hub_cli, ["jobs", "run", "rebroker", "--db", hub_db_url])
     assert ran.exit_code == 0, ran.output
