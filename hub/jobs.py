@@ -20,12 +20,13 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from hub.child_process import beside_the_hub
 from hub.store.db import Database
 from hub.store.tx import Tx
 
@@ -197,14 +198,7 @@ def jobs_main(db_url: str, intervals: dict[str, float], tick_s: float = 5.0) -> 
         db.dispose()
 
 
-@contextmanager
-def jobs_process(db_url: str, intervals: dict[str, float]) -> Iterator[multiprocessing.process.BaseProcess]:
+def jobs_process(db_url: str,
+                 intervals: dict[str, float]) -> AbstractContextManager[multiprocessing.process.BaseProcess]:
     """The scheduled jobs in a process of their own beside `hub serve`."""
-    child = multiprocessing.get_context("spawn").Process(target=jobs_main, args=(db_url, intervals),
-                                                         name="backroom-hub-jobs", daemon=True)
-    child.start()
-    try:
-        yield child
-    finally:
-        child.terminate()
-        child.join(10)
+    return beside_the_hub(jobs_main, (db_url, intervals), "backroom-hub-jobs")

@@ -22,11 +22,12 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
+from hub.child_process import beside_the_hub
 from hub.events.stream import StoredEvent, cursor, envelope_json, page, set_cursor
 from hub.events.webhooks import WebhookDeliverer
 from hub.store.db import Database
@@ -299,14 +300,7 @@ def relay_main(db_url: str, config: RelayConfig) -> None:
         db.dispose()
 
 
-@contextmanager
-def relay_process(db_url: str, config: RelayConfig) -> Iterator[multiprocessing.process.BaseProcess]:
+def relay_process(db_url: str,
+                  config: RelayConfig) -> AbstractContextManager[multiprocessing.process.BaseProcess]:
     """The relay in a process of its own beside `hub serve` (--relay)."""
-    child = multiprocessing.get_context("spawn").Process(target=relay_main, args=(db_url, config),
-                                                         name="backroom-hub-relay", daemon=True)
-    child.start()
-    try:
-        yield child
-    finally:
-        child.terminate()
-        child.join(10)
+    return beside_the_hub(relay_main, (db_url, config), "backroom-hub-relay")
