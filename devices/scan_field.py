@@ -25,6 +25,11 @@ the scanner types after it, so a value is read in the epoch its mark names:
   code). A line that ends in a scanner-fast burst after characters that came slowly is a
   person's typing run into a scan: it is refused (``IncompleteScan``), not merged, and
   not guessed apart. With a scanner prefix configured the two are told apart exactly.
+* timing is read as the app saw it, so a pause the app made itself is not the scanner's:
+  while the app's own event loop was held up (``stalled``: a busy handheld, a CPU-starved
+  server) keys queue and are then taken all at once, and that much of any gap is not
+  counted. Without it, a scan whose first keys were taken before such a stall looked like
+  typing run into a scan and was refused (seen in CI at a load average of 5).
 
 The field is cleared rarely (``clear_at_lines`` finished lines, then ``quiet_before_clear``
 of quiet) because nothing depends on it any more but the size of each change event.
@@ -58,6 +63,7 @@ _DROPPED = "the connection dropped while this scan was typed; scan it again"
 _TYPED_AHEAD = "characters typed before a scan without Enter were not taken; type them again and press Enter"
 _HELD_EPOCHS = 16
 _SCANNER_KEY = 0.01  # seconds a wedge scanner needs per character, at most
+_KEPT_STALLS = 64  # the app's recent stalls remembered (a line spans a few seconds at most)
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,7 @@ class FieldReader:
         self._last_at = float("-inf")
         self._opened: dict[int, float] = {0: float("-inf")}
         self._lost: list[float] = []  # when the connection dropped
+        self._stalls: list[tuple[float, float]] = []  # (from, to): the app took no changes then
 
     @property
     def last_change_at(self) -> float:
@@ -167,6 +174,17 @@ class FieldReader:
         it is refused rather than joined from what arrived.
         """
         self._lost.append(now)
+
+    def stalled(self, since: float, until: float) -> None:
+        """The app's event loop could not take changes from ``since`` to ``until`` (a timer
+        that was due at ``since`` ran at ``until``): keys that came meanwhile were queued,
+        so that much of a pause between two of them is the app's, not the scanner's."""
+        if until <= since:
+            return
+        if self._stalls and since <= self._stalls[-1][1]:  # one stall seen twice: count it once
+            since = min(since, self._stalls[-1][0])
+            until = max(until, self._stalls.pop()[1])
+        self._stalls = [*self._stalls[-(_KEPT_STALLS - 1):], (since, until)]
 
     def flush(self, now: float) -> list[Burst]:
         """Scans held back while an older epoch settled; call from a timer (every 0.1-0.2 s)."""
@@ -263,7 +281,7 @@ class FieldReader:
         at, end = min(times), max(times)
         pauses, latest = [], times[0]
         for index in range(1, len(times)):
-            if times[index] - latest > config.scan_gap:
+            if self._gap(latest, times[index]) > config.scan_gap:
                 pauses.append(index)
             latest = max(latest, times[index])
         if not pauses:
@@ -277,7 +295,12 @@ class FieldReader:
 
     def _fast(self, times: list[float]) -> bool:
         """Arrived as fast as a scanner types (a person needs 0.1 s or more a key)."""
-        return max(times) - min(times) <= self.config.scan_gap + _SCANNER_KEY * len(times)
+        return self._gap(min(times), max(times)) <= self.config.scan_gap + _SCANNER_KEY * len(times)
+
+    def _gap(self, earlier: float, later: float) -> float:
+        """Time between two arrivals, less any stall of the app's own between them."""
+        stalled = sum(max(0.0, min(to, later) - max(since, earlier)) for since, to in self._stalls)
+        return later - earlier - stalled
 
     def _by_prefix(self, text: str, times: list[float]) -> list[Burst]:
         prefix = self.config.wedge.prefix

@@ -25,6 +25,7 @@ __all__ = ["ScanField", "StepCard", "Banner", "WIDE_AT"]
 
 WIDE_AT = 900  # px of page width from which a screen uses the terminal layout
 _TICK_S = 0.15  # how often held scans are released and a clear is considered
+_STALL_S = 0.05  # a tick this late means the event loop was held up (see FieldReader.stalled)
 
 
 class ScanField:
@@ -44,6 +45,7 @@ class ScanField:
             content_padding=16, on_change=self._changed, multiline=True, min_lines=1, max_lines=2,
         )
         self._ticking: asyncio.Task | None = None
+        self._due: float | None = None  # when the ticker should next run (None: not waiting)
 
     async def focus(self) -> None:
         if self.field.visible and self.field.page is not None:
@@ -54,9 +56,18 @@ class ScanField:
         self.reader.connection_lost(time.monotonic())
 
     async def _changed(self, e: ft.Event) -> None:
-        await self._handle(self.reader.on_change(_value(e, self.field), time.monotonic()))
+        now = time.monotonic()
+        self._note_stall(now)  # before the change is read: it may be one of the keys that queued
+        await self._handle(self.reader.on_change(_value(e, self.field), now))
         if self._ticking is None or self._ticking.done():
             self._ticking = asyncio.get_running_loop().create_task(self._tick())
+
+    def _note_stall(self, now: float) -> None:
+        """The ticker was due a while ago and has not run: the event loop was held up
+        (a busy handheld or server), and keys that came meanwhile arrive bunched."""
+        if self._due is not None and now - self._due > _STALL_S:
+            self.reader.stalled(self._due, now)
+            self._due = now
 
     async def _handle(self, bursts: list[Burst]) -> None:
         for burst in bursts:
@@ -69,8 +80,11 @@ class ScanField:
     async def _tick(self) -> None:
         """While the field is on the page: release held scans and clear it when quiet."""
         while self.field.page is not None:
+            self._due = time.monotonic() + _TICK_S
             await asyncio.sleep(_TICK_S)
             now = time.monotonic()
+            self._note_stall(now)
+            self._due = None
             await self._handle(self.reader.flush(now))
             mark = self.reader.clear_value(now)
             if mark is not None:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "type_into",
     "click",
     "wait_for_text",
+    "scan",
     "sign_in",
     "free_port",
     "backroom",
@@ -98,6 +100,35 @@ def wait_for_text(page: Any, text: str, timeout_ms: int = 30_000) -> Any:
     locator = page.get_by_text(text).first
     locator.wait_for(state="attached", timeout=timeout_ms)
     return locator
+
+
+ASKED_TO_RESCAN = re.compile(r"scan (it )?again", re.IGNORECASE)
+
+
+def scan(page: Any, code: str, expect: str, tap: bool = True, timeout_ms: int = 30_000) -> None:
+    """Scan `code` (tapping the Scan field first when `tap`; else into the focused field,
+    as a wedge scanner types) and wait for `expect`. When the app refuses the scan and
+    says to scan it again, scan again as a person would, once: a browser starved of CPU
+    can deliver a scan's keys with a pause the app cannot tell from typing. Each rescan
+    is a warning, so the run's summary shows how often the floor would have seen it."""
+    asked_before = page.get_by_text(ASKED_TO_RESCAN).count()
+    for attempt in range(2):
+        if tap:
+            type_into(page, "Scan", code)
+        else:
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            if page.get_by_text(expect).count():
+                return
+            asked = page.get_by_text(ASKED_TO_RESCAN)
+            if attempt == 0 and asked.count() > asked_before:
+                warnings.warn(f"scanned {code!r} again: the app said {asked.first.inner_text()!r}", stacklevel=2)
+                break
+            page.wait_for_timeout(200)
+        else:
+            wait_for_text(page, expect, timeout_ms=1)  # raises, naming what was awaited
 
 
 def sign_in(page: Any, operator_id: str, pin: str | None = None) -> None:

@@ -16,6 +16,7 @@ import pytest
 from hub.seed import DEMO_LOCATION
 from tests.e2e.browser import (
     click,
+    scan as scan_into_focus,
     open_flet_page,
     sign_in,
     start_process,
@@ -43,8 +44,7 @@ def screenshot(page, folder, name: str) -> None:
 
 
 def scan(page, code: str, expect: str) -> None:
-    key_in(page, code)
-    wait_for_text(page, expect)
+    scan_into_focus(page, code, expect, tap=False)
 
 
 def walk_order(orders: dict) -> list[tuple[str, dict]]:

