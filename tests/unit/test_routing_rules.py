@@ -53,3 +53,31 @@ def test_the_default_policy_routes_a_bare_network_by_kind_then_code_and_splits_a
 def test_a_policy_without_a_rule_for_every_fulfilment_is_refused():
     with pytest.raises(ValueError, match="no rule routes pickup, quick"):
         RoutingPolicy.model_validate({"rules": [{"name": "r", "fulfilment": ["ship"], "kinds": ["store"]}]})
+
+
+SPLITTING = {"kinds": ["warehouse", "store"], "split": {"allow": True, "max_shipments": 3}}
+# line 1 (RT-A) and line 2 (RT-B) are a gift set; line 3 (RT-C) stands alone
+GIFT = Ask("ship", "web", (Need(1, "RT-A", 1, "GIFT-1"), Need(2, "RT-B", 1, "GIFT-1"), Need(3, "RT-C", 1)))
+SITES = {c: Site(c, k) for c, k in (("ST-1", "store"), ("WH-1", "warehouse"))}
+
+
+def test_a_split_takes_a_group_whole_from_the_location_that_holds_all_of_it():
+    net = Network(SITES, {("WH-1", "RT-A"): 1, ("WH-1", "RT-C"): 1, ("ST-1", "RT-A"): 1, ("ST-1", "RT-B"): 1})
+    route = decide(GIFT, net, policy(**SPLITTING), MONDAY_05)
+    assert (route.outcome, route.shipments) == ("split", [("ST-1", [1, 2]), ("WH-1", [3])])
+    assert "ST-1: chosen; keeps group GIFT-1 (lines 1, 2) together" in route.explain()
+    apart = decide(GIFT, net, policy(**{**SPLITTING, "split": {"allow": True, "keep_groups": False}}), MONDAY_05)
+    assert apart.shipments == [("WH-1", [1, 3]), ("ST-1", [2])]  # groups off: the most lines first, as before
+    assert "WH-1: chosen" in apart.explain()
+
+
+def test_a_group_no_location_holds_whole_parks_the_order_and_the_explanation_says_so():
+    net = Network(SITES, {("WH-1", "RT-A"): 1, ("WH-1", "RT-C"): 1, ("ST-1", "RT-B"): 1})
+    route = decide(GIFT, net, policy(**SPLITTING), MONDAY_05)
+    assert (route.outcome, route.shipments) == ("parked", [])
+    assert "(split): keeps group GIFT-1 (lines 1, 2) together: no location holds both" in route.explain()
+    partial = policy(**SPLITTING).model_copy(update={"when_none": {"ship": "partial"}})
+    route = decide(GIFT, net, partial, MONDAY_05)
+    assert (route.outcome, route.shipments) == ("partial", [("WH-1", [3])])  # the gift waits whole
+    assert route.explain()[-1] == ("WH-1: chosen; ships what it holds; RT-A × 1, RT-B × 1 wait for stock; "
+                                   "keeps group GIFT-1 (lines 1, 2) together: no location holds both")
