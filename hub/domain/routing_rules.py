@@ -140,8 +140,8 @@ def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
         shipments = _split(ask, net, rule, eligible, dist)
         if shipments:
             return _kept_together(ask, rule, _chosen(candidates, "split", shipments, [], rule))
-        candidates += [{"location": "(split)", "rule": rule.name, "chosen": False, "reasons": [why], "distance_km": None}
-                       for why in _groups_apart(ask, rule, eligible)]
+        candidates += [{"location": "(split)", "rule": rule.name, "chosen": False, "reasons": [why],
+                        "distance_km": None} for why in _groups_apart(ask, rule, eligible)]
     return Route("parked", rule.name, [], candidates)
 
 
@@ -235,22 +235,28 @@ def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[i
     and again, within the maximum number of shipments; a group of lines the rule keeps
     together goes whole from one site or not at all. Empty when that leaves lines open,
     unless `leave_open` (a partial route: what can go now)."""
-    open_units = list(_groups(ask, rule).values())  # a line on its own, or a group kept together: whole or not at all
+    units = [frozenset(lines) for lines in _groups(ask, rule).values()]
+    singles = {n for unit in units if len(unit) == 1 for n in unit}  # lines on their own
+    groups = [unit for unit in units if len(unit) > 1]  # groups the rule keeps together: whole or not at all
     shipments: list[tuple[str, list[int]]] = []
     pool = sorted(((site, set(lines)) for site, lines in eligible), key=lambda e: _sort_key(ask, net, rule, e[0], dist))
 
-    def fills(covered: set[int]) -> list[int]:
-        return [n for unit in open_units if covered.issuperset(unit) for n in unit]
+    def fills(covered: set[int]) -> set[int]:
+        lines = covered & singles
+        for g in groups:
+            if g <= covered:
+                lines |= g
+        return lines
 
-    while open_units and len(shipments) < (most or rule.split.max_shipments):
+    while (singles or groups) and len(shipments) < (most or rule.split.max_shipments):
         best = max(pool, key=lambda e: len(fills(e[1])), default=None)
-        if best is None or not fills(best[1]):
+        if best is None or not (taken := fills(best[1])):
             break
-        taken = set(fills(best[1]))
         shipments.append((best[0].code, [n.line_no for n in ask.lines if n.line_no in taken]))
-        open_units = [unit for unit in open_units if unit[0] not in taken]
+        singles -= taken
+        groups = [g for g in groups if not g <= taken]
         pool = [e for e in pool if e[0].code != best[0].code]
-    return shipments if not open_units or leave_open else []
+    return shipments if not (singles or groups) or leave_open else []
 
 
 def _groups(ask: Ask, rule: Rule) -> dict[str | int, list[int]]:

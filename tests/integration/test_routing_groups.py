@@ -8,13 +8,16 @@ from __future__ import annotations
 import pytest
 
 from hub.verify import replay
+from tests.integration.test_console import signed_in
 from tests.integration.test_routing import BERLIN, accept, cmd, network, read, reasons, set_policy
 
 pytestmark = pytest.mark.anyio
 
+
 def accept_gift(hub, number: str) -> dict:
     """Lines 1 (RT-A) and 2 (RT-B) are the gift set GIFT-1; line 3 (RT-C) stands alone."""
-    return accept(hub, number, "ship", [("RT-A", 1, {"ship_with": "GIFT-1"}), ("RT-B", 1, {"ship_with": "GIFT-1"}), ("RT-C", 1)])
+    gift = {"ship_with": "GIFT-1"}
+    return accept(hub, number, "ship", [("RT-A", 1, gift), ("RT-B", 1, gift), ("RT-C", 1)])
 
 
 def test_a_split_takes_a_gift_set_whole_from_the_one_place_holding_all_of_it_and_says_so(hub):
@@ -64,10 +67,37 @@ def test_a_set_no_place_holds_whole_parks_or_waits_whole_as_a_backorder(hub):
     assert replay(hub.db).same
 
 
-@pytest.mark.parametrize("label", ["", " GIFT-1", "GIFT-1 ", "GIFT\t1", "G" * 65])
-async def test_intake_refuses_a_bad_group_label_naming_the_line(hub, label):
+async def test_the_orders_console_page_shows_each_lines_group_and_why_the_set_stayed_whole(hub):
+    network(hub, {"WH-1": {"RT-A": 5, "RT-C": 5}, "ST-1": {"RT-A": 5, "RT-B": 5}})
+    order = accept_gift(hub, "G-6")
+    client, _csrf = await signed_in(hub)
+    html = (await client.get(f"/console/orders/{order['id']}")).text
+    assert html.count("ships with group GIFT-1") == 2  # lines 1 and 2; line 3 went to WH-1 as a linked order
+    assert "keeps group GIFT-1 (lines 1, 2) together" in html
+
+
+@pytest.mark.parametrize(("label", "problem"), [
+    ("", "a group label is 1 to 64 printable characters"),
+    (" GIFT-1", "without spaces at either end"),
+    ("GIFT-1 ", "without spaces at either end"),
+    ("GIFT\t1", "a group label is 1 to 64 printable characters"),
+    ("G" * 65, "at most 64 characters"),
+])
+async def test_intake_refuses_a_bad_group_label_naming_the_line(hub, label, problem):
     body = {"number": "G-5", "channel": "webshop", "fulfilment": "ship", "promised_by": "2030-01-01T00:00:00+00:00",
-            "ship_to": BERLIN, "lines": [{"sku": "MILK-1L", "qty": 1}, {"sku": "MILK-1L", "qty": 1, "ship_with": label}]}
+            "ship_to": BERLIN,
+            "lines": [{"sku": "MILK-1L", "qty": 1}, {"sku": "SOAP-BAR", "qty": 1, "ship_with": label}]}
     async with hub.admin() as admin:
         response = await admin.post("/v1/orders", json=body)
-    assert response.status_code == 422 and "lines.1.ship_with" in response.json()["detail"], response.text
+    assert response.status_code == 422, response.text
+    assert "lines.1.ship_with" in response.json()["detail"] and problem in response.json()["detail"], response.text
+
+
+async def test_a_channel_posts_grouped_lines_and_reads_the_groups_back(hub):
+    body = {"number": "G-7", "channel": "webshop", "fulfilment": "ship", "promised_by": "2030-01-01T00:00:00+00:00",
+            "ship_to": BERLIN, "lines": [{"sku": "MILK-1L", "qty": 1, "ship_with": "Gift box 1"},
+                                         {"sku": "SOAP-BAR", "qty": 1, "ship_with": "Gift box 1"}]}
+    async with hub.admin() as admin:
+        response = await admin.post("/v1/orders", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["routing"]["ship_groups"] == {"1": "Gift box 1", "2": "Gift box 1"}  # JSON: line numbers as keys

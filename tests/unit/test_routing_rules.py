@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.domain.routing_policy import DEFAULT_POLICY, RoutingPolicy
 from hub.domain.routing_rules import Ask, Need, Network, Site, decide, distance_km
@@ -81,3 +83,19 @@ def test_a_group_no_location_holds_whole_parks_the_order_and_the_explanation_say
     assert (route.outcome, route.shipments) == ("partial", [("WH-1", [3])])  # the gift waits whole
     assert route.explain()[-1] == ("WH-1: chosen; ships what it holds; RT-A × 1, RT-B × 1 wait for stock; "
                                    "keeps group GIFT-1 (lines 1, 2) together: no location holds both")
+
+
+@given(groups=st.lists(st.sampled_from([None, "G1", "G2"]), min_size=2, max_size=6),
+       held=st.lists(st.sets(st.integers(min_value=1, max_value=6)), min_size=1, max_size=4),
+       when_none=st.sampled_from(["park", "partial"]))
+def test_no_split_or_partial_shipment_ever_divides_a_group(groups, held, when_none):
+    ask = Ask("ship", "web", tuple(Need(i, f"S{i}", 1, g) for i, g in enumerate(groups, start=1)))
+    sites = {f"L{k}": Site(f"L{k}", "store") for k in range(len(held))}
+    net = Network(sites, {(f"L{k}", f"S{i}"): 1 for k, lines in enumerate(held) for i in lines})
+    rules = policy(kinds=["store"], split={"allow": True, "max_shipments": 3}).model_copy(
+        update={"when_none": {"ship": when_none}})
+    route = decide(ask, net, rules, MONDAY_05)
+    place = {n: loc for loc, lines in route.shipments for n in lines}
+    for label in {g for g in groups if g}:
+        members = [i for i, g in enumerate(groups, start=1) if g == label]
+        assert len({place.get(n) for n in members}) == 1, (label, route.shipments)
