@@ -75,6 +75,8 @@ DOMAIN_TABLES["carton_shipments"] = ("carton_id", "order_id", "location", "carri
                                      "price_cents", "rates_version", "chosen_by", "choice", "handed_day", "handed_at")
 # fulfilment analytics: when each order reached each stage (from the op's HLC)
 DOMAIN_TABLES["order_stages"] = ("order_id", "stage", "location", "at", "hlc")
+# routing: the lines a channel wants shipped together
+DOMAIN_TABLES["order_details"] += ("ship_groups",)
 # Tables logged ops never write: the log itself, the feed it produced, credentials
 # and what devices report about themselves. Every other table is in the digest
 # (tests/integration/test_verify.py checks that no table is forgotten).

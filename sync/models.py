@@ -130,6 +130,18 @@ class OrderLineIn(_Strict):
     sku: Code
     qty: int = Field(gt=0, le=10_000)
     substitutes_allowed: bool = False  # routing: the picker may offer a substitute for this line
+    # routing: lines with the same label (a set, a bundle, a gift) ship from one location
+    ship_with: str | None = Field(default=None, max_length=64)
+
+    @field_validator("ship_with")
+    @classmethod
+    def _a_group_label(cls, label: str | None) -> str | None:
+        if label is not None and not _GROUP_LABEL.fullmatch(label):
+            raise ValueError("a group label is 1 to 64 printable characters, without spaces at either end")
+        return label
+
+
+_GROUP_LABEL = re.compile(r"[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?")
 
 
 # -- routing: where an order goes and whom to tell -------------------------------------

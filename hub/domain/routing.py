@@ -137,14 +137,16 @@ def network_changed(conn: Tx, op_id: str) -> None:
 def ask_for(conn: Tx, order_id: str) -> Ask:
     """The order as routing sees it: its open lines, where it ships to, where it may not go."""
     order = conn.execute("SELECT fulfilment, channel FROM orders WHERE id = :o", {"o": order_id}).one()
-    details = conn.execute("SELECT requested_location, ship_to FROM order_details WHERE order_id = :o",
+    details = conn.execute("SELECT requested_location, ship_to, ship_groups FROM order_details WHERE order_id = :o",
                            {"o": order_id}).first()
     lines = conn.execute("SELECT line_no, sku, qty - qty_picked - qty_short AS open FROM order_lines "
                          "WHERE order_id = :o ORDER BY line_no", {"o": order_id}).all()
     excluded = {r.location: r.reason for r in conn.execute(
         "SELECT location, reason FROM routing_exclusions WHERE order_id = :o", {"o": order_id})}
     ship_to = json.loads(details.ship_to) if details is not None and details.ship_to else {}
-    return Ask(order.fulfilment, order.channel, tuple(Need(r.line_no, r.sku, r.open) for r in lines if r.open > 0),
+    groups = json.loads(details.ship_groups) if details is not None and details.ship_groups else {}
+    return Ask(order.fulfilment, order.channel,
+               tuple(Need(r.line_no, r.sku, r.open, groups.get(str(r.line_no))) for r in lines if r.open > 0),
                ship_to.get("lat"), ship_to.get("lon"), details.requested_location if details else None, excluded)
 
 
@@ -291,13 +293,15 @@ def exclude(conn: Tx, order_id: str, location: str, reason: str) -> None:
 # -- what a channel said, and orders linked to one another ---------------------------------
 def save_details(conn: Tx, order_id: str, order: OrderIn) -> None:
     conn.execute(
-        "INSERT INTO order_details (order_id, requested_location, ship_to, contact, priority, substitutes) "
-        "VALUES (:o, :l, :s, :c, :p, :sub)",
+        "INSERT INTO order_details (order_id, requested_location, ship_to, contact, priority, substitutes, ship_groups) "
+        "VALUES (:o, :l, :s, :c, :p, :sub, :g)",
         {"o": order_id, "l": order.location,
          "s": order.ship_to.model_dump_json() if order.ship_to else None,
          "c": order.contact.model_dump_json(exclude_none=True) if order.contact else None,
          "p": order.priority,
-         "sub": json.dumps([i for i, line in enumerate(order.lines, start=1) if line.substitutes_allowed])},
+         "sub": json.dumps([i for i, line in enumerate(order.lines, start=1) if line.substitutes_allowed]),
+         "g": json.dumps({str(i): line.ship_with for i, line in enumerate(order.lines, start=1) if line.ship_with})
+         if any(line.ship_with for line in order.lines) else None},
     )
 
 
@@ -315,8 +319,9 @@ def spawn_child(conn: Tx, parent_id: str, reason: str) -> str:
         {"c": child, "k": str(k), "p": parent_id},
     )
     copied = conn.execute(
-        "INSERT INTO order_details (order_id, requested_location, ship_to, contact, priority, substitutes, parent_id, link_reason) "
-        "SELECT :c, requested_location, ship_to, contact, priority, substitutes, :r, :why FROM order_details WHERE order_id = :p",
+        "INSERT INTO order_details (order_id, requested_location, ship_to, contact, priority, substitutes, ship_groups, "
+        "parent_id, link_reason) SELECT :c, requested_location, ship_to, contact, priority, substitutes, ship_groups, :r, :why "
+        "FROM order_details WHERE order_id = :p",
         {"c": child, "r": root, "why": reason, "p": parent_id},
     ).rowcount
     if not copied:
@@ -416,6 +421,7 @@ def order_routing(conn: Tx, order_id: str) -> dict[str, Any]:
         "contact": json.loads(d["contact"]) if d and d["contact"] else None,
         "priority": d["priority"] if d else 0,
         "substitutes_allowed": json.loads(d["substitutes"]) if d else [],
+        "ship_groups": {int(n): g for n, g in json.loads(d["ship_groups"]).items()} if d and d["ship_groups"] else {},
         "requested_location": d["requested_location"] if d else None,
         "parent_id": d["parent_id"] if d else None,
         "link_reason": d["link_reason"] if d else None,

@@ -37,10 +37,14 @@ class Filters(_Strict):
 
 
 class Split(_Strict):
-    """Whether an order may ship from several locations when none holds every line."""
+    """Whether an order may ship from several locations when none holds every line, and
+    whether the lines a channel grouped stay together."""
 
     allow: bool = False
     max_shipments: int = Field(default=2, ge=2, le=10)
+    # lines the channel labelled to ship together (`lines[].ship_with`) go from one location,
+    # in a split and in a partial shipment alike; off: each line on its own, as before groups
+    keep_groups: bool = True
 
 
 def _kind_first() -> list[Sort]:

@@ -42,6 +42,7 @@ class Need:
     line_no: int
     sku: str
     qty: int
+    group: str | None = None  # the channel's label for lines that ship together (a set, a gift)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ def _try_rule(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
     if rule.split.allow and len(every) > 1:
         shipments = _split(ask, net, rule, eligible, dist)
         if shipments:
-            return _chosen(candidates, "split", shipments, [], rule)
+            return _kept_together(ask, rule, _chosen(candidates, "split", shipments, [], rule))
+        candidates += [{"location": "(split)", "rule": rule.name, "chosen": False, "reasons": [why],
+                        "distance_km": None} for why in _groups_apart(ask, rule, eligible)]
     return Route("parked", rule.name, [], candidates)
 
 
@@ -153,10 +156,11 @@ def _try_partial(ask: Ask, net: Network, rule: Rule, at: datetime) -> Route:
     route = _chosen(candidates, "partial", shipments, [], rule)
     shipped = {n for _loc, lines in shipments for n in lines}
     waiting = ", ".join(f"{n.sku} × {n.qty}" for n in ask.lines if n.line_no not in shipped)
+    apart = _groups_apart(ask, rule, eligible)
     for c in route.candidates:
         if c["chosen"]:
-            c["reasons"] = [f"ships what it holds; {waiting} wait for stock"]
-    return route
+            c["reasons"] = [f"ships what it holds; {waiting} wait for stock", *apart]
+    return _kept_together(ask, rule, route)
 
 
 def _consider(ask: Ask, net: Network, rule: Rule,
@@ -228,20 +232,69 @@ def _split(ask: Ask, net: Network, rule: Rule, eligible: list[tuple[Site, list[i
            dist: dict[str, float | None], most: int | None = None,
            leave_open: bool = False) -> list[tuple[str, list[int]]]:
     """Greedy: the site that fills the most open lines (best by the sorts on a tie), again
-    and again, within the maximum number of shipments. Empty when that leaves lines open,
+    and again, within the maximum number of shipments; a group of lines the rule keeps
+    together goes whole from one site or not at all. Empty when that leaves lines open,
     unless `leave_open` (a partial route: what can go now)."""
-    open_lines = [n.line_no for n in ask.lines]
+    units = [frozenset(lines) for lines in _groups(ask, rule).values()]
+    singles = {n for unit in units if len(unit) == 1 for n in unit}  # lines on their own
+    groups = [unit for unit in units if len(unit) > 1]  # groups the rule keeps together: whole or not at all
     shipments: list[tuple[str, list[int]]] = []
-    pool = sorted(eligible, key=lambda e: _sort_key(ask, net, rule, e[0], dist))
-    while open_lines and len(shipments) < (most or rule.split.max_shipments):
-        best = max(pool, key=lambda e: len(set(e[1]) & set(open_lines)), default=None)
-        if best is None or not set(best[1]) & set(open_lines):
+    pool = sorted(((site, set(lines)) for site, lines in eligible), key=lambda e: _sort_key(ask, net, rule, e[0], dist))
+
+    def fills(covered: set[int]) -> set[int]:
+        lines = covered & singles
+        for g in groups:
+            if g <= covered:
+                lines |= g
+        return lines
+
+    while (singles or groups) and len(shipments) < (most or rule.split.max_shipments):
+        best = max(pool, key=lambda e: len(fills(e[1])), default=None)
+        if best is None or not (taken := fills(best[1])):
             break
-        lines = [n for n in open_lines if n in best[1]]
-        shipments.append((best[0].code, lines))
-        open_lines = [n for n in open_lines if n not in lines]
+        shipments.append((best[0].code, [n.line_no for n in ask.lines if n.line_no in taken]))
+        singles -= taken
+        groups = [g for g in groups if not g <= taken]
         pool = [e for e in pool if e[0].code != best[0].code]
-    return shipments if not open_lines or leave_open else []
+    return shipments if not (singles or groups) or leave_open else []
+
+
+def _groups(ask: Ask, rule: Rule) -> dict[str | int, list[int]]:
+    """The order's open lines as units a split may not divide: each group the channel
+    labelled (when the rule keeps groups), each other line on its own; in line order."""
+    units: dict[str | int, list[int]] = {}
+    for n in ask.lines:
+        units.setdefault(n.group if n.group is not None and rule.split.keep_groups else n.line_no, []).append(n.line_no)
+    return units
+
+
+def _group_words(label: str | int, lines: list[int]) -> str:
+    return f"keeps group {label} (lines {', '.join(map(str, lines))}) together"
+
+
+def _kept_together(ask: Ask, rule: Rule, route: Route) -> Route:
+    """A split or a partial shipment: each shipment carrying a whole group says so."""
+    groups = {label: lines for label, lines in _groups(ask, rule).items() if isinstance(label, str) and len(lines) > 1}
+    places = {code: lines for code, lines in route.shipments}
+    for c in route.candidates:
+        if c["chosen"]:
+            c["reasons"] += [_group_words(label, lines) for label, lines in groups.items()
+                             if set(lines) <= set(places.get(c["location"], ()))]
+    return route
+
+
+def _groups_apart(ask: Ask, rule: Rule, eligible: list[tuple[Site, list[int]]]) -> list[str]:
+    """The groups a split could only ship by dividing them: every line is held somewhere,
+    but no one location holds them all."""
+    held = [set(lines) for _site, lines in eligible]
+    anywhere = {n for h in held for n in h}
+    apart = []
+    for label, lines in _groups(ask, rule).items():
+        if isinstance(label, str) and len(lines) > 1 and anywhere.issuperset(lines) \
+                and not any(h.issuperset(lines) for h in held):
+            apart.append(_group_words(label, lines) + (": no location holds both" if len(lines) == 2 else
+                                                       f": no location holds all {len(lines)}"))
+    return apart
 
 
 def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:

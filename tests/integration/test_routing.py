@@ -56,11 +56,12 @@ def network(hub, stock: dict[str, dict[str, int]], **profiles: dict) -> None:
             cmd(hub, "stock.received", {"location": code, "bin": "B-1", "sku": sku, "qty": qty})
 
 
-def accept(hub, number: str, fulfilment: str, lines: list[tuple[str, int]], at: str = MONDAY_10, **extra) -> dict:
-    """An order accepted at a known time (the API would take the wall clock's)."""
+def accept(hub, number: str, fulfilment: str, lines: list[tuple], at: str = MONDAY_10, **extra) -> dict:
+    """An order accepted at a known time (the API would take the wall clock's); a line is
+    (sku, qty) or (sku, qty, {more of the line's fields})."""
     order_id = str(uuid.uuid4())
     order = {"number": number, "channel": "webshop", "fulfilment": fulfilment, "promised_by": "2026-12-08T18:00:00+00:00",
-             "lines": [{"sku": s, "qty": q} for s, q in lines], **extra}
+             "lines": [{"sku": s, "qty": q, **(more[0] if more else {})} for s, q, *more in lines], **extra}
     if fulfilment != "pickup":
         order.setdefault("ship_to", BERLIN)
     cmd(hub, "order.accepted", {"id": order_id, "created_at": at, "order": order})
