@@ -8,7 +8,9 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 
+from hub.domain.routing_policy import RoutingPolicy
 from hub.log import DOOR_CODES, INCIDENT_CODES, apply_op, log_ops
 from hub.outcome import HUB_DEVICE, HUB_ROLE, LEGACY_ROLE, Context
 from hub.store.db import Database
@@ -93,6 +95,16 @@ NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollme
 })
 
 
+def _routing_policy(text: str) -> str:
+    return RoutingPolicy.model_validate_json(text).model_dump_json()
+
+
+# Columns holding a model's JSON, compared as today's model reads them: a policy stored
+# by an older release lacks the fields added since (split.keep_groups), which a replay
+# writes with their defaults; both mean the same policy.
+AS_READ_NOW: dict[tuple[str, str], Callable[[str], str]] = {("routing_policies", "policy"): _routing_policy}
+
+
 def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:
     """A SHA-256 over every domain row in a fixed order, and row counts per table."""
     digest = hashlib.sha256()
@@ -100,6 +112,9 @@ def state_digest(conn: Tx) -> tuple[str, dict[str, int]]:
     for table, columns in DOMAIN_TABLES.items():
         cols = ", ".join(columns)
         rows = conn.execute(f"SELECT {cols} FROM {table}").all()
+        readers = [AS_READ_NOW.get((table, c)) for c in columns]
+        if any(readers):
+            rows = [tuple(r(v) if r and v is not None else v for r, v in zip(readers, row)) for row in rows]
         encoded = sorted(json.dumps([_plain(v) for v in row]) for row in rows)
         digest.update(table.encode())
         for line in encoded:

@@ -93,7 +93,7 @@ class Route:
         rule = f"rule {self.rule}" if self.rule else "the location the channel asked for"
         rule = rule if how else rule[0].upper() + rule[1:]
         # the runners-up first (they passed every filter and lost on the sort), then the rest
-        lost = sorted((c for c in self.candidates if not c["chosen"]),
+        lost = sorted((c for c in self.candidates if not c["chosen"] and not c["location"].startswith("(")),
                       key=lambda c: not (c["reasons"] and c["reasons"][0].startswith("ranked")))
         if not lost:
             return ""  # the only place considered (a pickup at the store the customer chose): nothing to say

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.domain.routing_policy import DEFAULT_POLICY, RoutingPolicy
-from hub.domain.routing_rules import Ask, Need, Network, Site, decide, distance_km
+from hub.domain.routing_rules import Ask, Need, Network, Route, Site, decide, distance_km
 
 MONDAY_05 = datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)
 
@@ -99,3 +99,14 @@ def test_no_split_or_partial_shipment_ever_divides_a_group(groups, held, when_no
     for label in {g for g in groups if g}:
         members = [i for i, g in enumerate(groups, start=1) if g == label]
         assert len({place.get(n) for n in members}) == 1, (label, route.shipments)
+
+
+def test_the_floor_sentence_names_only_locations_not_the_split_note():
+    route = Route("routed", "ship-later", [("ST-2", [1, 2])], [
+        {"location": "(split)", "rule": "ship-first", "chosen": False, "distance_km": None,
+         "reasons": ["keeps group GIFT-1 (lines 1, 2) together: no location holds both"]},
+        {"location": "WH-1", "rule": "ship-first", "chosen": False, "distance_km": None, "reasons": ["CAP-1 available 0 < 1"]},
+        {"location": "ST-2", "rule": "ship-later", "chosen": True, "distance_km": None, "reasons": []},
+    ])
+    assert route.why_here("accepted") == "Rule ship-later. Not WH-1: CAP-1 available 0 < 1."
+    assert "(split): keeps group GIFT-1" in " ".join(route.explain())  # the order's page keeps it
