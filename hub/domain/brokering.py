@@ -128,20 +128,23 @@ def order_rejected(conn: Tx, ctx: Context, op: Op, p: OrderRejected) -> Outcome:
     concerned = [r for r in lines if p.line_no in (None, r.line_no)]
     if row.status not in UNPICKED_STATUSES or any(r.qty_picked for r in concerned):
         return Outcome.refused("already_picked", "units of it have been picked: put them back or short the line instead")
+    if p.line_no is not None:  # a line the channel grouped goes with its group, when none of it is picked
+        group = _group_of(conn, p.order_id, p.line_no, lines)
+        concerned = group if not any(r.qty_picked for r in group) else concerned
     at, here = op_time(op.hlc), ctx.here
     if at is None:
         return Outcome.refused("malformed_clock", f"hlc: {op.hlc[:40]!r} is not a hybrid logical clock time")
     reason = f"rejected by {here}: {p.reason}"
-    whole = p.line_no is None or len(lines) == 1
+    whole = p.line_no is None or len(concerned) == len(lines)
     target = p.order_id
     if whole:
         unroute(conn, p.order_id)
     else:
         target = spawn_child(conn, p.order_id, "rejected")
-        line = concerned[0]
-        conn.execute("DELETE FROM reservations WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no})
-        conn.execute("DELETE FROM order_lines WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no})
-        add_remainder_line(conn, target, line.line_no, line.sku, line.qty - line.qty_short)
+        for line in concerned:
+            conn.execute("DELETE FROM reservations WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no})
+            conn.execute("DELETE FROM order_lines WHERE order_id = :o AND line_no = :n", {"o": p.order_id, "n": line.line_no})
+            add_remainder_line(conn, target, line.line_no, line.sku, line.qty - line.qty_short)
         emit_order(conn, p.order_id)
     exclude(conn, target, here, reason)
     if row.fulfilment == "pickup":
@@ -153,6 +156,14 @@ def order_rejected(conn: Tx, ctx: Context, op: Op, p: OrderRejected) -> Outcome:
         return Outcome(message="a pickup order waits for an administrator: released elsewhere or cancelled")
     route = route_order(conn, target, "rejected", at, op.op_id)
     return Outcome(message=f"rerouted: {route.outcome} {', '.join(loc for loc, _ in route.shipments)}".rstrip())
+
+
+def _group_of(conn: Tx, order_id: str, line_no: int, lines: list[Any]) -> list[Any]:
+    """The order's lines in `line_no`'s ship-together group (the channel's label), or that line alone."""
+    text = conn.execute("SELECT ship_groups FROM order_details WHERE order_id = :o", {"o": order_id}).scalar()
+    groups = {int(n): g for n, g in json.loads(text).items()} if text else {}
+    label = groups.get(line_no)
+    return [r for r in lines if r.line_no == line_no or (label is not None and groups.get(r.line_no) == label)]
 
 
 # -- re-brokering after an op -----------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from hub.verify import replay
 from tests.integration.test_console import signed_in
+from tests.integration.test_authority import op, push
 from tests.integration.test_routing import BERLIN, accept, cmd, network, read, reasons, set_policy
 
 pytestmark = pytest.mark.anyio
@@ -101,3 +102,19 @@ async def test_a_channel_posts_grouped_lines_and_reads_the_groups_back(hub):
         response = await admin.post("/v1/orders", json=body)
     assert response.status_code == 201, response.text
     assert response.json()["routing"]["ship_groups"] == {"1": "Gift box 1", "2": "Gift box 1"}  # JSON: line numbers as keys
+
+
+async def test_a_store_turning_away_one_line_of_a_set_sends_the_whole_set_on(hub, tmp_path):
+    network(hub, {"WH-1": {"RT-A": 5, "RT-B": 5, "RT-C": 5}, "ST-1": {"RT-A": 5, "RT-B": 5}})
+    order = accept_gift(hub, "G-9")
+    assert order["location"] == "WH-1"
+    associate = await hub.device(tmp_path / "wh", location="WH-1", role="associate")
+    result, = await push(hub, associate, [op(associate, "order.rejected",
+                                             {"order_id": order["id"], "line_no": 2, "reason": "damaged box"}, 1)])
+    assert result["status"] == "applied", result
+    kept = read(hub, order["id"])
+    assert (kept["location"], [line["line_no"] for line in kept["lines"]]) == ("WH-1", [3])
+    moved, = kept["routing"]["linked_orders"]
+    assert (moved["reason"], moved["location"]) == ("rejected", "ST-1")
+    assert [(line["line_no"], line["sku"]) for line in read(hub, moved["order_id"])["lines"]] == [(1, "RT-A"), (2, "RT-B")]
+    assert replay(hub.db).same
