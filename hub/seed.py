@@ -30,7 +30,19 @@ DEMO_ITEMS = [
     ("BAT-AA-4", "AA batteries, 4-pack", 96, "400638133402"),
     ("TOWEL-PPR", "Paper towels, 2 rolls", 300, "400638133403"),
     ("CHOC-DARK", "Dark chocolate 100 g", 105, "400638133404"),
+    ("PASTA-PEN", "Penne 500 g", 505, "400638133405"),
 ]
+
+# What substitution compares (sku → category, size, unit, price in cents): Penne may
+# stand in for Fusilli (same category and size, price within 20 %), and W-1002's
+# Fusilli line allows a substitute, so the demo shows substitution at pick.
+DEMO_FACTS = {
+    "MILK-1L": ("dairy", 1, "l", 119), "OATS-500": ("cereals", 500, "g", 149), "COFFEE-250": ("coffee", 250, "g", 549),
+    "TEA-GRN-20": ("tea", 20, "bags", 229), "PASTA-FUS": ("pasta", 500, "g", 129), "TOM-CAN": ("canned", 400, "g", 89),
+    "OLIVE-OIL": ("oil", 750, "ml", 899), "RICE-BAS": ("rice", 1000, "g", 299), "SOAP-BAR": ("household", 1, "pc", 149),
+    "BAT-AA-4": ("household", 4, "pc", 499), "TOWEL-PPR": ("household", 2, "rolls", 259),
+    "CHOC-DARK": ("sweets", 100, "g", 179), "PASTA-PEN": ("pasta", 500, "g", 139),
+}
 
 DARK_STORE = "DEMO-DS"
 # (sku, units on hand at the dark store, escrow floor per terminal)
@@ -71,7 +83,10 @@ def seed_demo(db: Database, now: datetime | None = None) -> dict[str, int]:
 
 def _seed_catalogue(conn: Tx) -> None:
     for sku, name, weight, body in DEMO_ITEMS:
-        run_hub_command(conn, "catalogue.item_upserted", {"sku": sku, "name": name, "unit_weight_g": weight, "barcodes": [ean13(body)]})
+        category, size_qty, size_unit, price = DEMO_FACTS[sku]
+        run_hub_command(conn, "catalogue.item_upserted", {
+            "sku": sku, "name": name, "unit_weight_g": weight, "barcodes": [ean13(body)], "category": category,
+            "size_qty": size_qty, "size_unit": size_unit, "price_cents": price})
 
 
 def _seed_locations(conn: Tx) -> None:
@@ -123,6 +138,9 @@ DEMO_SHIP_TO = {
 }
 
 
+SUBSTITUTES_ALLOWED = {("W-1002", "PASTA-FUS")}  # (order number, sku): the customer accepts a like-for-like item
+
+
 def _seed_orders(conn: Tx, now: datetime) -> int:
     demo = [
         ("W-1001", "webshop", "pickup", "Ana Lopez", [("MILK-1L", 2), ("COFFEE-250", 1), ("CHOC-DARK", 3)]),
@@ -138,7 +156,7 @@ def _seed_orders(conn: Tx, now: datetime) -> int:
             promised_by=now + timedelta(hours=4),
             customer_name=customer,
             location=DEMO_LOCATION,
-            lines=[{"sku": s, "qty": q} for s, q in lines],
+            lines=[{"sku": s, "qty": q, "substitutes_allowed": (number, s) in SUBSTITUTES_ALLOWED} for s, q in lines],
             ship_to=DEMO_SHIP_TO[number][0] if number in DEMO_SHIP_TO else None,
             contact=DEMO_SHIP_TO[number][1] if number in DEMO_SHIP_TO else None,
         )

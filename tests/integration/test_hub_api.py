@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from hub.seed import DEMO_LOCATION
+from hub.seed import DEMO_ITEMS, DEMO_LOCATION
 from sync.kinds import SCHEMA_VERSION
 from tests.integration.conftest import HUB_URL
 from tests.integration.test_pick_slice import order_body, post_order
@@ -192,7 +192,7 @@ async def test_device_pulls_only_its_own_locations_data(hub, tmp_path):
     assert replica.query_one("SELECT COUNT(*) AS n FROM orders")["n"] == 0
     stocked = {r["sku"] for r in replica.query("SELECT sku FROM stock")}
     assert stocked == {"MILK-1L", "CHOC-DARK", "COFFEE-250"}  # the dark store's own range only
-    assert replica.query_one("SELECT COUNT(*) AS n FROM items")["n"] == 12  # the catalogue is shared
+    assert replica.query_one("SELECT COUNT(*) AS n FROM items")["n"] == len(DEMO_ITEMS)  # the catalogue is shared
 
 
 async def test_enrollment_code_works_once(hub, tmp_path):
