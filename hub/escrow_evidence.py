@@ -56,10 +56,14 @@ def evidence_refusal(conn: Tx, ctx: Context, payload: Any) -> tuple[str, str] | 
     seen: set[str] = set()
     for i, e in enumerate(said):
         key = _keys(conn).get(e.key_id)
-        if key is None or not evidence_signed(key, e):
+        if key is None:
+            return "allotment_evidence_forged", (
+                f"payload.allotment_evidence.{i}: the allotment evidence for {e.sku[:40]} names a key this hub does not "
+                "have (made up, or the hub was restored from a backup older than its key); the order was not taken from it")
+        if not evidence_signed(key, e):
             return "allotment_evidence_forged", (
                 f"payload.allotment_evidence.{i}: the allotment evidence for {e.sku[:40]} was not signed by this hub "
-                "(forged or altered, or signed with a key this hub no longer has); the order was not taken from it")
+                "(forged or altered); the order was not taken from it")
         if e.device_id != ctx.device_id or e.location != ctx.location:
             return "allotment_evidence_mismatch", (
                 f"payload.allotment_evidence.{i}: the allotment evidence for {e.sku[:40]} was granted to another "

@@ -115,6 +115,7 @@ async def test_forged_or_foreign_allotment_evidence_is_refused_and_creates_no_st
     assert [(r["reason_code"], r["message"].split(":")[0]) for r in report.rejected] == [
         (code, "payload.allotment_evidence.0") for _evidence, code in forged.values()]
     assert "not signed by this hub" in report.rejected[0]["message"]
+    assert "names a key this hub does not have" in report.rejected[2]["message"]
     assert "another device or location" in report.rejected[3]["message"]
     with hub.db.read() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM orders WHERE channel LIKE 'terminal%'")).scalar_one() == 0
