@@ -43,6 +43,9 @@ INCIDENT_CODES = ("constraint_violation", "incident")
 DOOR_CODES = ("op_id_reused", "invalid_hlc") + (
     # returns from any channel: a return code the hub did not sign, or that does not cover the return
     "return_code_forged", "return_code_mismatch",
+) + (
+    # escrow through a restore: allotment evidence the hub did not sign, or signed for another device, place or SKU
+    "allotment_evidence_forged", "allotment_evidence_mismatch",
 )
 
 

@@ -92,6 +92,9 @@ NOT_FOLDED = frozenset({"_migrations", "op_log", "changes", "devices", "enrollme
 }) | frozenset({
     # returns from any channel: the keys return codes are signed with (a credential)
     "return_code_keys",
+}) | frozenset({
+    # escrow through a restore: the keys allotment evidence is signed with (a credential)
+    "escrow_keys",
 })
 
 

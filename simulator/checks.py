@@ -76,7 +76,7 @@ def _fact_deficit(conn, location: str, sku: str) -> int:
     ).scalar_one()
     put_back = sum(
         json.loads(r.details).get("qty", 0)
-        for r in conn.execute("SELECT details FROM tasks WHERE location = :l AND kind = 'put_back'", {"l": location})
+        for r in conn.execute("SELECT details FROM tasks WHERE location = :l AND kind IN ('put_back', 'escrow_over')", {"l": location})
         if json.loads(r.details).get("sku") == sku
     )
     return int(counted_down) + put_back

@@ -165,14 +165,20 @@ def _count_reservations(conn: Tx, counts: Counts) -> None:
 
 
 def _count_promises(conn: Tx, location: str, counts: Counts) -> None:
-    """Where only requests move stock: reserved + allotted <= on hand - safety."""
+    """Where only requests move stock: reserved + allotted <= on hand - safety, beyond what
+    orders honoured after a restore took it (an `escrow_over` task tells a supervisor)."""
     rows = conn.execute(
         "SELECT p.sku, p.safety_stock, "
         "(SELECT COALESCE(SUM(on_hand), 0) FROM stock s WHERE s.location = p.location AND s.sku = p.sku) AS on_hand, "
         "(SELECT COALESCE(SUM(qty), 0) FROM reservations r WHERE r.location = p.location AND r.sku = p.sku) AS reserved, "
         "(SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments a WHERE a.location = p.location AND a.sku = p.sku) AS allotted "
         "FROM stock_policy p WHERE p.location = :l", {"l": location}).mappings()
-    over = [dict(r) for r in rows if r["reserved"] + r["allotted"] > r["on_hand"] - r["safety_stock"]]
+    honoured = Counter[str]()
+    for t in conn.execute("SELECT details FROM tasks WHERE location = :l AND kind = 'escrow_over'", {"l": location}):
+        details = json.loads(t.details)
+        honoured[details["sku"]] += details["qty"]
+    over = [dict(r) for r in rows
+            if r["reserved"] + r["allotted"] > r["on_hand"] - r["safety_stock"] + honoured[r["sku"]]]
     counts.add("oversold", len(over), f"{location}: promised beyond on hand less safety stock {over[:5]}")
 
 

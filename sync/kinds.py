@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sync.errors import MalformedPayload, UnknownOpKind, UnsupportedSchema
+from sync.escrow_evidence import AllotmentEvidence
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -254,6 +255,10 @@ class ReservationRequested(_Payload):
     customer_name: Text = ""
     lines: list[RequestedLine] = Field(min_length=1, max_length=500)
     from_allotment: bool
+    # The hub's signed word for what it had granted this device of each SKU drawn on
+    # (sync.escrow_evidence), so a hub restored from an older backup can honour the
+    # order. Optional: ops of apps that do not send it are applied as before.
+    allotment_evidence: list[AllotmentEvidence] | None = Field(default=None, max_length=500)
 
 
 class AllotmentReleased(_Payload):

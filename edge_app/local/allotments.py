@@ -4,13 +4,14 @@ device should no longer hold (the sync agent does so before every round)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from edge_app.local import outbox
 from edge_app.local.replica import Replica
 
-__all__ = ["LEASE_MARGIN", "headroom", "release_excess"]
+__all__ = ["LEASE_MARGIN", "headroom", "evidence", "release_excess"]
 
 # Stop drawing on a lease a little before it ends, in case this clock runs slow.
 LEASE_MARGIN = timedelta(minutes=1)
@@ -27,6 +28,15 @@ def headroom(conn: sqlite3.Connection, sku: str, now: datetime) -> int:
         return 0
     used = conn.execute("SELECT COALESCE(SUM(qty), 0) FROM escrow_effects WHERE sku = ?", (sku,)).fetchone()[0]
     return max(row["outstanding"] - used, 0)
+
+
+def evidence(conn: sqlite3.Connection, skus: list[str]) -> list[dict]:
+    """The hub's signed word for what it granted this device of each of `skus`, as it
+    last came (sync.escrow_evidence): an order confirmed from the allotment carries it,
+    so a hub restored from an older backup can honour the order. SKUs without any
+    (a hub before evidence) are left out."""
+    rows = [conn.execute("SELECT evidence FROM allotments WHERE sku = ?", (sku,)).fetchone() for sku in sorted(set(skus))]
+    return [json.loads(row["evidence"]) for row in rows if row is not None and row["evidence"]]
 
 
 def release_excess(replica: Replica, actor: str = "sync", now: datetime | None = None) -> int:

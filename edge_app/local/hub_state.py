@@ -203,8 +203,9 @@ def _allotment(conn: sqlite3.Connection, sku: str, data: dict[str, Any] | None) 
         conn.execute("DELETE FROM allotments WHERE sku = ?", (sku,))
         return
     conn.execute(
-        "INSERT OR REPLACE INTO allotments (sku, outstanding, target, expires_at) VALUES (?, ?, ?, ?)",
-        (sku, data["outstanding"], data["target"], data["expires_at"]),
+        "INSERT OR REPLACE INTO allotments (sku, outstanding, target, expires_at, evidence) VALUES (?, ?, ?, ?, ?)",
+        (sku, data["outstanding"], data["target"], data["expires_at"],
+         json.dumps(data["evidence"]) if data.get("evidence") else None),
     )
 
 

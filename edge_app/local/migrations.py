@@ -269,4 +269,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE orders ADD COLUMN routing_why TEXT
         """,
     ),
+    # escrow through a restore: the hub's signed word for what it granted (sync.escrow_evidence,
+    # JSON), sent with the orders confirmed from the allotment so a restored hub honours them
+    (
+        19,
+        "allotment_evidence",
+        """
+        ALTER TABLE allotments ADD COLUMN evidence TEXT
+        """,
+    ),
 ]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from edge_app.errors import BadQuantity, Refused, UnknownBarcode
 from edge_app.local import outbox
-from edge_app.local.allotments import headroom
+from edge_app.local.allotments import evidence, headroom
 from edge_app.local.replica import Replica
 from edge_app.workflows.feedback import Feedback
 from edge_app.workflows.scans import item_for_scan
@@ -49,11 +49,14 @@ def take_order(replica: Replica, lines: list[tuple[str, int]], customer_name: st
         number = f"T-{replica.get_meta('device_id', 'x')[:4].upper()}-{replica.get_meta('next_seq', '1')}"
         promised_by = (now + promise_within).isoformat()
         _insert_local_order(conn, replica, order_id, number, fulfilment, promised_by, customer_name, lines, guaranteed, now)
+        payload = {"order_id": order_id, "number": number, "fulfilment": fulfilment, "promised_by": promised_by,
+                   "customer_name": customer_name, "lines": [{"sku": s, "qty": q} for s, q in lines], "from_allotment": guaranteed}
+        if guaranteed and (said := evidence(conn, list(need))):
+            payload["allotment_evidence"] = said  # so a hub restored from an older backup honours it
         outbox.record_op(
             conn,
             "reservation.requested",
-            {"order_id": order_id, "number": number, "fulfilment": fulfilment, "promised_by": promised_by,
-             "customer_name": customer_name, "lines": [{"sku": s, "qty": q} for s, q in lines], "from_allotment": guaranteed},
+            payload,
             actor,
             outbox.PendingEffect(escrow=tuple(need.items()) if guaranteed else (), orders=((order_id, guaranteed),)),
         )

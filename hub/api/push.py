@@ -44,6 +44,7 @@ from sqlalchemy.exc import OperationalError
 from hub.audit import record_audit
 from hub.credentials import Device
 from hub.errors import StorageFull
+from hub.escrow_evidence import evidence_refusal
 from hub.log import INCIDENT_CODES, apply_op, observe_hlc, prefetch, record_device_seqs, write_log
 from hub.outcome import Context
 from hub.return_codes import return_code_refusal
@@ -295,6 +296,10 @@ class _Group:
         if op.kind == "return.received" and device_may(op.kind, self.device.role) \
                 and (forged := return_code_refusal(self.conn, op.payload)) is not None:
             return op, _rejected(op, *forged)
+        # escrow through a restore: allotment evidence is checked here too, with keys outside the fold
+        if op.kind == "reservation.requested" and device_may(op.kind, self.device.role) \
+                and (bad := evidence_refusal(self.conn, self.ctx, op.payload)) is not None:
+            return op, _rejected(op, *bad)
         return None
 
     def _resend(self, op: Op, logged_id: str, first: OpResult | str, logged_hash: str | None) -> Answer:

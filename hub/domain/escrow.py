@@ -9,6 +9,7 @@ invariant reserved + allotted <= on_hand - safety."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from hub.commands import AllotmentGranted, AllotmentReclaimed, PolicySet
@@ -16,13 +17,14 @@ from hub.domain.followups import settled
 from hub.domain.orders import create_order
 from hub.domain.pickups import pickup_code
 from hub.domain.stock import commitments, promising
+from hub.escrow_evidence import evidence_for
 from hub.feed import device_scope, emit
 from hub.outcome import Context, Outcome
 from hub.store.tx import Tx
 from sync.hlc import Timestamp
 from sync.kinds import AllotmentReleased, ReservationRequested
 from sync.models import Op, OrderIn
-from sync.rules import Conflict, Decision
+from sync.rules import Conflict, Decision, Task
 
 __all__ = ["ESCROW_ROLES", "outstanding", "policy_set", "allotment_granted", "allotment_reclaimed",
            "allotment_released", "reservation_requested", "draw_allotment", "hand_allotment"]
@@ -40,11 +42,16 @@ def outstanding(conn: Tx, device_id: str, sku: str) -> int:
 
 def _emit_allotment(conn: Tx, device_id: str, sku: str) -> None:
     row = conn.execute(
-        "SELECT location, granted - used - released AS outstanding, target, expires_at FROM allotments WHERE device_id = :d AND sku = :s",
+        "SELECT location, granted, granted - used - released AS outstanding, target, expires_at FROM allotments "
+        "WHERE device_id = :d AND sku = :s",
         {"d": device_id, "s": sku},
     ).one()
+    # The hub's signed word for what it granted in all, which the device hands back with the
+    # orders it confirms from the allotment: a hub restored from an older backup honours them.
+    evidence = evidence_for(conn, device_id, row.location, sku, int(row.granted), row.expires_at)
     emit(conn, device_scope(device_id), "allotment", sku,
-         {"sku": sku, "outstanding": row.outstanding, "target": row.target, "expires_at": row.expires_at})
+         {"sku": sku, "outstanding": row.outstanding, "target": row.target, "expires_at": row.expires_at,
+          "evidence": evidence})
 
 
 def policy_set(conn: Tx, _ctx: Context, _op: Op, p: PolicySet) -> Outcome:
@@ -104,6 +111,7 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
         if conn.execute("SELECT 1 FROM items WHERE sku = :s", {"s": line.sku}).first() is None:
             return Outcome.refused("unknown_sku", f"payload.lines.{i}.sku: unknown SKU {line.sku!r}")
         need[line.sku] = need.get(line.sku, 0) + line.qty
+    regranted = _regrant_forgotten(conn, ctx, op, p, need)
     from_escrow = p.from_allotment and all(outstanding(conn, ctx.device_id, s) >= q for s, q in need.items())
     if not from_escrow:
         short = {s: commitments(conn, ctx.here, s).free for s, q in need.items() if commitments(conn, ctx.here, s).free < q}
@@ -124,7 +132,66 @@ def reservation_requested(conn: Tx, ctx: Context, op: Op, p: ReservationRequeste
     if from_escrow:
         for sku in need:
             _emit_allotment(conn, ctx.device_id, sku)
-    return Outcome(message="reserved from this device's allotment" if from_escrow else "reserved from the store's free stock")
+    message = "reserved from this device's allotment" if from_escrow else "reserved from the store's free stock"
+    if regranted is not None:
+        return settled(conn, ctx, op, replace(regranted, message=f"{message}; {regranted.message}"), ctx.location, p.order_id)
+    return Outcome(message=message)
+
+
+# -- escrow through a restore ------------------------------------------------------------
+def _regrant_forgotten(conn: Tx, ctx: Context, op: Op, p: ReservationRequested, need: dict[str, int]) -> Decision | None:
+    """A hub restored from a backup taken before a grant has forgotten it; the terminal
+    confirmed this order from it offline and hands back the hub's signed word for what it
+    had been granted (checked at the door: hub.escrow_evidence). Re-grant what the order
+    lacks, no more than the evidence shows forgotten and only for a lease running at the
+    op's time, so the order is honoured from the allotment. Outside `promising` on
+    purpose: the customer was promised already, like a fact; if the stock moved since
+    (the re-grant takes the location past on_hand - safety) a supervisor is told.
+    None (nothing written) unless the evidence covers every SKU the allotment lacks."""
+    if not p.from_allotment or not p.allotment_evidence:
+        return None
+    said = {e.sku: e for e in p.allotment_evidence}
+    at = datetime.fromtimestamp(Timestamp.decode(op.hlc).wall_ms / 1000, timezone.utc)
+    plan: dict[str, tuple[int, int]] = {}
+    for sku, qty in sorted(need.items()):
+        short = qty - outstanding(conn, ctx.device_id, sku)
+        if short <= 0:
+            continue
+        e = said.get(sku)
+        held = int(conn.execute("SELECT granted FROM allotments WHERE device_id = :d AND sku = :s",
+                                {"d": ctx.device_id, "s": sku}).scalar() or 0)
+        if e is None or not _running(e.expires_at, at) or e.granted - held < short:
+            return None
+        plan[sku] = (short, held)
+    if not plan:
+        return None
+    for sku, (qty, _held) in plan.items():
+        conn.execute(
+            "INSERT INTO allotments (device_id, location, sku, granted, used, released, target, expires_at) "
+            "VALUES (:d, :l, :s, :q, 0, 0, 0, :e) ON CONFLICT (device_id, sku) DO UPDATE SET "
+            "granted = allotments.granted + excluded.granted, "
+            "expires_at = CASE WHEN allotments.expires_at > excluded.expires_at THEN allotments.expires_at ELSE excluded.expires_at END",
+            {"d": ctx.device_id, "l": ctx.here, "s": sku, "q": qty, "e": said[sku].expires_at},
+        )
+    over = {sku: min(qty, -free) for sku, (qty, _h) in plan.items() if (free := commitments(conn, ctx.here, sku).free) < 0}
+    inputs = {"order_id": p.order_id, "regranted": {s: q for s, (q, _h) in plan.items()},
+              "hub_granted": {s: h for s, (_q, h) in plan.items()}, "evidence_granted": {s: said[s].granted for s in plan},
+              "over": over}
+    tasks = tuple(Task("escrow_over", f"Escrow honoured after restore: {n} × {sku} over what the store holds. "
+                                      f"Check {sku}'s stock and the orders waiting on it.", "supervisor",
+                       {"sku": sku, "qty": n, "order_id": p.order_id}) for sku, n in sorted(over.items()))
+    said_back = ", ".join(f"{q} × {s}" for s, (q, _h) in plan.items())
+    outcome = f"re-granted {said_back} the hub had forgotten (restored from a backup)" + (
+        "; " + ", ".join(f"{n} × {s}" for s, n in sorted(over.items())) + " over what the store holds" if over else "")
+    return Decision(tasks=tasks, conflict=Conflict("escrow_regranted", inputs, outcome), message=outcome)
+
+
+def _running(expires_at: str, at: datetime) -> bool:
+    try:
+        end = datetime.fromisoformat(expires_at)
+    except ValueError:
+        return False
+    return at < (end if end.tzinfo else end.replace(tzinfo=timezone.utc))
 
 
 def draw_allotment(conn: Tx, device_id: str, sku: str, qty: int) -> None:
