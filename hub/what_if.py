@@ -25,7 +25,7 @@ from hub.domain.routing import decisions_for, network_sites, parse_time
 from hub.domain.routing_policy import RoutingPolicy
 from hub.domain.routing_rules import distance_km
 from hub.lateness import Estimate, PICK_KINDS, PickRates, estimate, late_words
-from hub.log import INCIDENT_CODES, apply_op, log_ops
+from hub.log import INCIDENT_CODES, apply_op, log_ops, prefetch
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
 from hub.store.db import Database
 from hub.store.migrations import migrate
@@ -123,15 +123,18 @@ def what_if(db: Database, policy: RoutingPolicy, batch: int = 500, since: dateti
 def _take_over(conn: Tx, policy_body: dict[str, Any]) -> None:
     """The candidate policy comes into force (logged under its own device id: the
     replayed log keeps the hub's sequence numbers)."""
-    _apply(conn, Op.model_construct(op_id=str(uuid.uuid4()), device_id="what-if", device_seq=1,
-                                    kind="routing.policy_set", payload=policy_body, actor="what-if", hlc="0",
-                                    schema_version=SCHEMA_VERSION, proof=None), Context("what-if", None, HUB_ROLE))
+    taking = _Batch(conn)
+    taking.apply(Op.model_construct(op_id=str(uuid.uuid4()), device_id="what-if", device_seq=1, kind="routing.policy_set",
+                                    payload=policy_body, actor="what-if", hlc="0", schema_version=SCHEMA_VERSION, proof=None),
+                 Context("what-if", None, HUB_ROLE))
+    taking.log()
 
 
 def _replay(source: Database, target: Database, policy_body: dict[str, Any], batch: int,
             since: datetime | None, rates: PickRates) -> tuple[int, int]:
-    """Apply the source's log to the target; returns (ops, ops answered differently) and
-    adds the picks as logged (applied) to `rates`."""
+    """Apply the source's log to the target, a batch to a transaction as the push lane
+    does (read ahead in bulk, logged at the end); returns (ops, ops answered
+    differently) and adds the picks as logged (applied) to `rates`."""
     done, different, after = 0, 0, 0
     candidate = since is None  # in force from the first op, or from `since`
     if candidate:
@@ -143,32 +146,61 @@ def _replay(source: Database, target: Database, policy_body: dict[str, Any], bat
                                 {"a": after, "n": batch}).mappings().all()
         if not rows:
             return done, different
+        work: list[tuple[Op, Context, str] | None] = []  # None: the candidate takes over here
+        for row in rows:
+            if not candidate and since is not None and datetime.fromisoformat(row["applied_at"]) >= since:
+                work.append(None)
+                candidate = True
+            if row["status"] == "rejected" and json.loads(row["result"]).get("reason_code") in INCIDENT_CODES:
+                continue
+            replaced = candidate and row["kind"] == "routing.policy_set"
+            payload = policy_body if replaced else json.loads(row["payload"])
+            if row["kind"] in PICK_KINDS and row["status"] == "applied":
+                rates.add(row["location"], row["applied_at"], int(payload.get("qty") or 0))
+            work.append((Op.model_construct(op_id=row["op_id"], device_id=row["device_id"], device_seq=row["device_seq"],
+                                            kind=row["kind"], payload=payload, actor=row["actor"], hlc=row["hlc"],
+                                            schema_version=row["schema_version"], proof=row["proof"]),
+                         Context(row["device_id"], row["location"], _role(row)), row["status"]))
         with target.write() as conn:
-            for row in rows:
-                if not candidate and since is not None and datetime.fromisoformat(row["applied_at"]) >= since:
+            prefetch(conn, [w[0] for w in work if w is not None])
+            applying = _Batch(conn)
+            for item in work:
+                if item is None:
+                    applying.log()
                     _take_over(conn, policy_body)
-                    candidate = True
-                replaced = candidate and row["kind"] == "routing.policy_set"
-                payload = policy_body if replaced else json.loads(row["payload"])
-                op = Op.model_construct(op_id=row["op_id"], device_id=row["device_id"], device_seq=row["device_seq"],
-                                        kind=row["kind"], payload=payload, actor=row["actor"], hlc=row["hlc"],
-                                        schema_version=row["schema_version"], proof=row["proof"])
-                logged = OpResult.model_validate_json(row["result"])
-                if logged.reason_code in INCIDENT_CODES:
                     continue
-                if row["kind"] in PICK_KINDS and logged.status == OpStatus.APPLIED:
-                    rates.add(row["location"], row["applied_at"], int(payload.get("qty") or 0))
-                answer = _apply(conn, op, Context(row["device_id"], row["location"], _role(row)))
-                different += answer.status != logged.status
+                op, ctx, status = item
+                if op.kind in _READS_THE_LOG:
+                    applying.log()
+                different += applying.apply(op, ctx).status.value != status
+            applying.log()
         done += len(rows)
         after = rows[-1]["log_seq"]
 
 
-def _apply(conn: Tx, op: Op, ctx: Context) -> OpResult:
-    result = apply_op(conn, ctx, op)
-    if result.status == OpStatus.APPLIED or op.device_id != HUB_DEVICE:
-        log_ops(conn, [(ctx, op, result)])  # a refused hub command is not logged, as when it ran
-    return result
+_STAGED_FEED = 500  # changes staged before the batch logs what it has (an import stages thousands)
+_READS_THE_LOG = frozenset({"op.reviewed"})  # its handler looks the op up in op_log: log what came before first
+
+
+class _Batch:
+    """Ops applied in one transaction, logged together in their order."""
+
+    def __init__(self, conn: Tx):
+        self.conn = conn
+        self.entries: list[tuple[Context, Op, OpResult]] = []
+
+    def apply(self, op: Op, ctx: Context) -> OpResult:
+        result = apply_op(self.conn, ctx, op)
+        if result.status == OpStatus.APPLIED or op.device_id != HUB_DEVICE:
+            self.entries.append((ctx, op, result))  # a refused hub command is not logged, as when it ran
+        if len(self.conn.staged.get("feed") or ()) > _STAGED_FEED:
+            self.log()  # each handler that is not `held` walks what the feed has staged (hub.feed.forget_known)
+        return result
+
+    def log(self) -> None:
+        if self.entries:
+            log_ops(self.conn, self.entries)
+            self.entries = []
 
 
 def _orders(conn: Tx, since: datetime | None) -> dict[str, tuple[str, str | None, str]]:
