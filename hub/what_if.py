@@ -15,16 +15,16 @@ import json
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from hub.domain.routing import decisions_for, network_sites, parse_time
 from hub.domain.routing_policy import RoutingPolicy
 from hub.domain.routing_rules import distance_km
-from hub.lateness import Estimate, PICK_KINDS, PickRates, estimate, late_words
+from hub.lateness import PICK_KINDS, Estimate, PickRates, estimate, late_words
 from hub.log import INCIDENT_CODES, apply_op, log_ops, prefetch
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
 from hub.store.db import Database
@@ -76,8 +76,8 @@ class Comparison:
         out = [f"replayed {self.ops} ops, {self.orders} orders{window}; {len(self.changed)} routed differently",
                f"parked: {self.parked[0]} → {self.parked[1]}; split: {self.splits[0]} → {self.splits[1]}; "
                f"ops answered differently: {self.refused_differently}",
-               f"late (estimated): {self.late[0]} → {self.late[1]}; unfillable (parked, or cancelled by routing): "
-               f"{self.unfillable[0]} → {self.unfillable[1]}"]
+               (f"late (estimated): {self.late[0]} → {self.late[1]}; unfillable (parked, or cancelled by routing): "
+                f"{self.unfillable[0]} → {self.unfillable[1]}")]
         if self.distance_orders:
             a, b = self.distance_km
             n = self.distance_orders
