@@ -23,8 +23,8 @@ from hub.log import run_hub_command
 from hub.store.db import Database
 from hub.store.tx import Tx
 
-__all__ = ["OPEN_STATUSES", "PICK_WINDOW", "MARGIN", "OFFLINE_AFTER", "OpenOrder", "Floor", "FloorState", "Risk",
-           "floor_state", "assess", "refresh", "risk_rows"]
+__all__ = ["OPEN_STATUSES", "PICK_WINDOW", "MARGIN", "OFFLINE_AFTER", "PACK_TIME", "OpenOrder", "Floor", "FloorState",
+           "Risk", "floor_state", "assess", "ready_at", "refresh", "risk_rows"]
 
 # Orders the floor still has work on before they are ready.
 OPEN_STATUSES = ("released", "picking", "awaiting_stock", "packing")
@@ -143,7 +143,7 @@ def _one(order: OpenOrder, units: int, floor: Floor, now: datetime) -> Risk:
     routed = order.status != "awaiting_stock" and order.location is not None
     done_by = None
     if routed and units and floor.picks_per_hour > 0:
-        done_by = now + timedelta(hours=units / floor.picks_per_hour) + (PACK_TIME if order.fulfilment == "ship" else _NONE)
+        done_by = ready_at(now, units, floor.picks_per_hour, order.fulfilment)
     level = _level(order, done_by, floor, now, units)
     if level == "ok":  # most orders: no words to build
         return Risk(order.id, order.number, order.location, level, "", order.promised_by, done_by)
@@ -163,6 +163,12 @@ def _one(order: OpenOrder, units: int, floor: Floor, now: datetime) -> Risk:
     if level == "late" and now > order.promised_by:
         words.insert(0, f"promised {order.promised_by:%H:%M}, {int((now - order.promised_by).total_seconds() // 60)} min ago")
     return Risk(order.id, order.number, order.location, level, "; ".join(words), order.promised_by, done_by)
+
+
+def ready_at(now: datetime, units: float, per_hour: float, fulfilment: str) -> datetime:
+    """When `units` (an order's and those ahead of it) are done at `per_hour` (> 0) from
+    `now`, a ship order packed too: the one estimate of the floor's pace (what-if's too)."""
+    return now + timedelta(hours=units / per_hour) + (PACK_TIME if fulfilment == "ship" else _NONE)
 
 
 _NONE = timedelta(0)

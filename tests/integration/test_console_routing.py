@@ -89,6 +89,8 @@ async def test_the_routing_page_tries_a_candidate_with_what_if_then_sets_it_and_
     tried = await client.post("/console/setup/routing/what-if", data={"csrf": csrf, "policy": json.dumps(stores), "since": ""})
     assert tried.status_code == 200 and message_of(tried.text) == "What-if done: nothing was changed."
     assert "C-5: WH-1 → ST-1" in unescape(tried.text)
+    late = next(line for line in unescape(tried.text).splitlines() if line.startswith("late (estimated): "))
+    assert late.endswith("; unfillable (parked, or cancelled by routing): 0 → 0")  # as the CLI prints it: nothing parked
     assert read(hub, order["id"])["location"] == "WH-1"  # nothing changed
 
     bad = await client.post("/console/setup/routing/what-if", data={"csrf": csrf, "policy": '{"rules": [', "since": ""})

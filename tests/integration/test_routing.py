@@ -342,6 +342,47 @@ async def test_what_if_replays_the_log_under_another_policy_and_shows_each_chang
     assert "R-19: WH-1 → ST-1 (1 km → 26 km)" in comparison.lines()
 
 
+async def test_what_if_estimates_lateness_alike_on_both_sides_and_a_slow_store_makes_orders_late(hub, tmp_path):
+    from hub.domain.routing_policy import RoutingPolicy
+    from hub.what_if import what_if
+
+    network(hub, {"WH-1": {"RT-A": 50}, "ST-1": {"RT-A": 50}})
+    sunday = "2026-12-06T08:00:00+00:00"
+    warehouse = accept(hub, "W-1", "ship", [("RT-A", 6)], at=sunday)  # WH-1 under the default policy
+    store = accept(hub, "S-1", "ship", [("RT-A", 1)], at=sunday, location="ST-1")  # placed at ST-1 by the channel
+    for code, order, qty in (("WH-1", warehouse, 6), ("ST-1", store, 1)):
+        picker = await hub.device(tmp_path / code, location=code)
+        pick = op(picker, "pick.confirmed", {"order_id": order["id"], "line_no": 1, "bin": "B-1", "sku": "RT-A", "qty": qty}, 1)
+        assert (await push(hub, picker, [pick]))[0]["status"] == "applied"
+    with hub.db.write() as conn:  # both picked within one hour: WH-1 picks 6 units an hour, ST-1 one
+        conn.execute(text("UPDATE op_log SET applied_at = '2026-12-06T09:10:00+00:00' WHERE kind = 'pick.confirmed'"))
+    for n in (1, 2, 3):  # two units each, promised four hours after they came
+        accept(hub, f"R-{n}", "ship", [("RT-A", 2)], promised_by="2026-12-07T14:00:00+00:00")
+    accept(hub, "U-1", "ship", [("RT-A", 99)])  # nobody holds 99: parked either way
+    stores_first = RoutingPolicy.model_validate({"rules": [
+        {"name": "stores", "fulfilment": ["ship"], "kinds": ["store"], "sorts": ["distance"]},
+        {"name": "pickup", "fulfilment": ["pickup"], "kinds": ["store"]},
+        {"name": "quick", "fulfilment": ["quick"], "kinds": ["dark_store"]}]})
+    comparison = what_if(hub.db, stores_first)
+    assert comparison.pick_rates == {"ST-1": 1.0, "WH-1": 6.0}
+    # At WH-1, 6 units an hour from 10:00: picked by 10:20, 10:40, 11:00 and packed 5 min later.
+    # At ST-1, one an hour: 12:00, 14:00, 16:00, packed by 12:05, 14:05 and 16:05: two past the 14:00 promise.
+    changed = {c["number"]: c for c in comparison.changed}
+    assert [changed[f"R-{n}"]["actual"]["ready"][11:16] for n in (1, 2, 3)] == ["10:25", "10:45", "11:05"]
+    assert [changed[f"R-{n}"]["what_if"]["ready"][11:16] for n in (1, 2, 3)] == ["12:05", "14:05", "16:05"]
+    assert [changed[f"R-{n}"]["what_if"]["late_by_min"] for n in (1, 2, 3)] == [-115, 5, 125]
+    # (the demo's courier delivers in Berlin the same day: no transit days added)
+    late = {c["number"] for c in comparison.changed if c["what_if"]["late_by_min"] > 0 >= c["actual"]["late_by_min"]}
+    assert late == {"R-2", "R-3"}  # W-1 is on time at ST-1 too: its queue there was empty on Sunday
+    assert comparison.late[1] - comparison.late[0] == 2  # the demo's own orders count alike on both sides
+    assert comparison.unfillable == (1, 1) and comparison.parked == (1, 1)
+    lines = comparison.lines()
+    assert f"late (estimated): {comparison.late[0]} → {comparison.late[0] + 2}; unfillable (parked, or cancelled by routing): 1 → 1" in lines
+    assert "R-2: WH-1 → ST-1 (1 km → 26 km; on time → late by ~5 min)" in lines
+    assert "R-3: WH-1 → ST-1 (1 km → 26 km; on time → late by ~2 h)" in lines
+    assert "R-1: WH-1 → ST-1 (1 km → 26 km)" in lines  # on time on both sides: no words about it
+
+
 async def test_what_if_since_keeps_the_policy_in_force_before_it_and_compares_only_the_orders_after_it(hub, hub_db_url, tmp_path):
     from click.testing import CliRunner
 
