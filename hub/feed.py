@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -15,9 +18,30 @@ from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
 __all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "substitutable_lines", "order_extras",
-           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag"]
+           "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag",
+           "unpublished", "publishing"]
 
 ALL_LOCATIONS = "*"
+
+
+# A what-if replays the log into a scratch database no device pulls from and no relay
+# reads: there, nothing is staged for the feed and no event is written (a third of the
+# replay's time went to rows nobody would read).
+_UNPUBLISHED: ContextVar[bool] = ContextVar("backroom_feed_unpublished", default=False)
+
+
+@contextmanager
+def unpublished() -> Iterator[None]:
+    """Within it, writes publish nothing: no change feed rows, no events."""
+    token = _UNPUBLISHED.set(True)
+    try:
+        yield
+    finally:
+        _UNPUBLISHED.reset(token)
+
+
+def publishing() -> bool:
+    return not _UNPUBLISHED.get()
 
 
 def device_scope(device_id: str) -> str:
@@ -150,6 +174,8 @@ def head(conn: Tx) -> int:
 
 
 def _stage(conn: Tx, entity_key: tuple[str, str, str], data: Any) -> None:
+    if _UNPUBLISHED.get():
+        return
     staged = conn.staged.setdefault("feed", {})
     staged.pop(entity_key, None)  # moved to the end: the order of last touches
     staged[entity_key] = data

@@ -21,7 +21,7 @@ from hub.audit import record_audit
 from hub.authority import scope_refusal, sender_refusal
 from hub.errors import Conflict, Invalid
 from hub.events.outbox import write_events
-from hub.feed import forget_known, head
+from hub.feed import forget_known, head, publishing
 from hub.handlers import HANDLERS
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
 from hub.store.tx import FEED, TABLES, Tx
@@ -113,7 +113,8 @@ def write_log(conn: Tx, entries: list[tuple[Context, Op, OpResult]]) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    write_events(conn, applied_at, entries)  # the outbox: events commit with their ops (hub.events)
+    if publishing():
+        write_events(conn, applied_at, entries)  # the outbox: events commit with their ops (hub.events)
 
 
 _ORDER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # sync.kinds.Code's characters and length

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from hub.feed import unpublished
 from hub.domain.routing import decisions_for, network_sites, parse_time
 from hub.domain.routing_policy import RoutingPolicy
 from hub.domain.routing_rules import distance_km
@@ -112,7 +113,8 @@ def what_if(db: Database, policy: RoutingPolicy, batch: int = 500, since: dateti
         migrate(scratch)
         body = {"policy": policy.model_dump(mode="json"), "note": "what-if"}
         rates = PickRates()
-        result.ops, result.refused_differently = _replay(db, scratch, body, batch, since, rates)
+        with unpublished():  # the scratch database has no devices and no relay
+            result.ops, result.refused_differently = _replay(db, scratch, body, batch, since, rates)
         result.pick_rates = {loc: round(r, 1) for loc, r in sorted(rates.per_hour().items())}
         with db.read() as live, scratch.read() as alt:
             _compare(live, alt, result, since, rates)
