@@ -55,6 +55,9 @@ def build_network(db: Database, skus: int, seed: int = 20) -> list[str]:
             [(c, rng.uniform(47.5, 54.5), rng.uniform(6.0, 14.5), 60,
               '{"mon": "07:00-22:00", "tue": "07:00-22:00", "wed": "07:00-22:00", "thu": "07:00-22:00", "fri": "07:00-22:00", "sat": "08:00-20:00"}'
               if k != "warehouse" else None, 5_000, rng.randint(0, 9)) for c, k in zip(codes, KINDS)])
+        # What `location.added` and `location.profile_set` leave behind them: routing keeps the
+        # locations it read under this op's id (hub.domain.routing._sites) instead of reading them each time.
+        conn.execute("INSERT INTO routing_network (id, op_id) VALUES (1, :o)", {"o": f"bench-network-{uuid.uuid4()}"})
         for code, kind in zip(codes, KINDS):
             held = rng.sample(range(skus), SKUS_HELD[kind])
             conn.executemany("INSERT INTO stock (location, bin, sku, on_hand) VALUES (?, ?, ?, ?)",
