@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks import raw
+from benchmarks import raw, routing
 from benchmarks.data import (
     FULL,
     LOCATION,
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small data and short runs (a smoke test)")
     parser.add_argument("--output", type=Path, default=None, help="where to write the table (default: docs/benchmarks.md in full mode)")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--only", default="", help="comma-separated parts to run (edge, pull, sqlite, pg1, pg2); for profiling")
+    parser.add_argument("--only", default="", help="comma-separated parts to run (edge, pull, sqlite, pg1, pg2, routing); for profiling")
     args = parser.parse_args(argv)
     plan = Plan(args.quick)
     plan.only = set(filter(None, args.only.split(",")))
@@ -269,6 +269,9 @@ def _run(plan: Plan, backends: dict[str, Backend], work: Path) -> str:
                 results["pull"][kind] = pulled
             if pushed:
                 results["push"][label] = pushed
+    if plan.runs("routing"):
+        _log("routing: decisions and a rebroker pass (benchmarks.routing)")
+        results["routing"] = routing_figures(plan, backends)
     if plan.only:  # a partial run for profiling: the figures, no table
         return json.dumps(_summary(results), indent=1)
     _log("raw limits")
@@ -277,7 +280,8 @@ def _run(plan: Plan, backends: dict[str, Backend], work: Path) -> str:
         _log("what-if replay")
         from benchmarks import what_if
 
-        results["what_if"] = what_if.run(2_000 if plan.quick else what_if.DEFAULT_OPS, 100_000)
+        # quick: a small log on a network of 10,000 SKUs (the full set-up's imports alone take a minute)
+        results["what_if"] = what_if.run(500, 10_000) if plan.quick else what_if.run(what_if.DEFAULT_OPS, 100_000)
     info["Python loop (ns/iteration, start → end of run)"] = f"{speed_at_start:.0f} → {python_speed():.0f}"
     return render(rows(plan, store, results), info)
 
@@ -386,6 +390,33 @@ def rows(plan: Plan, store: Store, res: dict) -> list[Row]:
         out.append(Row(f"hub: what-if replay of a week's log ({w['ops']:,} ops, {w['orders']:,} orders, 200 locations, "
                        f"SQLite scratch; built at {w['ops'] / w['build_s']:,.0f} ops/s)", _rate(w["ops_per_s"], "ops/s"),
                        goal="≥ 20,000 ops/s over ≥ 1,000,000 ops"))
+    out.extend(routing_rows(res.get("routing", {})))
+    return out
+
+
+# -- routing (issue 20): benchmarks.routing's figures beside the rest ------------------------------
+ROUTING_FULL = (100_000, 1_000, 10_000)  # SKUs, orders decided, orders parked for the pass
+ROUTING_QUICK = (10_000, 50, 500)  # benchmarks.routing needs 10,000 SKUs at least (a warehouse holds as many)
+
+
+def routing_figures(plan: Plan, backends: dict[str, Backend]) -> dict:
+    """benchmarks.routing on SQLite and, when it runs here, PostgreSQL (its own scratch databases)."""
+    skus, orders, parked = ROUTING_QUICK if plan.quick else ROUTING_FULL
+    return routing.measure_backends(skus, orders, parked, pg="pg" in backends)
+
+
+def routing_rows(figures: dict) -> list[Row]:
+    out = []
+    for label, f in figures.items():
+        name = "SQLite" if label == "sqlite" else "PostgreSQL"
+        out += [
+            Row(f"routing: decision, {name} ({f['orders']:,} orders; 200 locations, {f['skus']:,} SKUs)",
+                _ms(f["decision_p50"]), p99=_ms(f["decision_p99"]), goal=f"p99 ≤ {routing.GOAL_DECISION_P99_MS:g} ms"),
+            Row(f"routing: whole `order.accepted` (decision, reservations, log), {name}", _ms(f["command_p50"]),
+                p99=_ms(f["command_p99"])),
+            Row(f"routing: rebroker pass over {f['parked']:,} parked orders, {name} ({f['rebroker_message']})",
+                f"{f['rebroker_s']:.2f} s", goal=f"≤ {routing.GOAL_REBROKER_S:g} s"),
+        ]
     return out
 
 

@@ -25,6 +25,7 @@ from sync.models import OrderIn
 
 __all__ = ["current_policy", "route_order", "record_decision", "save_details", "spawn_child", "unroute", "exclude", "carry_out", "add_remainder_line",
            "rebroker_waiting", "cancel_overdue", "decisions_for", "network_sites", "order_routing", "op_time", "parse_time", "load_network", "ask_for",
+           "asks_for",
            "UNPICKED_STATUSES", "REBROKER_BATCH", "network_changed"]
 
 # An order in these states holds no picked units: it may still be routed elsewhere.
@@ -70,21 +71,41 @@ def _parsed(text: str) -> RoutingPolicy:
 # -- what routing reads ------------------------------------------------------------------
 def load_network(conn: Tx, skus: list[str], at: datetime, synced: dict[str, Any] | None = None) -> Network:
     """Every location with its profile and today's load, and what each may still
-    promise of `skus` (on hand − safety − reserved − allotted): one query per table."""
-    day = at.date().isoformat()
-    loads = {r.location: r.orders for r in conn.execute("SELECT location, orders FROM route_loads WHERE day = :d", {"d": day})}
-    when = {code: parse_time(t) for code, t in synced.items()} if synced else {}
-    free: dict[tuple[str, str], int] = {}
-    params = {"s": sorted(set(skus))}
-    for sql, sign in (
-        ("SELECT location, sku, SUM(on_hand) AS n FROM stock WHERE sku IN :s GROUP BY location, sku", 1),
-        ("SELECT location, sku, SUM(qty) AS n FROM reservations WHERE sku IN :s GROUP BY location, sku", -1),
-        ("SELECT location, sku, SUM(granted - used - released) AS n FROM allotments WHERE sku IN :s GROUP BY location, sku", -1),
-        ("SELECT location, sku, safety_stock AS n FROM stock_policy WHERE sku IN :s", -1),
-    ):
-        for r in conn.execute(sql, params):
-            free[(r.location, r.sku)] = free.get((r.location, r.sku), 0) + sign * int(r.n or 0)
-    return Network(_sites(conn), free, loads, when, synced_known=synced is not None)
+    promise of `skus` (on hand − safety − reserved − allotted): one query for the loads,
+    one for what is free."""
+    free = _free_of(skus, _availability(conn, skus))
+    return Network(_sites(conn), free, _loads(conn, at), _synced_times(synced), synced_known=synced is not None)
+
+
+# Each table's rows for the SKUs, signed, in one statement (a round trip each cost PostgreSQL
+# a millisecond under load); a location with a row in any of them is one that holds the SKU.
+_AVAILABLE = (
+    "SELECT location, sku, SUM(on_hand) AS n FROM stock WHERE sku IN :s GROUP BY location, sku "
+    "UNION ALL SELECT location, sku, -SUM(qty) FROM reservations WHERE sku IN :s GROUP BY location, sku "
+    "UNION ALL SELECT location, sku, -SUM(granted - used - released) FROM allotments WHERE sku IN :s GROUP BY location, sku "
+    "UNION ALL SELECT location, sku, -safety_stock FROM stock_policy WHERE sku IN :s")
+
+
+def _availability(conn: Tx, skus: list[str]) -> dict[str, dict[str, int]]:
+    """SKU → {location: what it may still promise}, for every SKU asked (empty: none anywhere)."""
+    out: dict[str, dict[str, int]] = {sku: {} for sku in sorted(set(skus))}
+    for location, sku, n in conn.execute(_AVAILABLE, {"s": list(out)}).tuples():
+        by_location = out[sku]
+        by_location[location] = by_location.get(location, 0) + int(n or 0)
+    return out
+
+
+def _free_of(skus: list[str], available: dict[str, dict[str, int]]) -> dict[tuple[str, str], int]:
+    return {(location, sku): n for sku in sorted(set(skus)) for location, n in available[sku].items()}
+
+
+def _loads(conn: Tx, at: datetime) -> dict[str, int]:
+    rows = conn.execute("SELECT location, orders FROM route_loads WHERE day = :d", {"d": at.date().isoformat()}).tuples()
+    return {location: orders for location, orders in rows}
+
+
+def _synced_times(synced: dict[str, Any] | None) -> dict[str, datetime]:
+    return {code: parse_time(t) for code, t in synced.items()} if synced else {}
 
 
 def network_sites(conn: Tx) -> dict[str, Site]:
@@ -135,19 +156,38 @@ def network_changed(conn: Tx, op_id: str) -> None:
 
 
 def ask_for(conn: Tx, order_id: str) -> Ask:
-    """The order as routing sees it: its open lines, where it ships to, where it may not go."""
-    order = conn.execute("SELECT fulfilment, channel FROM orders WHERE id = :o", {"o": order_id}).one()
-    details = conn.execute("SELECT requested_location, ship_to, ship_groups FROM order_details WHERE order_id = :o",
-                           {"o": order_id}).first()
-    lines = conn.execute("SELECT line_no, sku, qty - qty_picked - qty_short AS open FROM order_lines "
-                         "WHERE order_id = :o ORDER BY line_no", {"o": order_id}).all()
-    excluded = {r.location: r.reason for r in conn.execute(
-        "SELECT location, reason FROM routing_exclusions WHERE order_id = :o", {"o": order_id})}
-    ship_to = json.loads(details.ship_to) if details is not None and details.ship_to else {}
-    groups = json.loads(details.ship_groups) if details is not None and details.ship_groups else {}
-    return Ask(order.fulfilment, order.channel,
-               tuple(Need(r.line_no, r.sku, r.open, groups.get(str(r.line_no))) for r in lines if r.open > 0),
-               ship_to.get("lat"), ship_to.get("lon"), details.requested_location if details else None, excluded)
+    """The order as routing sees it: its open lines, where it ships to, where it may not go.
+    Raises LookupError for an order that does not exist."""
+    asks = asks_for(conn, [order_id])
+    if order_id not in asks:
+        raise LookupError(f"expected one row, got 0 (order {order_id!r})")
+    return asks[order_id]
+
+
+def asks_for(conn: Tx, order_ids: list[str]) -> dict[str, Ask]:
+    """`ask_for` of every order that exists among `order_ids`, in three statements."""
+    ids = {"o": sorted(set(order_ids))}
+    orders = conn.execute("SELECT o.id, o.fulfilment, o.channel, d.order_id AS detailed, d.requested_location, d.ship_to, "
+                          "d.ship_groups "
+                          "FROM orders o LEFT JOIN order_details d ON d.order_id = o.id WHERE o.id IN :o", ids).all()
+    lines: dict[str, list[Need]] = {r.id: [] for r in orders}
+    groups = {r.id: json.loads(r.ship_groups) for r in orders if r.detailed is not None and r.ship_groups}
+    for order_id, line_no, sku, open_qty in conn.execute(
+            "SELECT order_id, line_no, sku, qty - qty_picked - qty_short AS open FROM order_lines "
+            "WHERE order_id IN :o ORDER BY order_id, line_no", ids).tuples():
+        if open_qty > 0 and order_id in lines:
+            lines[order_id].append(Need(line_no, sku, open_qty, groups.get(order_id, {}).get(str(line_no))))
+    excluded: dict[str, dict[str, str]] = {r.id: {} for r in orders}
+    for order_id, location, reason in conn.execute(
+            "SELECT order_id, location, reason FROM routing_exclusions WHERE order_id IN :o", ids).tuples():
+        if order_id in excluded:
+            excluded[order_id][location] = reason
+    asks = {}
+    for r in orders:
+        ship_to = json.loads(r.ship_to) if r.detailed is not None and r.ship_to else {}
+        asks[r.id] = Ask(r.fulfilment, r.channel, tuple(lines[r.id]), ship_to.get("lat"), ship_to.get("lon"),
+                         r.requested_location if r.detailed is not None else None, excluded[r.id])
+    return asks
 
 
 # -- deciding and carrying it out ---------------------------------------------------------
@@ -157,9 +197,15 @@ def route_order(conn: Tx, order_id: str, trigger: str, at: datetime, op_id: str 
     """Route a parked order (no location, nothing reserved) by the policy in force and
     carry the decision out. The decision is stored unless it parks the order again and
     `record_parked` is off (a rebroker pass that changed nothing)."""
-    version, rules = policy or current_policy(conn)
+    policy = policy or current_policy(conn)
     ask = ask_for(conn, order_id)
     net = load_network(conn, [n.sku for n in ask.lines], at, synced)
+    return _route(conn, order_id, ask, net, policy, trigger, at, op_id, record_parked)
+
+
+def _route(conn: Tx, order_id: str, ask: Ask, net: Network, policy: tuple[int, RoutingPolicy], trigger: str,
+           at: datetime, op_id: str | None, record_parked: bool) -> Route:
+    version, rules = policy
     if ask.fulfilment == "ship" and any("shipping_cost" in r.sorts for r in rules.rules):
         net.shipping = shipping_quote(conn, order_id, ask, at)
     route = decide(ask, net, rules, at)
@@ -234,9 +280,8 @@ def carry_out(conn: Tx, order_id: str, ask: Ask, route: Route, at: datetime) -> 
 
 def _park(conn: Tx, order_id: str, skus: list[str]) -> None:
     conn.execute("UPDATE orders SET status = 'awaiting_stock', location = NULL WHERE id = :o", {"o": order_id})
-    for sku in sorted(set(skus)):
-        conn.execute("INSERT INTO routing_waits (order_id, sku) VALUES (:o, :s) ON CONFLICT (order_id, sku) DO NOTHING",
-                     {"o": order_id, "s": sku})
+    conn.executemany("INSERT INTO routing_waits (order_id, sku) VALUES (:o, :s) ON CONFLICT (order_id, sku) DO NOTHING",
+                     [{"o": order_id, "s": sku} for sku in sorted(set(skus))])
 
 
 def _assign(conn: Tx, order_id: str, location: str, at: datetime) -> None:
@@ -366,12 +411,51 @@ def rebroker_waiting(conn: Tx, skus: list[str] | None, at: datetime, op_id: str 
                 "(SELECT 1 FROM stock s WHERE s.sku = w.sku AND s.on_hand > 0))")
     rows = conn.execute(sql + " ORDER BY COALESCE(d.priority, 0) DESC, o.created_at, o.id LIMIT :n", params).all()
     policy = current_policy(conn)
+    reads = _PassReads(conn, [r.id for r in rows], at, synced)
     routed = []
     for r in rows:
-        route = route_order(conn, r.id, trigger, at, op_id, synced, record_parked=False, policy=policy)
+        ask = reads.asks[r.id]
+        route = _route(conn, r.id, ask, reads.network(conn, ask), policy, trigger, at, op_id, record_parked=False)
+        reads.carried_out(r.id, route)
         if route.outcome != "parked":
             routed.append(r.id)
     return routed
+
+
+class _PassReads:
+    """What a rebroker pass reads once for all its orders, instead of once an order: the
+    orders themselves (one order's routing never changes another's lines, ship-to or
+    exclusions), what each location may promise of their SKUs, and today's loads. It is
+    kept true as orders are carried out: the SKUs of a routed order's lines (all of them:
+    `_assign` reserves 0 of a closed line, a row all the same) are read again when a later
+    order needs them, and each shipment adds one to its location's load, as `_assign`
+    does in the table. Each order is decided on the same network `load_network` would
+    read at that point, so the decisions are the same."""
+
+    def __init__(self, conn: Tx, order_ids: list[str], at: datetime, synced: dict[str, Any] | None):
+        self.asks = asks_for(conn, order_ids)
+        self.skus_of: dict[str, set[str]] = {order_id: set() for order_id in self.asks}
+        for order_id, sku in conn.execute("SELECT order_id, sku FROM order_lines WHERE order_id IN :o",
+                                          {"o": sorted(self.asks)}).tuples():
+            self.skus_of[order_id].add(sku)
+        self.available = _availability(conn, [n.sku for ask in self.asks.values() for n in ask.lines])
+        self.loads = _loads(conn, at)
+        self.synced, self.when = synced, _synced_times(synced)
+        self.stale: set[str] = set()
+
+    def network(self, conn: Tx, ask: Ask) -> Network:
+        skus = [n.sku for n in ask.lines]
+        if unread := {sku for sku in skus if sku in self.stale or sku not in self.available}:
+            self.available.update(_availability(conn, sorted(unread)))
+            self.stale -= unread
+        return Network(_sites(conn), _free_of(skus, self.available), self.loads, self.when,
+                       synced_known=self.synced is not None)
+
+    def carried_out(self, order_id: str, route: Route) -> None:
+        if route.shipments:
+            self.stale |= self.skus_of[order_id]
+            for location, _lines in route.shipments:
+                self.loads[location] = self.loads.get(location, 0) + 1
 
 
 def cancel_overdue(conn: Tx, policy: tuple[int, RoutingPolicy], at: datetime, op_id: str | None, trigger: str) -> list[str]:

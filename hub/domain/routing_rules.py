@@ -173,8 +173,8 @@ def _consider(ask: Ask, net: Network, rule: Rule,
     if len(sites) > DETAIL_LIMIT and ask.requested_location is None:
         # A large network: locations that hold none of the order's SKUs are one line of the explanation.
         holding = {loc for loc, _sku in net.free}
-        absent = sum(1 for s in sites if s.code not in holding)
-        sites = [s for s in sites if s.code in holding]
+        held = [s for s in sites if s.code in holding]
+        absent, sites = len(sites) - len(held), held
         if absent:
             skus = ", ".join(sorted({n.sku for n in ask.lines}))
             candidates.append({"location": f"{absent} others", "rule": rule.name, "chosen": False,
@@ -301,7 +301,8 @@ def _sites_for(ask: Ask, net: Network, rule: Rule) -> list[Site]:
     if ask.requested_location is not None:
         site = net.sites.get(ask.requested_location)
         return [site] if site is not None else []
-    return [s for s in net.sites.values() if s.kind in rule.kinds]
+    kinds = frozenset(rule.kinds)
+    return [s for s in net.sites.values() if s.kind in kinds]
 
 
 def _filter_reasons(ask: Ask, net: Network, rule: Rule, site: Site, at: datetime, distance: float | None) -> list[str]:

@@ -67,13 +67,14 @@ class Commitments:
 
 
 def commitments(conn: Tx, location: str, sku: str) -> Commitments:
-    params = {"l": location, "s": sku}
-    on_hand = conn.execute("SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s", params).scalar_one()
-    reserved = conn.execute("SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s", params).scalar_one()
-    allotted = conn.execute(
-        "SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments WHERE location = :l AND sku = :s", params
-    ).scalar_one()
-    safety = conn.execute("SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = :s", params).scalar()
+    # One statement, not four: on PostgreSQL each is a round trip, and a routed order reads this twice a line.
+    on_hand, reserved, allotted, safety = conn.execute(
+        "SELECT (SELECT COALESCE(SUM(on_hand), 0) FROM stock WHERE location = :l AND sku = :s), "
+        "(SELECT COALESCE(SUM(qty), 0) FROM reservations WHERE location = :l AND sku = :s), "
+        "(SELECT COALESCE(SUM(granted - used - released), 0) FROM allotments WHERE location = :l AND sku = :s), "
+        "(SELECT safety_stock FROM stock_policy WHERE location = :l AND sku = :s)",
+        {"l": location, "s": sku},
+    ).one()
     return Commitments(int(on_hand), int(reserved), int(allotted), int(safety or 0))
 
 

@@ -22,10 +22,11 @@ def test_quick_benchmark_writes_a_table_with_every_row(tmp_path, capsys):
         "edge: scan→commit", "edge: bootstrap", "edge: apply a pull", "edge: peak RSS",
         "hub: push ingest, SQLite", "hub: pull served, SQLite",
         "raw: SQLite executemany", "raw: replica executemany", "raw: one-row commit", "Machine: cores",
+        "routing: decision, SQLite", "routing: rebroker pass over", "hub: what-if replay of a week's log",
     ]
     if pg_available():
         expected += ["hub: push ingest, PostgreSQL, 1 worker", "hub: push ingest, PostgreSQL, 2 workers",
-                     "hub: pull served, PostgreSQL", "raw: PostgreSQL executemany"]
+                     "hub: pull served, PostgreSQL", "raw: PostgreSQL executemany", "routing: decision, PostgreSQL"]
     missing = [name for name in expected if name not in table]
     assert not missing, f"rows missing from the table: {missing}\n{table}"
 
