@@ -17,7 +17,7 @@ from hub.return_codes import return_code_for
 from hub.store.tx import FEED, Tx
 from sync.models import PullResponse
 
-__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "substitutable_lines", "order_extras",
+__all__ = ["ALL_LOCATIONS", "device_scope", "FeedRow", "Page", "emit", "emit_order", "emit_stock", "order_snapshot", "order_snapshots", "line_extras", "LineExtras", "order_extras",
            "publish_known_orders", "publish_known_stock", "forget_known", "flush", "pull", "head", "cursor_tag",
            "unpublished", "publishing"]
 
@@ -115,10 +115,10 @@ def order_snapshots(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]
     for order in orders.values():
         order["lines"] = []
     lines = conn.execute("SELECT * FROM order_lines WHERE order_id IN :ids ORDER BY order_id, line_no", {"ids": order_ids})
-    allowed = substitutable_lines(conn, list(orders))  # substitution at pick
+    extras = line_extras(conn, list(orders))  # substitution at pick, lines shipped together
     for line in lines.mappings():
         order_id = line.pop("order_id")
-        orders[order_id]["lines"].append({**line, "substitutes_allowed": line["line_no"] in allowed.get(order_id, ())})
+        orders[order_id]["lines"].append({**line, **extras.get(order_id, _NO_EXTRAS).of(line["line_no"])})
     for order in orders.values():  # returns from any channel: printed on the packing slip
         order["return_code"] = return_code_for(conn, order["id"], order["number"], order["location"],
                                                [(l["line_no"], l["sku"], l["qty"]) for l in order["lines"]])
@@ -143,12 +143,29 @@ def order_extras(conn: Tx, order_ids: list[str]) -> dict[str, dict[str, Any]]:
     return extras
 
 
-def substitutable_lines(conn: Tx, order_ids: list[str]) -> dict[str, frozenset[int]]:
-    """Per order, the line numbers that allow substitutes (routing keeps them in order_details)."""
+class LineExtras(NamedTuple):
+    """What a channel said about an order's lines (routing keeps it in order_details)."""
+
+    substitutes: frozenset[int] = frozenset()  # lines that allow a substitute
+    groups: dict[int, str] = {}  # line → the label of the lines it ships together with
+
+    def of(self, line_no: int) -> dict[str, Any]:
+        """The fields each line of the order carries to devices beyond its row."""
+        return {"substitutes_allowed": line_no in self.substitutes, "ship_with": self.groups.get(line_no)}
+
+
+_NO_EXTRAS = LineExtras()
+
+
+def line_extras(conn: Tx, order_ids: list[str]) -> dict[str, LineExtras]:
+    """Per order, its lines' substitution and ship-together settings (absent: none)."""
     if not order_ids:
         return {}
-    rows = conn.execute("SELECT order_id, substitutes FROM order_details WHERE order_id IN :ids", {"ids": order_ids})
-    return {r.order_id: frozenset(json.loads(r.substitutes)) for r in rows if r.substitutes}
+    rows = conn.execute("SELECT order_id, substitutes, ship_groups FROM order_details WHERE order_id IN :ids",
+                        {"ids": order_ids})
+    return {r.order_id: LineExtras(frozenset(json.loads(r.substitutes)) if r.substitutes else frozenset(),
+                                   {int(n): g for n, g in json.loads(r.ship_groups).items()} if r.ship_groups else {})
+            for r in rows if r.substitutes or r.ship_groups}
 
 
 def flush(conn: Tx) -> None:

@@ -23,6 +23,10 @@ _ORDER_RETURN_CODE = ("return_code",)
 _ORDER_INSERT = _ORDER_COLUMNS + _ORDER_LABEL_COLUMNS + _ORDER_FLOOR_HINTS + _ORDER_RETURN_CODE
 _LINE_COLUMNS = ("line_no", "sku", "qty", "pick_bin", "qty_picked", "qty_short", "short_reason", "qty_handed_over", "qty_returned", "qty_refunded", "qty_packed", "qty_refused",
                  "substitutes_allowed", "substitute_sku", "qty_substituted")  # substitution at pick: the last three
+# routing: the label of the lines a line ships together with (the hub's API shows it under
+# the order's routing, so it is not among the columns compared)
+_LINE_HINTS = ("ship_with",)
+_LINE_INSERT = _LINE_COLUMNS + _LINE_HINTS
 
 
 def apply_change(conn: sqlite3.Connection, change: Change) -> None:
@@ -87,7 +91,7 @@ def _item_values(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _line_values(line: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(line.get(c, None if c == "substitute_sku" else 0) for c in _LINE_COLUMNS)
+    return tuple(line.get(c, None if c in ("substitute_sku", "ship_with") else 0) for c in _LINE_INSERT)
 
 
 def _substitute_rules(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] | None]]) -> None:
@@ -126,7 +130,7 @@ def _orders_bulk(conn: sqlite3.Connection, rows: list[tuple[str, dict[str, Any] 
         [tuple(data.get(c) for c in _ORDER_INSERT) for _, data in kept],
     )
     conn.executemany(
-        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
+        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_INSERT)}) VALUES (?, {', '.join('?' * len(_LINE_INSERT))})",
         [(order_id, *_line_values(line)) for order_id, data in kept for line in data["lines"]],
     )
 
@@ -171,7 +175,7 @@ def _order(conn: sqlite3.Connection, order_id: str, data: dict[str, Any] | None)
         tuple(data.get(c) for c in _ORDER_INSERT),
     )
     conn.executemany(
-        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_COLUMNS)}) VALUES (?, {', '.join('?' * len(_LINE_COLUMNS))})",
+        f"INSERT INTO order_lines (order_id, {', '.join(_LINE_INSERT)}) VALUES (?, {', '.join('?' * len(_LINE_INSERT))})",
         [(order_id, *_line_values(line)) for line in data["lines"]],
     )
 

@@ -278,4 +278,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE allotments ADD COLUMN evidence TEXT
         """,
     ),
+    # routing: lines a channel ships together (a set, a gift), so the packer packs them together
+    (
+        20,
+        "ship_with",
+        """
+        ALTER TABLE order_lines ADD COLUMN ship_with TEXT
+        """,
+    ),
 ]

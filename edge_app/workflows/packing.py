@@ -58,6 +58,7 @@ class PackLine:
     packed: int  # in closed cartons, this device's pending ones included
     unit_weight_g: int
     substitute_sku: str | None = None  # substitution at pick: its barcode packs into this line too
+    ship_with: str | None = None  # the channel's label for lines that go in one parcel (a set, a gift)
 
     @property
     def to_pack(self) -> int:
@@ -99,7 +100,7 @@ def pack_lines(replica: Replica, order_id: str) -> list[PackLine]:
             pending[c["line_no"]] = pending.get(c["line_no"], 0) + c["qty"]
     rows = replica.query(
         "SELECT l.line_no, l.sku, COALESCE(i.name, l.sku) AS name, n.qty_picked AS picked, l.qty_packed AS packed, "
-        "COALESCE(i.unit_weight_g, 0) AS unit_weight_g, l.substitute_sku FROM order_lines l "
+        "COALESCE(i.unit_weight_g, 0) AS unit_weight_g, l.substitute_sku, l.ship_with FROM order_lines l "
         "JOIN order_lines_now n ON n.order_id = l.order_id AND n.line_no = l.line_no "
         "LEFT JOIN items i ON i.sku = l.sku WHERE l.order_id = ? ORDER BY l.line_no", (order_id,))
     return [PackLine(**{**dict(r), "packed": r["packed"] + pending.get(r["line_no"], 0)}) for r in rows]

@@ -23,7 +23,7 @@ from typing import Any
 
 from hub.domain.stages import stamp_many
 from hub.domain.stock import Movement
-from hub.feed import order_extras, publish_known_orders, publish_known_stock, substitutable_lines
+from hub.feed import order_extras, publish_known_orders, publish_known_stock, line_extras, LineExtras
 from hub.return_codes import return_code_for
 from hub.store.tx import Tx
 
@@ -132,10 +132,10 @@ def _load(conn: Tx, order_ids: list[str]) -> dict[str, HeldOrder]:
         "WHERE l.order_id IN :ids",
         {"ids": order_ids},
     ).mappings()
-    allowed = substitutable_lines(conn, order_ids)  # the snapshot carries it, as the feed's read does
+    extras = line_extras(conn, order_ids)  # the snapshot carries them, as the feed's read does
     for r in lines:
         reserved = r.pop("reserved")
-        r["substitutes_allowed"] = r["line_no"] in allowed.get(r["order_id"], ())
+        r.update((extras.get(r["order_id"]) or LineExtras()).of(r["line_no"]))
         orders[r["order_id"]].lines[r["line_no"]] = HeldLine(
             r["sku"], r["qty"], r["qty_picked"], r["qty_short"], r["qty_handed_over"], r["qty_returned"],
             r["qty_refunded"], r["short_reason"], reserved, r)

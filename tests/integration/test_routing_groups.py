@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from edge_app.workflows.packing import pack_lines
 from hub.verify import replay
 from tests.integration.test_console import signed_in
 from tests.integration.test_authority import op, push
@@ -118,3 +119,13 @@ async def test_a_store_turning_away_one_line_of_a_set_sends_the_whole_set_on(hub
     assert (moved["reason"], moved["location"]) == ("rejected", "ST-1")
     assert [(line["line_no"], line["sku"]) for line in read(hub, moved["order_id"])["lines"]] == [(1, "RT-A"), (2, "RT-B")]
     assert replay(hub.db).same
+
+
+async def test_the_packer_sees_which_lines_go_in_one_parcel(hub, tmp_path):
+    network(hub, {"WH-1": {"RT-A": 5, "RT-B": 5, "RT-C": 5}})
+    order = accept_gift(hub, "G-10")
+    packer = await hub.device(tmp_path / "pack", location="WH-1", role="packer")
+    await packer.sync()
+    rows = packer.replica.query("SELECT line_no, ship_with FROM order_lines WHERE order_id = ? ORDER BY line_no", (order["id"],))
+    assert [(r["line_no"], r["ship_with"]) for r in rows] == [(1, "GIFT-1"), (2, "GIFT-1"), (3, None)]
+    assert [line.ship_with for line in pack_lines(packer.replica, order["id"])] == ["GIFT-1", "GIFT-1", None]

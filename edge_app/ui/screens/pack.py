@@ -119,6 +119,8 @@ class PackView(Screen):
         icon = ft.Icon(ft.Icons.CHECK_CIRCLE if done else ft.Icons.RADIO_BUTTON_UNCHECKED, size=28,
                        color=theme.OK if done else theme.MUTED)
         words = f"{line.packed} of {line.picked} packed" + (f" · {in_carton} in this carton" if in_carton else "")
+        if line.ship_with:  # the channel's set or gift: one parcel for all its lines
+            words += f" · pack with set {line.ship_with}"
         return theme.card(ft.Row([icon, ft.Column([theme.text(line.name, size=19, weight=ft.FontWeight.W_600),
                                                    theme.text(words, size=16)], spacing=2, expand=True)]),
                           bgcolor=theme.CURRENT if in_carton and not done else ft.Colors.WHITE)
