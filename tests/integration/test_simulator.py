@@ -97,7 +97,12 @@ def _violations(seed: int, steps: int) -> list[str]:
 
 def test_checks_catch_a_parked_order_that_keeps_its_reservations(monkeypatch):
     monkeypatch.setattr(hub.domain.routing, "release_order", lambda conn, order_id: None)
-    assert any("holds" in v and "reservation(s)" in v for v in _violations(seed=1, steps=100))
+    # Only an order taken back whole from its location (a reject, a reassign) meets the
+    # fault, and not every short schedule has one: the first of a few seeds that does
+    # (seeds 5, 7 and 8 of 1-8 had one when the demo catalogue last changed).
+    caught = (any("holds" in v and "reservation(s)" in v for v in _violations(seed=seed, steps=100))
+              for seed in range(1, 13))
+    assert any(caught)
 
 
 def test_checks_catch_routing_that_reserves_where_nothing_was_ever_stocked(monkeypatch):
