@@ -36,7 +36,13 @@ __all__ = ["main", "build_network", "measure", "measure_backends", "report", "GO
 GOAL_DECISION_P99_MS = 5.0
 GOAL_REBROKER_S = 10.0
 KINDS = ["warehouse"] * 20 + ["store"] * 150 + ["dark_store"] * 30
-SKUS_HELD = {"warehouse": 10_000, "store": 1_500, "dark_store": 600}
+SKUS_HELD = {"warehouse": 10_000, "store": 1_500, "dark_store": 600}  # of 100,000 SKUs
+
+
+def held_count(kind: str, skus: int) -> int:
+    """How many SKUs a location of `kind` holds: SKUS_HELD on the full 100,000-SKU
+    catalogue, the same share of a smaller one (make bench's quick mode)."""
+    return max(1, SKUS_HELD[kind] * min(skus, 100_000) // 100_000)
 AT = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)
 
 
@@ -60,7 +66,7 @@ def build_network(db: Database, skus: int, seed: int = 20) -> list[str]:
         # locations it read under this op's id (hub.domain.routing._sites) instead of reading them each time.
         conn.execute("INSERT INTO routing_network (id, op_id) VALUES (1, :o)", {"o": f"bench-network-{uuid.uuid4()}"})
         for code, kind in zip(codes, KINDS):
-            held = rng.sample(range(skus), SKUS_HELD[kind])
+            held = rng.sample(range(skus), held_count(kind, skus))
             conn.executemany("INSERT INTO stock (location, bin, sku, on_hand) VALUES (?, ?, ?, ?)",
                              [(code, "B-1", f"SKU-{i:06d}", rng.randint(0, 40)) for i in held])
     return codes

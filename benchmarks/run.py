@@ -396,7 +396,7 @@ def rows(plan: Plan, store: Store, res: dict) -> list[Row]:
 
 # -- routing (issue 20): benchmarks.routing's figures beside the rest ------------------------------
 ROUTING_FULL = (100_000, 1_000, 10_000)  # SKUs, orders decided, orders parked for the pass
-ROUTING_QUICK = (10_000, 50, 500)  # benchmarks.routing needs 10,000 SKUs at least (a warehouse holds as many)
+ROUTING_QUICK = (10_000, 50, 500)  # a tenth of the catalogue, each location holding a tenth as many (held_count)
 
 
 def routing_figures(plan: Plan, backends: dict[str, Backend]) -> dict:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.routing import AT, KINDS, SKUS_HELD
+from benchmarks.routing import AT, KINDS, held_count
 from hub.domain.routing_policy import RoutingPolicy
 from hub.log import apply_op, log_ops, prefetch
 from hub.outcome import HUB_DEVICE, HUB_ROLE, Context
@@ -105,7 +105,7 @@ def build_network(w: Writer, skus: int, rng: random.Random) -> list[str]:
     w.hub("bins.imported", {"bins": [{"location": c, "code": "B-1", "seq": 1} for c in codes]}, at)
     w.flush()
     for code, kind in zip(codes, KINDS):
-        held = rng.sample(range(skus), SKUS_HELD[kind])
+        held = rng.sample(range(skus), held_count(kind, skus))
         rows = [{"bin": "B-1", "sku": f"SKU-{i:06d}", "on_hand": rng.randint(20, 200)} for i in held]
         for start in range(0, len(rows), 5000):
             w.hub("stock.snapshot_imported", {"location": code, "rows": rows[start:start + 5000]}, at)
