@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hub.outcome import Context
+from hub.return_codes import signing_keys
 from hub.store.tx import Tx
 from sync.escrow_evidence import AllotmentEvidence, evidence_signed, sign_evidence
 
@@ -20,13 +21,7 @@ __all__ = ["evidence_for", "evidence_refusal"]
 
 
 def _keys(conn: Tx) -> dict[str, bytes]:
-    """The hub's evidence keys by id, oldest first; read once per transaction."""
-    keys = conn.staged.get("escrow_keys")
-    if keys is None:
-        rows = conn.execute("SELECT key_id, secret FROM escrow_keys ORDER BY created_at, key_id").all()
-        keys = {r.key_id: bytes.fromhex(r.secret) for r in rows}
-        conn.staged["escrow_keys"] = keys
-    return keys
+    return signing_keys(conn, "escrow_keys")
 
 
 def evidence_for(conn: Tx, device_id: str, location: str, sku: str, granted: int, expires_at: str) -> dict[str, Any] | None:

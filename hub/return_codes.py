@@ -13,17 +13,27 @@ from hub.store.tx import Tx
 from sync.errors import BadReturnCode
 from sync.return_codes import ReturnCode, ReturnCodeLine, make_return_code, read_return_code, return_code_signed
 
-__all__ = ["return_code_for", "return_code_refusal"]
+__all__ = ["return_code_for", "return_code_refusal", "signing_keys", "KEY_TABLES"]
+
+
+KEY_TABLES = ("return_code_keys", "escrow_keys")  # what the hub signs: return codes, allotment evidence
+
+
+def signing_keys(conn: Tx, table: str) -> dict[str, bytes]:
+    """One of the hub's signing-key tables (`KEY_TABLES`) by key id, oldest first; read
+    once per transaction."""
+    if table not in KEY_TABLES:
+        raise ValueError(f"{table!r} is not a signing-key table")
+    keys = conn.staged.get(table)
+    if keys is None:
+        rows = conn.execute(f"SELECT key_id, secret FROM {table} ORDER BY created_at, key_id").all()
+        keys = {r.key_id: bytes.fromhex(r.secret) for r in rows}
+        conn.staged[table] = keys
+    return keys
 
 
 def _keys(conn: Tx) -> dict[str, bytes]:
-    """The hub's signing keys by id, oldest first; read once per transaction."""
-    keys = conn.staged.get("return_code_keys")
-    if keys is None:
-        rows = conn.execute("SELECT key_id, secret FROM return_code_keys ORDER BY created_at, key_id").all()
-        keys = {r.key_id: bytes.fromhex(r.secret) for r in rows}
-        conn.staged["return_code_keys"] = keys
-    return keys
+    return signing_keys(conn, "return_code_keys")
 
 
 def return_code_for(conn: Tx, order_id: str, number: str, location: str | None,

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from hub.commands import CarrierRatesSet
 from hub.domain.routing import op_time, parse_time
@@ -22,7 +23,7 @@ from sync.carriers import Choice, RateTable, choose, destination, tracking_numbe
 from sync.kinds import CartonClosed, HandedToCarrier
 from sync.models import Op
 
-__all__ = ["RATES_ENTITY", "rates_set", "current_rates", "hub_choice", "record_carton",
+__all__ = ["RATES_ENTITY", "rates_set", "current_rates", "order_rates", "OrderRates", "hub_choice", "record_carton",
            "record_handover"]
 
 RATES_ENTITY = "carrier_rates"  # the change feed's entity (one key, "current", to every location)
@@ -77,16 +78,33 @@ def hub_choice(conn: Tx, order_id: str, location: str, weight_g: int, ship_day: 
     return (decided[0], decided[2]) if decided else None
 
 
-def _decide(conn: Tx, order_id: str, location: str, weight_g: int,
-            ship_day: date) -> tuple[int, RateTable, Choice] | None:
+class OrderRates(NamedTuple):
+    """The rate table in force and what an order needs priced: where it goes, by when."""
+
+    version: int
+    table: RateTable
+    origins: dict[str, list[float]]
+    ship_to: dict[str, Any]
+    promised_by: str
+
+
+def order_rates(conn: Tx, order_id: str) -> OrderRates | None:
+    """None without a rate table in force or a ship-to address on the order."""
     rates = current_rates(conn)
     row = conn.execute("SELECT o.promised_by, d.ship_to FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
                        "WHERE o.id = :o", {"o": order_id}).first()
     if rates is None or row is None or not row.ship_to:
         return None
-    version, table, origins = rates
-    dest = destination(json.loads(row.ship_to), origins.get(location))
-    return version, table, choose(table, weight_g, dest, ship_day, _day(row.promised_by))
+    return OrderRates(*rates, json.loads(row.ship_to), row.promised_by)
+
+
+def _decide(conn: Tx, order_id: str, location: str, weight_g: int,
+            ship_day: date) -> tuple[int, RateTable, Choice] | None:
+    rates = order_rates(conn, order_id)
+    if rates is None:
+        return None
+    dest = destination(rates.ship_to, rates.origins.get(location))
+    return rates.version, rates.table, choose(rates.table, weight_g, dest, ship_day, _day(rates.promised_by))
 
 
 def _day(value: str | datetime | None) -> date | None:

@@ -219,15 +219,12 @@ def shipping_quote(conn: Tx, order_id: str, ask: Ask, at: datetime) -> Callable[
     """What the order's open units would cost to ship from a location, in cents, by the
     carriers' rate table in force (the service the packer's device would choose:
     sync.carriers.choose); None without a table or a ship-to address."""
-    from hub.domain.carriers import current_rates  # carriers reads this module's clock helpers
+    from hub.domain.carriers import order_rates  # carriers reads this module's clock helpers
 
-    rates = current_rates(conn)
-    row = conn.execute("SELECT o.promised_by, d.ship_to FROM orders o LEFT JOIN order_details d ON d.order_id = o.id "
-                       "WHERE o.id = :o", {"o": order_id}).first()
-    if rates is None or row is None or not row.ship_to:
+    rates = order_rates(conn, order_id)
+    if rates is None:
         return None
-    _version, table, origins = rates
-    ship_to, promised = json.loads(row.ship_to), parse_time(row.promised_by).date()
+    table, origins, ship_to, promised = rates.table, rates.origins, rates.ship_to, parse_time(rates.promised_by).date()
     weights = dict(conn.execute("SELECT sku, COALESCE(unit_weight_g, 0) FROM items WHERE sku IN :s",
                                 {"s": sorted({n.sku for n in ask.lines})}).tuples())
     weight = max(sum(int(weights.get(n.sku, 0)) * n.qty for n in ask.lines), 1)
